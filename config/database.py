@@ -1,0 +1,66 @@
+"""Database configuration: DATABASE_URL when set, embedded PostgreSQL otherwise.
+
+The embedded server is `pgserver` (PostgreSQL in a pip wheel) with its data
+directory under `.data/pg`. It listens on a Unix socket only, so it never
+conflicts with another PostgreSQL on the machine. Every process that opens it
+registers itself; the server stops when the last of them exits, which is how
+Ctrl-C on `make run` stops everything it started.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+EMBEDDED_DB_NAME = "sightline"
+
+
+def parse_database_url(url: str) -> dict:
+    """Turn `postgres://user:pass@host:port/name?sslmode=require` into a Django DATABASES entry."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// URL (Sightline runs on PostgreSQL only); got scheme {parts.scheme!r}"
+        )
+    name = unquote(parts.path.lstrip("/"))
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    host = query.pop("host", None) or unquote(parts.hostname or "")
+    if not name:
+        raise ImproperlyConfigured("DATABASE_URL must name a database, e.g. postgres://user@host/sightline")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured("DATABASE_URL has an invalid port") from None
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": host,
+        "PORT": str(port or ""),
+        "OPTIONS": query,
+    }
+
+
+def embedded_database(data_dir: Path) -> dict:
+    """Start (or attach to) the embedded PostgreSQL and return its DATABASES entry."""
+    import logging
+    import warnings
+
+    # pgserver logs every pg_ctl call at INFO, and platformdirs warns about an
+    # unset XDG_RUNTIME_DIR on servers; neither helps someone running Sightline.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="platformdirs")
+    import pgserver  # imported lazily: production deployments never need it
+
+    pg_dir = data_dir / "pg"
+    pg_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pg_dir, cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
+    config = parse_database_url(server.get_uri(EMBEDDED_DB_NAME))
+    config["OPTIONS"].pop("sslmode", None)
+    return config

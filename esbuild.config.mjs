@@ -1,0 +1,20 @@
+// Builds every browser bundle into static/dist (ignored by git, served at /static/).
+import * as esbuild from "esbuild";
+
+const bundles = [
+  // The app UI's small enhancements (copy buttons, live polling helpers).
+  { entryPoints: ["static/js/app.js"], outfile: "static/dist/app.js" },
+];
+
+const common = { bundle: true, minify: true, format: "iife", target: ["es2017"], legalComments: "none", logLevel: "info" };
+const watch = process.argv.includes("--watch");
+
+for (const bundle of bundles) {
+  const options = { ...common, ...bundle };
+  if (watch) {
+    const ctx = await esbuild.context(options);
+    await ctx.watch();
+  } else {
+    await esbuild.build(options);
+  }
+}

@@ -1,0 +1,30 @@
+// Progressive enhancements for the app pages; every page works without them.
+
+function copyText(button) {
+  const target = document.getElementById(button.dataset.copyTarget);
+  if (!target) return;
+  const text = target.innerText.trim();
+  const done = () => {
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  };
+  if (navigator.clipboard) {
+    navigator.clipboard.writeText(text).then(done, () => selectText(target));
+  } else {
+    selectText(target);
+  }
+}
+
+function selectText(node) {
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button.copy[data-copy-target]");
+  if (button) copyText(button);
+});

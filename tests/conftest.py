@@ -1,0 +1,100 @@
+"""Personas and fixtures shared by every test.
+
+- `alice` owns organization A and its `project`.
+- `amos` is a plain member of organization A.
+- `bob` owns organization B and its `other_project`; he must never see A's data.
+- `admin` is Django staff with no membership anywhere.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+from tracking.models import Role
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="Acme")
+
+
+@pytest.fixture
+def project(organization):
+    return ProjectFactory(organization=organization, name="Acme web")
+
+
+@pytest.fixture
+def alice(organization):
+    return MembershipFactory(organization=organization, user=UserFactory(email="alice@acme.test"), role=Role.OWNER).user
+
+
+@pytest.fixture
+def amos(organization):
+    return MembershipFactory(organization=organization, user=UserFactory(email="amos@acme.test"), role=Role.MEMBER).user
+
+
+@pytest.fixture
+def other_organization(db):
+    return OrganizationFactory(name="Bobco")
+
+
+@pytest.fixture
+def other_project(other_organization):
+    return ProjectFactory(organization=other_organization, name="Bobco app")
+
+
+@pytest.fixture
+def bob(other_organization, other_project):
+    return MembershipFactory(organization=other_organization, user=UserFactory(email="bob@bobco.test"), role=Role.OWNER).user
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(email="admin@sightline.test", is_staff=True, is_superuser=True)
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def alice_client(alice, project) -> Client:
+    return _client_for(alice)
+
+
+@pytest.fixture
+def amos_client(amos, project) -> Client:
+    return _client_for(amos)
+
+
+@pytest.fixture
+def bob_client(bob) -> Client:
+    return _client_for(bob)
+
+
+@pytest.fixture
+def staff_client(admin) -> Client:
+    return _client_for(admin)
+
+
+@pytest.fixture
+def alice_api_key(alice) -> str:
+    from tracking.services.accounts import api_key_create
+
+    return api_key_create(user=alice, label="tests").secret
+
+
+@pytest.fixture
+def bob_api_key(bob) -> str:
+    from tracking.services.accounts import api_key_create
+
+    return api_key_create(user=bob, label="tests").secret

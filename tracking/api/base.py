@@ -1,0 +1,24 @@
+"""Shared pieces of project-scoped API views."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from rest_framework.views import APIView
+
+from tracking.models import Project
+from tracking.selectors import project_get_for_user
+
+
+class ProjectScopedMixin:
+    """Resolve `project_id` from the URL to a project the caller is a member of, else 404."""
+
+    kwargs: dict
+
+    @cached_property
+    def project(self) -> Project:
+        return project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
+
+
+class ProjectAPIView(ProjectScopedMixin, APIView):
+    pass

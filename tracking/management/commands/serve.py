@@ -1,0 +1,72 @@
+"""`make run`: migrate, make sure the demo exists, then serve the web app and the worker.
+
+Each child runs in a process group of its own, and this command stops the
+whole group on Ctrl-C or SIGTERM (the web server's autoreloader has a child of
+its own); if one of them exits, the other is stopped too. The embedded
+PostgreSQL stops when the last process using it exits.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from tracking.services.demo import DEMO_PASSWORD, demo_ensure
+
+
+class Command(BaseCommand):
+    help = "Set up the database and demo data, then serve the web app and the background worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args, port: int, host: str, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        demo = demo_ensure()
+        url = f"http://{host}:{port}/"
+        self.stdout.write(
+            self.style.SUCCESS("\nSightline is starting.\n")
+            + f"  Open      {url}\n"
+            + f"  Log in    {demo.user.email} / {DEMO_PASSWORD}\n"
+            + f"  Demo site {url}demo/\n"
+            + f"  Database  {'embedded PostgreSQL in ' + str(settings.DATA_DIR / 'pg') if settings.EMBEDDED_DATABASE else 'DATABASE_URL'}\n"
+            + "  Stop      Ctrl-C\n"
+        )
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        stopping = []
+
+        def stop(signum, frame):
+            stopping.append(signum)
+
+        # Handlers rather than KeyboardInterrupt: a shell that starts us in the
+        # background makes us inherit an ignored SIGINT.
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        web = subprocess.Popen([*manage, "runserver", f"{host}:{port}"], start_new_session=True)
+        worker = subprocess.Popen([*manage, "qcluster"], start_new_session=True)
+        children = [web, worker]
+        try:
+            while not stopping and all(child.poll() is None for child in children):
+                time.sleep(0.3)
+        finally:
+            # The autoreloader's child shares the web server's group; the worker's
+            # main process stops its own pool, so it gets the signal alone.
+            if web.poll() is None:
+                os.killpg(web.pid, signal.SIGTERM)
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)
+        self.stdout.write("Stopped.")

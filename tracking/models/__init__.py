@@ -1,0 +1,19 @@
+from tracking.models.tenancy import (
+    Invitation,
+    Membership,
+    Organization,
+    PersonalApiKey,
+    Project,
+    Role,
+    User,
+)
+
+__all__ = [
+    "Invitation",
+    "Membership",
+    "Organization",
+    "PersonalApiKey",
+    "Project",
+    "Role",
+    "User",
+]

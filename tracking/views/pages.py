@@ -1,0 +1,38 @@
+"""Pages whose content arrives with later parts of the product loop."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tracking.decorators import project_view
+from tracking.models import Project
+
+UPCOMING = {
+    "overview": ("Overview", "Events and active persons per day, top pages, top clicked elements, browsers and countries."),
+    "events": ("Events", "Live events and the events explorer (trends by any property) appear here once the snippet sends data."),
+    "persons": ("Persons", "Everyone your snippet has seen, with their properties, sessions and activity timeline."),
+    "actions": ("Actions", "Name a behaviour after the fact — a click by CSS selector, a page by URL — and it covers all history."),
+    "segments": ("Segments", "Combine who people are with what they did; segments are computed over all history and kept live."),
+    "analysis": ("Analysis", "Compare segments on the metric you want to move; funnels, retention and paths by segment."),
+    "replay": ("Replay", "Watch the sessions behind any segment or funnel drop-off."),
+    "interventions": ("Interventions", "Feature flags, nudges, surveys and webhooks targeted at segments, with holdouts."),
+}
+
+
+def _upcoming(section: str):
+    title, description = UPCOMING[section]
+
+    @project_view
+    def view(request: HttpRequest, project: Project) -> HttpResponse:
+        return render(
+            request,
+            "tracking/upcoming.html",
+            {"project": project, "title": title, "description": description, "section": section},
+        )
+
+    view.__name__ = f"{section}_upcoming"
+    return view
+
+
+upcoming_views = {section: _upcoming(section) for section in UPCOMING}
