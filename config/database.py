@@ -2,9 +2,11 @@
 
 The embedded server is `pgserver` (PostgreSQL in a pip wheel) with its data
 directory under `.data/pg`. It listens on a Unix socket only, so it never
-conflicts with another PostgreSQL on the machine. Every process that opens it
-registers itself; the server stops when the last of them exits, which is how
-Ctrl-C on `make run` stops everything it started.
+conflicts with another PostgreSQL on the machine. The first Django process that
+needs it starts it and it keeps running, like a local database service; `make
+run` (`manage.py serve`) stops it on exit when it was the one that started it.
+pgserver's own reference counting is not used: a process killed by a signal
+never deregisters, which would keep the server up forever anyway.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.core.exceptions import ImproperlyConfigured
 
 EMBEDDED_DB_NAME = "sightline"
+started_here = False  # whether this process started the embedded server
 
 
 def parse_database_url(url: str) -> dict:
@@ -55,12 +58,32 @@ def embedded_database(data_dir: Path) -> dict:
     warnings.filterwarnings("ignore", module="platformdirs")
     import pgserver  # imported lazily: production deployments never need it
 
+    global started_here
     pg_dir = data_dir / "pg"
     pg_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pg_dir, cleanup_mode="stop")
+    started_here = not _embedded_running(pg_dir)
+    server = pgserver.get_server(pg_dir, cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
     config = parse_database_url(server.get_uri(EMBEDDED_DB_NAME))
     config["OPTIONS"].pop("sslmode", None)
     return config
+
+
+def _embedded_running(pg_dir: Path) -> bool:
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pg_dir)
+    return info is not None and info.is_running()
+
+
+def embedded_database_stop(data_dir: Path) -> None:
+    """Stop the embedded server (fast shutdown: open sessions are disconnected)."""
+    from pgserver._commands import pg_ctl
+    from pgserver.postgres_server import PostgresServer
+
+    pg_dir = data_dir / "pg"
+    if _embedded_running(pg_dir):
+        server = PostgresServer._instances.get(pg_dir)
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg_dir, user=server.system_user if server else None)

@@ -15,9 +15,11 @@ import sys
 import time
 
 from django.conf import settings
+from django.db import connections
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from config import database
 from tracking.services.demo import DEMO_PASSWORD, demo_ensure
 
 
@@ -69,4 +71,7 @@ class Command(BaseCommand):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     os.killpg(child.pid, signal.SIGKILL)
+        if settings.EMBEDDED_DATABASE and database.started_here:
+            connections.close_all()
+            database.embedded_database_stop(settings.DATA_DIR)
         self.stdout.write("Stopped.")
