@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "django_htmx",
@@ -108,6 +109,8 @@ else:
     _db = parse_database_url(DATABASE_URL)
 _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 _db["CONN_HEALTH_CHECKS"] = True
+# Separate test databases let several test runs share one PostgreSQL server.
+_db["TEST"] = {"NAME": env_str("SIGHTLINE_TEST_DB", "test_sightline")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -14,6 +14,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("i/v1/", include("tracking.ingest.urls")),
     path("api/v1/", include("tracking.api.urls")),
     path("", include("tracking.urls")),
 ]

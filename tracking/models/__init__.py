@@ -1,3 +1,13 @@
+from tracking.models.events import (
+    Company,
+    Event,
+    IngestRejection,
+    IngestSource,
+    Person,
+    PersonDistinctId,
+    PersonTouch,
+    Session,
+)
 from tracking.models.tenancy import (
     Invitation,
     Membership,
@@ -9,6 +19,14 @@ from tracking.models.tenancy import (
 )
 
 __all__ = [
+    "Company",
+    "Event",
+    "IngestRejection",
+    "IngestSource",
+    "Person",
+    "PersonDistinctId",
+    "PersonTouch",
+    "Session",
     "Invitation",
     "Membership",
     "Organization",

@@ -1,0 +1,1 @@
+"""The ingestion pipeline behind `/i/v1/` (see docs/wire-protocol.md)."""

@@ -1,0 +1,217 @@
+"""Person resolution at ingestion: distinct ids -> persons, identify merges, traits, companies.
+
+Everything here works on a whole batch with a handful of statements; only
+`$identify` merges (rare) run one at a time, in the order they were sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import orjson
+from django.db import connection
+
+from tracking.ingest.validate import CleanEvent
+from tracking.models import Person
+
+
+def _fetch_mapping(project_id: int, distinct_ids: Iterable[str]) -> dict[str, int]:
+    # relies on the unique index distinct_id_project_unique (project_id, distinct_id)
+    ids = list(distinct_ids)
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT distinct_id, person_id FROM tracking_persondistinctid"
+            " WHERE project_id = %s AND distinct_id = ANY(%s)",
+            [project_id, ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def _create_persons(project_id: int, first_seen: dict[str, datetime]) -> dict[str, int]:
+    """Create one person per new distinct id; a concurrent batch that created it first wins."""
+    if not first_seen:
+        return {}
+    dids = list(first_seen)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('tracking_person', 'id')) FROM generate_series(1, %s)",
+            [len(dids)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        times = [first_seen[d] for d in dids]
+        cursor.execute(
+            "INSERT INTO tracking_person (id, project_id, properties, is_identified, first_seen, last_seen, created_at)"
+            " SELECT id, %s, '{}'::jsonb, false, ts, ts, now() FROM unnest(%s::bigint[], %s::timestamptz[]) AS t(id, ts)",
+            [project_id, ids, times],
+        )
+        cursor.execute(
+            "INSERT INTO tracking_persondistinctid (project_id, distinct_id, person_id)"
+            " SELECT %s, did, pid FROM unnest(%s::text[], %s::bigint[]) AS t(did, pid)"
+            " ON CONFLICT (project_id, distinct_id) DO NOTHING RETURNING distinct_id, person_id",
+            [project_id, dids, ids],
+        )
+        created = dict(cursor.fetchall())
+        lost = [pid for did, pid in zip(dids, ids, strict=True) if did not in created]
+        if lost:
+            cursor.execute("DELETE FROM tracking_person WHERE id = ANY(%s)", [lost])
+    if len(created) < len(dids):
+        created.update(_fetch_mapping(project_id, [d for d in dids if d not in created]))
+    return created
+
+
+def _merge(project_id: int, *, source: int, target: int) -> None:
+    """Fold person `source` (anonymous) into `target`: ids, events, sessions and traits follow."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tracking_persondistinctid SET person_id = %s WHERE project_id = %s AND person_id = %s",
+            [target, project_id, source],
+        )
+        # relies on event_project_person_ts (project_id, person_id, timestamp)
+        cursor.execute(
+            "UPDATE tracking_event SET person_id = %s WHERE project_id = %s AND person_id = %s",
+            [target, project_id, source],
+        )
+        cursor.execute(
+            "UPDATE tracking_session SET person_id = %s WHERE project_id = %s AND person_id = %s",
+            [target, project_id, source],
+        )
+        cursor.execute(
+            "UPDATE tracking_person t SET"
+            " properties = s.properties || t.properties,"
+            " first_seen = least(t.first_seen, s.first_seen), last_seen = greatest(t.last_seen, s.last_seen),"
+            " company_id = coalesce(t.company_id, s.company_id)"
+            " FROM tracking_person s WHERE t.id = %s AND s.id = %s",
+            [target, source],
+        )
+    # The ORM delete cascades to what other apps hang on a person (segment
+    # memberships, touches, ...); events and sessions were moved above.
+    Person.objects.filter(pk=source).delete()
+
+
+def _identified(person_ids: list[int]) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM tracking_person WHERE id = ANY(%s) AND is_identified", [person_ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def resolve_persons(project_id: int, events: list[CleanEvent]) -> dict[str, int]:
+    """Map every distinct id of the batch to a person id, applying `$identify` in order."""
+    wanted: set[str] = {e.distinct_id for e in events}
+    identifies = [e for e in events if e.name == "$identify"]
+    for e in identifies:
+        anon = e.properties.get("$anon_distinct_id")
+        if isinstance(anon, str) and anon and anon != e.distinct_id and len(anon) <= 200:
+            wanted.add(anon)
+    mapping = _fetch_mapping(project_id, wanted)
+    newly_identified: set[int] = set()
+
+    for e in identifies:
+        anon = e.properties.get("$anon_distinct_id")
+        user_pid = mapping.get(e.distinct_id)
+        anon_pid = mapping.get(anon) if isinstance(anon, str) and anon != e.distinct_id else None
+        if user_pid is None and anon_pid is None:
+            pid = _create_persons(project_id, {e.distinct_id: e.timestamp})[e.distinct_id]
+            mapping[e.distinct_id] = pid
+            if isinstance(anon, str) and anon and anon != e.distinct_id and len(anon) <= 200:
+                _attach(project_id, anon, pid)
+                mapping[anon] = _fetch_mapping(project_id, [anon])[anon]
+            user_pid = pid
+        elif user_pid is None:
+            _attach(project_id, e.distinct_id, anon_pid)
+            mapping[e.distinct_id] = user_pid = _fetch_mapping(project_id, [e.distinct_id])[e.distinct_id]
+        elif anon_pid is not None and anon_pid != user_pid:
+            # Never merge two identified people: the anonymous id was reused on a shared device.
+            if anon_pid not in _identified([anon_pid]) and anon_pid not in newly_identified:
+                _merge(project_id, source=anon_pid, target=user_pid)
+                for did, pid in list(mapping.items()):
+                    if pid == anon_pid:
+                        mapping[did] = user_pid
+        newly_identified.add(user_pid)
+
+    missing = {}
+    for e in events:
+        if e.distinct_id not in mapping and e.distinct_id not in missing:
+            missing[e.distinct_id] = e.timestamp
+    mapping.update(_create_persons(project_id, missing))
+
+    if newly_identified:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE tracking_person SET is_identified = true WHERE id = ANY(%s)", [list(newly_identified)])
+    return mapping
+
+
+def _attach(project_id: int, distinct_id: str, person_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tracking_persondistinctid (project_id, distinct_id, person_id) VALUES (%s, %s, %s)"
+            " ON CONFLICT (project_id, distinct_id) DO NOTHING",
+            [project_id, distinct_id, person_id],
+        )
+
+
+def update_persons(project_id: int, events: list[CleanEvent], mapping: dict[str, int]) -> None:
+    """first/last seen, `$set` (last write wins) and `$set_once` (first write wins), one statement."""
+    seen: dict[int, list] = {}
+    for e in events:
+        pid = mapping[e.distinct_id]
+        entry = seen.get(pid)
+        if entry is None:
+            entry = seen[pid] = [e.timestamp, e.timestamp, {}, {}]
+        else:
+            if e.timestamp < entry[0]:
+                entry[0] = e.timestamp
+            if e.timestamp > entry[1]:
+                entry[1] = e.timestamp
+        if e.set_props:
+            entry[2].update(e.set_props)
+        if e.set_once_props:
+            for key, value in e.set_once_props.items():
+                entry[3].setdefault(key, value)
+    if not seen:
+        return
+    ids = list(seen)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tracking_person p SET"
+            " first_seen = least(p.first_seen, v.first), last_seen = greatest(p.last_seen, v.last),"
+            " properties = (v.set_once || p.properties) || v.set"
+            " FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::jsonb[], %s::jsonb[])"
+            " AS v(id, first, last, set, set_once)"
+            " WHERE p.id = v.id",
+            [
+                ids,
+                [seen[i][0] for i in ids],
+                [seen[i][1] for i in ids],
+                [orjson.dumps(seen[i][2]).decode() for i in ids],
+                [orjson.dumps(seen[i][3]).decode() for i in ids],
+            ],
+        )
+
+
+def apply_groups(project_id: int, events: list[CleanEvent], mapping: dict[str, int]) -> None:
+    """`$groupidentify` upserts a company and links the sending person to it."""
+    for e in events:
+        if e.name != "$groupidentify":
+            continue
+        key = e.properties.get("$group_key")
+        if not isinstance(key, str | int) or isinstance(key, bool) or not str(key).strip():
+            continue
+        key = str(key).strip()[:200]
+        traits = e.properties.get("$group_set")
+        traits = traits if isinstance(traits, dict) else {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO tracking_company (project_id, key, properties, created_at, updated_at)"
+                " VALUES (%s, %s, %s::jsonb, now(), now())"
+                " ON CONFLICT (project_id, key) DO UPDATE"
+                " SET properties = tracking_company.properties || EXCLUDED.properties, updated_at = now()"
+                " RETURNING id",
+                [project_id, key, orjson.dumps(traits).decode()],
+            )
+            company_id = cursor.fetchone()[0]
+            cursor.execute(
+                "UPDATE tracking_person SET company_id = %s WHERE id = %s", [company_id, mapping[e.distinct_id]]
+            )

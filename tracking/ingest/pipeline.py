@@ -1,0 +1,173 @@
+"""`event_batch_ingest`: one batch from the wire to the database, set-based throughout."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import orjson
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from tracking.ingest import persons, sessions, writer
+from tracking.ingest.enrich import Device, Geo, geolocate, parse_user_agent, split_url, url_host
+from tracking.ingest.validate import CleanEvent, Rejected, clean_event, parse_timestamp
+from tracking.models import IngestRejection, Project
+from tracking.signals import events_ingested
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+MAX_SKEW = timedelta(days=3650)
+_PAYLOAD_KEEP = 2000
+
+
+@dataclass
+class RequestFacts:
+    """What the HTTP request tells about the client, gathered by the view."""
+
+    user_agent: str = ""
+    ip: str | None = None
+    country_header: str | None = None
+    origin_host: str = ""
+
+
+@dataclass
+class BatchResult:
+    accepted: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    person_ids: list[int] = field(default_factory=list)
+
+
+def clock_skew(sent_at: object, now: datetime) -> timedelta:
+    """How far the client's clock is behind ours, from the batch's `sent_at`; 0 if unknown or absurd."""
+    try:
+        sent = parse_timestamp(sent_at)
+    except Rejected:
+        return timedelta(0)
+    if sent is None:
+        return timedelta(0)
+    skew = now - sent
+    return skew if abs(skew) < MAX_SKEW else timedelta(0)
+
+
+def _truncate(raw: object) -> str:
+    try:
+        text = orjson.dumps(raw).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        text = repr(raw)
+    return text[:_PAYLOAD_KEEP].replace("\x00", "")
+
+
+def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts: RequestFacts) -> BatchResult:
+    """Validate every event, store the good ones, dead-letter the bad ones, never fail the batch for one event."""
+    now = timezone.now()
+    skew = clock_skew(sent_at, now)
+    result = BatchResult()
+    clean: list[CleanEvent] = []
+    rejections: list[IngestRejection] = []
+    seen_uuids: set = set()
+    for index, raw in enumerate(batch):
+        try:
+            event = clean_event(raw, index=index, now=now, skew=skew)
+        except Rejected as error:
+            result.rejected.append({"index": index, "error": str(error)})
+            rejections.append(
+                IngestRejection(project=project, index=index, reason=str(error)[:500], payload=_truncate(raw))
+            )
+            continue
+        result.accepted += 1
+        if event.uuid in seen_uuids:
+            continue  # the same event twice in one batch: store it once
+        seen_uuids.add(event.uuid)
+        clean.append(event)
+
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                if rejections:
+                    IngestRejection.objects.bulk_create(rejections)
+                stored = _store(project, clean, facts, now) if clean else []
+            break
+        except (IntegrityError, OperationalError) as error:
+            # A concurrent retry of the same batch (unique uuid) or a deadlock between
+            # batches updating the same persons: try again, now seeing what committed.
+            if attempt == 2 or not _retryable(error):
+                raise
+            log.info("retrying batch for project %s after %s", project.pk, type(error).__name__)
+    if stored:
+        person_ids = result.person_ids = stored
+        transaction.on_commit(lambda: events_ingested.send(sender=Project, project_id=project.pk, person_ids=person_ids))
+    return result
+
+
+def _retryable(error: Exception) -> bool:
+    cause = getattr(error, "__cause__", None)
+    name = type(cause).__name__ if cause else ""
+    return name in {"UniqueViolation", "DeadlockDetected", "SerializationFailure"}
+
+
+def _store(project: Project, events: list[CleanEvent], facts: RequestFacts, now: datetime) -> list[int]:
+    """Write one batch's new events and their person/session effects; returns the touched person ids."""
+    already = writer.existing_uuids(project.pk, [e.uuid for e in events])
+    if already:
+        events = [e for e in events if e.uuid not in already]
+    if not events:
+        return []
+    mapping = persons.resolve_persons(project.pk, events)
+    persons.apply_groups(project.pk, events, mapping)
+    persons.update_persons(project.pk, events, mapping)
+
+    device = _device_for(events, facts)
+    geo_for = _geo_by_session(events, facts)
+    ip = facts.ip if project.ip_handling == "store" else None
+    sessions.upsert_sessions(project.pk, events, mapping, device=device, geo_for=geo_for, ip=ip)
+
+    paths = [split_url(e.url)[1] if e.url else "" for e in events]
+    writer.copy_events(project.pk, events, mapping, now, paths)
+    _record_source(project.pk, events, facts, now)
+
+    touched = sorted({mapping[e.distinct_id] for e in events})
+    with connection.cursor() as cursor:
+        # relies on the unique index person_touch_unique (project_id, person_id)
+        cursor.execute(
+            "INSERT INTO tracking_persontouch (project_id, person_id, touched_at)"
+            " SELECT %s, unnest(%s::bigint[]), %s"
+            " ON CONFLICT (project_id, person_id) DO UPDATE SET touched_at = EXCLUDED.touched_at",
+            [project.pk, touched, now],
+        )
+    return touched
+
+
+def _device_for(events: list[CleanEvent], facts: RequestFacts) -> Device:
+    ua = facts.user_agent
+    for e in events[:1]:
+        override = e.properties.get("$user_agent")
+        if isinstance(override, str) and override:
+            ua = override
+    return parse_user_agent(ua[:1000])
+
+
+def _geo_by_session(events: list[CleanEvent], facts: RequestFacts) -> dict[str, Geo]:
+    geos: dict[str, Geo] = {}
+    for e in events:
+        if e.session_key and e.session_key not in geos:
+            tz = e.properties.get("$timezone")
+            geos[e.session_key] = geolocate(
+                ip=facts.ip, country_header=facts.country_header, timezone_name=tz if isinstance(tz, str) else None
+            )
+    return geos
+
+
+def _record_source(project_id: int, events: list[CleanEvent], facts: RequestFacts, now: datetime) -> None:
+    """Count events per sending host, for the install check on the settings page."""
+    host = facts.origin_host or next((url_host(e.url) for e in events if e.url), "") or "(no origin)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tracking_ingestsource (project_id, host, first_seen, last_seen, event_count)"
+            " VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (project_id, host) DO UPDATE"
+            " SET last_seen = EXCLUDED.last_seen, event_count = tracking_ingestsource.event_count + EXCLUDED.event_count",
+            [project_id, host, now, now, len(events)],
+        )

@@ -1,0 +1,147 @@
+"""Session upserts: one statement per batch, however many sessions it touches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+
+from tracking.ingest.enrich import Device, Geo
+from tracking.ingest.validate import CleanEvent
+
+_COUNTED = {"$pageview": 0, "$autocapture": 1, "$rageclick": 2, "$dead_click": 3}
+
+
+@dataclass
+class _Acc:
+    person_id: int
+    started_at: object
+    ended_at: object
+    entry_url: str
+    entry_is_pageview: bool
+    exit_url: str
+    referrer: str
+    events: int = 0
+    pageviews: int = 0
+    autocaptures: int = 0
+    rageclicks: int = 0
+    dead_clicks: int = 0
+
+
+def upsert_sessions(
+    project_id: int,
+    events: list[CleanEvent],
+    mapping: dict[str, int],
+    *,
+    device: Device,
+    geo_for: dict[str, Geo],
+    ip: str | None,
+) -> None:
+    """Create or extend the sessions of a batch; technographic and geographic facts are set once."""
+    sessions: dict[str, _Acc] = {}
+    for e in events:
+        if not e.session_key:
+            continue
+        acc = sessions.get(e.session_key)
+        is_pageview = e.name == "$pageview"
+        if acc is None:
+            referrer = e.properties.get("$referrer")
+            acc = sessions[e.session_key] = _Acc(
+                person_id=mapping[e.distinct_id],
+                started_at=e.timestamp,
+                ended_at=e.timestamp,
+                entry_url=e.url,
+                entry_is_pageview=is_pageview,
+                exit_url=e.url,
+                referrer=referrer[:2000] if isinstance(referrer, str) else "",
+            )
+        else:
+            if e.timestamp < acc.started_at or (is_pageview and not acc.entry_is_pageview and e.url):
+                if e.timestamp < acc.started_at:
+                    acc.started_at = e.timestamp
+                if e.url and (is_pageview or not acc.entry_is_pageview):
+                    acc.entry_url, acc.entry_is_pageview = e.url, is_pageview
+            if e.timestamp >= acc.ended_at:
+                acc.ended_at = e.timestamp
+                if e.url:
+                    acc.exit_url = e.url
+        acc.events += 1
+        kind = _COUNTED.get(e.name)
+        if kind == 0:
+            acc.pageviews += 1
+        elif kind == 1:
+            acc.autocaptures += 1
+        elif kind == 2:
+            acc.rageclicks += 1
+        elif kind == 3:
+            acc.dead_clicks += 1
+    if not sessions:
+        return
+    keys = list(sessions)
+    rows = [sessions[k] for k in keys]
+    geos = [geo_for.get(k, Geo()) for k in keys]
+    n = len(keys)
+    # relies on the unique index session_project_key (project_id, session_key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO tracking_session AS s (
+                project_id, session_key, person_id, started_at, ended_at, entry_url, exit_url, referrer,
+                event_count, pageview_count, autocapture_count, rageclick_count, dead_click_count,
+                browser, browser_version, os, os_version, device_type, country, region, city, ip, has_recording)
+            SELECT %s, v.key, v.person, v.started, v.ended, v.entry, v.exit, v.referrer,
+                   v.events, v.pageviews, v.autocaptures, v.rageclicks, v.dead_clicks,
+                   %s, %s, %s, %s, %s, v.country, v.region, v.city, %s::inet, false
+            FROM unnest(%s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[],
+                        %s::text[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::text[], %s::text[],
+                        %s::text[])
+                 AS v(key, person, started, ended, entry, exit, referrer, events, pageviews, autocaptures,
+                      rageclicks, dead_clicks, country, region, city)
+            ON CONFLICT (project_id, session_key) DO UPDATE SET
+                entry_url = CASE WHEN EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> ''
+                                   OR s.entry_url = '' THEN EXCLUDED.entry_url ELSE s.entry_url END,
+                exit_url = CASE WHEN EXCLUDED.ended_at >= s.ended_at AND EXCLUDED.exit_url <> ''
+                                  OR s.exit_url = '' THEN EXCLUDED.exit_url ELSE s.exit_url END,
+                referrer = CASE WHEN s.referrer = '' THEN EXCLUDED.referrer ELSE s.referrer END,
+                started_at = least(s.started_at, EXCLUDED.started_at),
+                ended_at = greatest(s.ended_at, EXCLUDED.ended_at),
+                event_count = s.event_count + EXCLUDED.event_count,
+                pageview_count = s.pageview_count + EXCLUDED.pageview_count,
+                autocapture_count = s.autocapture_count + EXCLUDED.autocapture_count,
+                rageclick_count = s.rageclick_count + EXCLUDED.rageclick_count,
+                dead_click_count = s.dead_click_count + EXCLUDED.dead_click_count,
+                browser = CASE WHEN s.browser = '' THEN EXCLUDED.browser ELSE s.browser END,
+                browser_version = CASE WHEN s.browser = '' THEN EXCLUDED.browser_version ELSE s.browser_version END,
+                os = CASE WHEN s.os = '' THEN EXCLUDED.os ELSE s.os END,
+                os_version = CASE WHEN s.os = '' THEN EXCLUDED.os_version ELSE s.os_version END,
+                device_type = CASE WHEN s.device_type = '' THEN EXCLUDED.device_type ELSE s.device_type END,
+                country = CASE WHEN s.country = '' THEN EXCLUDED.country ELSE s.country END,
+                region = CASE WHEN s.country = '' THEN EXCLUDED.region ELSE s.region END,
+                city = CASE WHEN s.country = '' THEN EXCLUDED.city ELSE s.city END,
+                ip = coalesce(s.ip, EXCLUDED.ip)
+            """,
+            [
+                project_id,
+                device.browser,
+                device.browser_version,
+                device.os,
+                device.os_version,
+                device.device_type,
+                ip,
+                keys,
+                [r.person_id for r in rows],
+                [r.started_at for r in rows],
+                [r.ended_at for r in rows],
+                [r.entry_url for r in rows],
+                [r.exit_url for r in rows],
+                [r.referrer for r in rows],
+                [r.events for r in rows],
+                [r.pageviews for r in rows],
+                [r.autocaptures for r in rows],
+                [r.rageclicks for r in rows],
+                [r.dead_clicks for r in rows],
+                [g.country for g in geos] if n else [],
+                [g.region for g in geos],
+                [g.city for g in geos],
+            ],
+        )

@@ -1,0 +1,100 @@
+"""Writing events with binary COPY (several times faster than INSERT for a batch)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+from psycopg import adapt, pq
+
+from tracking.ingest.validate import CleanEvent
+
+COLUMNS = (
+    "project_id",
+    "uuid",
+    "person_id",
+    "distinct_id",
+    "session_key",
+    "name",
+    "timestamp",
+    "received_at",
+    "url",
+    "path",
+    "el_text",
+    "href",
+    "elements_chain",
+    "properties",
+)
+TYPES = (
+    "int8",
+    "uuid",
+    "int8",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "timestamptz",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "jsonb",
+)
+
+
+class RawJsonb(bytes):
+    """JSON already serialized by validation: handed to COPY as-is, not dumped again."""
+
+
+class _RawJsonbBinaryDumper(adapt.Dumper):
+    """Registered by oid on the COPY cursor only, so `set_types(..., "jsonb")` picks it."""
+
+    format = pq.Format.BINARY
+    oid = 3802  # jsonb
+
+    def dump(self, obj: bytes) -> bytes:
+        return b"\x01" + obj  # jsonb binary format: version byte, then the text
+
+
+def existing_uuids(project_id: int, uuids: list) -> set:
+    # relies on the unique index event_project_uuid (project_id, uuid)
+    if not uuids:
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT uuid FROM tracking_event WHERE project_id = %s AND uuid = ANY(%s::uuid[])", [project_id, uuids]
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def copy_events(
+    project_id: int, events: list[CleanEvent], mapping: dict[str, int], received_at: datetime, paths: list[str]
+) -> None:
+    from tracking import elements as chain
+
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        raw.adapters.register_dumper(RawJsonb, _RawJsonbBinaryDumper)
+        statement = f"COPY tracking_event ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"  # noqa: S608 - constant
+        with raw.copy(statement) as copy:
+            copy.set_types(TYPES)
+            for e, path in zip(events, paths, strict=True):
+                copy.write_row(
+                    (
+                        project_id,
+                        e.uuid,
+                        mapping[e.distinct_id],
+                        e.distinct_id,
+                        e.session_key,
+                        e.name,
+                        e.timestamp,
+                        received_at,
+                        e.url,
+                        path,
+                        chain.target_text(e.elements) if e.elements else "",
+                        chain.target_href(e.elements) if e.elements else "",
+                        e.elements_chain,
+                        RawJsonb(e.properties_json),
+                    )
+                )

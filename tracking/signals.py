@@ -1,0 +1,17 @@
+"""Signals other apps subscribe to, and tracking's own receivers."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models.signals import pre_delete
+from django.dispatch import Signal, receiver
+
+# Sent after a batch commits: project_id, person_ids (the persons it touched).
+events_ingested = Signal()
+
+
+@receiver(pre_delete, sender="tracking.Project")
+def _delete_project_events(sender, instance, **kwargs) -> None:
+    # Events have no database foreign key (for COPY speed) and no ORM cascade.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tracking_event WHERE project_id = %s", [instance.pk])
