@@ -1,0 +1,113 @@
+"""The SQL and Python implementations of property filters agree."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tracking.properties import (
+    FilterError,
+    column_filter_match,
+    column_filter_sql,
+    jsonb_filter_match,
+    jsonb_filter_sql,
+    validate_filter,
+)
+
+pytestmark = pytest.mark.django_db
+
+KEYS = ["plan", "seats", "email", "flag"]
+scalars = st.one_of(
+    st.sampled_from(["pro", "free", "Pro", "10", "2.5", "-3", "ann@x.io", "", "2026-01-05", "a_b%c"]),
+    st.integers(min_value=-20, max_value=20),
+    st.sampled_from([0.5, 2.5, 10.0, -1.25]),
+    st.booleans(),
+    st.none(),
+)
+properties = st.dictionaries(st.sampled_from(KEYS), scalars, max_size=4)
+values = st.one_of(
+    st.sampled_from(["pro", "PRO", "10", "2.5", "ann", "2026-01-01", "_b%", "true"]),
+    st.integers(min_value=-5, max_value=15),
+    st.sampled_from([2.5, 0.5]),
+    st.booleans(),
+)
+
+
+@st.composite
+def filters(draw):
+    operator = draw(st.sampled_from(["eq", "neq", "in", "not_in", "contains", "not_contains", "regex", "gt", "gte", "lt", "lte", "is_set", "is_not_set"]))
+    if operator in ("in", "not_in"):
+        value = draw(st.lists(values, min_size=1, max_size=3))
+    elif operator in ("contains", "not_contains"):
+        value = draw(st.sampled_from(["pro", "PRO", "1", "@x", "_b%", "a"]))
+    elif operator == "regex":
+        value = draw(st.sampled_from(["^pro$", "[0-9]+", "^$", "x\\.io", "P.o", "^-"]))
+    elif operator in ("gt", "gte", "lt", "lte"):
+        value = draw(st.one_of(st.integers(min_value=-5, max_value=15), st.sampled_from([2.5, "2026-01-03", "m"])))
+    else:
+        value = draw(values)
+    return draw(st.sampled_from(KEYS)), operator, value
+
+
+def _sql_says(props: dict, key: str, operator: str, value) -> bool:
+    expression, params = jsonb_filter_sql("t.props", key, operator, value)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {expression} FROM (SELECT %s::jsonb AS props) t", [*params, orjson.dumps(props).decode()])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(props=properties, flt=filters())
+def test_jsonb_filters_mean_the_same_in_sql_and_python(props, flt):
+    key, operator, value = flt
+    validate_filter(operator, value)
+    assert _sql_says(props, key, operator, value) == jsonb_filter_match(props, key, operator, value), (props, flt)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.sampled_from(["Chrome", "Firefox", "", "chrome", "10", "2.5", "US"]), flt=filters())
+def test_column_filters_mean_the_same_in_sql_and_python(text, flt):
+    _, operator, value = flt
+    expression, params = column_filter_sql("t.col", operator, value)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {expression} FROM (SELECT %s::text AS col) t", [*params, text])  # noqa: S608
+        in_sql = cursor.fetchone()[0]
+    assert in_sql == column_filter_match(text, operator, value), (text, flt)
+
+
+def test_a_missing_property_is_not_equal_and_does_not_contain():
+    assert jsonb_filter_match({}, "plan", "neq", "pro")
+    assert not jsonb_filter_match({}, "plan", "contains", "p")
+    assert jsonb_filter_match({}, "plan", "not_contains", "p")
+    assert _sql_says({}, "plan", "neq", "pro") and not _sql_says({}, "plan", "contains", "p")
+
+
+def test_numbers_compare_as_numbers_and_dates_as_text():
+    assert jsonb_filter_match({"seats": "10"}, "seats", "gt", 9)
+    assert not jsonb_filter_match({"seats": "10"}, "seats", "gt", "9")  # text: "10" < "9"
+    assert _sql_says({"seats": 10}, "seats", "gte", 10)
+    assert _sql_says({"d": "2026-02-01"}, "d", "gt", "2026-01-31")
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "message"),
+    [
+        ("like", "x", "unknown operator"),
+        ("in", "x", "non-empty list"),
+        ("regex", "(", "invalid regular expression"),
+        ("contains", 3, "needs a string"),
+        ("gt", [1], "needs a number"),
+    ],
+)
+def test_invalid_filters_say_why(operator, value, message):
+    with pytest.raises(FilterError, match=message):
+        validate_filter(operator, value)
+
+
+def test_a_regex_python_accepts_but_postgresql_refuses_is_caught():
+    # Python accepts (?P<name>…) groups; PostgreSQL's regular expressions do not.
+    with pytest.raises(FilterError, match="PostgreSQL"):
+        validate_filter("regex", "(?P<x>a)")

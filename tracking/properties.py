@@ -1,0 +1,280 @@
+"""Property filters: one meaning, two implementations (SQL and Python).
+
+A filter is `{"property": P, "operator": OP, "value": V}`. It applies to a JSON
+object (event, person or company properties: `jsonb_filter_sql` /
+`jsonb_filter_match`) or to a plain text column (session browser, country…:
+`column_filter_sql` / `column_filter_match`). The Python side exists for
+ingestion-time matching and as the reference the SQL side is tested against;
+both must give the same answer for the same data.
+
+Semantics (documented in docs/segments.md):
+
+- A JSON value is compared through its text form, as PostgreSQL's `->>` gives
+  it: strings as-is, `true`/`false`, numbers as written; JSON null and a missing
+  key have no text form.
+- `eq`, `in`: the text form equals the value (or one of the values).
+  `neq`, `not_in`: the negation — a missing property is "not equal".
+- `contains`, `not_contains`: case-insensitive substring (ASCII case folding);
+  a missing property does not contain anything.
+- `regex`: the text form matches the regular expression (search, not full match).
+- `gt`, `gte`, `lt`, `lte`: with a numeric value, numeric comparison of JSON
+  numbers and numeric strings (others never match); with a string value,
+  text comparison (works for ISO 8601 dates).
+- `is_set` / `is_not_set`: the key is present (even with a null value) / absent.
+  For text columns, set means non-empty.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+OPERATORS = (
+    "eq", "neq", "in", "not_in", "contains", "not_contains", "regex",
+    "gt", "gte", "lt", "lte", "is_set", "is_not_set",
+)  # fmt: skip
+COMPARATORS = ("eq", "neq", "gt", "gte", "lt", "lte")
+_CMP_SQL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "<>"}
+_NUMERIC_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_COLUMN = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+MAX_LIST = 1000
+MAX_VALUE_LENGTH = 1000
+
+
+class FilterError(ValueError):
+    """A filter that cannot be evaluated; the message says why (and which part, when known)."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def text_form(value: Any) -> str | None:
+    """The text PostgreSQL's `->>` gives for a JSON value (None for null)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    import json
+
+    # floats as stored (ingestion serialises with the same rules); objects and
+    # arrays in PostgreSQL's spacing (key order may still differ: not comparable)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _number(value: Any) -> Decimal | None:
+    if _is_number(value):
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            return None
+    if isinstance(value, str) and _NUMERIC_TEXT.match(value):
+        return Decimal(value)
+    return None
+
+
+def regex_error(pattern: str) -> str | None:
+    """Why a regular expression is unusable (by Python or PostgreSQL), or None."""
+    if not isinstance(pattern, str) or not pattern:
+        return "the regular expression is empty"
+    if len(pattern) > MAX_VALUE_LENGTH:
+        return f"the regular expression is longer than {MAX_VALUE_LENGTH} characters"
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        return f"invalid regular expression: {error}"
+    from django.db import DatabaseError, connection, transaction
+
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT '' ~ %s", [pattern])
+    except DatabaseError as error:
+        message = str(getattr(error, "__cause__", error) or error).splitlines()[0]
+        return f"invalid regular expression for PostgreSQL: {message}"
+    return None
+
+
+def validate_filter(operator: Any, value: Any, *, check_regex: bool = True) -> None:
+    """Raise FilterError when an operator/value pair cannot be evaluated."""
+    if operator not in OPERATORS:
+        raise FilterError(f"unknown operator {operator!r}; use one of {', '.join(OPERATORS)}")
+    if operator in ("is_set", "is_not_set"):
+        return
+    if operator in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise FilterError(f"{operator} needs a non-empty list of values")
+        if len(value) > MAX_LIST:
+            raise FilterError(f"{operator} takes at most {MAX_LIST} values")
+        for item in value:
+            if not (isinstance(item, str | bool) or _is_number(item)):
+                raise FilterError(f"{operator} values must be strings, numbers or booleans")
+        return
+    if operator in ("gt", "gte", "lt", "lte"):
+        if not (_is_number(value) or isinstance(value, str)):
+            raise FilterError(f"{operator} needs a number (or a string, compared as text)")
+        return
+    if not (isinstance(value, str | bool) or _is_number(value)):
+        raise FilterError(f"{operator} needs a string, number or boolean value")
+    if isinstance(value, str) and len(value) > MAX_VALUE_LENGTH:
+        raise FilterError(f"the value is longer than {MAX_VALUE_LENGTH} characters")
+    if operator in ("contains", "not_contains", "regex") and not isinstance(value, str):
+        raise FilterError(f"{operator} needs a string value")
+    if operator == "regex" and check_regex:
+        problem = regex_error(value)
+        if problem:
+            raise FilterError(problem)
+
+
+def _like_pattern(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _check_column(expression: str) -> str:
+    # Column expressions come from code, never from users; this guards against mistakes.
+    if not _COLUMN.match(expression):
+        raise ValueError(f"not a column expression: {expression!r}")
+    return expression
+
+
+def jsonb_filter_sql(column: str, key: str, operator: str, value: Any) -> tuple[str, list]:
+    """SQL boolean (never NULL) for a filter on `column->key`; the column may be NULL (a LEFT JOIN)."""
+    col = _check_column(column)
+    text = f"({col} ->> %s)"
+    if operator == "eq":
+        return f"coalesce({text} = %s, false)", [key, text_form(value)]
+    if operator == "neq":
+        return f"({text} IS DISTINCT FROM %s)", [key, text_form(value)]
+    if operator == "in":
+        return f"coalesce({text} = ANY(%s::text[]), false)", [key, [text_form(v) for v in value]]
+    if operator == "not_in":
+        return f"NOT coalesce({text} = ANY(%s::text[]), false)", [key, [text_form(v) for v in value]]
+    if operator == "contains":
+        return f"coalesce({text} ILIKE %s, false)", [key, _like_pattern(value)]
+    if operator == "not_contains":
+        return f"NOT coalesce({text} ILIKE %s, false)", [key, _like_pattern(value)]
+    if operator == "regex":
+        return f"coalesce({text} ~ %s, false)", [key, value]
+    if operator in ("gt", "gte", "lt", "lte"):
+        if _is_number(value):
+            # sl_numeric (migration tracking 0003) gives numbers and numeric strings as numeric, else NULL
+            return f"coalesce(sl_numeric({col} -> %s) {_CMP_SQL[operator]} %s, false)", [key, Decimal(str(value))]
+        return f"coalesce({text} {_CMP_SQL[operator]} %s, false)", [key, value]
+    if operator == "is_set":
+        return f"coalesce({col} ? %s, false)", [key]
+    if operator == "is_not_set":
+        return f"NOT coalesce({col} ? %s, false)", [key]
+    raise FilterError(f"unknown operator {operator!r}")
+
+
+def jsonb_filter_match(properties: dict | None, key: str, operator: str, value: Any) -> bool:
+    """The Python twin of `jsonb_filter_sql`."""
+    props = properties or {}
+    present = key in props
+    text = text_form(props.get(key)) if present else None
+    if operator == "eq":
+        return text is not None and text == text_form(value)
+    if operator == "neq":
+        return text != text_form(value)
+    if operator == "in":
+        return text is not None and text in {text_form(v) for v in value}
+    if operator == "not_in":
+        return text is None or text not in {text_form(v) for v in value}
+    if operator == "contains":
+        return text is not None and _ascii_lower(value) in _ascii_lower(text)
+    if operator == "not_contains":
+        return text is None or _ascii_lower(value) not in _ascii_lower(text)
+    if operator == "regex":
+        return text is not None and re.search(value, text) is not None
+    if operator in ("gt", "gte", "lt", "lte"):
+        if _is_number(value):
+            number = _number(props.get(key)) if present else None
+            return number is not None and _compare(number, operator, Decimal(str(value)))
+        return text is not None and _compare(text, operator, value)
+    if operator == "is_set":
+        return present
+    if operator == "is_not_set":
+        return not present
+    raise FilterError(f"unknown operator {operator!r}")
+
+
+def column_filter_sql(column: str, operator: str, value: Any) -> tuple[str, list]:
+    """SQL boolean for a filter on a text column where '' means unset."""
+    col = _check_column(column)
+    if operator == "eq":
+        return f"{col} = %s", [text_form(value)]
+    if operator == "neq":
+        return f"{col} <> %s", [text_form(value)]
+    if operator == "in":
+        return f"{col} = ANY(%s::text[])", [[text_form(v) for v in value]]
+    if operator == "not_in":
+        return f"NOT ({col} = ANY(%s::text[]))", [[text_form(v) for v in value]]
+    if operator == "contains":
+        return f"{col} ILIKE %s", [_like_pattern(value)]
+    if operator == "not_contains":
+        return f"NOT ({col} ILIKE %s)", [_like_pattern(value)]
+    if operator == "regex":
+        return f"{col} ~ %s", [value]
+    if operator in ("gt", "gte", "lt", "lte"):
+        if _is_number(value):
+            return f"coalesce(sl_numeric(to_jsonb({col})) {_CMP_SQL[operator]} %s, false)", [Decimal(str(value))]
+        return f"{col} {_CMP_SQL[operator]} %s", [value]
+    if operator == "is_set":
+        return f"{col} <> ''", []
+    if operator == "is_not_set":
+        return f"{col} = ''", []
+    raise FilterError(f"unknown operator {operator!r}")
+
+
+def column_filter_match(text: str, operator: str, value: Any) -> bool:
+    """The Python twin of `column_filter_sql`."""
+    if operator == "is_set":
+        return text != ""
+    if operator == "is_not_set":
+        return text == ""
+    if operator == "neq":
+        return text != text_form(value)
+    if operator == "not_in":
+        return text not in {text_form(v) for v in value}
+    if operator == "not_contains":
+        return _ascii_lower(value) not in _ascii_lower(text)
+    return jsonb_filter_match({"v": text}, "v", operator, value)
+
+
+def compare(left: Any, operator: str, right: Any) -> bool:
+    """CMP = eq | neq | gt | gte | lt | lte on two numbers."""
+    return _compare(left, operator, right)
+
+
+def compare_sql(operator: str) -> str:
+    if operator not in COMPARATORS:
+        raise FilterError(f"unknown comparison {operator!r}; use one of {', '.join(COMPARATORS)}")
+    return _CMP_SQL[operator]
+
+
+def _compare(left: Any, operator: str, right: Any) -> bool:
+    if operator == "eq":
+        return left == right
+    if operator == "neq":
+        return left != right
+    if operator == "gt":
+        return left > right
+    if operator == "gte":
+        return left >= right
+    if operator == "lt":
+        return left < right
+    if operator == "lte":
+        return left <= right
+    raise FilterError(f"unknown comparison {operator!r}")
+
+
+def _ascii_lower(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
