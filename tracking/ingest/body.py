@@ -7,6 +7,7 @@ gzip bomb is cut off after `max_decompressed + 1` bytes of output and answered
 
 from __future__ import annotations
 
+import json
 import zlib
 from dataclasses import dataclass
 
@@ -76,4 +77,11 @@ def read_json(request: HttpRequest, *, max_bytes: int | None = None) -> object:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:
-        raise BodyError(400, "invalid JSON", str(error)[:200]) from None
+        first_error = str(error)[:200]
+    # orjson refuses a whole body for one lone surrogate escape or one invalid
+    # UTF-8 byte; the standard parser accepts both (bad bytes become U+FFFD), so
+    # only the event carrying them is rejected later, not its whole batch.
+    try:
+        return json.loads(data.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        raise BodyError(400, "invalid JSON", first_error) from None

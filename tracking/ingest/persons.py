@@ -112,6 +112,11 @@ def resolve_persons(project_id: int, events: list[CleanEvent]) -> dict[str, int]
         anon = e.properties.get("$anon_distinct_id")
         user_pid = mapping.get(e.distinct_id)
         anon_pid = mapping.get(anon) if isinstance(anon, str) and anon != e.distinct_id else None
+        if anon_pid is not None and (anon_pid in newly_identified or anon_pid in _identified([anon_pid])):
+            # The anonymous id already belongs to someone identified (a shared device):
+            # the new user gets a person of their own.
+            anon_pid = None
+            anon = None
         if user_pid is None and anon_pid is None:
             pid = _create_persons(project_id, {e.distinct_id: e.timestamp})[e.distinct_id]
             mapping[e.distinct_id] = pid
@@ -123,12 +128,14 @@ def resolve_persons(project_id: int, events: list[CleanEvent]) -> dict[str, int]
             _attach(project_id, e.distinct_id, anon_pid)
             mapping[e.distinct_id] = user_pid = _fetch_mapping(project_id, [e.distinct_id])[e.distinct_id]
         elif anon_pid is not None and anon_pid != user_pid:
-            # Never merge two identified people: the anonymous id was reused on a shared device.
-            if anon_pid not in _identified([anon_pid]) and anon_pid not in newly_identified:
-                _merge(project_id, source=anon_pid, target=user_pid)
-                for did, pid in list(mapping.items()):
-                    if pid == anon_pid:
-                        mapping[did] = user_pid
+            _merge(project_id, source=anon_pid, target=user_pid)
+            for did, pid in list(mapping.items()):
+                if pid == anon_pid:
+                    mapping[did] = user_pid
+        elif anon_pid is None and isinstance(anon, str) and anon and anon != e.distinct_id and len(anon) <= 200:
+            # a known user on a new device: its anonymous id joins them
+            _attach(project_id, anon, user_pid)
+            mapping[anon] = _fetch_mapping(project_id, [anon])[anon]
         newly_identified.add(user_pid)
 
     missing = {}
