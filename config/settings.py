@@ -263,6 +263,11 @@ INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1_000_000, minimum=1024
 INGEST_MAX_DECOMPRESSED_BYTES = env_int("INGEST_MAX_DECOMPRESSED_BYTES", 5_000_000, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(INGEST_MAX_BODY_BYTES, 2_621_440) + 1
 GEOIP_PATH = env_str("GEOIP_PATH")
+
+# Segments: memory for one segment computation's hashed subqueries, and how often
+# segments whose windows move with time ("in the last 14 days") are recomputed.
+SEGMENT_WORK_MEM = env_str("SEGMENT_WORK_MEM", "256MB")
+SEGMENT_TIME_REFRESH_SECONDS = env_int("SEGMENT_TIME_REFRESH_SECONDS", 60, minimum=10)
 GEO_COUNTRY_HEADER = env_str("GEO_COUNTRY_HEADER")  # e.g. CF-IPCountry, when a trusted proxy sets it
 
 LOGGING = {

@@ -1,0 +1,327 @@
+"""Segment definition -> one parameterised SQL statement returning person ids.
+
+The statement has the shape
+
+    SELECT p.id FROM tracking_person p LEFT JOIN tracking_company c ON c.id = p.company_id
+    WHERE p.project_id = %s AND <boolean tree>
+
+where every condition is a boolean over `p` (and `c`): person and company
+traits are direct jsonb tests; behavioural conditions are `p.id IN (subquery)`
+over events or sessions, uncorrelated, so PostgreSQL computes each subquery
+once and hashes it (or turns it into a semi-join when it sits at the top of the
+tree). Conditions satisfied by zero events ("never did", "fewer than 3") are
+written as `NOT (p.id IN (persons whose count does not satisfy it))`, so people
+with no events at all are included without scanning them.
+
+Incremental refresh passes `person_ids`: every subquery is then restricted to
+those persons as well, which moves the work onto the (project_id, person_id,
+timestamp) index and makes the cost grow with the touched persons' events,
+not with history.
+
+Indexes each construct relies on:
+- behavior/aggregate/sequence/survey with an event name: event_project_name_ts
+  (project_id, name, timestamp) — name equality plus the time window;
+- the same restricted to persons: event_project_person_ts (project_id, person_id, timestamp);
+- device/geo: session_project_started / session_project_person;
+- person traits: person_properties_gin is not used by `->>` tests; a full
+  computation scans the project's persons, which are far fewer than events.
+
+Values are always %s parameters; the SQL text is built only from constants.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tracking.properties import column_filter_sql, compare_sql, jsonb_filter_sql
+
+ZERO_SATISFIES = {"eq": lambda n: n == 0, "neq": lambda n: n != 0, "gt": lambda n: False,
+                  "gte": lambda n: n <= 0, "lt": lambda n: n > 0, "lte": lambda n: n >= 0}  # fmt: skip
+_NEGATED = {"eq": "<>", "neq": "=", "gt": "<=", "gte": "<", "lt": ">=", "lte": ">"}
+
+
+class CompileError(ValueError):
+    pass
+
+
+@dataclass
+class Query:
+    sql: str
+    params: list = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    project_id: int
+    tz: zoneinfo.ZoneInfo
+    now: datetime
+    person_ids: list[int] | None
+    stack: tuple[int, ...] = ()
+    actions: dict[int, list] = field(default_factory=dict)
+
+
+def window_bounds(window: dict | None, *, now: datetime, tz: zoneinfo.ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """[start, end) of a window; dates are whole days in the project's time zone, `to` included."""
+    if not window:
+        return None, None
+    if "last_days" in window:
+        return now - timedelta(days=window["last_days"]), None
+    start = datetime.combine(date.fromisoformat(window["from"]), time.min, tzinfo=tz)
+    end = datetime.combine(date.fromisoformat(window["to"]) + timedelta(days=1), time.min, tzinfo=tz)
+    return start, end
+
+
+class Compiler:
+    def __init__(self, ctx: _Context):
+        self.ctx = ctx
+
+    # -- plumbing -----------------------------------------------------------------
+    def restrict(self, column: str) -> tuple[str, list]:
+        if self.ctx.person_ids is None:
+            return "", []
+        return f" AND {column} = ANY(%s::bigint[])", [self.ctx.person_ids]
+
+    def window_sql(self, window: dict | None, column: str) -> tuple[str, list]:
+        start, end = window_bounds(window, now=self.ctx.now, tz=self.ctx.tz)
+        sql, params = "", []
+        if start is not None:
+            sql += f" AND {column} >= %s"
+            params.append(start)
+        if end is not None:
+            sql += f" AND {column} < %s"
+            params.append(end)
+        return sql, params
+
+    def event_sql(self, spec: dict) -> tuple[str, list]:
+        """A boolean over events aliased `e` for an event spec (name + where, or an action)."""
+        if "action" in spec:
+            steps = self.action_steps(spec["action"])
+            from tracking.matching.actions import action_where_sql
+
+            return action_where_sql(steps, alias="e")
+        parts, params = ["e.name = %s"], [spec["name"]]
+        for flt in spec.get("where", []):
+            sql, p = jsonb_filter_sql("e.properties", flt["property"], flt["operator"], flt["value"])
+            parts.append(sql)
+            params.extend(p)
+        return " AND ".join(parts), params
+
+    def action_steps(self, action_id: int) -> list:
+        if action_id not in self.ctx.actions:
+            from tracking.models import Action
+
+            action = Action.objects.filter(pk=action_id, project_id=self.ctx.project_id).first()
+            if action is None:
+                raise CompileError(f"action {action_id} no longer exists")
+            self.ctx.actions[action_id] = action.steps
+        return self.ctx.actions[action_id]
+
+    def events_from(self, where: str, params: list, window: dict | None) -> tuple[str, list]:
+        """`FROM tracking_event e WHERE project AND <where> AND <window> AND <persons>`."""
+        w_sql, w_params = self.window_sql(window, "e.timestamp")
+        r_sql, r_params = self.restrict("e.person_id")
+        return (
+            f"FROM tracking_event e WHERE e.project_id = %s AND ({where}){w_sql}{r_sql}",
+            [self.ctx.project_id, *params, *w_params, *r_params],
+        )
+
+    def counted(self, subquery_select: str, params: list, having: str, having_params: list, operator: str, value) -> tuple[str, list]:
+        """Membership by an aggregate per person; people with no rows count as zero."""
+        if ZERO_SATISFIES[operator](value):
+            negated = having.replace("{cmp}", _NEGATED[operator])
+            return f"NOT (p.id IN ({subquery_select} HAVING {negated}))", [*params, *having_params]
+        return f"p.id IN ({subquery_select} HAVING {having.replace('{cmp}', compare_sql(operator))})", [*params, *having_params]
+
+    # -- the tree -----------------------------------------------------------------------
+    def group(self, node: dict) -> tuple[str, list]:
+        parts, params = [], []
+        for child in node.get("conditions", []):
+            sql, p = self.group(child) if "conditions" in child else self.condition(child)
+            parts.append(f"({sql})")
+            params.extend(p)
+        if not parts:
+            sql = "true" if node.get("match", "all") == "all" else "false"
+        else:
+            sql = (" AND " if node.get("match", "all") == "all" else " OR ").join(parts)
+        if node.get("negate"):
+            sql = f"NOT ({sql})"
+        return sql, params
+
+    def condition(self, node: dict) -> tuple[str, list]:
+        return getattr(self, f"c_{node['type']}")(node)
+
+    def c_person(self, node: dict) -> tuple[str, list]:
+        return jsonb_filter_sql("p.properties", node["property"], node["operator"], node["value"])
+
+    def c_company(self, node: dict) -> tuple[str, list]:
+        # c comes from a LEFT JOIN: without a company, properties behave as an empty object
+        return jsonb_filter_sql("c.properties", node["property"], node["operator"], node["value"])
+
+    def _session_condition(self, node: dict) -> tuple[str, list]:
+        flt_sql, flt_params = column_filter_sql(f"s.{node['property']}", node["operator"], node["value"])
+        w_sql, w_params = self.window_sql(node.get("window"), "s.started_at")
+        r_sql, r_params = self.restrict("s.person_id")
+        return (
+            f"p.id IN (SELECT s.person_id FROM tracking_session s WHERE s.project_id = %s AND ({flt_sql}){w_sql}{r_sql})",
+            [self.ctx.project_id, *flt_params, *w_params, *r_params],
+        )
+
+    c_device = _session_condition
+    c_geo = _session_condition
+
+    def c_behavior(self, node: dict) -> tuple[str, list]:
+        where, params = self.event_sql(node["event"])
+        frm, frm_params = self.events_from(where, params, node.get("window"))
+        count = node["count"]
+        return self.counted(
+            f"SELECT e.person_id {frm} GROUP BY e.person_id", frm_params, "count(*) {cmp} %s", [count["value"]],
+            count["operator"], count["value"],
+        )
+
+    def c_active_days(self, node: dict) -> tuple[str, list]:
+        frm, frm_params = self.events_from("true", [], node.get("window"))
+        count = node["count"]
+        return self.counted(
+            f"SELECT e.person_id {frm} GROUP BY e.person_id",
+            frm_params,
+            "count(DISTINCT (e.timestamp AT TIME ZONE %s)::date) {cmp} %s",
+            [self.ctx.tz.key, count["value"]],
+            count["operator"],
+            count["value"],
+        )
+
+    def c_aggregate(self, node: dict) -> tuple[str, list]:
+        where, params = self.event_sql(node["event"])
+        frm, frm_params = self.events_from(where, params, node.get("window"))
+        function = {"sum": "sum", "avg": "avg", "min": "min", "max": "max"}[node["function"]]
+        # no numeric values at all -> NULL aggregate -> no match, whatever the comparison
+        return (
+            f"p.id IN (SELECT e.person_id {frm} GROUP BY e.person_id"
+            f" HAVING {function}(sl_numeric(e.properties -> %s)) {compare_sql(node['operator'])} %s)",
+            [*frm_params, node["property"], Decimal(str(node["value"]))],
+        )
+
+    def did_sequence(self, steps: list[dict], within_days: int, window: dict | None) -> tuple[str, list]:
+        """Persons who did steps[0], then steps[1], … (strictly later each), all within `within_days` of the first.
+
+        One pass over the persons' relevant events ordered by time: for each step k,
+        the latest possible start of a chain reaching it is the max of step k-1's
+        starts strictly earlier — the latest start leaves the most room for the
+        deadline, so checking it suffices.
+        """
+        compiled = [self.event_sql(step) for step in steps]
+        flags = [f"({sql}) AS m{i}" for i, (sql, _) in enumerate(compiled)]
+        params = [v for _, p in compiled for v in p]
+        any_step = " OR ".join(f"({sql})" for sql, _ in compiled)
+        frm, frm_params = self.events_from(any_step, list(params), window)
+        sql = f"SELECT e.person_id, e.timestamp AS ts, {', '.join(flags)} {frm}"
+        all_params = [*params, *frm_params]
+        sql = f"SELECT *, CASE WHEN m0 THEN ts END AS s0 FROM ({sql}) l"
+        for i in range(1, len(steps)):
+            sql = (
+                f"SELECT *, CASE WHEN m{i} THEN max(s{i - 1}) OVER (PARTITION BY person_id ORDER BY ts"
+                f" RANGE BETWEEN UNBOUNDED PRECEDING AND '1 microsecond'::interval PRECEDING) END AS s{i}"
+                f" FROM ({sql}) l{i}"
+            )
+        last = len(steps) - 1
+        sql = f"SELECT person_id FROM ({sql}) f WHERE s{last} IS NOT NULL AND ts - s{last} <= %s"
+        return sql, [*all_params, timedelta(days=within_days)]
+
+    def c_sequence(self, node: dict) -> tuple[str, list]:
+        steps, days, window = node["steps"], node["within_days"], node.get("window")
+        full_sql, full_params = self.did_sequence(steps, days, window)
+        if node["last_step"] == "did":
+            return f"p.id IN ({full_sql})", full_params
+        # reached the steps before the last one, and never completed the whole sequence
+        if len(steps) == 2:
+            where, params = self.event_sql(steps[0])
+            frm, frm_params = self.events_from(where, params, window)
+            prefix_sql, prefix_params = f"SELECT e.person_id {frm}", frm_params
+        else:
+            prefix_sql, prefix_params = self.did_sequence(steps[:-1], days, window)
+        return f"p.id IN ({prefix_sql}) AND NOT (p.id IN ({full_sql}))", [*prefix_params, *full_params]
+
+    def c_first_seen(self, node: dict) -> tuple[str, list]:
+        column = "p.first_seen" if node["type"] == "first_seen" else "p.last_seen"
+        cutoff = self.ctx.now - timedelta(days=node["value"])
+        operator = ">=" if node["operator"] == "within_last_days" else "<"
+        return f"{column} {operator} %s", [cutoff]
+
+    c_last_seen = c_first_seen
+
+    def c_survey(self, node: dict) -> tuple[str, list]:
+        # the person's latest answer to that question
+        r_sql, r_params = self.restrict("e.person_id")
+        latest = (
+            "SELECT DISTINCT ON (e.person_id) e.person_id, e.properties -> '$answers' AS answers"
+            " FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
+            " AND e.properties ->> '$survey' = %s AND coalesce((e.properties -> '$answers') ? %s, false)"
+            f"{r_sql} ORDER BY e.person_id, e.timestamp DESC, e.id DESC"
+        )
+        params = [self.ctx.project_id, node["survey"], node["question"], *r_params]
+        if node["operator"] == "is_not_set":
+            return f"NOT (p.id IN (SELECT person_id FROM ({latest}) a))", params
+        flt, flt_params = jsonb_filter_sql("a.answers", node["question"], node["operator"], node["value"])
+        return f"p.id IN (SELECT a.person_id FROM ({latest}) a WHERE {flt})", [*params, *flt_params]
+
+    def c_segment(self, node: dict) -> tuple[str, list]:
+        from segments.models import Segment
+
+        segment = Segment.objects.filter(pk=node["segment"], project_id=self.ctx.project_id).first()
+        if segment is None:
+            raise CompileError(f"segment {node['segment']} no longer exists")
+        if segment.pk in self.ctx.stack:
+            raise CompileError("segments refer to each other in a cycle")
+        if segment.is_dynamic:
+            inner = Compiler(
+                _Context(self.ctx.project_id, self.ctx.tz, self.ctx.now, self.ctx.person_ids,
+                         (*self.ctx.stack, segment.pk), self.ctx.actions)  # fmt: skip
+            )
+            sql, params = inner.group(effective_definition(segment))
+        else:
+            sql = (
+                "p.id IN (SELECT m.person_id FROM segments_segmentmembership m"
+                " WHERE m.segment_id = %s AND m.exited_at IS NULL)"
+            )
+            params = [segment.pk]
+        return (f"NOT ({sql})" if node.get("negate") else sql), params
+
+
+def effective_definition(segment) -> dict:
+    """A segment's definition as computed: a model group also excludes the model's earlier groups."""
+    if segment.model_id is None:
+        return segment.definition
+    others = segment.model.groups.filter(is_model_remainder=False).exclude(pk=segment.pk)
+    if not segment.is_model_remainder:
+        others = [g for g in others if (g.model_position, g.pk) < (segment.model_position, segment.pk)]
+    excluded = [{**g.definition, "negate": not g.definition.get("negate", False)} for g in others]
+    own = [] if segment.is_model_remainder else [segment.definition]
+    return {"match": "all", "negate": False, "conditions": [*own, *excluded]}
+
+
+def compile_definition(
+    definition: dict, *, project, now: datetime, person_ids: list[int] | None = None, segment_id: int | None = None
+) -> Query:
+    """The SQL that selects the ids of persons matching `definition` in `project`."""
+    tz = zoneinfo.ZoneInfo(project.timezone or "UTC")
+    ctx = _Context(project.pk, tz, now, person_ids, (segment_id,) if segment_id else ())
+    where, params = Compiler(ctx).group(definition)
+    restrict = ""
+    restrict_params: list[Any] = []
+    if person_ids is not None:
+        restrict, restrict_params = " AND p.id = ANY(%s::bigint[])", [person_ids]
+    sql = (
+        "SELECT p.id FROM tracking_person p LEFT JOIN tracking_company c ON c.id = p.company_id"
+        f" WHERE p.project_id = %s{restrict} AND ({where})"
+    )
+    return Query(sql, [project.pk, *restrict_params, *params])
+
+
+def compile_segment(segment, *, now: datetime, person_ids: list[int] | None = None) -> Query:
+    return compile_definition(
+        effective_definition(segment), project=segment.project, now=now, person_ids=person_ids, segment_id=segment.pk
+    )

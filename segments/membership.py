@@ -1,0 +1,128 @@
+"""Materialising membership: compute, diff against the open periods, write entries and exits.
+
+Each run is one statement: the compiled query feeds a data-modifying CTE that
+opens periods for newcomers and closes them for leavers, so member sets never
+travel through Python. Runs on the same segment are serialised by an advisory
+lock; concurrent runs on different segments proceed in parallel.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from segments.compiler import compile_segment
+from segments.models import Segment
+
+LOCK_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, segment id)
+
+
+@dataclass
+class MembershipChange:
+    segment_id: int
+    entered: list[int] = field(default_factory=list)
+    exited: list[int] = field(default_factory=list)
+    size: int = 0
+    elapsed_ms: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.entered or self.exited)
+
+
+def _tune(cursor) -> None:
+    # Hashed subplans (p.id IN (…)) need room; without it PostgreSQL falls back to
+    # re-scanning lists per person.
+    cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.SEGMENT_WORK_MEM])
+
+
+def apply_membership(segment: Segment, *, now: datetime, person_ids: list[int] | None = None) -> MembershipChange:
+    """Bring the segment's open memberships in line with its definition (for `person_ids`, or everyone)."""
+    started = time.monotonic()
+    query = compile_segment(segment, now=now, person_ids=person_ids)
+    scope, scope_params = "", []
+    if person_ids is not None:
+        scope, scope_params = " AND m.person_id = ANY(%s::bigint[])", [person_ids]
+    sql = f"""
+        WITH matched AS MATERIALIZED ({query.sql}),
+        entered AS (
+            INSERT INTO segments_segmentmembership (project_id, segment_id, person_id, entered_at)
+            SELECT %s, %s, matched.id, %s FROM matched
+            WHERE NOT EXISTS (
+                SELECT 1 FROM segments_segmentmembership m
+                WHERE m.segment_id = %s AND m.person_id = matched.id AND m.exited_at IS NULL)
+            RETURNING person_id
+        ),
+        exited AS (
+            UPDATE segments_segmentmembership m SET exited_at = %s
+            WHERE m.segment_id = %s AND m.exited_at IS NULL{scope}
+              AND NOT EXISTS (SELECT 1 FROM matched WHERE matched.id = m.person_id)
+            RETURNING person_id
+        )
+        SELECT true, person_id FROM entered UNION ALL SELECT false, person_id FROM exited
+    """  # noqa: S608 - composed from the compiler's constant SQL; every value is a parameter
+    params = [
+        *query.params,
+        segment.project_id, segment.pk, now, segment.pk,
+        now, segment.pk, *scope_params,
+    ]  # fmt: skip
+    change = MembershipChange(segment_id=segment.pk)
+    with connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, segment.pk])
+        cursor.execute(sql, params)
+        for is_entry, person_id in cursor.fetchall():
+            (change.entered if is_entry else change.exited).append(person_id)
+        cursor.execute(
+            "SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at IS NULL", [segment.pk]
+        )
+        change.size = cursor.fetchone()[0]
+    change.elapsed_ms = int((time.monotonic() - started) * 1000)
+    return change
+
+
+def record_snapshot(segment: Segment, *, now: datetime) -> None:
+    """Upsert today's size snapshot (the day in the project's time zone) with today's entries and exits."""
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(segment.project.timezone or "UTC")
+    today = now.astimezone(tz).date()
+    start = datetime.combine(today, datetime.min.time(), tzinfo=tz)
+    end = start + timedelta(days=1)
+    with connection.cursor() as cursor:
+        # relies on membership_segment_entered / membership_segment_exited
+        cursor.execute(
+            """
+            INSERT INTO segments_segmentsizesnapshot (project_id, segment_id, date, size, entered, exited)
+            SELECT %s, %s, %s,
+                (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at IS NULL),
+                (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND entered_at >= %s AND entered_at < %s),
+                (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at >= %s AND exited_at < %s)
+            ON CONFLICT (segment_id, date) DO UPDATE
+            SET size = EXCLUDED.size, entered = EXCLUDED.entered, exited = EXCLUDED.exited
+            """,
+            [segment.project_id, segment.pk, today, segment.pk, segment.pk, start, end, segment.pk, start, end],
+        )
+
+
+def emit_after_commit(changes: list[MembershipChange], *, project_id: int, initial: bool = False) -> None:
+    from segments.signals import membership_changed
+
+    def send() -> None:
+        for change in changes:
+            if change.changed:
+                membership_changed.send(
+                    sender=Segment,
+                    segment_id=change.segment_id,
+                    project_id=project_id,
+                    entered=change.entered,
+                    exited=change.exited,
+                    initial=initial,
+                )
+
+    transaction.on_commit(send)
+

@@ -1,0 +1,121 @@
+"""Keeping segments live.
+
+After each ingested batch commits, `request_refresh` queues one refresh task per
+project unless one is already queued (a flag flipped in segments_refreshstate,
+so a burst of batches costs one task). The task takes the touched persons
+(tracking.PersonTouch) and re-evaluates only them, in the same transaction that
+deletes the touches: if the worker dies mid-refresh, nothing is lost and the
+next run converges. A periodic pass recomputes segments whose time windows move
+on their own ("no activity in 14 days").
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.dispatch import receiver
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from segments.compiler import effective_definition
+from segments.definition import depends_on_time, referenced_segments
+from segments.models import RefreshState, Segment, SegmentKind
+from tracking.models import Project
+from tracking.signals import events_ingested
+
+log = logging.getLogger(__name__)
+CHUNK = 2000
+LOCK_NAMESPACE = 7302  # pg_advisory_xact_lock(namespace, project id)
+
+
+@receiver(events_ingested)
+def _on_events_ingested(sender, project_id: int, person_ids: list[int], **kwargs) -> None:
+    request_refresh(project_id)
+
+
+def request_refresh(project_id: int) -> bool:
+    """Queue a refresh for the project unless one is already waiting; True when this call queued it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pending FROM segments_refreshstate WHERE project_id = %s", [project_id])
+        row = cursor.fetchone()
+        if row and row[0]:
+            return False
+        cursor.execute(
+            "INSERT INTO segments_refreshstate (project_id, pending, requested_at) VALUES (%s, true, now())"
+            " ON CONFLICT (project_id) DO UPDATE SET pending = true, requested_at = now()"
+            " WHERE segments_refreshstate.pending = false RETURNING project_id",
+            [project_id],
+        )
+        queued = cursor.fetchone() is not None
+    if queued:
+        async_task("segments.tasks.refresh_project", project_id, task_name=f"refresh-{project_id}")
+    return queued
+
+
+def refresh_project(project_id: int) -> int:
+    """Re-evaluate the persons touched since the last run; returns how many were processed."""
+    from segments.services import segments_refresh_persons
+
+    # Clear the flag first: batches committing from now on queue the next run.
+    RefreshState.objects.filter(project_id=project_id).update(pending=False)
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return 0
+    started, processed = time.monotonic(), 0
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, project_id])
+                # relies on person_touch_unique (project_id, person_id)
+                cursor.execute(
+                    "DELETE FROM tracking_persontouch WHERE id IN ("
+                    " SELECT id FROM tracking_persontouch WHERE project_id = %s ORDER BY person_id LIMIT %s"
+                    " FOR UPDATE SKIP LOCKED) RETURNING person_id",
+                    [project_id, CHUNK],
+                )
+                person_ids = sorted(row[0] for row in cursor.fetchall())
+            if not person_ids:
+                break
+            segments_refresh_persons(project=project, person_ids=person_ids)
+            processed += len(person_ids)
+        if len(person_ids) < CHUNK:
+            break
+    RefreshState.objects.filter(project_id=project_id).update(
+        last_run_at=timezone.now(), last_run_ms=int((time.monotonic() - started) * 1000), last_run_persons=processed
+    )
+    return processed
+
+
+def _time_dependent(segment: Segment, seen: set[int] | None = None) -> bool:
+    seen = seen or set()
+    if segment.pk in seen:
+        return False
+    seen.add(segment.pk)
+    definition = effective_definition(segment)
+    if depends_on_time(definition):
+        return True
+    for ref in Segment.objects.filter(pk__in=referenced_segments(definition)):
+        if ref.is_dynamic and _time_dependent(ref, seen):
+            return True
+    return False
+
+
+def refresh_time_windows() -> int:
+    """Recompute dynamic segments whose membership moves with time, at most every SEGMENT_TIME_REFRESH_SECONDS."""
+    from segments.services import segment_compute
+
+    cutoff = timezone.now() - timezone.timedelta(seconds=settings.SEGMENT_TIME_REFRESH_SECONDS)
+    recomputed = 0
+    candidates = Segment.objects.filter(kind=SegmentKind.DYNAMIC, computed_at__lt=cutoff).select_related("project", "model")
+    for segment in candidates.order_by("computed_at"):
+        if _time_dependent(segment):
+            try:
+                segment_compute(segment=segment)
+            except Exception:  # one broken segment must not stop the others
+                log.exception("periodic recompute of segment %s failed", segment.pk)
+                continue
+            recomputed += 1
+    return recomputed

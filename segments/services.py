@@ -1,0 +1,236 @@
+"""Writes for segments: create, update, compute, refresh, freeze, upload, models, personas."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from segments.compiler import CompileError
+from segments.definition import DefinitionError, validate_definition
+from segments.membership import MembershipChange, apply_membership, emit_after_commit, record_snapshot
+from segments.models import Persona, Segment, SegmentKind, SegmentMembership, SegmentStatus
+from tracking.models import PersonDistinctId, Project
+
+
+def _definition_or_error(definition, *, project: Project, segment_id: int | None = None) -> dict:
+    try:
+        return validate_definition(definition, project_id=project.pk, segment_id=segment_id)
+    except DefinitionError as error:
+        raise ValidationError({error.path: [error.message]}) from None
+
+
+def _schedule_compute(segment: Segment) -> None:
+    transaction.on_commit(lambda: async_task("segments.tasks.compute_segment", segment.pk, task_name=f"segment-{segment.pk}"))
+
+
+@transaction.atomic
+def segment_create(
+    *, project: Project, name: str, definition: dict, description: str = "", kind: str = SegmentKind.DYNAMIC, created_by=None
+) -> Segment:
+    """Save a segment and queue its computation over all history."""
+    if kind != SegmentKind.DYNAMIC:
+        raise ValidationError({"kind": ["Static segments are made by freezing a dynamic one or uploading a list."]})
+    segment = Segment(
+        project=project,
+        name=name,
+        description=description,
+        kind=kind,
+        definition=_definition_or_error(definition, project=project),
+        created_by=created_by,
+        status=SegmentStatus.PENDING,
+    )
+    segment.full_clean()
+    segment.save()
+    _schedule_compute(segment)
+    return segment
+
+
+@transaction.atomic
+def segment_update(*, segment: Segment, **fields) -> Segment:
+    if "definition" in fields:
+        if not segment.is_dynamic:
+            raise ValidationError({"definition": ["A static segment's members are fixed; it has no definition."]})
+        fields["definition"] = _definition_or_error(fields["definition"], project=segment.project, segment_id=segment.pk)
+    if fields.get("kind", segment.kind) != segment.kind:
+        raise ValidationError({"kind": ["A segment's kind cannot change; freeze it into a static copy instead."]})
+    recompute = "definition" in fields and fields["definition"] != segment.definition
+    for key, value in fields.items():
+        setattr(segment, key, value)
+    if recompute:
+        segment.status = SegmentStatus.PENDING
+    segment.full_clean()
+    segment.save()
+    if recompute:
+        _schedule_compute(segment)
+    return segment
+
+
+def segment_delete(*, segment: Segment) -> None:
+    from segments.definition import referenced_segments
+
+    users = [
+        s.name
+        for s in Segment.objects.filter(project_id=segment.project_id).exclude(pk=segment.pk)
+        if segment.pk in referenced_segments(s.definition)
+    ]
+    if users:
+        raise ValidationError({"segment": [f"Used by {', '.join(sorted(users))}; change those first."]})
+    segment.delete()
+
+
+def segment_compute(*, segment: Segment, now=None) -> MembershipChange:
+    """Compute a dynamic segment over all history and materialise the difference."""
+    now = now or timezone.now()
+    initial = segment.computed_at is None
+    Segment.objects.filter(pk=segment.pk).update(status=SegmentStatus.COMPUTING, status_detail="")
+    try:
+        with transaction.atomic():
+            change = apply_membership(segment, now=now)
+            record_snapshot(segment, now=now)
+            Segment.objects.filter(pk=segment.pk).update(
+                status=SegmentStatus.READY, size=change.size, computed_at=now, compute_ms=change.elapsed_ms, status_detail=""
+            )
+            emit_after_commit([change], project_id=segment.project_id, initial=initial)
+    except CompileError as error:
+        Segment.objects.filter(pk=segment.pk).update(status=SegmentStatus.ERROR, status_detail=str(error))
+        raise
+    segment.refresh_from_db()
+    return change
+
+
+def segments_refresh_persons(*, project: Project, person_ids: list[int], now=None) -> list[MembershipChange]:
+    """Re-evaluate only these persons for every computed dynamic segment of the project (within the caller's transaction)."""
+    now = now or timezone.now()
+    changes = []
+    segments = Segment.objects.filter(project=project, kind=SegmentKind.DYNAMIC, computed_at__isnull=False).order_by("pk")
+    for segment in segments.select_related("project", "model"):
+        try:
+            change = apply_membership(segment, now=now, person_ids=person_ids)
+        except CompileError as error:
+            Segment.objects.filter(pk=segment.pk).update(status=SegmentStatus.ERROR, status_detail=str(error))
+            continue
+        if change.changed:
+            record_snapshot(segment, now=now)
+            Segment.objects.filter(pk=segment.pk).update(size=change.size)
+        changes.append(change)
+    emit_after_commit(changes, project_id=project.pk)
+    return changes
+
+
+@transaction.atomic
+def segment_freeze(*, segment: Segment, name: str, created_by=None) -> Segment:
+    """A static copy of a segment's current members."""
+    now = timezone.now()
+    frozen = Segment.objects.create(
+        project=segment.project,
+        name=name,
+        description=f"Members of “{segment.name}” on {now:%Y-%m-%d %H:%M} UTC.",
+        kind=SegmentKind.STATIC,
+        frozen_from=segment,
+        status=SegmentStatus.READY,
+        computed_at=now,
+        created_by=created_by,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO segments_segmentmembership (project_id, segment_id, person_id, entered_at)"
+            " SELECT project_id, %s, person_id, %s FROM segments_segmentmembership"
+            " WHERE segment_id = %s AND exited_at IS NULL",
+            [frozen.pk, now, segment.pk],
+        )
+    frozen.size = SegmentMembership.objects.filter(segment=frozen).count()
+    frozen.save(update_fields=["size"])
+    record_snapshot(frozen, now=now)
+    return frozen
+
+
+@dataclass
+class UploadResult:
+    segment: Segment
+    matched: int
+    unmatched: list[str]
+
+
+MAX_UPLOAD_ROWS = 100_000
+
+
+def parse_identifier_csv(data: bytes) -> list[str]:
+    """Distinct ids or e-mails, one per line (the first column of a CSV; a header row is skipped)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError({"file": ["The file must be UTF-8 text (a CSV of distinct ids or e-mails)."]}) from None
+    values: list[str] = []
+    for index, row in enumerate(csv.reader(io.StringIO(text))):
+        if not row or not row[0].strip():
+            continue
+        value = row[0].strip()
+        if index == 0 and value.lower() in {"distinct_id", "email", "id", "e-mail", "user_id"}:
+            continue
+        values.append(value[:200])
+        if len(values) > MAX_UPLOAD_ROWS:
+            raise ValidationError({"file": [f"At most {MAX_UPLOAD_ROWS:,} rows per upload."]})
+    if not values:
+        raise ValidationError({"file": ["The file has no distinct ids or e-mails."]})
+    return values
+
+
+@transaction.atomic
+def segment_upload(*, project: Project, name: str, identifiers: list[str], description: str = "", created_by=None) -> UploadResult:
+    """A static segment from a list of distinct ids or e-mail addresses."""
+    now = timezone.now()
+    wanted = list(dict.fromkeys(identifiers))
+    by_distinct_id = dict(
+        PersonDistinctId.objects.filter(project=project, distinct_id__in=wanted).values_list("distinct_id", "person_id")
+    )
+    emails = [w for w in wanted if w not in by_distinct_id and "@" in w]
+    by_email: dict[str, int] = {}
+    if emails:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT lower(properties ->> 'email'), id FROM tracking_person"
+                " WHERE project_id = %s AND lower(properties ->> 'email') = ANY(%s)",
+                [project.pk, [e.lower() for e in emails]],
+            )
+            by_email = dict(cursor.fetchall())
+    person_ids: set[int] = set()
+    unmatched: list[str] = []
+    for value in wanted:
+        pid = by_distinct_id.get(value) or by_email.get(value.lower())
+        if pid:
+            person_ids.add(pid)
+        else:
+            unmatched.append(value)
+    segment = Segment.objects.create(
+        project=project,
+        name=name,
+        description=description,
+        kind=SegmentKind.STATIC,
+        status=SegmentStatus.READY,
+        computed_at=now,
+        size=len(person_ids),
+        created_by=created_by,
+    )
+    SegmentMembership.objects.bulk_create(
+        SegmentMembership(project=project, segment=segment, person_id=pid, entered_at=now) for pid in sorted(person_ids)
+    )
+    record_snapshot(segment, now=now)
+    return UploadResult(segment=segment, matched=len(person_ids), unmatched=unmatched)
+
+
+def persona_save(*, project: Project, persona: Persona | None = None, **fields) -> Persona:
+    persona = persona or Persona(project=project)
+    segment = fields.get("segment")
+    if segment is not None and segment.project_id != project.pk:
+        raise ValidationError({"segment": ["Choose a segment of this project."]})
+    for key, value in fields.items():
+        setattr(persona, key, value)
+    persona.full_clean()
+    persona.save()
+    return persona

@@ -1,0 +1,105 @@
+"""Small generated worlds (persons, companies, sessions, events) stored for real and mirrored for the reference."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import strategies as st
+
+from tests.segments.reference import RefEvent, RefPerson, RefSession, World
+from tracking.models import Company, Event, Person, PersonDistinctId, Project, Session
+
+NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+EVENT_NAMES = ["$pageview", "signed_up", "created_project", "invited_teammate", "purchase"]
+PLANS = ["free", "pro", "team"]
+BROWSERS = ["Chrome", "Firefox", "Safari"]
+COUNTRIES = ["US", "FR", "DE"]
+SURVEY_GOALS = ["collaborate", "track time", "plan"]
+
+event_st = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(EVENT_NAMES),
+        "minutes_ago": st.integers(min_value=0, max_value=40 * 24 * 60),
+        "plan": st.sampled_from([None, *PLANS]),
+        "amount": st.sampled_from([None, 5, 20, 99.5, "12", "n/a"]),
+        "path": st.sampled_from(["/", "/pricing", "/app/board", "/checkout"]),
+    }
+)
+survey_st = st.fixed_dictionaries(
+    {
+        "minutes_ago": st.integers(min_value=0, max_value=40 * 24 * 60),
+        "answers": st.fixed_dictionaries({}, optional={"score": st.integers(0, 10), "goal": st.sampled_from(SURVEY_GOALS)}),
+    }
+)
+session_st = st.fixed_dictionaries(
+    {
+        "minutes_ago": st.integers(min_value=0, max_value=40 * 24 * 60),
+        "browser": st.sampled_from(BROWSERS),
+        "country": st.sampled_from([*COUNTRIES, ""]),
+    }
+)
+person_st = st.fixed_dictionaries(
+    {
+        "properties": st.fixed_dictionaries(
+            {}, optional={"plan": st.sampled_from(PLANS), "role": st.sampled_from(["pm", "eng", "design"]), "age": st.integers(18, 70)}
+        ),
+        "company": st.sampled_from([None, 0, 1, 2]),
+        "events": st.lists(event_st, max_size=10),
+        "surveys": st.lists(survey_st, max_size=2),
+        "sessions": st.lists(session_st, max_size=3),
+    }
+)
+world_st = st.lists(person_st, min_size=1, max_size=10)
+COMPANIES = [{"industry": "retail", "size": 40}, {"industry": "software", "size": 500}, {"industry": "finance"}]
+
+
+def store_world(project: Project, spec: list[dict]) -> World:
+    """Write the world into the database (as ingestion would leave it) and return its reference mirror."""
+    companies = [Company.objects.create(project=project, key=f"c{i}", properties=props) for i, props in enumerate(COMPANIES)]
+    ref_persons, events = [], []
+    for index, p in enumerate(spec):
+        moments = [NOW - timedelta(minutes=e["minutes_ago"]) for e in p["events"]] + [
+            NOW - timedelta(minutes=s["minutes_ago"]) for s in p["surveys"]
+        ]
+        first = min(moments, default=NOW - timedelta(days=50))
+        last = max(moments, default=NOW - timedelta(days=50))
+        company = companies[p["company"]] if p["company"] is not None else None
+        person = Person.objects.create(
+            project=project, properties=p["properties"], company=company, first_seen=first, last_seen=last
+        )
+        PersonDistinctId.objects.create(project=project, person=person, distinct_id=f"p{index}")
+        ref = RefPerson(
+            id=person.pk, properties=p["properties"], company=company.properties if company else None, first_seen=first, last_seen=last
+        )
+        for e in p["events"]:
+            props = {k: v for k, v in (("plan", e["plan"]), ("amount", e["amount"]), ("$pathname", e["path"])) if v is not None}
+            ref.events.append(RefEvent(name=e["name"], timestamp=NOW - timedelta(minutes=e["minutes_ago"]), properties=props, url=f"https://app.test{e['path']}"))
+        for s in p["surveys"]:
+            props = {"$survey": "onboarding", "$answers": s["answers"]}
+            ref.events.append(RefEvent(name="$survey_response", timestamp=NOW - timedelta(minutes=s["minutes_ago"]), properties=props))
+        for i, s in enumerate(p["sessions"]):
+            started = NOW - timedelta(minutes=s["minutes_ago"])
+            Session.objects.create(
+                project=project, session_key=f"s{index}-{i}", person=person, started_at=started, ended_at=started,
+                browser=s["browser"], country=s["country"],
+            )  # fmt: skip
+            ref.sessions.append(RefSession(started_at=started, browser=s["browser"], country=s["country"]))
+        for e in ref.events:
+            events.append(
+                Event(
+                    project=project, uuid=uuid.uuid4(), person=person, distinct_id=f"p{index}", name=e.name,
+                    timestamp=e.timestamp, received_at=NOW, url=e.url, path="", properties=e.properties,
+                )  # fmt: skip
+            )
+        ref_persons.append(ref)
+    created = Event.objects.bulk_create(events)
+    by_person: dict[int, list[RefEvent]] = {r.id: r.events for r in ref_persons}
+    cursor = {pid: 0 for pid in by_person}
+    for stored in created:  # give reference events the stored ids (tie-breaks on survey answers)
+        ref_event = by_person[stored.person_id][cursor[stored.person_id]]
+        ref_event.id = stored.pk
+        cursor[stored.person_id] += 1
+    import zoneinfo
+
+    return World(persons=ref_persons, now=NOW, tz=zoneinfo.ZoneInfo(project.timezone))
