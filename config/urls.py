@@ -16,5 +16,6 @@ urlpatterns = [
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("i/v1/", include("tracking.ingest.urls")),
     path("api/v1/", include("tracking.api.urls")),
+    path("api/v1/", include("segments.api_urls")),
     path("", include("tracking.urls")),
 ]

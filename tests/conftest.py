@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
+import gzip
+
+import orjson
 import pytest
 from django.test import Client
 
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
+from tests.ingest.conftest import UA_CHROME
 from tracking.models import Role
 
 
@@ -98,3 +102,23 @@ def bob_api_key(bob) -> str:
     from tracking.services.accounts import api_key_create
 
     return api_key_create(user=bob, label="tests").secret
+
+
+@pytest.fixture
+def send(client, project):
+    """POST a batch for the project; returns the response."""
+
+    def post(events, *, api_key=None, gzip_body=False, sent_at=None, headers=None, raw=None, content_type="application/json"):
+        body = raw
+        if body is None:
+            payload = {"api_key": api_key or project.public_key, "batch": events}
+            if sent_at is not None:
+                payload["sent_at"] = sent_at
+            body = orjson.dumps(payload)
+        extra = {"HTTP_USER_AGENT": UA_CHROME, **(headers or {})}
+        if gzip_body:
+            body = gzip.compress(body)
+            extra["HTTP_CONTENT_ENCODING"] = "gzip"
+        return client.post("/i/v1/batch", data=body, content_type=content_type, **extra)
+
+    return post

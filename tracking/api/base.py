@@ -19,6 +19,10 @@ class ProjectScopedMixin:
     def project(self) -> Project:
         return project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
 
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)  # authentication first: 401 for unknown keys
+        self.project  # noqa: B018 - a non-member gets 404 before any input is read
+
 
 class ProjectAPIView(ProjectScopedMixin, APIView):
     pass

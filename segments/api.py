@@ -1,0 +1,184 @@
+"""REST: /api/v1/projects/{project_id}/segments/… (docs/segments.md)."""
+
+from __future__ import annotations
+
+import csv
+
+from django.http import Http404, StreamingHttpResponse
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from segments import selectors, services
+from segments.models import Segment, SegmentKind, SegmentMembership
+from tracking.api.base import ProjectAPIView, ProjectScopedMixin
+
+
+class SegmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Segment
+        fields = [
+            "id", "name", "description", "kind", "definition", "status", "status_detail", "size",
+            "computed_at", "compute_ms", "model", "frozen_from", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SegmentInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=SegmentKind.choices, default=SegmentKind.DYNAMIC)
+    definition = serializers.JSONField()
+
+
+class SegmentPatch(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=SegmentKind.choices, required=False)
+    definition = serializers.JSONField(required=False)
+
+
+class _SegmentMixin(ProjectScopedMixin):
+    def get_segment(self) -> Segment:
+        try:
+            return selectors.segment_get(project=self.project, segment_id=self.kwargs["segment_id"])
+        except Segment.DoesNotExist:
+            raise Http404("No such segment") from None
+
+
+class SegmentListApi(ProjectAPIView):
+    def get(self, request, project_id: int):
+        return Response(SegmentSerializer(selectors.segment_list(project=self.project), many=True).data)
+
+    def post(self, request, project_id: int):
+        data = SegmentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        segment = services.segment_create(project=self.project, created_by=request.user, **data.validated_data)
+        return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)
+
+
+class SegmentDetailApi(_SegmentMixin, ProjectAPIView):
+    def get(self, request, project_id: int, segment_id: int):
+        return Response(SegmentSerializer(self.get_segment()).data)
+
+    def patch(self, request, project_id: int, segment_id: int):
+        data = SegmentPatch(data=request.data)
+        data.is_valid(raise_exception=True)
+        segment = services.segment_update(segment=self.get_segment(), **data.validated_data)
+        return Response(SegmentSerializer(segment).data)
+
+    def delete(self, request, project_id: int, segment_id: int):
+        services.segment_delete(segment=self.get_segment())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SegmentRefreshApi(_SegmentMixin, ProjectAPIView):
+    def post(self, request, project_id: int, segment_id: int):
+        segment = self.get_segment()
+        if not segment.is_dynamic:
+            return Response({"detail": "A static segment's members are fixed."}, status=status.HTTP_400_BAD_REQUEST)
+        change = services.segment_compute(segment=segment)
+        return Response(
+            {**SegmentSerializer(segment).data, "entered": len(change.entered), "exited": len(change.exited)}
+        )
+
+
+class SegmentFreezeApi(_SegmentMixin, ProjectAPIView):
+    def post(self, request, project_id: int, segment_id: int):
+        segment = self.get_segment()
+        name = request.data.get("name") or f"{segment.name} (frozen)"
+        frozen = services.segment_freeze(segment=segment, name=str(name)[:200], created_by=request.user)
+        return Response(SegmentSerializer(frozen).data, status=status.HTTP_201_CREATED)
+
+
+class SegmentUploadApi(ProjectAPIView):
+    """A static segment from `{"name", "distinct_ids": [...]}` (ids or e-mails) or a CSV `file` upload."""
+
+    def post(self, request, project_id: int):
+        name = request.data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            return Response({"name": ["This field is required."]}, status=status.HTTP_400_BAD_REQUEST)
+        if "file" in request.FILES:
+            identifiers = services.parse_identifier_csv(request.FILES["file"].read())
+        else:
+            identifiers = request.data.get("distinct_ids")
+            if not isinstance(identifiers, list) or not identifiers or not all(isinstance(i, str) for i in identifiers):
+                return Response(
+                    {"distinct_ids": ["Send a non-empty list of distinct ids or e-mails, or a CSV file."]},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+        result = services.segment_upload(
+            project=self.project, name=name.strip()[:200], identifiers=identifiers, created_by=request.user
+        )
+        return Response(
+            {**SegmentSerializer(result.segment).data, "matched": result.matched, "unmatched": result.unmatched[:1000]},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="person_id")
+    distinct_ids = serializers.SerializerMethodField()
+    properties = serializers.JSONField(source="person.properties")
+
+    class Meta:
+        model = SegmentMembership
+        fields = ["id", "distinct_ids", "entered_at", "properties"]
+
+    def get_distinct_ids(self, membership: SegmentMembership) -> list[str]:
+        return [d.distinct_id for d in membership.person.distinct_ids.all()]
+
+
+class CSVRenderer(BaseRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+def members_csv(segment: Segment) -> StreamingHttpResponse:
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def rows():
+        yield writer.writerow(["person_id", "distinct_ids", "email", "entered_at"])
+        for m in selectors.member_list(segment=segment).iterator(chunk_size=2000):
+            ids = " ".join(d.distinct_id for d in m.person.distinct_ids.all())
+            yield writer.writerow([m.person_id, ids, (m.person.properties or {}).get("email", ""), m.entered_at.isoformat()])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-members.csv"'
+    return response
+
+
+class SegmentMembersApi(_SegmentMixin, ListAPIView):
+    serializer_class = MemberSerializer
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    def get_queryset(self):
+        return selectors.member_list(segment=self.get_segment())
+
+    def list(self, request, *args, **kwargs):
+        if request.query_params.get("format") == "csv":
+            return members_csv(self.get_segment())
+        return super().list(request, *args, **kwargs)
+
+
+class SegmentHistoryApi(_SegmentMixin, ProjectAPIView):
+    def get(self, request, project_id: int, segment_id: int):
+        snapshots = selectors.size_history(segment=self.get_segment())
+        return Response([{"date": s.date, "size": s.size, "entered": s.entered, "exited": s.exited} for s in snapshots])
+
+
+class PersonSegmentsApi(ProjectAPIView):
+    def get(self, request, project_id: int, person_id: int):
+        from tracking.models import Person
+
+        if not Person.objects.filter(project=self.project, pk=person_id).exists():
+            raise Http404("No such person")
+        memberships = selectors.person_segment_list(project=self.project, person_id=person_id)
+        return Response(
+            [{"id": m.segment_id, "name": m.segment.name, "kind": m.segment.kind, "entered_at": m.entered_at} for m in memberships]
+        )
