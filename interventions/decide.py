@@ -1,0 +1,65 @@
+"""`POST /i/v1/decide`: what the snippet should do for this visitor.
+
+`{"api_key", "distinct_id"}` -> `{"flags": {...}, "nudges": [...], "surveys": [...],
+"recording": {...}, "config": {...}}`. It reads materialised state only (the
+project, the person's open segment memberships) — a few indexed lookups, never
+a segment computation. Each part comes from a provider function registered by
+the app that owns it, so replay decides recording and interventions decide
+flags, nudges and surveys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from tracking.ingest.body import read_json
+from tracking.ingest.http import error_response, ingest_endpoint, json_response, project_for_key
+from tracking.models import Project
+
+MAX_DECIDE_BYTES = 64 * 1024
+
+# name -> provider(project, distinct_id, person_id or None, request) -> JSON-able value
+_providers: dict[str, Callable] = {}
+
+
+def register(part: str, provider: Callable) -> None:
+    _providers[part] = provider
+
+
+def person_id_for(project: Project, distinct_id: str) -> int | None:
+    from tracking.models import PersonDistinctId
+
+    # relies on the unique index distinct_id_project_unique (project_id, distinct_id)
+    return (
+        PersonDistinctId.objects.filter(project=project, distinct_id=distinct_id).values_list("person_id", flat=True).first()
+    )
+
+
+def decide_answer(project: Project, distinct_id: str, request: HttpRequest | None = None) -> dict:
+    person_id = person_id_for(project, distinct_id)
+    answer: dict = {
+        "flags": {},
+        "nudges": [],
+        "surveys": [],
+        "recording": {"enabled": False},
+        "config": {"respect_dnt": project.respect_dnt},
+    }
+    for part, provider in _providers.items():
+        answer[part] = provider(project, distinct_id, person_id, request)
+    return answer
+
+
+@ingest_endpoint
+def decide(request: HttpRequest) -> HttpResponse:
+    payload = read_json(request, max_bytes=MAX_DECIDE_BYTES)
+    if not isinstance(payload, dict):
+        return error_response(400, "invalid request", 'Send {"api_key", "distinct_id"}.')
+    project = project_for_key(payload.get("api_key"))
+    if project is None:
+        return error_response(401, "invalid api_key", "Unknown project key; copy it from the project's settings.")
+    distinct_id = payload.get("distinct_id")
+    if not isinstance(distinct_id, str) or not distinct_id.strip() or len(distinct_id) > 200:
+        return error_response(400, "invalid distinct_id", "distinct_id must be a non-empty string of at most 200 characters.")
+    return json_response(decide_answer(project, distinct_id.strip(), request))
