@@ -18,5 +18,6 @@ urlpatterns = [
     path("i/v1/", include("interventions.urls_ingest")),
     path("api/v1/", include("tracking.api.urls")),
     path("api/v1/", include("segments.api_urls")),
+    path("api/v1/", include("interventions.api_urls")),
     path("", include("tracking.urls")),
 ]

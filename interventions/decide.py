@@ -22,10 +22,18 @@ MAX_DECIDE_BYTES = 64 * 1024
 
 # name -> provider(project, distinct_id, person_id or None, request) -> JSON-able value
 _providers: dict[str, Callable] = {}
+# provider(project, distinct_id, person_id or None, request) -> {part: value, ...}
+_multi_providers: list[Callable] = []
 
 
 def register(part: str, provider: Callable) -> None:
     _providers[part] = provider
+
+
+def register_parts(provider: Callable) -> None:
+    """A provider that answers several parts at once (sharing its lookups)."""
+    if provider not in _multi_providers:
+        _multi_providers.append(provider)
 
 
 def person_id_for(project: Project, distinct_id: str) -> int | None:
@@ -46,6 +54,8 @@ def decide_answer(project: Project, distinct_id: str, request: HttpRequest | Non
         "recording": {"enabled": False},
         "config": {"respect_dnt": project.respect_dnt},
     }
+    for provider in _multi_providers:
+        answer.update(provider(project, distinct_id, person_id, request))
     for part, provider in _providers.items():
         answer[part] = provider(project, distinct_id, person_id, request)
     return answer

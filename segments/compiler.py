@@ -291,6 +291,12 @@ class Compiler:
         return (f"NOT ({sql})" if node.get("negate") else sql), params
 
 
+def event_spec_sql(spec: dict, *, project) -> tuple[str, list]:
+    """A boolean over events aliased `e` for one event spec (`{"name", "where"}` or `{"action": id}`)."""
+    ctx = _Context(project.pk, zoneinfo.ZoneInfo(project.timezone or "UTC"), datetime.now(tz=zoneinfo.ZoneInfo("UTC")), None)
+    return Compiler(ctx).event_sql(spec)
+
+
 def effective_definition(segment) -> dict:
     """A segment's definition as computed: a model group also excludes the model's earlier groups."""
     if segment.model_id is None:

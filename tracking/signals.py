@@ -6,7 +6,8 @@ from django.db import connection
 from django.db.models.signals import pre_delete
 from django.dispatch import Signal, receiver
 
-# Sent after a batch commits: project_id, person_ids (the persons it touched).
+# Sent after a batch commits: project_id, person_ids (the persons it touched) and
+# special_events (stored $nudge_*/$survey_*/$flag_called events, as SpecialEvent).
 events_ingested = Signal()
 
 

@@ -33,6 +33,15 @@ class RequestFacts:
     origin_host: str = ""
 
 
+@dataclass(frozen=True)
+class SpecialEvent:
+    name: str
+    person_id: int
+    distinct_id: str
+    timestamp: datetime
+    properties: dict
+
+
 @dataclass
 class BatchResult:
     accepted: int = 0
@@ -88,7 +97,7 @@ def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts:
             with transaction.atomic():
                 if rejections:
                     IngestRejection.objects.bulk_create(rejections)
-                stored = _store(project, clean, facts, now) if clean else []
+                stored, special = _store(project, clean, facts, now) if clean else ([], [])
             break
         except (IntegrityError, OperationalError) as error:
             # A concurrent retry of the same batch (unique uuid) or a deadlock between
@@ -98,7 +107,11 @@ def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts:
             log.info("retrying batch for project %s after %s", project.pk, type(error).__name__)
     if stored:
         person_ids = result.person_ids = stored
-        transaction.on_commit(lambda: events_ingested.send(sender=Project, project_id=project.pk, person_ids=person_ids))
+        transaction.on_commit(
+            lambda: events_ingested.send(
+                sender=Project, project_id=project.pk, person_ids=person_ids, special_events=special
+            )
+        )
     return result
 
 
@@ -108,13 +121,22 @@ def _retryable(error: Exception) -> bool:
     return name in {"UniqueViolation", "DeadlockDetected", "SerializationFailure"}
 
 
-def _store(project: Project, events: list[CleanEvent], facts: RequestFacts, now: datetime) -> list[int]:
-    """Write one batch's new events and their person/session effects; returns the touched person ids."""
+# Events other apps react to as they arrive (interventions keep exposures current).
+SPECIAL_PREFIXES = ("$nudge_", "$survey_", "$flag_called")
+
+
+def _store(
+    project: Project, events: list[CleanEvent], facts: RequestFacts, now: datetime
+) -> tuple[list[int], list[SpecialEvent]]:
+    """Write one batch's new events and their person/session effects.
+
+    Returns the touched person ids and the stored events that other apps react to.
+    """
     already = writer.existing_uuids(project.pk, [e.uuid for e in events])
     if already:
         events = [e for e in events if e.uuid not in already]
     if not events:
-        return []
+        return [], []
     mapping = persons.resolve_persons(project.pk, events)
     persons.apply_groups(project.pk, events, mapping)
     persons.update_persons(project.pk, events, mapping)
@@ -137,7 +159,12 @@ def _store(project: Project, events: list[CleanEvent], facts: RequestFacts, now:
             " ON CONFLICT (project_id, person_id) DO UPDATE SET touched_at = EXCLUDED.touched_at",
             [project.pk, touched, now],
         )
-    return touched
+    special = [
+        SpecialEvent(e.name, mapping[e.distinct_id], e.distinct_id, e.timestamp, e.properties)
+        for e in events
+        if e.name.startswith(SPECIAL_PREFIXES)
+    ]
+    return touched, special
 
 
 def _device_for(events: list[CleanEvent], facts: RequestFacts) -> Device:

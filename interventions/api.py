@@ -1,0 +1,143 @@
+"""REST: flags, nudges, surveys, webhooks, alerts; flags/evaluate; measurement results.
+
+Bodies are plain JSON; validation happens in interventions.services and comes
+back as 400 with the offending field.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from rest_framework import status
+from rest_framework.response import Response
+
+from interventions import services
+from interventions.measure import measure
+from interventions.models import FeatureFlag, Nudge, SegmentAlert, Survey, Webhook, WebhookDelivery
+from tracking.api.base import ProjectAPIView
+
+_TARGETED = ["id", "name", "status", "url_matching", "url", "starts_at", "ends_at", "holdout_percent", "goal", "live_since", "created_at", "updated_at"]
+
+
+def _dump(obj, fields: list[str]) -> dict:
+    data = {name: getattr(obj, name) for name in fields}
+    if hasattr(obj, "segments") and not isinstance(obj, FeatureFlag):
+        data["segments"] = sorted(obj.segments.values_list("pk", flat=True))
+    return data
+
+
+RESOURCES = {
+    "flags": (FeatureFlag, ["id", "key", "description", "enabled", "variants", "rules", "goal", "created_at", "updated_at"], services.flag_save, "flag"),
+    "nudges": (Nudge, [*_TARGETED, *services.NUDGE_FIELDS], services.nudge_save, "nudge"),
+    "surveys": (Survey, [*_TARGETED, "key", "intro", "questions", "thank_you"], services.survey_save, "survey"),
+    "webhooks": (Webhook, ["id", "name", "url", "secret", "on_entry", "on_exit", "active", "created_at"], services.webhook_save, "webhook"),
+    "alerts": (SegmentAlert, ["id", "segment_id", "threshold_percent", "window", "emails", "webhook_id", "active", "last_triggered_at", "last_change_percent"], services.alert_save, "alert"),
+}  # fmt: skip
+
+
+def _save(resource: str, project, data: dict, obj=None, user=None):
+    _, _, save, arg = RESOURCES[resource]
+    kwargs = {"project": project, "data": data, arg: obj}
+    if resource in ("flags", "nudges", "surveys") and obj is None:
+        kwargs["user"] = user
+    return save(**kwargs)
+
+
+class InterventionListApi(ProjectAPIView):
+    resource = ""
+
+    def get(self, request, project_id: int):
+        model, fields, _, _ = RESOURCES[self.resource]
+        return Response([_dump(o, fields) for o in model.objects.filter(project=self.project).order_by("pk")])
+
+    def post(self, request, project_id: int):
+        if not isinstance(request.data, dict):
+            return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
+        obj = _save(self.resource, self.project, dict(request.data), user=request.user)
+        return Response(_dump(obj, RESOURCES[self.resource][1]), status=status.HTTP_201_CREATED)
+
+
+class InterventionDetailApi(ProjectAPIView):
+    resource = ""
+
+    def get_object(self):
+        model = RESOURCES[self.resource][0]
+        obj = model.objects.filter(project=self.project, pk=self.kwargs["object_id"]).first()
+        if obj is None:
+            raise Http404("Not found")
+        return obj
+
+    def get(self, request, project_id: int, object_id: int):
+        return Response(_dump(self.get_object(), RESOURCES[self.resource][1]))
+
+    def patch(self, request, project_id: int, object_id: int):
+        if not isinstance(request.data, dict):
+            return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
+        obj = _save(self.resource, self.project, dict(request.data), obj=self.get_object())
+        return Response(_dump(obj, RESOURCES[self.resource][1]))
+
+    def delete(self, request, project_id: int, object_id: int):
+        self.get_object().delete()
+        from interventions import targeting
+
+        targeting.forget(self.project.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ResultsApi(InterventionDetailApi):
+    """`GET …/{kind}/{id}/results/` — exposed vs holdout (or variants) on the goal; `?goal=` JSON overrides it."""
+
+    def get(self, request, project_id: int, object_id: int):
+        import json
+
+        obj = self.get_object()
+        goal = None
+        if request.query_params.get("goal"):
+            try:
+                goal = json.loads(request.query_params["goal"])
+            except ValueError:
+                return Response({"goal": ["Not valid JSON."]}, status=status.HTTP_400_BAD_REQUEST)
+        segment_ids = [] if isinstance(obj, FeatureFlag) else list(obj.segments.values_list("pk", flat=True))
+        if isinstance(obj, FeatureFlag):
+            segment_ids = [r["segment"] for r in obj.rules if r.get("segment")]
+        result = measure(project=self.project, kind=RESOURCES[self.resource][3], obj=obj, goal=goal, segment_ids=segment_ids)
+        if result.error and goal is not None:
+            return Response({"goal": [result.error]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result.as_dict())
+
+
+class FlagsEvaluateApi(ProjectAPIView):
+    """`POST …/flags/evaluate` with `{"distinct_ids": [...]}` → `{distinct_id: {flag: value}}`."""
+
+    def post(self, request, project_id: int):
+        ids = request.data.get("distinct_ids") if isinstance(request.data, dict) else None
+        if isinstance(ids, str):
+            ids = [ids]
+        if not isinstance(ids, list) or not ids or len(ids) > 1000 or not all(isinstance(i, str) and i for i in ids):
+            return Response({"distinct_ids": ["A list of 1 to 1000 distinct ids."]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(services.flags_evaluate(project=self.project, distinct_ids=ids))
+
+
+class DeliveryListApi(InterventionDetailApi):
+    resource = "webhooks"
+
+    def get(self, request, project_id: int, object_id: int):
+        hook = self.get_object()
+        deliveries = hook.deliveries.all()[:200]
+        return Response(
+            [
+                {"id": d.pk, "event": d.event, "state": d.state, "attempts": d.attempts, "last_status_code": d.last_status_code,
+                 "last_error": d.last_error, "created_at": d.created_at, "delivered_at": d.delivered_at, "payload": d.payload}
+                for d in deliveries
+            ]  # fmt: skip
+        )
+
+
+class DeliveryResendApi(ProjectAPIView):
+    def post(self, request, project_id: int, object_id: int, delivery_id: int):
+        from interventions.webhooks import resend
+
+        delivery = WebhookDelivery.objects.filter(project=self.project, webhook_id=object_id, pk=delivery_id).first()
+        if delivery is None:
+            raise Http404("Not found")
+        resend(delivery)
+        return Response({"id": delivery.pk, "state": delivery.state}, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,163 @@
+"""Did the segment respond? Exposed vs holdout (or each flag variant vs the first) on a goal.
+
+The goal is "did E within N days of first exposure" (E an event or action).
+Everything is counted in SQL over exposures, with one indexed EXISTS per
+exposure on event_project_person_ts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import connection
+
+from interventions.stats import ProportionComparison
+from segments.compiler import event_spec_sql
+from segments.definition import DefinitionError, _Validator
+
+
+@dataclass
+class GroupResult:
+    label: str
+    persons: int
+    converted: int
+
+    @property
+    def rate(self) -> float:
+        return self.converted / self.persons if self.persons else 0.0
+
+
+@dataclass
+class Measurement:
+    goal: dict
+    groups: list[GroupResult] = field(default_factory=list)
+    comparison: ProportionComparison | None = None
+    verdict: str = ""
+    by_segment: list[dict] = field(default_factory=list)
+    timeline: list[dict] = field(default_factory=list)
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        c = self.comparison
+        return {
+            "goal": self.goal,
+            "groups": [{"label": g.label, "persons": g.persons, "converted": g.converted, "rate": g.rate} for g in self.groups],
+            "lift": c.lift if c else None,
+            "difference": c.difference if c else None,
+            "interval_95": list(c.interval()) if c else None,
+            "p_value": c.p_value if c else None,
+            "enough_data": c.enough_data if c else False,
+            "verdict": self.verdict,
+            "by_segment": self.by_segment,
+            "timeline": self.timeline,
+            "error": self.error,
+        }
+
+
+def validate_goal(goal: object, *, project_id: int) -> dict:
+    """`{"event": E, "within_days": n}`; raises DefinitionError with the path."""
+    v = _Validator(project_id=project_id, segment_id=None)
+    goal = v.obj(goal, "goal")
+    return {"event": v.event(goal.get("event"), "goal.event"), "within_days": v.integer(goal.get("within_days", 7), "goal.within_days", minimum=1, maximum=365)}
+
+
+def _rows(project, kind: str, object_id: int, goal: dict, *, segment_id: int | None, by_day: bool) -> list[tuple]:
+    event_sql, event_params = event_spec_sql(goal["event"], project=project)
+    segment_sql, segment_params = "", []
+    if segment_id is not None:
+        segment_sql = (
+            " AND x.person_id IN (SELECT m.person_id FROM segments_segmentmembership m"
+            " WHERE m.segment_id = %s AND m.exited_at IS NULL)"
+        )
+        segment_params = [segment_id]
+    group_by = "x.held_out, x.variant" + (", (x.first_at AT TIME ZONE %s)::date" if by_day else "")
+    select_day = ", (x.first_at AT TIME ZONE %s)::date" if by_day else ""
+    tz = [project.timezone or "UTC"] if by_day else []
+    sql = f"""
+        SELECT x.held_out, x.variant{select_day}, count(*),
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM tracking_event e
+                   WHERE e.project_id = %s AND e.person_id = x.person_id
+                     AND e.timestamp > x.first_at AND e.timestamp <= x.first_at + %s AND ({event_sql})))
+        FROM interventions_exposure x
+        WHERE x.project_id = %s AND x.kind = %s AND x.object_id = %s
+          AND (x.held_out OR x.times_shown > 0 OR x.kind = 'flag'){segment_sql}
+        GROUP BY {group_by}
+    """  # noqa: S608 - constant SQL composed with the compiler's parameterised event test
+    params = [*tz, project.pk, timedelta(days=goal["within_days"]), *event_params, project.pk, kind, object_id, *segment_params, *tz]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _label(kind: str, held_out: bool, variant: str) -> str:
+    if held_out:
+        return "holdout"
+    if kind == "flag":
+        return variant or "(none)"
+    return "exposed"
+
+
+def _groups(kind: str, rows) -> list[GroupResult]:
+    totals: dict[str, list[int]] = {}
+    for held, variant, n, converted in rows:
+        label = _label(kind, held, variant)
+        entry = totals.setdefault(label, [0, 0])
+        entry[0] += n
+        entry[1] += converted
+    ordered = sorted(totals.items(), key=lambda kv: (kv[0] == "holdout", kv[0]))
+    return [GroupResult(label, n, x) for label, (n, x) in ordered]
+
+
+def _compare(kind: str, groups: list[GroupResult]) -> ProportionComparison | None:
+    by_label = {g.label: g for g in groups}
+    if kind in ("nudge", "survey"):
+        a, b = by_label.get("exposed"), by_label.get("holdout")
+    else:
+        a, b = (groups[1], groups[0]) if len(groups) >= 2 else (None, None)
+    if a is None or b is None:
+        return None
+    return ProportionComparison(n_a=a.persons, x_a=a.converted, n_b=b.persons, x_b=b.converted)
+
+
+def measure(*, project, kind: str, obj, goal: dict | None = None, segment_ids: list[int] | None = None) -> Measurement:
+    goal = goal or obj.goal
+    if not goal:
+        return Measurement(goal={}, error="Set a goal (an event or action, and within how many days) to measure this.")
+    try:
+        goal = validate_goal(goal, project_id=project.pk)
+    except DefinitionError as error:
+        return Measurement(goal=goal, error=str(error))
+    result = Measurement(goal=goal)
+    result.groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=None, by_day=False))
+    result.comparison = _compare(kind, result.groups)
+    if result.comparison:
+        names = ("exposed", "holdout") if kind != "flag" else (result.groups[1].label, result.groups[0].label)
+        result.verdict = result.comparison.verdict(*names)
+    else:
+        result.verdict = "Not enough data yet: nobody has been exposed and held out so far." if kind != "flag" else "Not enough data yet: fewer than two variants have been seen."
+    from segments.models import Segment
+
+    for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
+        groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False))
+        comparison = _compare(kind, groups)
+        result.by_segment.append(
+            {
+                "segment": {"id": segment.pk, "name": segment.name},
+                "groups": [{"label": g.label, "persons": g.persons, "converted": g.converted, "rate": g.rate} for g in groups],
+                "lift": comparison.lift if comparison else None,
+                "verdict": comparison.verdict() if comparison and kind != "flag" else (comparison.verdict(groups[1].label, groups[0].label) if comparison else "Not enough data yet."),
+            }
+        )
+    days: dict = {}
+    for held, variant, day, n, converted in _rows(project, kind, obj.pk, goal, segment_id=None, by_day=True):
+        entry = days.setdefault(day, {})
+        label = _label(kind, held, variant)
+        current = entry.get(label, (0, 0))
+        entry[label] = (current[0] + n, current[1] + converted)
+    result.timeline = [
+        {"date": day.isoformat(), **{label: {"persons": n, "rate": x / n if n else 0.0} for label, (n, x) in groups.items()}}
+        for day, groups in sorted(days.items())
+    ]
+    return result

@@ -1,0 +1,211 @@
+"""Who gets what: bucketing, flag evaluation, and the decide providers for flags, nudges and surveys.
+
+Decide must stay a few indexed lookups: the project's live interventions are
+cached in-process for a few seconds; per request it reads the person's open
+memberships (membership_person_open) and their exposures (exposure_project_person).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from interventions.models import FeatureFlag, Nudge, Status, Survey
+from tracking.models import Project
+
+CACHE_SECONDS = 5.0
+_cache: dict[int, tuple[float, ProjectConfig]] = {}
+
+
+def bucket(salt: str, distinct_id: str) -> float:
+    """A stable number in [0, 1) for this salt and visitor: the same visitor always lands in the same place."""
+    digest = hashlib.sha1(f"{salt}.{distinct_id}".encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:15], 16) / float(16**15)
+
+
+def flag_value(flag: FeatureFlag | dict, distinct_id: str, segment_ids: set[int]) -> bool | str:
+    """Rules in order; the first whose segment contains the person (or that targets everyone) decides."""
+    get = flag.get if isinstance(flag, dict) else lambda key, default=None: getattr(flag, key, default)
+    if not get("enabled"):
+        return False
+    key = get("key")
+    for rule in get("rules") or []:
+        segment = rule.get("segment")
+        if segment is not None and segment not in segment_ids:
+            continue
+        if bucket(key, distinct_id) * 100 >= float(rule.get("rollout", 100)):
+            return False
+        variants = get("variants") or []
+        if not variants:
+            return True
+        return pick_variant(key, distinct_id, variants)
+    return False
+
+
+def pick_variant(key: str, distinct_id: str, variants: list[dict]) -> str:
+    total = sum(float(v.get("weight", 0)) for v in variants) or 1.0
+    point = bucket(f"{key}.variant", distinct_id) * total
+    running = 0.0
+    for variant in variants:
+        running += float(variant.get("weight", 0))
+        if point < running:
+            return variant["key"]
+    return variants[-1]["key"]
+
+
+def held_out(kind: str, object_id: int, distinct_id: str, percent: int) -> bool:
+    return percent > 0 and bucket(f"holdout.{kind}.{object_id}", distinct_id) * 100 < percent
+
+
+@dataclass
+class ProjectConfig:
+    flags: list[dict] = field(default_factory=list)
+    nudges: list[dict] = field(default_factory=list)
+    surveys: list[dict] = field(default_factory=list)
+
+
+def _in_schedule(item, now: datetime) -> bool:
+    return (item.starts_at is None or item.starts_at <= now) and (item.ends_at is None or item.ends_at > now)
+
+
+def project_config(project_id: int) -> ProjectConfig:
+    """The project's live interventions, as plain dicts, cached for a few seconds."""
+    now_mono = time.monotonic()
+    cached = _cache.get(project_id)
+    if cached and now_mono - cached[0] < CACHE_SECONDS:
+        return cached[1]
+    now = timezone.now()
+    config = ProjectConfig()
+    for flag in FeatureFlag.objects.filter(project_id=project_id):
+        config.flags.append({"key": flag.key, "enabled": flag.enabled, "rules": flag.rules, "variants": flag.variants})
+    for nudge in Nudge.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related("segments"):
+        if _in_schedule(nudge, now):
+            config.nudges.append(
+                {
+                    "id": nudge.pk, "kind": nudge.kind, "title": nudge.title, "body": nudge.body,
+                    "cta_text": nudge.cta_text, "cta_url": nudge.cta_url, "anchor_selector": nudge.anchor_selector,
+                    "url_matching": nudge.url_matching, "url": nudge.url, "trigger": nudge.trigger,
+                    "segments": {s.pk for s in nudge.segments.all()}, "holdout": nudge.holdout_percent,
+                    "frequency_days": nudge.frequency_days, "max_impressions": nudge.max_impressions,
+                    "stop_after_click": nudge.stop_after_click, "live_since": nudge.live_since,
+                }
+            )  # fmt: skip
+    for survey in Survey.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related("segments"):
+        if _in_schedule(survey, now):
+            config.surveys.append(
+                {
+                    "id": survey.pk, "key": survey.key, "name": survey.name, "intro": survey.intro,
+                    "questions": survey.questions, "thank_you": survey.thank_you,
+                    "url_matching": survey.url_matching, "url": survey.url,
+                    "segments": {s.pk for s in survey.segments.all()}, "holdout": survey.holdout_percent,
+                }
+            )  # fmt: skip
+    _cache[project_id] = (now_mono, config)
+    return config
+
+
+def forget(project_id: int | None = None) -> None:
+    if project_id is None:
+        _cache.clear()
+    else:
+        _cache.pop(project_id, None)
+
+
+@dataclass
+class PersonState:
+    segments: dict[int, datetime] = field(default_factory=dict)  # segment id -> entered_at
+    exposures: dict[tuple[str, int], tuple] = field(default_factory=dict)
+
+
+def person_state(project_id: int, person_id: int | None) -> PersonState:
+    state = PersonState()
+    if person_id is None:
+        return state
+    with connection.cursor() as cursor:
+        # relies on membership_person_open (project_id, person_id) WHERE exited_at IS NULL
+        cursor.execute(
+            "SELECT segment_id, entered_at FROM segments_segmentmembership"
+            " WHERE project_id = %s AND person_id = %s AND exited_at IS NULL",
+            [project_id, person_id],
+        )
+        state.segments = dict(cursor.fetchall())
+        # relies on exposure_project_person (project_id, person_id)
+        cursor.execute(
+            "SELECT kind, object_id, held_out, last_shown_at, times_shown, clicked_at, dismissed_at, answered_at"
+            " FROM interventions_exposure WHERE project_id = %s AND person_id = %s",
+            [project_id, person_id],
+        )
+        for kind, object_id, *rest in cursor.fetchall():
+            state.exposures[(kind, object_id)] = tuple(rest)
+    return state
+
+
+def _targets(item: dict, state: PersonState) -> bool:
+    return not item["segments"] or bool(item["segments"] & state.segments.keys())
+
+
+def nudges_for(config: ProjectConfig, state: PersonState, distinct_id: str, now: datetime) -> list[dict]:
+    out = []
+    for nudge in config.nudges:
+        if not _targets(nudge, state):
+            continue
+        if nudge["trigger"] == Nudge.Trigger.SEGMENT_ENTRY and nudge["live_since"]:
+            entered = [state.segments[s] for s in nudge["segments"] & state.segments.keys()]
+            if not entered or max(entered) < nudge["live_since"]:
+                continue  # in the segment since before the nudge went live: not an entry
+        exposure = state.exposures.get(("nudge", nudge["id"]))
+        public = {k: v for k, v in nudge.items() if k not in ("segments", "holdout", "frequency_days", "max_impressions", "stop_after_click", "live_since")}
+        if held_out("nudge", nudge["id"], distinct_id, nudge["holdout"]):
+            if exposure is None or not exposure[0]:
+                out.append({"id": nudge["id"], "held_out": True, "url_matching": nudge["url_matching"], "url": nudge["url"]})
+            continue
+        if exposure is not None:
+            _, last_shown, times_shown, clicked_at, _dismissed, _answered = exposure
+            if nudge["stop_after_click"] and clicked_at:
+                continue
+            if nudge["max_impressions"] and times_shown >= nudge["max_impressions"]:
+                continue
+            if nudge["frequency_days"] and last_shown and last_shown > now - timedelta(days=nudge["frequency_days"]):
+                continue
+        out.append(public)
+    return out
+
+
+def surveys_for(config: ProjectConfig, state: PersonState, distinct_id: str, now: datetime) -> list[dict]:
+    out = []
+    for survey in config.surveys:
+        if not _targets(survey, state):
+            continue
+        exposure = state.exposures.get(("survey", survey["id"]))
+        if held_out("survey", survey["id"], distinct_id, survey["holdout"]):
+            if exposure is None or not exposure[0]:
+                out.append({"id": survey["id"], "key": survey["key"], "held_out": True, "url_matching": survey["url_matching"], "url": survey["url"]})
+            continue
+        if exposure is not None:
+            _, _last_shown, _times, _clicked, dismissed_at, answered_at = exposure
+            if answered_at or (dismissed_at and dismissed_at > now - timedelta(days=30)):
+                continue
+        out.append({k: v for k, v in survey.items() if k not in ("segments", "holdout")})
+    return out
+
+
+def flags_for(config: ProjectConfig, state: PersonState, distinct_id: str) -> dict:
+    segment_ids = set(state.segments)
+    return {flag["key"]: flag_value(flag, distinct_id, segment_ids) for flag in config.flags}
+
+
+def decide_parts(project: Project, distinct_id: str, person_id: int | None, request=None) -> dict:
+    """Flags, nudges and surveys for one visitor: two indexed lookups plus the cached project config."""
+    config = project_config(project.pk)
+    state = person_state(project.pk, person_id)
+    now = timezone.now()
+    return {
+        "flags": flags_for(config, state, distinct_id),
+        "nudges": nudges_for(config, state, distinct_id, now),
+        "surveys": surveys_for(config, state, distinct_id, now),
+    }
