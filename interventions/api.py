@@ -86,6 +86,8 @@ class InterventionDetailApi(ProjectAPIView):
 class ResultsApi(InterventionDetailApi):
     """`GET …/{kind}/{id}/results/` — exposed vs holdout (or variants) on the goal; `?goal=` JSON overrides it."""
 
+    http_method_names = ["get", "head", "options"]
+
     def get(self, request, project_id: int, object_id: int):
         import json
 
@@ -119,6 +121,7 @@ class FlagsEvaluateApi(ProjectAPIView):
 
 class DeliveryListApi(InterventionDetailApi):
     resource = "webhooks"
+    http_method_names = ["get", "head", "options"]
 
     def get(self, request, project_id: int, object_id: int):
         hook = self.get_object()

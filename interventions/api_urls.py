@@ -1,23 +1,53 @@
 from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from interventions import api
 
 P = "projects/<int:project_id>/"
-urlpatterns = [path(f"{P}flags/evaluate", api.FlagsEvaluateApi.as_view(), name="api_flags_evaluate")]
+OBJECT = OpenApiTypes.OBJECT
+
+
+def _documented(base: type, resource: str, operations: dict[str, str]) -> type:
+    """A per-resource subclass whose OpenAPI operations have unique ids."""
+    view = type(f"{resource.title()}{base.__name__}", (base,), {"resource": resource})
+    schemas = {
+        method: extend_schema(operation_id=f"{resource}_{name}", request=OBJECT, responses=OBJECT, tags=[resource])
+        for method, name in operations.items()
+    }
+    return extend_schema_view(**schemas)(view)
+
+
+urlpatterns = [
+    path(
+        f"{P}flags/evaluate",
+        extend_schema_view(post=extend_schema(operation_id="flags_evaluate", request=OBJECT, responses=OBJECT, tags=["flags"]))(
+            api.FlagsEvaluateApi
+        ).as_view(),
+        name="api_flags_evaluate",
+    )
+]
 for resource in api.RESOURCES:
+    list_view = _documented(api.InterventionListApi, resource, {"get": "list", "post": "create"})
+    detail_view = _documented(
+        api.InterventionDetailApi, resource, {"get": "retrieve", "patch": "update", "delete": "destroy"}
+    )
     urlpatterns += [
-        path(f"{P}{resource}/", api.InterventionListApi.as_view(resource=resource), name=f"api_{resource}"),
-        path(f"{P}{resource}/<int:object_id>/", api.InterventionDetailApi.as_view(resource=resource), name=f"api_{resource}_detail"),
+        path(f"{P}{resource}/", list_view.as_view(), name=f"api_{resource}"),
+        path(f"{P}{resource}/<int:object_id>/", detail_view.as_view(), name=f"api_{resource}_detail"),
     ]
 for resource in ("flags", "nudges", "surveys"):
-    urlpatterns.append(
-        path(f"{P}{resource}/<int:object_id>/results/", api.ResultsApi.as_view(resource=resource), name=f"api_{resource}_results")
-    )
+    results_view = _documented(api.ResultsApi, resource, {"get": "results"})
+    urlpatterns.append(path(f"{P}{resource}/<int:object_id>/results/", results_view.as_view(), name=f"api_{resource}_results"))
 urlpatterns += [
-    path(f"{P}webhooks/<int:object_id>/deliveries/", api.DeliveryListApi.as_view(), name="api_webhook_deliveries"),
+    path(
+        f"{P}webhooks/<int:object_id>/deliveries/",
+        _documented(api.DeliveryListApi, "webhooks", {"get": "deliveries"}).as_view(),
+        name="api_webhook_deliveries",
+    ),
     path(
         f"{P}webhooks/<int:object_id>/deliveries/<int:delivery_id>/resend/",
-        api.DeliveryResendApi.as_view(),
+        _documented(api.DeliveryResendApi, "webhooks", {"post": "resend"}).as_view(),
         name="api_webhook_resend",
     ),
 ]

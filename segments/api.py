@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 from django.http import Http404, StreamingHttpResponse
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -48,9 +49,11 @@ class _SegmentMixin(ProjectScopedMixin):
 
 
 class SegmentListApi(ProjectAPIView):
+    @extend_schema(operation_id="segments_list", responses=SegmentSerializer(many=True))
     def get(self, request, project_id: int):
         return Response(SegmentSerializer(selectors.segment_list(project=self.project), many=True).data)
 
+    @extend_schema(operation_id="segments_create", request=SegmentInput, responses={201: SegmentSerializer})
     def post(self, request, project_id: int):
         data = SegmentInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -59,21 +62,25 @@ class SegmentListApi(ProjectAPIView):
 
 
 class SegmentDetailApi(_SegmentMixin, ProjectAPIView):
+    @extend_schema(operation_id="segments_retrieve", responses=SegmentSerializer)
     def get(self, request, project_id: int, segment_id: int):
         return Response(SegmentSerializer(self.get_segment()).data)
 
+    @extend_schema(operation_id="segments_update", request=SegmentPatch, responses=SegmentSerializer)
     def patch(self, request, project_id: int, segment_id: int):
         data = SegmentPatch(data=request.data)
         data.is_valid(raise_exception=True)
         segment = services.segment_update(segment=self.get_segment(), **data.validated_data)
         return Response(SegmentSerializer(segment).data)
 
+    @extend_schema(operation_id="segments_destroy", responses={204: None})
     def delete(self, request, project_id: int, segment_id: int):
         services.segment_delete(segment=self.get_segment())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SegmentRefreshApi(_SegmentMixin, ProjectAPIView):
+    @extend_schema(operation_id="segments_refresh", request=None, responses=SegmentSerializer)
     def post(self, request, project_id: int, segment_id: int):
         segment = self.get_segment()
         if not segment.is_dynamic:
@@ -85,6 +92,11 @@ class SegmentRefreshApi(_SegmentMixin, ProjectAPIView):
 
 
 class SegmentFreezeApi(_SegmentMixin, ProjectAPIView):
+    @extend_schema(
+        operation_id="segments_freeze",
+        request=inline_serializer("FreezeInput", {"name": serializers.CharField(required=False)}),
+        responses={201: SegmentSerializer},
+    )
     def post(self, request, project_id: int, segment_id: int):
         segment = self.get_segment()
         name = request.data.get("name") or f"{segment.name} (frozen)"
@@ -95,6 +107,13 @@ class SegmentFreezeApi(_SegmentMixin, ProjectAPIView):
 class SegmentUploadApi(ProjectAPIView):
     """A static segment from `{"name", "distinct_ids": [...]}` (ids or e-mails) or a CSV `file` upload."""
 
+    @extend_schema(
+        operation_id="segments_upload",
+        request=inline_serializer(
+            "UploadInput", {"name": serializers.CharField(), "distinct_ids": serializers.ListField(child=serializers.CharField())}
+        ),
+        responses={201: SegmentSerializer},
+    )
     def post(self, request, project_id: int):
         name = request.data.get("name")
         if not isinstance(name, str) or not name.strip():
@@ -153,6 +172,7 @@ def members_csv(segment: Segment) -> StreamingHttpResponse:
     return response
 
 
+@extend_schema_view(get=extend_schema(operation_id="segments_members"))
 class SegmentMembersApi(_SegmentMixin, ListAPIView):
     serializer_class = MemberSerializer
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -167,12 +187,28 @@ class SegmentMembersApi(_SegmentMixin, ListAPIView):
 
 
 class SegmentHistoryApi(_SegmentMixin, ProjectAPIView):
+    @extend_schema(
+        operation_id="segments_history",
+        responses=inline_serializer(
+            "SizeSnapshot",
+            {"date": serializers.DateField(), "size": serializers.IntegerField(), "entered": serializers.IntegerField(), "exited": serializers.IntegerField()},
+            many=True,
+        ),
+    )
     def get(self, request, project_id: int, segment_id: int):
         snapshots = selectors.size_history(segment=self.get_segment())
         return Response([{"date": s.date, "size": s.size, "entered": s.entered, "exited": s.exited} for s in snapshots])
 
 
 class PersonSegmentsApi(ProjectAPIView):
+    @extend_schema(
+        operation_id="persons_segments",
+        responses=inline_serializer(
+            "PersonSegment",
+            {"id": serializers.IntegerField(), "name": serializers.CharField(), "kind": serializers.CharField(), "entered_at": serializers.DateTimeField()},
+            many=True,
+        ),
+    )
     def get(self, request, project_id: int, person_id: int):
         from tracking.models import Person
 
