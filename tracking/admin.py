@@ -91,3 +91,15 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["role", ("accepted_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "organization__name"]
     readonly_fields = ["token_hash"]
+
+
+from tracking.models import Action  # noqa: E402
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "created_by", "updated_at"]
+    search_fields = ["name", "project__name"]
+    list_select_related = ["project", "created_by"]
+    raw_id_fields = ["project", "created_by"]
+    readonly_fields = ["created_at", "updated_at"]

@@ -1,3 +1,4 @@
+from tracking.models.actions import Action
 from tracking.models.events import (
     Company,
     Event,
@@ -19,6 +20,7 @@ from tracking.models.tenancy import (
 )
 
 __all__ = [
+    "Action",
     "Company",
     "Event",
     "IngestRejection",

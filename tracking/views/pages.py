@@ -9,10 +9,6 @@ from tracking.decorators import project_view
 from tracking.models import Project
 
 UPCOMING = {
-    "overview": ("Overview", "Events and active persons per day, top pages, top clicked elements, browsers and countries."),
-    "events": ("Events", "Live events and the events explorer (trends by any property) appear here once the snippet sends data."),
-    "persons": ("Persons", "Everyone your snippet has seen, with their properties, sessions and activity timeline."),
-    "actions": ("Actions", "Name a behaviour after the fact — a click by CSS selector, a page by URL — and it covers all history."),
     "segments": ("Segments", "Combine who people are with what they did; segments are computed over all history and kept live."),
     "analysis": ("Analysis", "Compare segments on the metric you want to move; funnels, retention and paths by segment."),
     "replay": ("Replay", "Watch the sessions behind any segment or funnel drop-off."),

@@ -1,0 +1,255 @@
+"""The events explorer: counts and unique persons of an event or action over time, broken down.
+
+One SQL statement per question, grouped by `date_trunc` in the project's time
+zone; nothing loads events into Python. A breakdown keeps the top values by
+event count and folds the rest into one "other" series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.utils import timezone
+
+from tracking.matching.actions import action_where_sql
+from tracking.models import Action, Person, Project
+from tracking.properties import jsonb_filter_sql
+from tracking.selectors.overview import project_zone
+
+INTERVALS = ("hour", "day", "week")
+SESSION_BREAKDOWNS = ("browser", "os", "device_type", "country")
+BREAKDOWNS = (*SESSION_BREAKDOWNS, "path", "person", "company", "event")
+PROPERTY_BREAKDOWNS = ("person", "company", "event")
+TOP_VALUES = 10
+MAX_BUCKETS = 800
+_STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    kind: str
+    prop: str = ""  # the property name for person, company and event breakdowns
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.prop}" if self.prop else self.kind
+
+    @property
+    def label(self) -> str:
+        names = {"device_type": "device", "os": "OS", "path": "URL path"}
+        if self.prop:
+            return f"{self.kind} property “{self.prop}”"
+        return names.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class TrendQuery:
+    """What to count. Exactly one of `event` and `action`; dates are inclusive, in the project's zone."""
+
+    date_from: date
+    date_to: date
+    interval: str = "day"
+    event: str | None = None
+    action: Action | None = None
+    breakdown: Breakdown | None = None
+    filters: tuple[dict, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return self.action.name if self.action else (self.event or "")
+
+
+@dataclass
+class TrendSeries:
+    breakdown_value: str | None
+    counts: list[int]
+    persons: list[int]
+    total: int = 0
+    total_persons: int = 0
+    other: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.other:
+            return "Other values"
+        if self.breakdown_value is None:
+            return "All"
+        return self.breakdown_value or "(none)"
+
+
+@dataclass
+class TrendResult:
+    query: TrendQuery
+    buckets: list[datetime]
+    series: list[TrendSeries] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+    persons: list[int] = field(default_factory=list)
+    total: int = 0
+    total_persons: int = 0
+
+    @property
+    def labels(self) -> list[str]:
+        return [bucket_label(b, self.query.interval) for b in self.buckets]
+
+
+def bucket_label(bucket: datetime, interval: str) -> str:
+    return bucket.strftime("%Y-%m-%dT%H:00") if interval == "hour" else bucket.strftime("%Y-%m-%d")
+
+
+def chart_labels(result: TrendResult) -> list[str]:
+    """Short x-axis labels: `Nov 3` per day or week, `14:00` per hour (`Nov 3` at midnight)."""
+    if result.query.interval == "hour":
+        return [b.strftime("%b %-d") if b.hour == 0 else b.strftime("%H:00") for b in result.buckets]
+    return [b.strftime("%b %-d") for b in result.buckets]
+
+
+def default_range(*, project: Project, days: int = 30, now: datetime | None = None) -> tuple[date, date]:
+    """The last `days` days, today included, in the project's time zone."""
+    today = (now or timezone.now()).astimezone(project_zone(project)).date()
+    return today - timedelta(days=days - 1), today
+
+
+def bucket_starts(date_from: date, date_to: date, interval: str) -> list[datetime]:
+    """Local (naive) bucket starts covering [date_from, date_to], as `date_trunc` names them."""
+    start = datetime.combine(date_from, time())
+    if interval == "week":
+        start -= timedelta(days=start.weekday())  # date_trunc('week') starts on Monday
+    end = datetime.combine(date_to + timedelta(days=1), time())
+    out = []
+    while start < end:
+        out.append(start)
+        start += _STEP[interval]
+    return out
+
+
+def _bounds(query: TrendQuery, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(query.date_from, time(), tzinfo=zone)
+    end = datetime.combine(query.date_to + timedelta(days=1), time(), tzinfo=zone)
+    return start, end
+
+
+def _breakdown_sql(breakdown: Breakdown | None) -> tuple[str, str, list]:
+    """(value expression, joins, parameters of the value expression) — column names are constants."""
+    if breakdown is None:
+        return "''", "", []
+    kind = breakdown.kind
+    if kind in SESSION_BREAKDOWNS:
+        # relies on the unique index session_project_key (project_id, session_key)
+        joins = (
+            " LEFT JOIN tracking_session s ON s.project_id = e.project_id AND s.session_key = e.session_key"
+        )
+        return f"coalesce(s.{kind}, '')", joins, []
+    if kind == "path":
+        return "e.path", "", []
+    if kind == "event":
+        return "coalesce(e.properties ->> %s, '')", "", [breakdown.prop]
+    joins = " LEFT JOIN tracking_person p ON p.id = e.person_id AND p.project_id = e.project_id"
+    if kind == "person":
+        return "coalesce(p.properties ->> %s, '')", joins, [breakdown.prop]
+    joins += " LEFT JOIN tracking_company c ON c.id = p.company_id"
+    return "coalesce(c.properties ->> %s, '')", joins, [breakdown.prop]
+
+
+def _where(project: Project, query: TrendQuery, zone: ZoneInfo) -> tuple[str, list]:
+    """Rows of the question: project, time range, event or action, property filters."""
+    start, end = _bounds(query, zone)
+    parts = ["e.project_id = %s", "e.timestamp >= %s", "e.timestamp < %s"]
+    params: list = [project.pk, start, end]
+    if query.action is not None:
+        condition, more = action_where_sql(query.action.steps, alias="e")
+    else:
+        # relies on event_project_name_ts (project_id, name, timestamp)
+        condition, more = "e.name = %s", [query.event]
+    parts.append(condition)
+    params += more
+    for flt in query.filters:
+        condition, more = jsonb_filter_sql("e.properties", flt["property"], flt["operator"], flt.get("value"))
+        parts.append(condition)
+        params += more
+    return " AND ".join(parts), params
+
+
+def trend_compute(*, project: Project, query: TrendQuery) -> TrendResult:
+    """Counts and unique persons per bucket and per breakdown value (top values + other)."""
+    zone = project_zone(project)
+    buckets = bucket_starts(query.date_from, query.date_to, query.interval)
+    index = {b: i for i, b in enumerate(buckets)}
+    value_sql, joins, value_params = _breakdown_sql(query.breakdown)
+    where_sql, where_params = _where(project, query, zone)
+    # GROUPING SETS give, in one pass: per bucket and value, per value (series totals,
+    # where persons are not a sum of buckets), per bucket (all values) and overall.
+    sql = f"""
+        WITH base AS (
+            SELECT date_trunc(%s, e.timestamp AT TIME ZONE %s) AS bucket, e.person_id, {value_sql} AS value
+            FROM tracking_event e{joins}
+            WHERE {where_sql}
+        ),
+        top AS (SELECT value FROM base GROUP BY value ORDER BY count(*) DESC, value LIMIT %s),
+        tagged AS (
+            SELECT b.bucket, b.person_id, t.value IS NOT NULL AS is_top, t.value AS shown
+            FROM base b LEFT JOIN top t ON t.value = b.value
+        )
+        SELECT bucket, is_top, shown, count(*), count(DISTINCT person_id), GROUPING(bucket), GROUPING(is_top)
+        FROM tagged
+        GROUP BY GROUPING SETS ((bucket, is_top, shown), (is_top, shown), (bucket), ())
+    """  # noqa: S608 - code constants and %s parameters only
+    params = [query.interval, str(zone), *value_params, *where_params, TOP_VALUES]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+
+    n = len(buckets)
+    result = TrendResult(query=query, buckets=buckets, counts=[0] * n, persons=[0] * n)
+    by_key: dict[tuple[bool, str | None], TrendSeries] = {}
+
+    def series_for(is_top: bool, shown: str | None) -> TrendSeries:
+        key = (is_top, shown)
+        if key not in by_key:
+            value = (shown if is_top else None) if query.breakdown else None
+            by_key[key] = TrendSeries(
+                breakdown_value=value,
+                counts=[0] * n,
+                persons=[0] * n,
+                other=bool(query.breakdown) and not is_top,
+            )
+        return by_key[key]
+
+    for bucket, is_top, shown, count, persons, no_bucket, no_value in rows:
+        if no_bucket and no_value:
+            result.total, result.total_persons = count, persons
+        elif no_value:
+            if bucket in index:
+                result.counts[index[bucket]], result.persons[index[bucket]] = count, persons
+        elif no_bucket:
+            series = series_for(is_top, shown)
+            series.total, series.total_persons = count, persons
+        elif bucket in index:
+            series = series_for(is_top, shown)
+            series.counts[index[bucket]], series.persons[index[bucket]] = count, persons
+    if query.breakdown is None and not by_key:
+        series_for(True, "")  # nothing matched: still one (all-zero) series to draw
+    result.series = sorted(by_key.values(), key=lambda s: (s.other, -s.total, s.breakdown_value or ""))
+    return result
+
+
+def trend_persons(
+    *, project: Project, query: TrendQuery, breakdown_value: str | None = None, limit: int = 25
+) -> list[tuple[Person, int]]:
+    """The persons behind a trend (optionally one breakdown value), most events first."""
+    zone = project_zone(project)
+    value_sql, joins, value_params = _breakdown_sql(query.breakdown)
+    where_sql, where_params = _where(project, query, zone)
+    extra, extra_params = "", []
+    if query.breakdown is not None and breakdown_value is not None:
+        extra, extra_params = f" AND {value_sql} = %s", [*value_params, breakdown_value]
+    sql = (
+        f"SELECT e.person_id, count(*) FROM tracking_event e{joins}"  # noqa: S608 - constants and parameters
+        f" WHERE {where_sql}{extra} GROUP BY e.person_id ORDER BY count(*) DESC, e.person_id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*where_params, *extra_params, limit])
+        counts = cursor.fetchall()
+    persons = Person.objects.filter(project_id=project.pk, pk__in=[pid for pid, _ in counts]).in_bulk()
+    return [(persons[pid], count) for pid, count in counts if pid in persons]

@@ -1,0 +1,30 @@
+"""Deleting a person and everything recorded about them (a GDPR erasure request)."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.dispatch import Signal
+
+from tracking.models import Person
+
+# Sent inside person_delete's transaction, before anything is deleted, with
+# `person`: apps that keep data about a person outside the ORM cascade (session
+# recordings and their files) delete it here.
+person_deleting = Signal()
+
+
+@transaction.atomic
+def person_delete(*, person: Person) -> None:
+    """Delete the person, their events, sessions, recordings (with files), segment memberships and ids.
+
+    Events have no foreign key (see tracking.models.Event), so they are deleted
+    explicitly; recordings are deleted by replay's `person_deleting` receiver;
+    the rest follows the ORM cascade from Person.
+    """
+    person_deleting.send(sender=Person, person=person)
+    with connection.cursor() as cursor:
+        # relies on event_project_person_ts (project_id, person_id, timestamp)
+        cursor.execute(
+            "DELETE FROM tracking_event WHERE project_id = %s AND person_id = %s", [person.project_id, person.pk]
+        )
+    person.delete()
