@@ -1,44 +1,35 @@
 from django.urls import path
 
-from tracking.views import accounts, pages, settings
+from tracking.views import accounts, actions, companies, events, install, overview, pages, persons, settings, trends
+
+P = "p/<int:project_id>/"
 
 urlpatterns = [
     path("", accounts.home, name="home"),
     path("signup/", accounts.signup, name="signup"),
     path("invite/<str:token>/", accounts.invitation_view, name="invitation_accept"),
     path("projects/new/", settings.project_new, name="project_new"),
-    path("p/<int:project_id>/settings/", settings.project_settings, name="project_settings"),
-    path("p/<int:project_id>/settings/members/", settings.members, name="members"),
+    # settings
+    path(f"{P}settings/", settings.project_settings, name="project_settings"),
+    path(f"{P}settings/install-check/", install.install_check, name="install_check"),
+    path(f"{P}settings/members/", settings.members, name="members"),
     path(
-        "p/<int:project_id>/settings/members/invitations/<int:invitation_id>/revoke/",
-        settings.invitation_revoke,
-        name="invitation_revoke",
+        f"{P}settings/members/invitations/<int:invitation_id>/revoke/", settings.invitation_revoke, name="invitation_revoke"
     ),
-    path("p/<int:project_id>/settings/api-keys/", settings.api_keys, name="api_keys"),
-    path("p/<int:project_id>/settings/api-keys/<int:key_id>/revoke/", settings.api_key_revoke_view, name="api_key_revoke"),
+    path(f"{P}settings/api-keys/", settings.api_keys, name="api_keys"),
+    path(f"{P}settings/api-keys/<int:key_id>/revoke/", settings.api_key_revoke_view, name="api_key_revoke"),
+    # collected data
+    path(f"{P}overview/", overview.overview, name="overview"),
+    path(f"{P}events/", events.events, name="events"),
+    path(f"{P}events/trends/", trends.trends, name="trends"),
+    path(f"{P}persons/", persons.persons, name="persons"),
+    path(f"{P}persons/<int:person_id>/", persons.person_detail, name="person_detail"),
+    path(f"{P}companies/", companies.companies, name="companies"),
+    path(f"{P}companies/<int:company_id>/", companies.company_detail, name="company_detail"),
+    # retroactive event definitions
+    path(f"{P}actions/", actions.actions, name="actions"),
+    path(f"{P}actions/new/", actions.action_new, name="action_new"),
+    path(f"{P}actions/<int:action_id>/", actions.action_detail, name="action_detail"),
+    path(f"{P}actions/<int:action_id>/delete/", actions.action_delete_view, name="action_delete"),
 ]
-urlpatterns += [
-    path(f"p/<int:project_id>/{section}/", view, name=section) for section, view in pages.upcoming_views.items()
-]
-
-from tracking.views import companies, events, install, overview, persons  # noqa: E402
-
-urlpatterns += [
-    path("p/<int:project_id>/overview/", overview.overview, name="overview"),
-    path("p/<int:project_id>/events/", events.events, name="events"),
-    path("p/<int:project_id>/persons/", persons.persons, name="persons"),
-    path("p/<int:project_id>/persons/<int:person_id>/", persons.person_detail, name="person_detail"),
-    path("p/<int:project_id>/companies/", companies.companies, name="companies"),
-    path("p/<int:project_id>/companies/<int:company_id>/", companies.company_detail, name="company_detail"),
-    path("p/<int:project_id>/settings/install-check/", install.install_check, name="install_check"),
-]
-
-from tracking.views import actions, trends  # noqa: E402
-
-urlpatterns += [
-    path("p/<int:project_id>/actions/", actions.actions, name="actions"),
-    path("p/<int:project_id>/actions/new/", actions.action_new, name="action_new"),
-    path("p/<int:project_id>/actions/<int:action_id>/", actions.action_detail, name="action_detail"),
-    path("p/<int:project_id>/actions/<int:action_id>/delete/", actions.action_delete_view, name="action_delete"),
-    path("p/<int:project_id>/events/trends/", trends.trends, name="trends"),
-]
+urlpatterns += [path(f"{P}{section}/", view, name=section) for section, view in pages.upcoming_views.items()]

@@ -37,3 +37,13 @@ def test_staff_without_membership_does_not_see_projects(staff_client, project):
 def test_the_project_switcher_lists_only_my_projects(alice_client, project, other_project):
     body = alice_client.get(reverse("project_settings", args=[project.pk])).content.decode()
     assert project.name in body and other_project.name not in body
+
+
+@pytest.mark.parametrize(
+    ("path", "section"),
+    [("/p/1/companies/4/", "persons"), ("/p/1/events/trends/", "events"), ("/p/1/settings/members/", "settings"), ("/login/", "")],
+)
+def test_the_sidebar_highlights_the_section_a_page_belongs_to(path, section):
+    from tracking.context_processors import nav_section
+
+    assert nav_section(path) == section
