@@ -4,6 +4,10 @@ import * as esbuild from "esbuild";
 const bundles = [
   // The app UI's small enhancements (copy buttons, live polling helpers).
   { entryPoints: ["static/js/app.js"], outfile: "static/dist/app.js" },
+  // The capture snippet customers install: <script src="/static/sightline.js" data-key="pk_…" defer>.
+  { entryPoints: ["tracking/js/sightline.js"], outfile: "static/dist/sightline.js" },
+  // The Tasklane demo site's own behaviour (board tabs, pricing toggle), not part of the snippet.
+  { entryPoints: ["tracking/js/demo/site.js"], outfile: "static/dist/demo.js" },
 ];
 
 const common = { bundle: true, minify: true, format: "iife", target: ["es2017"], legalComments: "none", logLevel: "info" };

@@ -1,0 +1,45 @@
+"""Small steps the browser tests share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tracking.elements import decode
+from tracking.models import Event
+
+
+def flush(page) -> None:
+    """Send the snippet's queue now and wait for the server's answer."""
+    page.wait_for_function("() => window.sightline")
+    page.evaluate("() => window.sightline.flush()")
+
+
+def stored_events(page, until: Callable[[list[Event]], bool] = bool, *, timeout: float = 5.0) -> list[Event]:
+    """Stored events, oldest first, once `until(events)` holds (beacons arrive on their own time).
+
+    Waits through the page, not with sleep: Playwright only runs route handlers and
+    request listeners while one of its calls is in progress.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        events = list(Event.objects.order_by("timestamp", "id"))
+        if until(events) or time.monotonic() > deadline:
+            return events
+        page.wait_for_timeout(50)
+
+
+def chain_of(event: Event) -> list[dict]:
+    """The stored element chain without sibling positions, comparable with tracking.demo_site."""
+    return [
+        {k: v for k, v in element.items() if k not in ("nth_child", "nth_of_type")}
+        for element in decode(event.elements_chain)
+    ]
+
+
+def autocaptured(events: list[Event], event_type: str) -> list[Event]:
+    return [e for e in events if e.name == "$autocapture" and e.properties.get("$event_type") == event_type]
+
+
+def target_ids(events: list[Event]) -> list[str]:
+    return [decode(e.elements_chain)[0].get("id", "") for e in events]

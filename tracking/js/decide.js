@@ -1,0 +1,41 @@
+// The decide call: which flags are on for this visitor and how the snippet should
+// behave. Any failure counts as an empty answer, so a page never waits on it forever.
+import { post } from "./transport.js";
+
+let flags = null;
+let latest = 0;
+const flagListeners = [];
+
+function notify(listener) {
+  try {
+    listener(Object.assign({}, flags));
+  } catch (e) {
+    // a site's callback must not break the snippet
+  }
+}
+
+/** Fetch the answer for `distinctId`; resolves with it (possibly `{}`), never rejects. */
+export async function fetchDecide(apiHost, apiKey, distinctId, sessionId) {
+  const call = ++latest;
+  let answer = {};
+  try {
+    const response = await post(apiHost + "/i/v1/decide", JSON.stringify({ api_key: apiKey, distinct_id: distinctId, session_id: sessionId }));
+    if (response.ok) answer = (await response.json()) || {};
+  } catch (e) {
+    // no answer: no flags, default behaviour
+  }
+  if (call === latest) {
+    // an older answer (before identify) must not overwrite a newer one
+    flags = answer.flags && typeof answer.flags === "object" ? answer.flags : {};
+    flagListeners.forEach(notify);
+  }
+  return answer;
+}
+
+export const getFlag = (key) => (flags ? flags[key] : undefined);
+
+/** `callback(flags)` whenever flags arrive; at once when they already have. */
+export function onFlags(callback) {
+  flagListeners.push(callback);
+  if (flags) notify(callback);
+}
