@@ -19,7 +19,9 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY", "DEBUG"}}
+    # a production environment: none of the development or test-runner variables
+    dropped = {"DATABASE_URL", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    full_env = {k: v for k, v in os.environ.items() if k not in dropped}
     full_env.pop("PYTEST_CURRENT_TEST", None)
     full_env.update(env)
     return subprocess.run(
