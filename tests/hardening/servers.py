@@ -1,0 +1,108 @@
+"""Real, separate processes for fault tests: a PostgreSQL of their own and a gunicorn serving Sightline on it.
+
+Nothing here touches the test database: the fault tests stop and start *this*
+PostgreSQL, so the rest of the suite is unaffected.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Postgres:
+    """A throwaway embedded PostgreSQL (pgserver) that tests may stop and restart."""
+
+    data_dir: Path
+
+    def start(self) -> str:
+        import pgserver
+
+        server = pgserver.get_server(self.data_dir, cleanup_mode=None)
+        if "(1 row)" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'faults';"):
+            server.psql("CREATE DATABASE faults;")
+        return server.get_uri("faults")
+
+    def _pg_ctl(self, *args: str) -> None:
+        from pgserver._commands import pg_ctl
+
+        user = "pgserver" if os.geteuid() == 0 else None
+        pg_ctl(list(args), pgdata=self.data_dir, user=user)
+
+    def stop(self) -> None:
+        self._pg_ctl("-w", "-m", "fast", "stop")
+
+    def restart(self) -> None:
+        # pgserver starts it again with its own socket options
+        from pgserver.postgres_server import PostgresServer
+
+        PostgresServer._instances.pop(self.data_dir, None)
+        self.start()
+
+
+def production_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_ALLOW"))}
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="fault-tests-" + "k" * 60,
+        DEBUG="0",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        DB_CONN_MAX_AGE="60",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if result.returncode:
+        raise RuntimeError(result.stderr[-2000:])
+    return result.stdout
+
+
+class Gunicorn:
+    def __init__(self, env: dict[str, str], *, workers: int = 2, timeout: int = 30):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--timeout", str(timeout), "--graceful-timeout", "5"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/login/", timeout=2)  # noqa: S310 - loopback
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(self.process.stderr.read().decode()[-2000:]) from None
+                time.sleep(0.3)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
