@@ -69,6 +69,8 @@ def decide(request: HttpRequest) -> HttpResponse:
     project = project_for_key(payload.get("api_key"))
     if project is None:
         return error_response(401, "invalid api_key", "Unknown project key; copy it from the project's settings.")
+    # Providers may read more of the body than the answer's arguments (replay: session_id).
+    request.decide_payload = payload
     distinct_id = payload.get("distinct_id")
     if not isinstance(distinct_id, str) or not distinct_id.strip() or len(distinct_id) > 200:
         return error_response(400, "invalid distinct_id", "distinct_id must be a non-empty string of at most 200 characters.")

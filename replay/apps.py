@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class ReplayConfig(AppConfig):
     name = "replay"
+    verbose_name = "Session replay"
+
+    def ready(self) -> None:
+        from interventions import decide
+        from replay import signals  # noqa: F401 - connects the receivers
+        from replay.decide import recording_decision
+
+        decide.register("recording", recording_decision)

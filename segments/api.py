@@ -150,8 +150,19 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class CSVRenderer(BaseRenderer):
+    """Lets `?format=csv` through content negotiation; the CSV itself is streamed by `members_csv`.
+
+    Only errors (401, 404…) reach this renderer: they are rendered as JSON.
+    """
+
     media_type = "text/csv"
     format = "csv"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return JSONRenderer().render(data)
 
 
 def members_csv(segment: Segment) -> StreamingHttpResponse:

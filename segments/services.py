@@ -29,6 +29,16 @@ def _schedule_compute(segment: Segment) -> None:
     transaction.on_commit(lambda: async_task("segments.tasks.compute_segment", segment.pk, task_name=f"segment-{segment.pk}"))
 
 
+def segment_refresh_queue(*, segment: Segment) -> Segment:
+    """Recompute in the background: the segment shows as pending until the worker is done."""
+    if not segment.is_dynamic:
+        raise ValidationError({"segment": ["A static segment's members are fixed."]})
+    Segment.objects.filter(pk=segment.pk).update(status=SegmentStatus.PENDING)
+    segment.status = SegmentStatus.PENDING
+    _schedule_compute(segment)
+    return segment
+
+
 @transaction.atomic
 def segment_create(
     *, project: Project, name: str, definition: dict, description: str = "", kind: str = SegmentKind.DYNAMIC, created_by=None
@@ -234,3 +244,22 @@ def persona_save(*, project: Project, persona: Persona | None = None, **fields) 
     persona.full_clean()
     persona.save()
     return persona
+
+
+def persona_delete(*, persona: Persona) -> None:
+    persona.delete()
+
+
+def segmentation_model_delete(*, model) -> None:
+    """Delete a model and its groups, unless another segment refers to one of them."""
+    from segments.definition import referenced_segments
+
+    group_ids = set(model.groups.values_list("pk", flat=True))
+    users = [
+        s.name
+        for s in Segment.objects.filter(project_id=model.project_id).exclude(pk__in=group_ids)
+        if group_ids & set(referenced_segments(s.definition))
+    ]
+    if users:
+        raise ValidationError({"model": [f"Segments {', '.join(sorted(users))} use its groups; change those first."]})
+    model.delete()

@@ -145,3 +145,13 @@ def test_a_segment_cannot_include_itself(api, on_commit):
     response = api("patch", f"/segments/{first}/", {"definition": {"match": "all", "conditions": [{"type": "segment", "segment": second}]}})
     assert response.status_code == 400
     assert "itself" in str(response.json())
+
+
+def test_the_csv_export_refuses_strangers_with_a_clean_404(api, pro_users, on_commit, bob_api_key, client, project):
+    with on_commit():
+        segment_id = api("post", "/segments/", {"name": "Pro", "definition": PRO}).json()["id"]
+    response = api("get", f"/segments/{segment_id}/members/?format=csv", key=bob_api_key)
+    assert response.status_code == 404
+    assert response.json()["detail"]
+    anonymous = client.get(f"/api/v1/projects/{project.pk}/segments/{segment_id}/members/?format=csv")
+    assert anonymous.status_code in (401, 403)

@@ -20,9 +20,10 @@ export function startRecordingLoader(apiHost, apiKey) {
         endpoint: apiHost + "/i/v1/recording",
         apiKey,
         config,
-        // The session as identity.js keeps it (key "sl_<key>", field s), read without
-        // counting as activity; touch() is called on real input.
-        ids: () => ({ distinct_id: distinctId(), session_id: load("sl_" + apiKey).s }),
+        // The session as identity.js stores it (key "sl_<key>", field s), read without
+        // counting as activity (touch() is called on real input); where storage is blocked
+        // altogether, from identity.js's memory.
+        ids: () => ({ distinct_id: distinctId(), session_id: load("sl_" + apiKey).s || touchSession(Date.now()) }),
         touch: () => touchSession(Date.now()),
         optedOut: isOptedOut,
       });

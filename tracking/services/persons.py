@@ -25,6 +25,7 @@ def person_delete(*, person: Person) -> None:
     with connection.cursor() as cursor:
         # relies on event_project_person_ts (project_id, person_id, timestamp)
         cursor.execute(
-            "DELETE FROM tracking_event WHERE project_id = %s AND person_id = %s", [person.project_id, person.pk]
+            "DELETE FROM tracking_event WHERE project_id = %s AND person_id = %s",
+            [person.project_id, person.pk],
         )
     person.delete()

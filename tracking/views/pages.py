@@ -9,9 +9,7 @@ from tracking.decorators import project_view
 from tracking.models import Project
 
 UPCOMING = {
-    "segments": ("Segments", "Combine who people are with what they did; segments are computed over all history and kept live."),
     "analysis": ("Analysis", "Compare segments on the metric you want to move; funnels, retention and paths by segment."),
-    "replay": ("Replay", "Watch the sessions behind any segment or funnel drop-off."),
     "interventions": ("Interventions", "Feature flags, nudges, surveys and webhooks targeted at segments, with holdouts."),
 }
 

@@ -1,0 +1,48 @@
+"""The recording part of the `/i/v1/decide` answer: whether to load the recorder, and how it masks.
+
+Registered with `interventions.decide.register("recording", …)` when the app
+starts. The snippet sends its session id in the decide body; the sample is
+decided per session on the server (replay.sampling), so the recorder bundle is
+downloaded only by the sessions that will be recorded.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.templatetags.static import static
+
+from replay.sampling import session_sampled
+from tracking.models import Project
+
+RECORDER_BUNDLE = "recorder.js"
+
+
+def _session_id(request: HttpRequest | None) -> str | None:
+    payload = getattr(request, "decide_payload", None)
+    value = payload.get("session_id") if isinstance(payload, dict) else None
+    if isinstance(value, str) and value.strip() and len(value) <= 200:
+        return value.strip()
+    return None
+
+
+def _opted_out(request: HttpRequest | None) -> bool:
+    if request is None:
+        return False
+    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
+
+
+def recording_decision(
+    project: Project, distinct_id: str, person_id: int | None, request: HttpRequest | None
+) -> dict:
+    if not project.recording_enabled or (project.respect_dnt and _opted_out(request)):
+        return {"enabled": False}
+    # Without a session id (an older snippet), the visitor is the unit of the sample.
+    unit = _session_id(request) or distinct_id
+    if not session_sampled(project_id=project.pk, session_id=unit, rate=project.recording_sample_rate):
+        return {"enabled": False}
+    return {
+        "enabled": True,
+        "script": static(RECORDER_BUNDLE),
+        "mask_all_inputs": project.recording_mask_inputs,
+        "mask_all_text": project.recording_mask_all_text,
+    }

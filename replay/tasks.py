@@ -1,0 +1,10 @@
+"""django-q2 tasks: thin, they call a service."""
+
+from __future__ import annotations
+
+
+def expire_recordings() -> int:
+    """Hourly (scheduled by migration 0002): delete recordings past their retention, files included."""
+    from replay.services import recordings_expire
+
+    return recordings_expire()

@@ -1,0 +1,196 @@
+"""What a project has actually seen, for the segment builder's suggestions.
+
+Event names, person and company property keys, the property keys of one
+event, survey ids and questions, and the most common values of a property.
+Every query reads a bounded sample (the newest rows along an index) before it
+groups, so a suggestion costs the same on a project with a million events as
+on one with a thousand; suggestions are hints, not statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.utils import timezone
+from psycopg import sql
+
+from tracking.models import Project
+from tracking.selectors.events import event_names as _event_names
+
+PERSON_SAMPLE = 10_000
+COMPANY_SAMPLE = 10_000
+EVENT_SAMPLE = 5_000
+SESSION_SAMPLE = 10_000
+RECENT_DAYS = 30
+SURVEY_DAYS = 365
+MAX_KEYS = 200
+MAX_VALUES = 20
+SESSION_COLUMNS = ("browser", "os", "device_type", "country", "region", "city")
+# Keys whose values are structures, not something to filter on.
+HIDDEN_EVENT_KEYS = ("$elements", "$set", "$set_once", "$group_set", "$answers")
+SCALAR = ("string", "number", "boolean")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    value: str
+    count: int
+
+
+def _rows(query: str | sql.Composed, params: list) -> list[Suggestion]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return [Suggestion(value=str(value), count=count) for value, count in cursor.fetchall()]
+
+
+def event_names(*, project: Project) -> list[str]:
+    """Every event name the project has seen (a loose index scan of event_project_name_ts)."""
+    return _event_names(project=project)
+
+
+def person_property_keys(*, project: Project, limit: int = MAX_KEYS) -> list[Suggestion]:
+    """Keys of the most recently seen persons' properties, most common first (person_project_last_seen)."""
+    return _rows(
+        "SELECT k, count(*) FROM ("
+        " SELECT properties FROM tracking_person WHERE project_id = %s ORDER BY last_seen DESC LIMIT %s"
+        ") p CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(p.properties) = 'object'"
+        " THEN p.properties ELSE '{}'::jsonb END) k GROUP BY k ORDER BY count(*) DESC, k LIMIT %s",
+        [project.pk, PERSON_SAMPLE, limit],
+    )
+
+
+def company_property_keys(*, project: Project, limit: int = MAX_KEYS) -> list[Suggestion]:
+    """Keys of the most recently updated companies' properties (companies are few next to events)."""
+    return _rows(
+        "SELECT k, count(*) FROM ("
+        " SELECT properties FROM tracking_company WHERE project_id = %s ORDER BY updated_at DESC LIMIT %s"
+        ") c CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(c.properties) = 'object'"
+        " THEN c.properties ELSE '{}'::jsonb END) k GROUP BY k ORDER BY count(*) DESC, k LIMIT %s",
+        [project.pk, COMPANY_SAMPLE, limit],
+    )
+
+
+def _since(days: int, now: datetime | None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=days)
+
+
+def event_property_keys(
+    *,
+    project: Project,
+    event: str,
+    days: int = RECENT_DAYS,
+    now: datetime | None = None,
+    limit: int = MAX_KEYS,
+) -> list[Suggestion]:
+    """Property keys of the newest events named `event` in the last `days` days.
+
+    Walks event_project_name_ts backwards from now: at most EVENT_SAMPLE rows are read.
+    """
+    return _rows(
+        "SELECT k, count(*) FROM ("
+        " SELECT properties FROM tracking_event WHERE project_id = %s AND name = %s AND timestamp >= %s"
+        " ORDER BY timestamp DESC LIMIT %s"
+        ") e CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(e.properties) = 'object'"
+        " THEN e.properties ELSE '{}'::jsonb END) k WHERE NOT (k = ANY(%s)) GROUP BY k ORDER BY count(*) DESC, k LIMIT %s",
+        [project.pk, event, _since(days, now), EVENT_SAMPLE, list(HIDDEN_EVENT_KEYS), limit],
+    )
+
+
+def person_property_values(*, project: Project, key: str, limit: int = MAX_VALUES) -> list[Suggestion]:
+    """The most common values of a person property among the most recently seen persons."""
+    return _rows(
+        "SELECT p.properties ->> %s, count(*) FROM ("
+        " SELECT properties FROM tracking_person WHERE project_id = %s ORDER BY last_seen DESC LIMIT %s"
+        ") p WHERE jsonb_typeof(p.properties -> %s) = ANY(%s)"
+        " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s",
+        [key, project.pk, PERSON_SAMPLE, key, list(SCALAR), limit],
+    )
+
+
+def company_property_values(*, project: Project, key: str, limit: int = MAX_VALUES) -> list[Suggestion]:
+    return _rows(
+        "SELECT c.properties ->> %s, count(*) FROM ("
+        " SELECT properties FROM tracking_company WHERE project_id = %s ORDER BY updated_at DESC LIMIT %s"
+        ") c WHERE jsonb_typeof(c.properties -> %s) = ANY(%s)"
+        " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s",
+        [key, project.pk, COMPANY_SAMPLE, key, list(SCALAR), limit],
+    )
+
+
+def event_property_values(
+    *,
+    project: Project,
+    event: str,
+    key: str,
+    days: int = RECENT_DAYS,
+    now: datetime | None = None,
+    limit: int = MAX_VALUES,
+) -> list[Suggestion]:
+    """The most common values of `key` on the newest events named `event` (event_project_name_ts)."""
+    return _rows(
+        "SELECT e.properties ->> %s, count(*) FROM ("
+        " SELECT properties FROM tracking_event WHERE project_id = %s AND name = %s AND timestamp >= %s"
+        " ORDER BY timestamp DESC LIMIT %s"
+        ") e WHERE jsonb_typeof(e.properties -> %s) = ANY(%s)"
+        " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s",
+        [key, project.pk, event, _since(days, now), EVENT_SAMPLE, key, list(SCALAR), limit],
+    )
+
+
+def session_values(*, project: Project, column: str, limit: int = MAX_VALUES) -> list[Suggestion]:
+    """The most common browsers, countries… of the newest sessions (session_project_started)."""
+    if column not in SESSION_COLUMNS:
+        raise ValueError(f"not a session column: {column!r}")
+    query = sql.SQL(
+        "SELECT s.{col}, count(*) FROM ("
+        " SELECT {col} FROM tracking_session WHERE project_id = %s ORDER BY started_at DESC LIMIT %s"
+        ") s WHERE s.{col} <> '' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s"
+    ).format(col=sql.Identifier(column))
+    return _rows(query, [project.pk, SESSION_SAMPLE, limit])
+
+
+def _survey_sample(project: Project, now: datetime | None) -> tuple[str, list]:
+    # `$survey_response` is one name: event_project_name_ts bounds the read
+    return (
+        "SELECT properties FROM tracking_event WHERE project_id = %s AND name = '$survey_response'"
+        " AND timestamp >= %s ORDER BY timestamp DESC LIMIT %s",
+        [project.pk, _since(SURVEY_DAYS, now), EVENT_SAMPLE],
+    )
+
+
+def survey_keys(*, project: Project, now: datetime | None = None, limit: int = MAX_KEYS) -> list[Suggestion]:
+    """Survey keys seen in `$survey_response` events of the last year."""
+    sample, params = _survey_sample(project, now)
+    return _rows(
+        f"SELECT e.properties ->> '$survey', count(*) FROM ({sample}) e"  # noqa: S608 - constant SQL, values are parameters
+        " WHERE jsonb_typeof(e.properties -> '$survey') = 'string' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s",
+        [*params, limit],
+    )
+
+
+def survey_questions(
+    *, project: Project, survey: str, now: datetime | None = None, limit: int = MAX_KEYS
+) -> list[Suggestion]:
+    """Question keys answered in a survey."""
+    sample, params = _survey_sample(project, now)
+    return _rows(
+        f"SELECT k, count(*) FROM ({sample}) e CROSS JOIN LATERAL jsonb_object_keys("  # noqa: S608 - constant SQL
+        " CASE WHEN jsonb_typeof(e.properties -> '$answers') = 'object' THEN e.properties -> '$answers'"
+        " ELSE '{}'::jsonb END) k WHERE e.properties ->> '$survey' = %s GROUP BY k ORDER BY count(*) DESC, k LIMIT %s",
+        [*params, survey, limit],
+    )
+
+
+def survey_answers(
+    *, project: Project, survey: str, question: str, now: datetime | None = None, limit: int = MAX_VALUES
+) -> list[Suggestion]:
+    """The most common answers to one question of a survey."""
+    sample, params = _survey_sample(project, now)
+    return _rows(
+        f"SELECT e.properties -> '$answers' ->> %s, count(*) FROM ({sample}) e"  # noqa: S608 - constant SQL
+        " WHERE e.properties ->> '$survey' = %s AND jsonb_typeof(e.properties -> '$answers' -> %s) = ANY(%s)"
+        " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s",
+        [question, *params, survey, question, list(SCALAR), limit],
+    )

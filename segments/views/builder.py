@@ -1,0 +1,320 @@
+"""The segment builder: new and edit, the live size preview, and property suggestions.
+
+The whole definition tree is posted with every request (see segments.builder).
+`op` names what the request is for: `save`, `preview`, `refresh` (re-render after
+a type change) or a structural edit such as `add:r_1`. With htmx, edits swap the
+tree and the preview swaps itself; without JavaScript every button posts the
+page and gets it back re-rendered, and saving works the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from segments import discovery, services
+from segments.builder import (
+    COMPARATOR_CHOICES,
+    OPERATOR_CHOICES,
+    TYPE_LABELS,
+    BuilderState,
+    condition_from_fields,
+    error_target,
+    error_words,
+    starting_definition,
+    tree_view,
+    type_choices,
+)
+from segments.definition import MAX_SEQUENCE_STEPS
+from segments.describe import describe
+from segments.forms import SegmentForm, apply_errors
+from segments.models import Segment
+from segments.stats import Preview, definition_preview
+from segments.views.common import get_segment
+from tracking.decorators import project_view
+from tracking.models import Action, Project
+from tracking.views.rendering import render_page, wants_fragment
+
+BUILDER = "segments/builder.html"
+STARTERS: dict[str, tuple[str, str, dict]] = {
+    "active-week": (
+        "Active this week",
+        "Seen at least once in the last 7 days.",
+        {"match": "all", "conditions": [{"type": "last_seen", "operator": "within_last_days", "value": 7}]},
+    ),
+    "new": (
+        "New in the last 14 days",
+        "First seen in the last two weeks.",
+        {"match": "all", "conditions": [{"type": "first_seen", "operator": "within_last_days", "value": 14}]},
+    ),
+    "engaged": (
+        "Engaged",
+        "Active on at least 8 of the last 28 days.",
+        {"match": "all", "conditions": [
+            {"type": "active_days", "count": {"operator": "gte", "value": 8}, "window": {"last_days": 28}}]},
+    ),
+    "slipping": (
+        "Slipping away",
+        "Came back on 3+ days in the last 60, but not seen for 14 days.",
+        {"match": "all", "conditions": [
+            {"type": "active_days", "count": {"operator": "gte", "value": 3}, "window": {"last_days": 60}},
+            {"type": "last_seen", "operator": "before_last_days", "value": 14}]},
+    ),
+    "mobile": (
+        "Mobile visitors",
+        "Had a session on a phone in the last 30 days.",
+        {"match": "all", "conditions": [
+            {"type": "device", "property": "device_type", "operator": "eq", "value": "mobile", "window": {"last_days": 30}}]},
+    ),
+}  # fmt: skip
+_OP = re.compile(
+    r"^(save|preview|refresh|apply_json|add|add_group|remove|add_step|remove_step|add_where|remove_where)(:[\w:]*)?$"
+)
+
+
+@project_view
+@require_http_methods(["GET", "POST"])
+def segment_new(request: HttpRequest, project: Project) -> HttpResponse:
+    return _builder(request, project, segment=None)
+
+
+@project_view
+@require_http_methods(["GET", "POST"])
+def segment_edit(request: HttpRequest, project: Project, segment_id: int) -> HttpResponse:
+    segment = get_segment(project, segment_id)
+    if not segment.is_dynamic or segment.is_model_remainder:
+        return _edit_details(request, project, segment)
+    return _builder(request, project, segment=segment)
+
+
+@project_view
+@require_POST
+def segment_preview(request: HttpRequest, project: Project) -> HttpResponse:
+    """The live preview of the builder's current tree (and the JSON or the tree, kept in step)."""
+    segment = None
+    raw = request.POST.get("segment", "")
+    if raw:
+        if not raw.isdigit():
+            raise Http404("No such segment")
+        segment = get_segment(project, int(raw))
+    state = BuilderState.from_post(request.POST)
+    if not wants_fragment(request):
+        return _render(request, project, segment=segment, form=SegmentForm(request.POST), state=state)
+    return _render(request, project, segment=segment, form=None, state=state, fragment="preview_response")
+
+
+def _builder(request: HttpRequest, project: Project, *, segment: Segment | None) -> HttpResponse:
+    if request.method == "GET":
+        starter = STARTERS.get(request.GET.get("starter", ""))
+        if segment is not None:
+            definition = segment.definition
+            form = SegmentForm(initial={"name": segment.name, "description": segment.description})
+        elif starter is not None:
+            definition = starter[2]
+            form = SegmentForm(initial={"name": starter[0], "description": starter[1]})
+        else:
+            definition = starting_definition()
+            form = SegmentForm()
+        return _render(request, project, segment=segment, form=form, state=BuilderState.of(definition))
+
+    op = request.POST.get("op", "save")
+    if not _OP.match(op):
+        op = "preview"
+    state = BuilderState.from_post(request.POST)
+    form = SegmentForm(request.POST)
+    if op == "save":
+        return _save(request, project, segment=segment, form=form, state=state)
+    if op == "apply_json" and not state.json_error:
+        state = BuilderState.of(state.definition)
+    elif op.partition(":")[0] not in ("preview", "refresh", "apply_json"):
+        state = state.edited(op, request.POST)
+    return _render(request, project, segment=segment, form=form, state=state, fragment="tree_response")
+
+
+def _save(
+    request: HttpRequest, project: Project, *, segment: Segment | None, form: SegmentForm, state: BuilderState
+) -> HttpResponse:
+    save_errors: list[tuple[str, str]] = []
+    if form.is_valid() and not state.json_error:
+        data = form.cleaned_data
+        try:
+            if segment is None:
+                segment = services.segment_create(
+                    project=project,
+                    name=data["name"],
+                    description=data["description"],
+                    definition=state.definition,
+                    created_by=request.user,
+                )
+                messages.success(
+                    request, f"Segment “{segment.name}” saved. It is being computed over all stored history."
+                )
+            else:
+                services.segment_update(
+                    segment=segment,
+                    name=data["name"],
+                    description=data["description"],
+                    definition=state.definition,
+                )
+                recomputing = " It is being recomputed." if segment.status == "pending" else ""
+                messages.success(request, f"Segment “{segment.name}” saved.{recomputing}")
+        except ValidationError as error:
+            for key, problems in apply_errors(form, error).items():
+                where = error_words(key, state.definition) if key.startswith("definition") else key
+                save_errors.extend((where, problem) for problem in problems)
+        else:
+            return redirect("segment_detail", project_id=project.pk, segment_id=segment.pk)
+    # A form that failed is a page to correct: the whole page, with the tree as it was posted.
+    return _render(request, project, segment=segment, form=form, state=state, save_errors=save_errors)
+
+
+def _render(
+    request: HttpRequest,
+    project: Project,
+    *,
+    segment: Segment | None,
+    form: SegmentForm | None,
+    state: BuilderState,
+    fragment: str | None = None,
+    save_errors: list[tuple[str, str]] | None = None,
+) -> HttpResponse:
+    segment_id = segment.pk if segment else None
+    preview = (
+        Preview()
+        if state.json_error
+        else definition_preview(project=project, definition=state.definition, segment_id=segment_id)
+    )
+    tree_errors: dict[str, dict[str, str]] = {}
+    errors = list(save_errors or [])
+    if preview.error_path:
+        node, name = error_target(preview.error_path)
+        tree_errors.setdefault(node, {})[name] = preview.error
+        where = error_words(preview.error_path, state.definition)
+        if (where, preview.error) not in errors:
+            errors.insert(0, (where, preview.error))
+    elif preview.error:
+        errors.insert(0, ("The definition", preview.error))
+    context = {
+        "segment": segment,
+        "builder_url": reverse("segment_edit", args=[project.pk, segment.pk])
+        if segment
+        else reverse("segment_new", args=[project.pk]),
+        "form": form,
+        "state": state,
+        "tree": tree_view(state.definition, tree_errors),
+        "preview": preview,
+        "errors": errors,
+        "described": describe(state.definition, project) if preview.count is not None else None,
+        "type_choices": type_choices(),
+        "type_labels": TYPE_LABELS,
+        "device_properties": [
+            ("browser", "browser"),
+            ("os", "operating system"),
+            ("device_type", "device type"),
+        ],
+        "geo_properties": [("country", "country"), ("region", "region"), ("city", "city")],
+        "functions": [("sum", "total"), ("avg", "average"), ("min", "smallest"), ("max", "largest")],
+        "max_steps": MAX_SEQUENCE_STEPS,
+        "operator_choices": OPERATOR_CHOICES,
+        "comparator_choices": COMPARATOR_CHOICES,
+        "actions": list(Action.objects.filter(project=project).order_by("name").values_list("pk", "name")),
+        "segment_choices": list(
+            Segment.objects.filter(project=project)
+            .exclude(pk=segment_id)
+            .order_by("name")
+            .values_list("pk", "name")
+        ),
+    }
+    if not (fragment and wants_fragment(request)):
+        context["catalog"] = {
+            "event_names": discovery.event_names(project=project),
+            "person_keys": discovery.person_property_keys(project=project),
+            "company_keys": discovery.company_property_keys(project=project),
+            "surveys": discovery.survey_keys(project=project),
+        }
+    return render_page(request, BUILDER, context, project=project, fragment=fragment)
+
+
+def _edit_details(request: HttpRequest, project: Project, segment: Segment) -> HttpResponse:
+    """A static segment (or a model's "everyone else" group) has no rule to edit: name and description only."""
+    form = SegmentForm(
+        request.POST or None, initial={"name": segment.name, "description": segment.description}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.segment_update(
+                segment=segment, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, f"Segment “{segment.name}” saved.")
+            return redirect("segment_detail", project_id=project.pk, segment_id=segment.pk)
+    return render_page(
+        request, "segments/edit_details.html", {"segment": segment, "form": form}, project=project
+    )
+
+
+# -- suggestions --------------------------------------------------------------------------------------
+
+_WHERE_FIELD = re.compile(r"^(ev|s(\d+))_w(\d+)_(property|value)$")
+
+
+@project_view
+@require_GET
+def segment_suggest(request: HttpRequest, project: Project) -> HttpResponse:
+    """`<option>`s for one input of the builder, from what the project has seen.
+
+    The request carries the input's node (`path`), its `field`, and the node's
+    other inputs (hx-include), so a value list knows its property and event.
+    """
+    node = condition_from_fields(request.GET, request.GET.get("path", ""))
+    suggestions = _suggestions(project, node, request.GET.get("field", ""))
+    return render_page(request, "segments/_options.html", {"options": suggestions}, project=project)
+
+
+def _suggestions(project: Project, node: dict, name: str) -> list[discovery.Suggestion]:
+    kind = node.get("type")
+    prop = str(node.get("property") or "").strip()
+    if name == "value" and prop:
+        if kind == "person":
+            return discovery.person_property_values(project=project, key=prop)
+        if kind == "company":
+            return discovery.company_property_values(project=project, key=prop)
+        if kind in ("device", "geo") and prop in discovery.SESSION_COLUMNS:
+            return discovery.session_values(project=project, column=prop)
+    if kind == "survey":
+        survey, question = str(node.get("survey") or ""), str(node.get("question") or "")
+        if name == "question" and survey:
+            return discovery.survey_questions(project=project, survey=survey)
+        if name == "value" and survey and question:
+            return discovery.survey_answers(project=project, survey=survey, question=question)
+    if name == "property" and kind == "aggregate":
+        event = node.get("event") or {}
+        if event.get("name"):
+            return discovery.event_property_keys(project=project, event=event["name"])
+    match = _WHERE_FIELD.match(name)
+    if match:
+        spec = node.get("event") if match.group(1) == "ev" else _step(node, int(match.group(2)))
+        if not isinstance(spec, dict) or not spec.get("name"):
+            return []
+        if match.group(4) == "property":
+            return discovery.event_property_keys(project=project, event=spec["name"])
+        where = spec.get("where") or []
+        index = int(match.group(3))
+        if index < len(where) and where[index].get("property"):
+            return discovery.event_property_values(
+                project=project, event=spec["name"], key=where[index]["property"]
+            )
+    return []
+
+
+def _step(node: dict, index: int) -> dict | None:
+    steps = node.get("steps") or []
+    return steps[index] if index < len(steps) else None

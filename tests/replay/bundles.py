@@ -1,0 +1,39 @@
+"""The replay bundles: rebuilt with esbuild when a source is newer than a bundle."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+DIST = BASE_DIR / "static" / "dist"
+RECORDER = DIST / "recorder.js"
+PLAYER = DIST / "player.js"
+OUTPUTS = (RECORDER, PLAYER, DIST / "player.css", DIST / "sightline.js", DIST / "demo.js")
+
+
+def _newest_source() -> float:
+    sources = [
+        *(BASE_DIR / "replay" / "js").rglob("*.js"),
+        *(BASE_DIR / "tracking" / "js").rglob("*.js"),
+        BASE_DIR / "esbuild.config.mjs",
+        BASE_DIR / "package-lock.json",
+    ]
+    return max(path.stat().st_mtime for path in sources)
+
+
+def bundles_build() -> None:
+    """Run `npm run build` when a bundle is missing or older than its sources; fail loudly otherwise."""
+    if all(path.exists() for path in OUTPUTS) and min(p.stat().st_mtime for p in OUTPUTS) >= _newest_source():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError(
+            "The replay bundles are missing or stale and npm is not installed: run `make setup`."
+        )
+    result = subprocess.run(  # noqa: S603 - a fixed command in the project directory
+        [npm, "run", "--silent", "build"], cwd=BASE_DIR, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"`npm run build` failed:\n{result.stdout}\n{result.stderr}")
