@@ -12,6 +12,8 @@ const bundles = [
   { entryPoints: ["tracking/js/demo/site.js"], outfile: "static/dist/demo.js" },
   // The session recorder (rrweb), loaded lazily by the snippet for recorded sessions only.
   { entryPoints: ["replay/js/recorder.js"], outfile: "static/dist/recorder.js" },
+  // In-app nudges and surveys, loaded lazily by the snippet when the decide answer has some.
+  { entryPoints: ["interventions/js/engage.js"], outfile: "static/dist/engage.js" },
   // The replay viewer (rrweb's Replayer and its stylesheet, static/dist/player.css).
   { entryPoints: ["replay/js/player.js"], outfile: "static/dist/player.js" },
 ];

@@ -166,6 +166,8 @@ def nudge_save(*, project: Project, data: dict, nudge: Nudge | None = None, user
         if name in data:
             setattr(nudge, name, data[name])
     segments = _targeted_fields(nudge, project, data)
+    if nudge.cta_url and not (nudge.cta_url.startswith(("https://", "http://", "/")) and not nudge.cta_url.startswith("//")):
+        raise ValidationError({"cta_url": ["A link starting with https://, http:// or / (a page of this site)."]})
     if nudge.kind == Nudge.Kind.TOOLTIP and not nudge.anchor_selector:
         raise ValidationError({"anchor_selector": ["A tooltip needs the CSS selector of the element it points at."]})
     if nudge.trigger == Nudge.Trigger.SEGMENT_ENTRY and not (segments if segments is not None else (nudge.pk and nudge.segments.exists())):

@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.e2e.server import ServerTap
 from tests.e2e.traffic import Traffic
-from tests.snippet.bundle import bundles_build
+from tests.bundles import bundles_build
 from tracking import demo_site
 from tracking.ingest.http import forget_project_cache
 

@@ -16,7 +16,7 @@ import pytest
 from replay.blobs import blob_write, compress
 from replay.models import Recording, RecordingChunk
 from tests.replay import rrweb
-from tests.replay.bundles import bundles_build
+from tests.bundles import bundles_build
 from tracking.models import Session
 from tracking.services.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_ensure
 

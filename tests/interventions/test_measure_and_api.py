@@ -75,6 +75,8 @@ def test_crud_and_validation_errors_name_the_field(api):
     assert "questions[0].choices" in bad.json()
     bad = api("post", "/nudges/", {"name": "n", "title": "t", "kind": "tooltip"})
     assert "anchor_selector" in bad.json()
+    bad = api("post", "/nudges/", {"name": "n", "title": "t", "cta_url": "javascript:alert(1)"})
+    assert "cta_url" in bad.json()
     bad = api("post", "/nudges/", {"name": "n", "title": "t", "goal": {"event": {"name": ""}}})
     assert "goal.event.name" in bad.json()
     flag_id = created.json()["id"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import gzip
 
-from tests.replay.bundles import PLAYER, RECORDER, bundles_build
+from tests.bundles import PLAYER, RECORDER, bundles_build
 
 BUDGET_BYTES = 26 * 1024
 
@@ -19,7 +19,7 @@ def test_the_recorder_stays_within_its_size_budget_when_gzipped():
 
 def test_the_recorder_is_a_bundle_of_its_own():
     bundles_build()
-    from tests.snippet.bundle import SNIPPET
+    from tests.bundles import SNIPPET
 
     snippet = SNIPPET.read_text()
     assert "sightlineRecorder" in snippet  # the loader

@@ -5,6 +5,7 @@
 import { startAutocapture } from "./autocapture.js";
 import { startDeadClicks, watchForDeadClick } from "./deadclick.js";
 import { fetchDecide, getFlag, onFlags } from "./decide.js";
+import { startEngageLoader } from "./engage_loader.js";
 import { decided } from "./extensions.js";
 import { uuid } from "./ids.js";
 import { distinctId, initIdentity, isOptedOut, resetIdentity, setDistinctId, setOptedOut, touchSession } from "./identity.js";
@@ -85,6 +86,7 @@ function start(script) {
 
   initIdentity(apiKey);
   startRecordingLoader(apiHost, apiKey);
+  startEngageLoader(script.src);
   // Nothing is sent before the first decide answer (it may say "respect Do Not Track"),
   // but a slow answer does not hold events back for long.
   const firstDecide = decide();

@@ -1,4 +1,4 @@
-"""The replay bundles: rebuilt with esbuild when a source is newer than a bundle."""
+"""The browser bundles under test: rebuilt with esbuild when a source is newer than any bundle."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ import shutil
 import subprocess
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parents[2]
+BASE_DIR = Path(__file__).resolve().parents[1]
 DIST = BASE_DIR / "static" / "dist"
+SNIPPET = DIST / "sightline.js"
+DEMO_SCRIPT = DIST / "demo.js"
 RECORDER = DIST / "recorder.js"
 PLAYER = DIST / "player.js"
-OUTPUTS = (RECORDER, PLAYER, DIST / "player.css", DIST / "sightline.js", DIST / "demo.js")
+ENGAGE = DIST / "engage.js"
+OUTPUTS = (SNIPPET, DEMO_SCRIPT, RECORDER, PLAYER, DIST / "player.css", ENGAGE, DIST / "app.js")
+SOURCE_DIRS = ("tracking/js", "replay/js", "interventions/js", "static/js")
 
 
 def _newest_source() -> float:
-    sources = [
-        *(BASE_DIR / "replay" / "js").rglob("*.js"),
-        *(BASE_DIR / "tracking" / "js").rglob("*.js"),
-        BASE_DIR / "esbuild.config.mjs",
-        BASE_DIR / "package-lock.json",
-    ]
+    sources = [path for folder in SOURCE_DIRS for path in (BASE_DIR / folder).rglob("*.js")]
+    sources += [BASE_DIR / "esbuild.config.mjs", BASE_DIR / "package-lock.json"]
     return max(path.stat().st_mtime for path in sources)
 
 
@@ -29,9 +29,7 @@ def bundles_build() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError(
-            "The replay bundles are missing or stale and npm is not installed: run `make setup`."
-        )
+        raise RuntimeError("The browser bundles are missing or stale and npm is not installed: run `make setup`.")
     result = subprocess.run(  # noqa: S603 - a fixed command in the project directory
         [npm, "run", "--silent", "build"], cwd=BASE_DIR, capture_output=True, text=True, check=False
     )
