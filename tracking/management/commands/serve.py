@@ -1,4 +1,4 @@
-"""`make run`: migrate, make sure the demo exists, then serve the web app and the worker.
+"""`make run`: migrate, make sure the demo exists and has data, then serve the web app and the worker.
 
 Each child runs in a process group of its own, and this command stops the
 whole group on Ctrl-C or SIGTERM (the web server's autoreloader has a child of
@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from config import database
+from tracking.demo_world.starter import seed_if_empty
 from tracking.services.demo import DEMO_PASSWORD, demo_ensure
 
 
@@ -29,10 +30,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument(
+            "--no-seed", action="store_true", help="Do not fill an empty demo project with generated demo data."
+        )
 
     def handle(self, *args, port: int, host: str, **options):
         call_command("migrate", interactive=False, verbosity=0)
         demo = demo_ensure()
+        if not options["no_seed"]:
+            # Before the servers start: the first page anyone opens already has data.
+            seed_if_empty(demo.project, self.stdout)
         url = f"http://{host}:{port}/"
         self.stdout.write(
             self.style.SUCCESS("\nSightline is starting.\n")
