@@ -76,10 +76,7 @@ class InterventionDetailApi(ProjectAPIView):
         return Response(_dump(obj, RESOURCES[self.resource][1]))
 
     def delete(self, request, project_id: int, object_id: int):
-        self.get_object().delete()
-        from interventions import targeting
-
-        targeting.forget(self.project.pk)
+        services.intervention_delete(obj=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -110,7 +110,7 @@ def _groups(kind: str, rows) -> list[GroupResult]:
     return [GroupResult(label, n, x) for label, (n, x) in ordered]
 
 
-def _compare(kind: str, groups: list[GroupResult]) -> ProportionComparison | None:
+def compare_groups(kind: str, groups: list[GroupResult]) -> ProportionComparison | None:
     by_label = {g.label: g for g in groups}
     if kind in ("nudge", "survey"):
         a, b = by_label.get("exposed"), by_label.get("holdout")
@@ -121,7 +121,9 @@ def _compare(kind: str, groups: list[GroupResult]) -> ProportionComparison | Non
     return ProportionComparison(n_a=a.persons, x_a=a.converted, n_b=b.persons, x_b=b.converted)
 
 
-def measure(*, project, kind: str, obj, goal: dict | None = None, segment_ids: list[int] | None = None) -> Measurement:
+def measure(
+    *, project, kind: str, obj, goal: dict | None = None, segment_ids: list[int] | None = None, timeline: bool = True
+) -> Measurement:
     goal = goal or obj.goal
     if not goal:
         return Measurement(goal={}, error="Set a goal (an event or action, and within how many days) to measure this.")
@@ -131,7 +133,7 @@ def measure(*, project, kind: str, obj, goal: dict | None = None, segment_ids: l
         return Measurement(goal=goal, error=str(error))
     result = Measurement(goal=goal)
     result.groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=None, by_day=False))
-    result.comparison = _compare(kind, result.groups)
+    result.comparison = compare_groups(kind, result.groups)
     if result.comparison:
         names = ("exposed", "holdout") if kind != "flag" else (result.groups[1].label, result.groups[0].label)
         result.verdict = result.comparison.verdict(*names)
@@ -141,7 +143,7 @@ def measure(*, project, kind: str, obj, goal: dict | None = None, segment_ids: l
 
     for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
         groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False))
-        comparison = _compare(kind, groups)
+        comparison = compare_groups(kind, groups)
         result.by_segment.append(
             {
                 "segment": {"id": segment.pk, "name": segment.name},
@@ -150,6 +152,8 @@ def measure(*, project, kind: str, obj, goal: dict | None = None, segment_ids: l
                 "verdict": comparison.verdict() if comparison and kind != "flag" else (comparison.verdict(groups[1].label, groups[0].label) if comparison else "Not enough data yet."),
             }
         )
+    if not timeline:
+        return result
     days: dict = {}
     for held, variant, day, n, converted in _rows(project, kind, obj.pk, goal, segment_id=None, by_day=True):
         entry = days.setdefault(day, {})

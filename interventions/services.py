@@ -277,3 +277,23 @@ def flags_evaluate(*, project: Project, distinct_ids: list[str]) -> dict[str, di
         state = targeting.person_state(project.pk, person_id_for(project, distinct_id))
         out[distinct_id] = targeting.flags_for(config, state, distinct_id)
     return out
+
+
+def intervention_delete(*, obj) -> None:
+    """Delete a nudge, survey, flag, webhook or alert; exposures of a deleted nudge/survey/flag go with it."""
+    from interventions.models import Exposure
+
+    kind = {Nudge: "nudge", Survey: "survey", FeatureFlag: "flag"}.get(type(obj))
+    project_id = obj.project_id
+    with transaction.atomic():
+        if kind:
+            Exposure.objects.filter(project_id=project_id, kind=kind, object_id=obj.pk).delete()
+        obj.delete()
+        transaction.on_commit(lambda: targeting.forget(project_id))
+
+
+def webhook_rotate_secret(*, webhook: Webhook) -> str:
+    """A new signing secret (the old one stops verifying at once); returned so it can be shown once."""
+    webhook.secret = "whsec_" + secrets.token_urlsafe(24)
+    webhook.save(update_fields=["secret"])
+    return webhook.secret

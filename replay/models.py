@@ -73,6 +73,7 @@ class Recording(models.Model):
 class RecordingChunk(models.Model):
     """One POST of the recorder: where its sanitised, gzipped events are stored, and what they hold."""
 
+    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
     recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="chunks")
     seq = models.PositiveIntegerField()
     first_timestamp = models.DateTimeField()

@@ -107,6 +107,7 @@ def recording_chunk_ingest(
             )
             written.append(path)
             RecordingChunk.objects.create(
+                project=project,
                 recording=recording,
                 seq=seq,
                 first_timestamp=first,
