@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_q",
     "tracking",
     "segments",
+    "analysis",
     "replay",
     "interventions",
 ]
@@ -228,6 +229,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # several models have a "kind" with different choices: name each enum
+    "ENUM_NAME_OVERRIDES": {
+        "SegmentKindEnum": "segments.models.SegmentKind",
+        "MetricKindEnum": "analysis.models.MetricKind",
+        "AnalysisKindEnum": "analysis.models.AnalysisKind",
+    },
 }
 
 # Background work: django-q2 on the ORM broker, or Redis when REDIS_URL is set.

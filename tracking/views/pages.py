@@ -8,10 +8,7 @@ from django.shortcuts import render
 from tracking.decorators import project_view
 from tracking.models import Project
 
-UPCOMING = {
-    "analysis": ("Analysis", "Compare segments on the metric you want to move; funnels, retention and paths by segment."),
-    "interventions": ("Interventions", "Feature flags, nudges, surveys and webhooks targeted at segments, with holdouts."),
-}
+UPCOMING: dict[str, tuple[str, str]] = {}
 
 
 def _upcoming(section: str):

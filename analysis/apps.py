@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AnalysisConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "analysis"
+    verbose_name = "Analysis"

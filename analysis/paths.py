@@ -1,0 +1,267 @@
+"""Paths: where people go next (or came from) after a page or an action, by segment.
+
+Each person's first start event in the range (a page view of the chosen path,
+or an event matching the chosen event spec / action) anchors their path; the
+three steps after it (or before it) in the same session make the path. A step is
+the page path for page views, the clicked text for autocaptured clicks, and the
+event name otherwise; repeats in a row (reloads, double clicks) count once.
+Sessions that end before three steps end the path early.
+
+One statement: each person's first anchor, the events of that session on the
+anchor's side ordered by time with window functions (lag to fold repeats,
+lead/lag for the steps), then counts per prefix of the path and per group
+(everyone, and each segment's current members) with GROUPING SETS. The tree is
+assembled from those counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from analysis.events import EventSpec, parse_event
+from analysis.params import Checker, DateRange, ParamError, range_bounds
+from analysis.selectors import tagged_members_sql
+from analysis.sql import fetch_all
+from segments.models import Segment
+from tracking.models import Project
+
+DEPTH = 3
+BRANCHES = (6, 4, 3)  # children shown per node at depth 1, 2, 3; the rest are folded
+DIRECTIONS = ("next", "previous")
+STEP_KINDS = ("pageviews", "events")
+# bookkeeping events that are not something a person did on the page
+SKIPPED_EVENTS = ("$pageleave", "$identify", "$groupidentify", "$set", "$survey_shown", "$survey_dismissed")
+MAX_PATH = 1000
+
+
+@dataclass
+class PathsQuery:
+    range: DateRange
+    start_path: str | None = None
+    start_event: EventSpec | None = None
+    direction: str = "next"
+    steps: str = "pageviews"
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def start_label(self) -> str:
+        return (
+            self.start_path
+            if self.start_path is not None
+            else (self.start_event.label if self.start_event else "")
+        )
+
+    def to_json(self) -> dict:
+        start = {"path": self.start_path} if self.start_path is not None else self.start_event.to_json()  # type: ignore[union-attr]
+        return {
+            **self.range.to_json(),
+            "start": start,
+            "direction": self.direction,
+            "steps": self.steps,
+            "segments": [s.pk for s in self.segments],
+        }
+
+
+def paths_params(data: Any, *, project: Project) -> PathsQuery:
+    if not isinstance(data, dict):
+        raise ParamError({"non_field_errors": ["send an object of parameters"]})
+    checker = Checker(project=project)
+    checker.unknown_keys(
+        data, ("date_from", "date_to", "last_days", "start", "direction", "steps", "segments")
+    )
+    start = checker.obj(data.get("start"), "start")
+    start_path, start_event = None, None
+    if start is not None:
+        if "path" in start:
+            checker.unknown_keys(start, ("path",), "start.")
+            start_path = checker.string(start.get("path"), "start.path", limit=MAX_PATH)
+            if start_path is not None and not start_path.startswith("/"):
+                checker.error("start.path", "a page path starts with /, e.g. /pricing")
+        else:
+            start_event = parse_event(start, "start", checker)
+    direction = checker.choice(data.get("direction", "next"), "direction", DIRECTIONS)
+    steps = checker.choice(data.get("steps", "pageviews"), "steps", STEP_KINDS)
+    segments = checker.segments(data.get("segments"), "segments")
+    date_range = checker.date_range(data)
+    checker.done()
+    assert date_range is not None and direction is not None and steps is not None
+    return PathsQuery(
+        range=date_range,
+        start_path=start_path,
+        start_event=start_event,
+        direction=direction,
+        steps=steps,
+        segments=segments,
+    )
+
+
+@dataclass
+class PathNode:
+    label: str | None  # None: the session ended (or began) here
+    count: int
+    share: float  # of the group's persons at the start
+    children: list[PathNode] = field(default_factory=list)
+    folded: bool = False  # "other steps": several labels folded together
+    edge: str = "(session ends)"  # what a missing step means in this direction
+
+    @property
+    def display(self) -> str:
+        if self.folded:
+            return "other steps"
+        return self.label if self.label is not None else self.edge
+
+    def to_json(self) -> dict:
+        return {
+            "step": self.label,
+            "other": self.folded,
+            "persons": self.count,
+            "share": self.share,
+            "next": [c.to_json() for c in self.children],
+        }
+
+
+@dataclass
+class PathGroup:
+    label: str
+    segment_id: int | None
+    persons: int
+    children: list[PathNode]
+
+    def to_json(self) -> dict:
+        return {
+            "group": self.label,
+            "segment": self.segment_id,
+            "persons": self.persons,
+            "steps": [c.to_json() for c in self.children],
+        }
+
+
+@dataclass
+class PathsResult:
+    query: PathsQuery
+    groups: list[PathGroup]
+
+    def to_json(self) -> dict:
+        return {
+            "query": self.query.to_json(),
+            "membership": "current members of each segment",
+            "groups": [g.to_json() for g in self.groups],
+        }
+
+
+_LABEL = (
+    "CASE WHEN e.name = '$pageview' THEN coalesce(nullif(e.path, ''), e.url)"
+    " WHEN e.name = '$autocapture' AND e.el_text <> '' THEN 'click “' || left(e.el_text, 60) || '”'"
+    " ELSE e.name END"
+)
+
+
+def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
+    start, end = range_bounds(query.range, project)
+    if query.start_path is not None:
+        anchor, anchor_params = "(e.name = '$pageview' AND e.path = %s)", [query.start_path]
+    else:
+        anchor, anchor_params = query.start_event.sql("e")  # type: ignore[union-attr]
+    if query.steps == "pageviews":
+        # page views only (and the anchor itself, when it is another event): event_project_name_ts
+        kinds, kind_params = f"(e.name = '$pageview' OR {anchor})", list(anchor_params)
+    else:
+        kinds, kind_params = "NOT (e.name = ANY(%s))", [list(SKIPPED_EVENTS)]
+    shift = "lead" if query.direction == "next" else "lag"
+    side = ">=" if query.direction == "next" else "<="
+    members, member_params = tagged_members_sql(query.segments)
+    # 1. each person's first anchor (event_project_name_ts when the anchor names its event);
+    # 2. only that session's events on the anchor's side of it (event_project_person_ts per anchor),
+    #    so the window functions run over the paths asked about, not over every session of the range.
+    sql = f"""
+        WITH anchors AS MATERIALIZED (
+            SELECT DISTINCT ON (e.person_id) e.person_id, e.session_key, e.timestamp AS ts, e.id
+            FROM tracking_event e
+            WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {anchor}
+            ORDER BY e.person_id, e.timestamp, e.id
+        ),
+        ev AS (
+            SELECT e.person_id, e.timestamp AS ts, e.id, {_LABEL} AS label, {anchor} AS is_start, e.id = a.id AS is_anchor
+            FROM anchors a
+            JOIN tracking_event e ON e.project_id = %s AND e.person_id = a.person_id AND e.session_key = a.session_key
+                AND e.timestamp >= %s AND e.timestamp < %s AND e.timestamp {side} a.ts
+            WHERE {kinds}
+        ),
+        marked AS (
+            SELECT ev.*, lag(label) OVER w AS prev_label, lag(is_start) OVER w AS prev_start
+            FROM ev WINDOW w AS (PARTITION BY person_id ORDER BY ts, id)
+        ),
+        kept AS (
+            SELECT * FROM marked
+            WHERE prev_label IS DISTINCT FROM label OR (is_start AND NOT coalesce(prev_start, false))
+        ),
+        stepped AS (
+            SELECT person_id, is_anchor,
+                   {shift}(label, 1) OVER w AS s1, {shift}(label, 2) OVER w AS s2, {shift}(label, 3) OVER w AS s3
+            FROM kept WINDOW w AS (PARTITION BY person_id ORDER BY ts, id)
+        ),
+        firsts AS (SELECT person_id, s1, s2, s3 FROM stepped WHERE is_anchor),
+        m AS ({members}),
+        tagged AS (
+            SELECT 0::bigint AS grp, f.* FROM firsts f
+            UNION ALL SELECT m.segment_id, f.* FROM firsts f JOIN m ON m.person_id = f.person_id
+        )
+        SELECT grp, s1, s2, s3, GROUPING(s1, s2, s3), count(*)
+        FROM tagged
+        GROUP BY GROUPING SETS ((grp), (grp, s1), (grp, s1, s2), (grp, s1, s2, s3))
+    """  # noqa: S608 - constants and %s parameters only
+    params = [
+        project.pk, start, end, *anchor_params,
+        *anchor_params, project.pk, start, end, *kind_params,
+        *member_params,
+    ]  # fmt: skip
+    return sql, params
+
+
+def _children(counts: dict[tuple, int], prefix: tuple, total: int, depth: int, edge: str) -> list[PathNode]:
+    """The top children of a path prefix from the grouped counts; the rest folded into one node."""
+    options = [
+        (key[-1], count)
+        for key, count in counts.items()
+        if len(key) == len(prefix) + 1 and key[:-1] == prefix
+    ]
+    options.sort(key=lambda item: (-item[1], item[0] is None, item[0] or ""))
+    limit = BRANCHES[depth]
+    nodes = []
+    for label, count in options[:limit]:
+        node = PathNode(label=label, count=count, share=count / total if total else 0.0, edge=edge)
+        if label is not None and depth + 1 < DEPTH:
+            node.children = _children(counts, (*prefix, label), total, depth + 1, edge)
+        nodes.append(node)
+    rest = sum(count for _, count in options[limit:])
+    if rest:
+        nodes.append(
+            PathNode(label=None, count=rest, share=rest / total if total else 0.0, folded=True, edge=edge)
+        )
+    return nodes
+
+
+def paths_compute(*, project: Project, query: PathsQuery) -> PathsResult:
+    sql, params = _sql(query, project)
+    records = fetch_all(sql, params)
+    per_group: dict[int, dict[tuple, int]] = {}
+    totals: dict[int, int] = {}
+    for grp, s1, s2, s3, grouping, count in records:
+        # GROUPING(s1, s2, s3) has a bit set for each column not grouped: 7, 3, 1, 0 for depth 0…3
+        depth = {7: 0, 3: 1, 1: 2, 0: 3}[grouping]
+        if depth == 0:
+            totals[grp] = count
+            continue
+        key = (s1, s2, s3)[:depth]
+        # a path that ended before this depth has nothing to add here
+        if any(part is None for part in key[:-1]):
+            continue
+        per_group.setdefault(grp, {})[key] = count
+    groups = [("Everyone", None, 0)] + [(s.name, s.pk, s.pk) for s in query.segments]
+    edge = "(session ends)" if query.direction == "next" else "(session starts)"
+    out = []
+    for label, segment_id, grp in groups:
+        total = totals.get(grp, 0)
+        out.append(PathGroup(label, segment_id, total, _children(per_group.get(grp, {}), (), total, 0, edge)))
+    return PathsResult(query=query, groups=out)

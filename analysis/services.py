@@ -1,0 +1,126 @@
+"""Writes for analysis: metrics and saved analyses, checked before they are stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from analysis.kinds import KINDS, analysis_params
+from analysis.metrics import validate_metric
+from analysis.models import Metric, SavedAnalysis
+from analysis.params import ParamError
+from tracking.models import Project
+
+
+def _name_taken(project: Project, name: str, *, exclude: int | None = None) -> bool:
+    return Metric.objects.filter(project=project, name=name).exclude(pk=exclude).exists()
+
+
+def _checked_definition(*, project: Project, kind: Any, definition: Any) -> dict:
+    try:
+        return validate_metric(kind=kind, definition=definition, project=project).definition
+    except ParamError as error:
+        raise ValidationError(error.errors) from None
+
+
+@transaction.atomic
+def metric_create(
+    *, project: Project, name: str, kind: str, definition: Any, description: str = "", created_by=None
+) -> Metric:
+    """Save a metric after checking its definition (errors name the field: `definition.to.name`)."""
+    name = (name or "").strip()
+    checked = _checked_definition(project=project, kind=kind, definition=definition)
+    if _name_taken(project, name):
+        raise ValidationError({"name": ["A metric with this name already exists in this project."]})
+    metric = Metric(
+        project=project,
+        name=name,
+        kind=kind,
+        definition=checked,
+        description=description,
+        created_by=created_by,
+    )
+    metric.full_clean()
+    metric.save()
+    return metric
+
+
+@transaction.atomic
+def metric_update(*, metric: Metric, **fields: Any) -> Metric:
+    kind = fields.get("kind", metric.kind)
+    if "definition" in fields or "kind" in fields:
+        fields["definition"] = _checked_definition(
+            project=metric.project, kind=kind, definition=fields.get("definition", metric.definition)
+        )
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        if _name_taken(metric.project, fields["name"], exclude=metric.pk):
+            raise ValidationError({"name": ["A metric with this name already exists in this project."]})
+    for key, value in fields.items():
+        setattr(metric, key, value)
+    metric.full_clean()
+    metric.save()
+    return metric
+
+
+def metric_delete(*, metric: Metric) -> None:
+    """Delete a metric no saved comparison uses (those would stop working)."""
+    users = [
+        saved.name
+        for saved in SavedAnalysis.objects.filter(project_id=metric.project_id, kind="compare")
+        if saved.params.get("metric") == metric.pk
+    ]
+    if users:
+        raise ValidationError(
+            {"metric": [f"Used by saved analyses {', '.join(sorted(users))}; delete those first."]}
+        )
+    metric.delete()
+
+
+def _checked_params(*, project: Project, kind: Any, params: Any) -> dict:
+    if kind not in KINDS:
+        raise ValidationError({"kind": [f"must be one of {', '.join(KINDS)}; got {kind!r}"]})
+    try:
+        return analysis_params(project=project, kind=kind, params=params).to_json()
+    except ParamError as error:
+        raise ValidationError(error.prefixed("params").errors) from None
+
+
+@transaction.atomic
+def saved_analysis_create(
+    *, project: Project, name: str, kind: str, params: Any, created_by=None
+) -> SavedAnalysis:
+    """Save an analysis with its parameters as checked (defaults filled in, dates fixed)."""
+    saved = SavedAnalysis(
+        project=project,
+        name=(name or "").strip(),
+        kind=kind,
+        params=_checked_params(project=project, kind=kind, params=params),
+        created_by=created_by,
+    )
+    saved.full_clean()
+    saved.save()
+    return saved
+
+
+@transaction.atomic
+def saved_analysis_update(*, saved: SavedAnalysis, **fields: Any) -> SavedAnalysis:
+    if "kind" in fields and fields["kind"] != saved.kind and "params" not in fields:
+        raise ValidationError({"params": ["A different kind needs its own parameters."]})
+    if "params" in fields:
+        fields["params"] = _checked_params(
+            project=saved.project, kind=fields.get("kind", saved.kind), params=fields["params"]
+        )
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+    for key, value in fields.items():
+        setattr(saved, key, value)
+    saved.full_clean()
+    saved.save()
+    return saved
+
+
+def saved_analysis_delete(*, saved: SavedAnalysis) -> None:
+    saved.delete()

@@ -1,0 +1,79 @@
+"""What the analysis pages share: reading the form, computing, rendering page or fragment."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+
+from analysis import forms
+from analysis.kinds import KINDS, analysis_params
+from analysis.params import ParamError
+from analysis.selectors import metric_list
+from analysis.sql import AnalysisTimeout
+from segments.selectors import segment_list
+from tracking.models import Project
+from tracking.views.rendering import render_page
+
+
+def merged(*error_maps: dict[str, list[str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for errors in error_maps:
+        for field, messages in errors.items():
+            out.setdefault(field, []).extend(messages)
+    return out
+
+
+def labelled(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(field as people read it, message) pairs for the error list beside a form."""
+    return [(forms.field_label(field), message) for field, messages in errors.items() for message in messages]
+
+
+def base_context(project: Project, request: HttpRequest) -> dict[str, Any]:
+    return {
+        "segments": list(segment_list(project=project)),
+        "chosen_segments": {int(v) for v in request.GET.getlist("segments") if v.isdigit()},
+        "range_choices": forms.RANGE_CHOICES,
+        "last_days": request.GET.get("last_days", None),
+        "date_from": request.GET.get("date_from", ""),
+        "date_to": request.GET.get("date_to", ""),
+    }
+
+
+def analysis_page(
+    request: HttpRequest,
+    project: Project,
+    *,
+    kind: str,
+    context: dict[str, Any],
+    default_last_days: str = "30",
+) -> HttpResponse:
+    """Parse the query string into the kind's parameters, compute when asked, render page or fragment.
+
+    A page opened without parameters shows the form only; invalid parameters
+    render the form with the errors beside it (status 200, so htmx swaps it in).
+    """
+    params, form_errors = forms.PARAMS_FROM_QUERY[kind](request.GET)
+    context = {**base_context(project, request), **context, "kind": kind, "result": None, "errors": []}
+    if context["last_days"] is None:
+        context["last_days"] = default_last_days
+    if request.GET:
+        try:
+            query = analysis_params(project=project, kind=kind, params=params)
+        except ParamError as error:
+            context["errors"] = labelled(merged(form_errors, error.errors))
+        else:
+            if form_errors:
+                context["errors"] = labelled(form_errors)
+            else:
+                try:
+                    context.update(query=query, result=KINDS[kind].compute(project=project, query=query))
+                except AnalysisTimeout as timeout:
+                    context["errors"] = [("Too slow", str(timeout))]
+                context["saved_params"] = json.dumps(query.to_json())
+    return render_page(request, KINDS[kind].template, context, project=project, fragment="body")
+
+
+def metric_options(project: Project) -> list:
+    return list(metric_list(project=project))

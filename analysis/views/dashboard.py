@@ -1,0 +1,108 @@
+"""Saved analyses: save one from its page, the dashboard of cards, one saved analysis, delete."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from analysis import forms
+from analysis.kinds import KINDS, analysis_run
+from analysis.params import ParamError
+from analysis.selectors import saved_analysis_get, saved_analysis_list
+from analysis.services import saved_analysis_create, saved_analysis_delete
+from analysis.sql import AnalysisTimeout
+from analysis.views.common import labelled
+from tracking.decorators import project_view
+from tracking.models import Project
+from tracking.views.rendering import render_page, wants_fragment
+
+
+def page_url(project: Project, kind: str, params: dict) -> str:
+    """The kind's page showing these parameters."""
+    return f"{reverse(KINDS[kind].page, args=[project.pk])}?{forms.querystring(kind, params)}"
+
+
+@project_view
+@require_GET
+def dashboard(request: HttpRequest, project: Project) -> HttpResponse:
+    cards = [
+        (saved, page_url(project, saved.kind, saved.params)) for saved in saved_analysis_list(project=project)
+    ]
+    return render_page(request, "analysis/dashboard.html", {"cards": cards, "kinds": KINDS}, project=project)
+
+
+@project_view
+@require_GET
+def saved_detail(request: HttpRequest, project: Project, saved_id: int) -> HttpResponse:
+    """A saved analysis computed now: a page of its own, or the dashboard card's body for htmx."""
+    saved = saved_analysis_get(project=project, saved_id=saved_id)
+    context: dict = {
+        "saved": saved,
+        "kind": KINDS[saved.kind],
+        "open_url": page_url(project, saved.kind, saved.params),
+    }
+    try:
+        context["result"] = analysis_run(project=project, kind=saved.kind, params=saved.params)
+    except ParamError as error:
+        context["errors"] = labelled(error.errors)
+    except AnalysisTimeout as timeout:
+        context["errors"] = [("Too slow", str(timeout))]
+    context["result_template"] = f"{KINDS[saved.kind].template}#result"
+    return render_page(request, "analysis/saved.html", context, project=project, fragment="card")
+
+
+@project_view
+@require_POST
+def saved_create(request: HttpRequest, project: Project) -> HttpResponse:
+    kind = request.POST.get("kind", "")
+    raw = request.POST.get("params", "")
+    name = request.POST.get("name", "")
+    errors: dict[str, list[str]] = {}
+    saved = None
+    try:
+        params = json.loads(raw)
+    except json.JSONDecodeError:
+        errors = {"params": ["the analysis parameters were not readable; run the analysis again"]}
+        params = {}
+    if not errors:
+        try:
+            saved = saved_analysis_create(
+                project=project, name=name, kind=kind, params=params, created_by=request.user
+            )
+        except ValidationError as error:
+            errors = error.message_dict
+    context = {
+        "saved": saved,
+        "save_errors": labelled(errors),
+        "kind": kind,
+        "saved_params": raw,
+        "save_name": name,
+    }
+    if wants_fragment(request):
+        return render_page(request, "analysis/dashboard.html", context, project=project, fragment="save_form")
+    if saved is not None:
+        messages.success(request, f"Saved “{saved.name}” to the dashboard.")
+        return redirect("analysis_dashboard", project.pk)
+    for field, message in context["save_errors"]:
+        messages.error(request, f"Not saved — {field}: {message}")
+    back = (
+        page_url(project, kind, params)
+        if kind in KINDS and isinstance(params, dict)
+        else reverse("analysis", args=[project.pk])
+    )
+    return redirect(back)
+
+
+@project_view
+@require_POST
+def saved_delete(request: HttpRequest, project: Project, saved_id: int) -> HttpResponse:
+    saved = saved_analysis_get(project=project, saved_id=saved_id)
+    saved_analysis_delete(saved=saved)
+    messages.success(request, f"Removed “{saved.name}” from the dashboard.")
+    return redirect("analysis_dashboard", project.pk)

@@ -1,0 +1,1 @@
+"""The Interventions pages: nudges, surveys, feature flags, webhooks, alerts, their results, and the strategy map."""

@@ -1,0 +1,300 @@
+"""Lookups, measurement wording and rendering shared by the intervention pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.safestring import SafeString
+
+from interventions import measure as measuring
+from interventions import selectors
+from interventions.measure import GroupResult, Measurement, measure
+from interventions.models import FeatureFlag, Nudge, Survey
+from interventions.stats import ProportionComparison
+from segments.models import Segment
+from tracking.charts import Series, line_chart
+from tracking.models import Action, Project
+from tracking.selectors.events import event_names
+from tracking.views.rendering import render_page, wants_fragment
+
+MODELS: dict[str, type[Model]] = {"nudge": Nudge, "survey": Survey, "flag": FeatureFlag}
+SIGNIFICANCE = 0.05
+
+
+def get_object(model: type[Model], project: Project, object_id: int) -> Any:
+    """The project's object, or 404: another project's object is not found either."""
+    obj = model.objects.filter(project=project, pk=object_id).first()
+    if obj is None:
+        raise Http404("Not found")
+    return obj
+
+
+def htmx_target(request: HttpRequest) -> str | None:
+    """The id of the element an htmx request will swap, when it asks for part of a page."""
+    if not wants_fragment(request):
+        return None
+    return request.htmx.target or None
+
+
+def results_url(kind: str, project: Project, obj: Any) -> str:
+    return reverse(f"{kind}_results", args=[project.pk, obj.pk])
+
+
+def targeted_segment_ids(kind: str, obj: Any) -> list[int]:
+    """The segments an object is aimed at: its segments, or its flag rules' segments."""
+    if kind == "flag":
+        return list(dict.fromkeys(r["segment"] for r in obj.rules or [] if r.get("segment")))
+    return [s.pk for s in obj.segments.all()]
+
+
+def form_context(project: Project) -> dict:
+    """What every intervention form offers: the event names seen so far, for the goal's suggestions."""
+    return {"event_names": event_names(project=project)}
+
+
+# -- wording ---------------------------------------------------------------------------------------
+
+
+def percent(rate: float | None, digits: int = 1) -> str:
+    return "—" if rate is None else f"{rate * 100:.{digits}f}%"
+
+
+def signed_percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:+.1f}%" if abs(value) < 0.1 else f"{value * 100:+.0f}%"
+
+
+def points(value: float) -> str:
+    return f"{value * 100:+.1f} points"
+
+
+def p_text(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+def event_words(project: Project, event: dict) -> str:
+    if "action" in event:
+        action = Action.objects.filter(project=project, pk=event["action"]).only("name").first()
+        return f"the action “{action.name}”" if action else "a deleted action"
+    filters = " (with property filters)" if event.get("where") else ""
+    return f"{event.get('name', '?')}{filters}"
+
+
+def goal_words(project: Project, goal: dict) -> str:
+    if not goal or not isinstance(goal.get("event"), dict):
+        return ""
+    days = goal.get("within_days", 7)
+    return f"did {event_words(project, goal['event'])} within {days} day{'s' if days != 1 else ''} of first exposure"
+
+
+def group_label(kind: str, label: str) -> str:
+    if kind == "flag":
+        return f"variant {label}" if label not in ("true", "false", "(none)") else f"got {label}"
+    return {"exposed": "Saw it", "holdout": "Held out"}.get(label, label)
+
+
+# -- a measurement for the page --------------------------------------------------------------------
+
+
+@dataclass
+class GroupView:
+    label: str
+    persons: int
+    converted: int
+    rate: str
+
+
+@dataclass
+class ComparisonView:
+    """A comparison in words: lift, difference, interval, p-value, verdict and its tone."""
+
+    lift: str = "—"
+    difference: str = "—"
+    interval: str = "—"
+    p_value: str = "—"
+    verdict: str = ""
+    short: str = "not enough data yet"
+    tone: str = "warn"
+
+    @classmethod
+    def of(cls, comparison: ProportionComparison | None, verdict: str) -> ComparisonView:
+        view = cls(verdict=verdict)
+        if comparison is None:
+            return view
+        low, high = comparison.interval()
+        view.lift = signed_percent(comparison.lift)
+        view.difference = points(comparison.difference)
+        view.interval = f"{points(low)} to {points(high)}"
+        view.p_value = p_text(comparison.p_value)
+        if comparison.enough_data:
+            p = comparison.p_value
+            if p is not None and p < SIGNIFICANCE:
+                view.short, view.tone = ("better", "ok") if comparison.difference > 0 else ("worse", "bad")
+            else:
+                view.short, view.tone = "no clear difference", "muted"
+        return view
+
+
+@dataclass
+class SegmentResultView:
+    segment_id: int
+    name: str
+    groups: list[GroupView]
+    comparison: ComparisonView
+
+
+@dataclass
+class MeasurementView:
+    kind: str
+    goal: dict
+    goal_words: str
+    error: str = ""
+    groups: list[GroupView] = field(default_factory=list)
+    comparison: ComparisonView = field(default_factory=ComparisonView)
+    by_segment: list[SegmentResultView] = field(default_factory=list)
+    chart: SafeString | None = None
+    compared: str = ""  # "Saw it vs Held out"
+
+    @property
+    def persons(self) -> int:
+        return sum(g.persons for g in self.groups)
+
+
+def _groups_view(kind: str, groups: list[GroupResult]) -> list[GroupView]:
+    return [GroupView(group_label(kind, g.label), g.persons, g.converted, percent(g.rate)) for g in groups]
+
+
+def _compared(kind: str, groups: list[GroupResult]) -> str:
+    if kind == "flag":
+        return (
+            f"{group_label(kind, groups[1].label)} vs {group_label(kind, groups[0].label)}"
+            if len(groups) >= 2
+            else ""
+        )
+    return "Saw it vs Held out"
+
+
+def _cumulative_chart(kind: str, timeline: list[dict]) -> SafeString | None:
+    """The goal's conversion among everyone first exposed up to each day, one line per group."""
+    if len(timeline) < 2:
+        return None
+    labels = sorted(
+        {key for day in timeline for key in day if key != "date"}, key=lambda k: (k == "holdout", k)
+    )
+    running = {label: [0, 0.0] for label in labels}
+    values: dict[str, list[float]] = {label: [] for label in labels}
+    for day in timeline:
+        for label in labels:
+            cell = day.get(label)
+            if cell:
+                running[label][0] += cell["persons"]
+                running[label][1] += cell["rate"] * cell["persons"]
+            persons, converted = running[label]
+            values[label].append(round(converted * 100 / persons, 1) if persons else 0.0)
+    series = [Series(f"{group_label(kind, label)} (%)", values[label]) for label in labels]
+    return line_chart(
+        [d["date"][5:] for d in timeline], series, height=200, title="Goal conversion over time, by group"
+    )
+
+
+def present(project: Project, kind: str, result: Measurement) -> MeasurementView:
+    view = MeasurementView(
+        kind=kind, goal=result.goal, goal_words=goal_words(project, result.goal), error=result.error
+    )
+    if result.error:
+        return view
+    view.groups = _groups_view(kind, result.groups)
+    view.compared = _compared(kind, result.groups)
+    view.comparison = ComparisonView.of(result.comparison, result.verdict)
+    names = dict(
+        Segment.objects.filter(
+            project=project, pk__in=[s["segment"]["id"] for s in result.by_segment]
+        ).values_list("pk", "name")
+    )
+    for entry in result.by_segment:
+        groups = [GroupResult(g["label"], g["persons"], g["converted"]) for g in entry["groups"]]
+        # the same pairing as the overall comparison, so the interval and p-value can be shown per segment
+        comparison = measuring.compare_groups(kind, groups)
+        segment_id = entry["segment"]["id"]
+        view.by_segment.append(
+            SegmentResultView(segment_id, names.get(segment_id, entry["segment"]["name"]), _groups_view(kind, groups),
+                              ComparisonView.of(comparison, entry["verdict"]))
+        )  # fmt: skip
+    view.chart = _cumulative_chart(kind, result.timeline)
+    return view
+
+
+def measured(
+    project: Project,
+    kind: str,
+    obj: Any,
+    *,
+    goal: dict | None = None,
+    segment_ids: list[int] | None = None,
+    timeline: bool = True,
+) -> MeasurementView:
+    ids = targeted_segment_ids(kind, obj) if segment_ids is None else segment_ids
+    result = measure(project=project, kind=kind, obj=obj, goal=goal, segment_ids=ids, timeline=timeline)
+    return present(project, kind, result)
+
+
+def lift_of(project: Project, kind: str, obj: Any, segment: Segment | None) -> ComparisonView | None:
+    """The current lift for a list row (overall) or a strategy cell (within one segment)."""
+    view = measured(project, kind, obj, segment_ids=[segment.pk] if segment else [], timeline=False)
+    if view.error:
+        return None
+    if segment is not None:
+        return (
+            view.by_segment[0].comparison
+            if view.by_segment
+            else ComparisonView(verdict="Not enough data yet.")
+        )
+    return view.comparison
+
+
+# -- the list tabs ---------------------------------------------------------------------------------
+
+TABS = {"nudge": "interventions", "survey": "interventions_surveys", "flag": "interventions_flags"}
+
+
+@dataclass
+class ListRow:
+    obj: Any
+    reach: selectors.Reach
+    targets: list[str]
+
+
+def _flag_targets(flag: FeatureFlag, names: dict[int, str]) -> list[str]:
+    if not flag.rules:
+        return ["nobody (no rules yet)"]
+    return [
+        f"{names.get(r['segment'], 'a deleted segment') if r.get('segment') else 'everyone'} · {r.get('rollout', 100):g}%"
+        for r in flag.rules
+    ]
+
+
+def list_rows(project: Project, kind: str) -> list[ListRow]:
+    items = list(
+        {"nudge": selectors.nudge_list, "survey": selectors.survey_list, "flag": selectors.flag_list}[kind](
+            project=project
+        )
+    )
+    reach = selectors.reach(project=project, kind=kind, object_ids=[o.pk for o in items])
+    if kind == "flag":
+        ids = {r["segment"] for f in items for r in f.rules or [] if r.get("segment")}
+        names = dict(Segment.objects.filter(project=project, pk__in=ids).values_list("pk", "name"))
+        return [ListRow(f, reach[f.pk], _flag_targets(f, names)) for f in items]
+    return [ListRow(o, reach[o.pk], [s.name for s in o.segments.all()] or ["everyone"]) for o in items]
+
+
+def render_list(request: HttpRequest, project: Project, kind: str) -> HttpResponse:
+    return render_page(
+        request, "interventions/list.html", {"kind": kind, "rows": list_rows(project, kind)}, project=project
+    )
