@@ -255,7 +255,7 @@ def test_an_unsanitised_chunk_still_cannot_run_in_the_player(page, site):
     )
     path = blob_write(f"recordings/{project.pk}/raw/0.json.gz", compress(orjson.dumps(events)))
     RecordingChunk.objects.create(
-        recording=recording, seq=0, first_timestamp=moment, last_timestamp=moment, event_count=len(events),
+        project=project, recording=recording, seq=0, first_timestamp=moment, last_timestamp=moment, event_count=len(events),
         size_bytes=1, storage_path=path,
     )  # fmt: skip
     assert b"__pwned" in gzip.decompress(open(f"{_media()}/{path}", "rb").read())
