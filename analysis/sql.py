@@ -17,8 +17,8 @@ import psycopg
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-WORK_MEM = getattr(settings, "ANALYSIS_WORK_MEM", "128MB")
-TIMEOUT_MS = int(getattr(settings, "ANALYSIS_TIMEOUT_MS", 60_000))
+WORK_MEM = settings.ANALYSIS_WORK_MEM
+TIMEOUT_MS = settings.ANALYSIS_TIMEOUT_MS
 
 
 class AnalysisTimeout(Exception):

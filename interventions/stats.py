@@ -1,16 +1,14 @@
-"""Statistics for exposed-vs-holdout measurement: two proportions."""
+"""Exposed-vs-holdout comparison of two proportions, on the statistics of analysis.stats.
+
+Group A is the treated one (exposed, or a flag variant), B its control (holdout,
+or the first variant).
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-MIN_GROUP = 30
-MIN_OUTCOMES = 5
-
-
-def normal_cdf(x: float) -> float:
-    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+from analysis.stats import proportion_difference_interval, proportion_test, rate_too_small
 
 
 @dataclass(frozen=True)
@@ -30,10 +28,7 @@ class ProportionComparison:
 
     @property
     def enough_data(self) -> bool:
-        return all(
-            (n >= MIN_GROUP and x >= MIN_OUTCOMES and n - x >= MIN_OUTCOMES)
-            for n, x in ((self.n_a, self.x_a), (self.n_b, self.x_b))
-        )
+        return rate_too_small(self.x_a, self.n_a) is None and rate_too_small(self.x_b, self.n_b) is None
 
     @property
     def difference(self) -> float:
@@ -44,24 +39,16 @@ class ProportionComparison:
         """Relative change of A over B (0.25 = 25% better)."""
         return (self.rate_a - self.rate_b) / self.rate_b if self.rate_b else None
 
-    def interval(self, z: float = 1.959963984540054) -> tuple[float, float]:
-        """95% interval of the difference in rates (unpooled normal approximation)."""
-        if not (self.n_a and self.n_b):
-            return (0.0, 0.0)
-        se = math.sqrt(self.rate_a * (1 - self.rate_a) / self.n_a + self.rate_b * (1 - self.rate_b) / self.n_b)
-        return (self.difference - z * se, self.difference + z * se)
+    def interval(self) -> tuple[float, float]:
+        """95% interval of the difference in rates (A − B)."""
+        interval = proportion_difference_interval(self.x_b, self.n_b, self.x_a, self.n_a)
+        return (interval.low, interval.high) if interval else (0.0, 0.0)
 
     @property
     def p_value(self) -> float | None:
-        """Two-sided two-proportion z-test with the pooled rate."""
-        if not (self.n_a and self.n_b):
-            return None
-        pooled = (self.x_a + self.x_b) / (self.n_a + self.n_b)
-        se = math.sqrt(pooled * (1 - pooled) * (1 / self.n_a + 1 / self.n_b))
-        if se == 0:
-            return 1.0
-        z = (self.rate_a - self.rate_b) / se
-        return 2 * (1 - normal_cdf(abs(z)))
+        """Two-sided two-proportion z-test (pooled standard error)."""
+        result = proportion_test(self.x_b, self.n_b, self.x_a, self.n_a)
+        return result.p_value if result else None
 
     def verdict(self, a: str = "exposed", b: str = "holdout") -> str:
         if not self.enough_data:
