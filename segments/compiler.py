@@ -217,7 +217,13 @@ class Compiler:
         flags = [f"({sql}) AS m{i}" for i, (sql, _) in enumerate(compiled)]
         params = [v for _, p in compiled for v in p]
         any_step = " OR ".join(f"({sql})" for sql, _ in compiled)
-        frm, frm_params = self.events_from(any_step, list(params), window)
+        any_params = list(params)
+        names = [step["name"] for step in steps if "name" in step]
+        if len(names) == len(steps):
+            # One `name = ANY(…)` lets the planner use event_project_name_ts (an OR of
+            # per-step conditions forces reading the table).
+            any_step, any_params = f"e.name = ANY(%s) AND ({any_step})", [sorted(set(names)), *any_params]
+        frm, frm_params = self.events_from(any_step, any_params, window)
         sql = f"SELECT e.person_id, e.timestamp AS ts, {', '.join(flags)} {frm}"
         all_params = [*params, *frm_params]
         sql = f"SELECT *, CASE WHEN m0 THEN ts END AS s0 FROM ({sql}) l"

@@ -77,15 +77,29 @@ def apply_membership(segment: Segment, *, now: datetime, person_ids: list[int] |
         cursor.execute(sql, params)
         for is_entry, person_id in cursor.fetchall():
             (change.entered if is_entry else change.exited).append(person_id)
-        cursor.execute(
-            "SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at IS NULL", [segment.pk]
-        )
-        change.size = cursor.fetchone()[0]
+        if person_ids is None:
+            # relies on membership_open_unique (an index-only count of the open periods)
+            cursor.execute(
+                "SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at IS NULL",
+                [segment.pk],
+            )
+            change.size = cursor.fetchone()[0]
+            if segment.computed_at is None:
+                # A first computation can add many rows at once; without fresh statistics the
+                # planner misjudges the next refreshes' anti-join (seconds instead of ms).
+                cursor.execute("ANALYZE segments_segmentmembership")
+        else:
+            # Incremental: maintained, not counted, so the cost stays with the touched persons.
+            cursor.execute(
+                "UPDATE segments_segment SET size = greatest(size + %s - %s, 0) WHERE id = %s RETURNING size",
+                [len(change.entered), len(change.exited), segment.pk],
+            )
+            change.size = cursor.fetchone()[0]
     change.elapsed_ms = int((time.monotonic() - started) * 1000)
     return change
 
 
-def record_snapshot(segment: Segment, *, now: datetime) -> None:
+def record_snapshot(segment: Segment, *, now: datetime, size: int) -> None:
     """Upsert today's size snapshot (the day in the project's time zone) with today's entries and exits."""
     import zoneinfo
 
@@ -98,14 +112,13 @@ def record_snapshot(segment: Segment, *, now: datetime) -> None:
         cursor.execute(
             """
             INSERT INTO segments_segmentsizesnapshot (project_id, segment_id, date, size, entered, exited)
-            SELECT %s, %s, %s,
-                (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at IS NULL),
+            SELECT %s, %s, %s, %s,
                 (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND entered_at >= %s AND entered_at < %s),
                 (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at >= %s AND exited_at < %s)
             ON CONFLICT (segment_id, date) DO UPDATE
             SET size = EXCLUDED.size, entered = EXCLUDED.entered, exited = EXCLUDED.exited
             """,
-            [segment.project_id, segment.pk, today, segment.pk, segment.pk, start, end, segment.pk, start, end],
+            [segment.project_id, segment.pk, today, size, segment.pk, start, end, segment.pk, start, end],
         )
 
 

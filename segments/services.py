@@ -102,7 +102,7 @@ def segment_compute(*, segment: Segment, now=None) -> MembershipChange:
     try:
         with transaction.atomic():
             change = apply_membership(segment, now=now)
-            record_snapshot(segment, now=now)
+            record_snapshot(segment, now=now, size=change.size)
             Segment.objects.filter(pk=segment.pk).update(
                 status=SegmentStatus.READY, size=change.size, computed_at=now, compute_ms=change.elapsed_ms, status_detail=""
             )
@@ -126,8 +126,7 @@ def segments_refresh_persons(*, project: Project, person_ids: list[int], now=Non
             Segment.objects.filter(pk=segment.pk).update(status=SegmentStatus.ERROR, status_detail=str(error))
             continue
         if change.changed:
-            record_snapshot(segment, now=now)
-            Segment.objects.filter(pk=segment.pk).update(size=change.size)
+            record_snapshot(segment, now=now, size=change.size)
         changes.append(change)
     emit_after_commit(changes, project_id=project.pk)
     return changes
@@ -156,7 +155,7 @@ def segment_freeze(*, segment: Segment, name: str, created_by=None) -> Segment:
         )
     frozen.size = SegmentMembership.objects.filter(segment=frozen).count()
     frozen.save(update_fields=["size"])
-    record_snapshot(frozen, now=now)
+    record_snapshot(frozen, now=now, size=frozen.size)
     return frozen
 
 
@@ -230,7 +229,7 @@ def segment_upload(*, project: Project, name: str, identifiers: list[str], descr
     SegmentMembership.objects.bulk_create(
         SegmentMembership(project=project, segment=segment, person_id=pid, entered_at=now) for pid in sorted(person_ids)
     )
-    record_snapshot(segment, now=now)
+    record_snapshot(segment, now=now, size=segment.size)
     return UploadResult(segment=segment, matched=len(person_ids), unmatched=unmatched)
 
 

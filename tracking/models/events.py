@@ -145,8 +145,9 @@ class Event(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "uuid"], name="event_project_uuid")]
         indexes = [
-            # segment and trend queries: one event name over a time range
-            models.Index(fields=["project", "name", "timestamp"], name="event_project_name_ts"),
+            # segment and trend queries: one event name over a time range; person_id is
+            # included so behavioural counts per person are index-only scans
+            models.Index(fields=["project", "name", "timestamp"], include=["person"], name="event_project_name_ts"),
             # person timelines, incremental segment refresh, merges
             models.Index(fields=["project", "person", "timestamp"], name="event_project_person_ts"),
             BrinIndex(fields=["timestamp"], name="event_timestamp_brin", autosummarize=True),
