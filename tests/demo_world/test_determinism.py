@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from tests.demo_world.conftest import UNTIL
+from tests.demo_world.conftest import UNTIL, at_now
 from tests.factories import ProjectFactory
 from tracking.demo_world.seed import WorldOptions, world_batches, world_seed
+from tracking.demo_world.starter import starters_create
 
 
 def _digest(options: WorldOptions) -> tuple[dict[str, int], str]:
@@ -94,12 +95,37 @@ def _stored(project_id: int) -> tuple[list[int], str, str]:
     return counts, events, persons
 
 
+def _exposures(project_id: int) -> list[tuple]:
+    """Every exposure by person (their user id), intervention (by name or key) and history; ids left out."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT (SELECT min(d.distinct_id) FROM tracking_persondistinctid d WHERE d.person_id = x.person_id),
+                   x.kind, coalesce(n.name, s.key, f.key), x.variant, x.held_out, x.first_at, x.times_shown,
+                   x.clicked_at, x.dismissed_at, x.answered_at
+            FROM interventions_exposure x
+            LEFT JOIN interventions_nudge n ON x.kind = 'nudge' AND n.id = x.object_id
+            LEFT JOIN interventions_survey s ON x.kind = 'survey' AND s.id = x.object_id
+            LEFT JOIN interventions_featureflag f ON x.kind = 'flag' AND f.id = x.object_id
+            WHERE x.project_id = %s ORDER BY 1, 2, 3
+            """,
+            [project_id],
+        )
+        return cursor.fetchall()
+
+
 @pytest.mark.django_db
-def test_seeding_twice_with_the_same_options_stores_the_same_rows():
+def test_seeding_twice_with_the_same_options_stores_the_same_rows_and_exposures():
     first, second = ProjectFactory(), ProjectFactory()
 
     world_seed(project=first, options=SMALL)
     world_seed(project=second, options=SMALL)
-
     assert _stored(first.pk) == _stored(second.pk)
     assert _stored(first.pk)[0][0] > 5000
+
+    with at_now():  # the segments do not matter here: exposures come from the events alone
+        starters_create(project=first, compute=False)
+        starters_create(project=second, compute=False)
+    exposures = _exposures(first.pk)
+    assert exposures == _exposures(second.pk)
+    assert {kind for _, kind, *_ in exposures} == {"nudge", "survey", "flag"}

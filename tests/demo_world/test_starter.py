@@ -6,10 +6,19 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from analysis.models import Metric, SavedAnalysis
+from interventions.models import Exposure, FeatureFlag, Nudge, SegmentAlert, Webhook
 from segments.models import Segment, SegmentationModel, SegmentStatus
 from tests.factories import ProjectFactory
+from tracking.demo_world import campaigns
 from tracking.demo_world.seed import WorldOptions, world_seed
-from tracking.demo_world.starter import STARTER_ACTIONS, seed_if_empty, starter_segments
+from tracking.demo_world.starter import (
+    STARTER_ACTIONS,
+    STARTER_METRICS,
+    seed_if_empty,
+    starter_segments,
+    starters_create,
+)
 from tracking.models import Action, Event, Person
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +28,7 @@ TINY = WorldOptions(
 )
 
 
-def test_it_seeds_an_empty_project_with_starters_and_computed_segments():
+def test_it_seeds_an_empty_project_with_starters_computed_segments_and_exposures_once():
     project = ProjectFactory()
     out = StringIO()
 
@@ -34,7 +43,23 @@ def test_it_seeds_an_empty_project_with_starters_and_computed_segments():
     assert SegmentationModel.objects.filter(project=project, name="Lifecycle").count() == 1
     assert all(s.status == SegmentStatus.READY and s.computed_at is not None for s in segments)
     assert sum(s.size for s in segments.filter(model__isnull=False)) == 150
-    assert "Seeding the demo project" in out.getvalue()
+    assert Metric.objects.filter(project=project).count() == len(STARTER_METRICS)
+    assert SavedAnalysis.objects.filter(project=project).count() == 4
+    assert Nudge.objects.filter(project=project).count() == len(campaigns.NUDGES)
+    assert FeatureFlag.objects.filter(project=project, key=campaigns.FLAG_KEY, enabled=True).exists()
+    assert Webhook.objects.filter(project=project, active=False).count() == 1
+    assert SegmentAlert.objects.filter(project=project).count() == 1
+    assert Exposure.objects.filter(project=project, kind="nudge").exists()
+    assert Exposure.objects.filter(project=project, kind="flag").exists()
+    assert "Seeding the demo project" in out.getvalue() and "exposures" in out.getvalue()
+
+    # a second run finds everything there: nothing is created twice, no exposure counted twice
+    models = (Action, Segment, Metric, SavedAnalysis, Nudge, FeatureFlag, Webhook, SegmentAlert, Exposure)
+    counts = [model.objects.filter(project=project).count() for model in models]
+    shown = sum(Exposure.objects.filter(project=project).values_list("times_shown", flat=True))
+    starters_create(project=project)
+    assert [model.objects.filter(project=project).count() for model in models] == counts
+    assert sum(Exposure.objects.filter(project=project).values_list("times_shown", flat=True)) == shown
 
 
 def test_it_leaves_a_project_with_data_alone():

@@ -24,3 +24,13 @@ def test_a_small_world_seeds_quickly(capsys):
             f" in {elapsed:.2f} s ({report.events / elapsed:,.0f} events/s, written in the test's transaction)"
         )
     assert report.persons == 500
+
+
+def test_the_demo_world_and_its_starters_seed_quickly(world, capsys):
+    """The package's world is the demo's own (2,000 people, 60 days): what `make run` does first."""
+    with capsys.disabled():
+        print(
+            f"\n  demo world: {world.report.events:,} events in {world.report.seconds:.2f} s,"
+            f" starters (segments, metrics, analyses, interventions, exposures) in {world.starters_seconds:.2f} s"
+        )
+    assert world.report.persons == 2000

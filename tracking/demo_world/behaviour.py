@@ -13,6 +13,10 @@ A unit (a company's team, a solo user, a visitor) is simulated as a whole:
   drives the features they adopt (see `journeys.GOAL_HABITS`).
 - **Technographics**: in the last `REGRESSION_DAYS` days the checkout's pay
   button fails for most `REGRESSION_BROWSER` sessions (a planted regression).
+- **The team's experiments** (see `campaigns`): for the last three weeks a
+  checkout reminder and an at-risk banner (each with a holdout) and the
+  `new-board-view` flag, shown on the board to the people they target, with
+  what they change: more purchases, tasks and timeline use.
 
 The champion (first member) is simulated first, so the plan and seat
 changes they make are known when teammates join later.
@@ -26,7 +30,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tracking.demo_world import journeys
+from tracking.demo_world import campaigns, journeys
+from tracking.demo_world.campaigns import FINISH_UPGRADE, PICK_UP, NudgePlan, NudgeState
 from tracking.demo_world.catalog import (
     CHECKOUT_FAILURE,
     REGRESSION_BROWSER,
@@ -63,7 +68,8 @@ from tracking.demo_world.world import (
 
 DIRECT = next(source for source in SOURCES if source.key == "direct")
 SOLO_INVITES = 0.3
-SOLO_PRO = 0.25
+SOLO_PRO = 0.35
+PEEK = 0.85  # activated people who, once, open the checkout from the board just to see the price
 
 
 # -- a visit to render ---------------------------------------------------------------------------------
@@ -305,7 +311,7 @@ class UnitSimulation:
         work_visits = [v for v in visits if v.kind == "work"]
         for visit in rng.sample(work_visits, min(extra, len(work_visits))):
             visit.payload["invites"] = visit.payload.get("invites", 0) + 1
-        if life.depth == 3 and work_visits and rng.random() < 0.2:
+        if life.depth == 3 and work_visits and rng.random() < PEEK:
             rng.choice(work_visits).payload["peek"] = True  # a look at the price, no purchase
         heapq.heapify(visits)
         self._render(actor, life, visits)
@@ -438,6 +444,9 @@ class UnitSimulation:
         actor = sb.actor
         if not sb.page:
             sb.view("board", referrer=journeys.entry_referrer(rng))
+        variant, taken_over = self._campaigns(sb, life, visit, visits)
+        if taken_over:
+            return
         days = (sb.t - life.signup_at) / DAY
         if visit.kind == "invite":
             sb.wait(5, 60)
@@ -472,17 +481,22 @@ class UnitSimulation:
             habits=life.habits,
             extra_invites=visit.payload.get("invites", 0),
             look_only=look_only,
+            new_view=variant == "new",
         )
         if not actor.asked_goal and life.depth >= 2 and sb.page.startswith("board"):
             self._goal_survey(sb)
-        if visit.payload.get("peek") and not sb.page.startswith("checkout"):
+        if visit.payload.get("peek") and not sb.page.startswith("checkout") and self._on_free_plan(sb.t):
             journeys.checkout(sb, order=None, fails=False)
 
-    def _checkout(self, sb: SessionBuilder, visit: Visit, visits: list[Visit]) -> None:
+    def _checkout(
+        self, sb: SessionBuilder, visit: Visit, visits: list[Visit], *, arrived: bool = False
+    ) -> None:
         rng = self.rng
         actor = sb.actor
         payload = visit.payload
         plan = payload["plan"]
+        if plan == "pro" and actor.history.purchases:
+            return  # bought already (a nudge brought the purchase forward)
         if self.timeline is not None:
             current, seats = self.timeline.plan_at(sb.t)
             if current == plan or (current == "business" and plan == "pro"):
@@ -494,7 +508,7 @@ class UnitSimulation:
         regression = sb.device.browser == REGRESSION_BROWSER and sb.t >= self.period.regression_from
         fails = rng.random() < (REGRESSION_FAILURE if regression else CHECKOUT_FAILURE)
         sb.wait(10, 120)
-        paid = journeys.checkout(sb, order=order, fails=fails)
+        paid = journeys.checkout(sb, order=order, fails=fails, arrived=arrived)
         if not paid:
             actor.failed_checkouts += 1
             if payload["attempt"] < 3 and rng.random() < 0.75:
@@ -523,6 +537,124 @@ class UnitSimulation:
                 heapq.heappush(
                     visits, Visit(at, self._next(), "checkout", {"plan": "business", "attempt": 1})
                 )
+
+    # -- the team's nudges and flag (see `campaigns`) ---------------------------------------------------
+    def _campaigns(
+        self, sb: SessionBuilder, life: Life, visit: Visit, visits: list[Visit]
+    ) -> tuple[str, bool]:
+        """On the board at the start of a visit since they went live: the flag, then the nudges the person is due.
+
+        Returns the flag variant served ("" for none) and whether a nudge's call
+        to action took the visit over.
+        """
+        actor = sb.actor
+        if sb.t < self.period.end - campaigns.LIVE_DAYS * DAY or not actor.identified:
+            return "", False
+        history = actor.history
+        stage = campaigns.lifecycle_stage(
+            history, first_seen=actor.first_seen, last_seen=actor.last_seen, t=sb.t
+        )
+        variant = campaigns.flag_variant(actor.distinct_id, power_user=stage == "power")
+        if variant:
+            sb.capture("$flag_called", {"$flag": campaigns.FLAG_KEY, "$flag_response": variant})
+        if (
+            history.viewed_checkout
+            and not history.purchases
+            and self._finish_upgrade(sb, life, visit, visits)
+        ):
+            return variant, True
+        if stage == "at_risk":
+            self._pick_up(sb)
+        return variant, False
+
+    def _nudge_turn(self, sb: SessionBuilder, plan: NudgePlan) -> tuple[NudgeState, str]:
+        """Held out (reported once), shown (within the nudge's frequency rules), or nothing: "held_out", "shown", ""."""
+        history = sb.actor.history
+        state = history.nudges.get(plan.ref)
+        if state is None:
+            state = history.nudges[plan.ref] = NudgeState(
+                held_out=campaigns.held_out(plan, sb.actor.distinct_id)
+            )
+        if state.held_out:
+            if state.first_at is not None:
+                return state, ""
+            state.first_at = sb.t
+            sb.capture("$nudge_held_out", {"$nudge_id": plan.ref})
+            return state, "held_out"
+        if state.clicked or state.shown >= plan.max_impressions:
+            return state, ""
+        if state.last_shown is not None and sb.t - state.last_shown < plan.frequency_days * DAY:
+            return state, ""
+        if state.first_at is None:
+            state.first_at = sb.t
+        state.shown += 1
+        state.last_shown = sb.t
+        sb.capture("$nudge_shown", {"$nudge_id": plan.ref})
+        return state, "shown"
+
+    def _on_free_plan(self, t: float) -> bool:
+        return self.timeline is None or self.timeline.plan_at(t)[0] == "free"
+
+    def _can_upgrade(self, actor: Actor, life: Life, t: float) -> bool:
+        """Could this person buy Pro now? Active users of a free workspace nobody else upgrades later."""
+        if life.depth < 3:
+            return False
+        if self.timeline is None:
+            return True
+        if self.timeline.plan_at(t)[0] != "free":
+            return False
+        champion = actor.profile is self.unit.people[0]
+        return champion or all(when <= t for when, _, _ in self.timeline.changes)
+
+    def _finish_upgrade(self, sb: SessionBuilder, life: Life, visit: Visit, visits: list[Visit]) -> bool:
+        """The checkout reminder; True when its call to action took the visit to the checkout."""
+        rng = self.rng
+        state, turn = self._nudge_turn(sb, FINISH_UPGRADE)
+        if not turn:
+            return False
+        can_buy = self._can_upgrade(sb.actor, life, sb.t)
+        if turn == "held_out":
+            if can_buy and rng.random() < campaigns.UPGRADE_LATER_HELD_OUT:
+                self._upgrade_later(sb, visits)
+            return False
+        first = state.shown == 1
+        if rng.random() < (campaigns.UPGRADE_CLICK if first else campaigns.UPGRADE_CLICK / 2):
+            sb.wait(2, 12)
+            state.clicked = True
+            sb.capture("$nudge_clicked", {"$nudge_id": FINISH_UPGRADE.ref})
+            sb.navigate("checkout")
+            if life.depth == 3:
+                payload = visit.payload if visit.kind == "checkout" else {"plan": "pro", "attempt": 1}
+                self._checkout(sb, Visit(sb.t, self._next(), "checkout", payload), visits, arrived=True)
+            else:
+                journeys.checkout(sb, order=None, fails=False, arrived=True)
+            return True
+        sb.wait(2, 10)
+        if rng.random() < campaigns.UPGRADE_DISMISS:
+            sb.capture("$nudge_dismissed", {"$nudge_id": FINISH_UPGRADE.ref})
+        if first and can_buy and rng.random() < campaigns.UPGRADE_LATER_EXPOSED:
+            self._upgrade_later(sb, visits)
+        return False
+
+    def _upgrade_later(self, sb: SessionBuilder, visits: list[Visit]) -> None:
+        at = sb.t + self.rng.uniform(0.3, 6) * DAY
+        heapq.heappush(visits, Visit(at, self._next(), "checkout", {"plan": "pro", "attempt": 1}))
+
+    def _pick_up(self, sb: SessionBuilder) -> None:
+        """The banner for people at risk: its call to action adds a task on the spot."""
+        rng = self.rng
+        state, turn = self._nudge_turn(sb, PICK_UP)
+        if turn != "shown":
+            return
+        sb.wait(2, 10)
+        if rng.random() < (campaigns.PICK_UP_CLICK if state.shown == 1 else campaigns.PICK_UP_CLICK / 2):
+            state.clicked = True
+            sb.capture("$nudge_clicked", {"$nudge_id": PICK_UP.ref})
+            for _ in range(1 + poisson(rng, 0.5)):
+                sb.wait(5, 40)
+                journeys.create_task(sb)
+        elif rng.random() < campaigns.PICK_UP_DISMISS:
+            sb.capture("$nudge_dismissed", {"$nudge_id": PICK_UP.ref})
 
     def _seats(self, sb: SessionBuilder) -> None:
         """A teammate joined a paid workspace: bigger companies buy the seat (and sometimes more)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from tracking.demo_world.campaigns import NEW_VIEW_LOOK, NEW_VIEW_TIMELINE
 from tracking.demo_world.catalog import ANNUAL_PRICES, INVITE_REFERRER, PLAN_PRICES, Source
 from tracking.demo_world.sessions import SessionBuilder
 
@@ -160,6 +161,7 @@ def create_task(sb: SessionBuilder) -> None:
     view = sb.page.removeprefix("board-") if sb.page != "board" else "board"
     sb.capture("created_task", {"view": view, "has_due_date": sb.rng.random() < 0.45})
     sb.actor.tasks += 1
+    sb.actor.history.task_times.append(sb.t)
 
 
 def invite(sb: SessionBuilder, *, first_of_checklist: bool, role: str = "member") -> None:
@@ -192,13 +194,26 @@ def survey(sb: SessionBuilder, key: str, answers: dict | None) -> None:
 
 
 def board_work(
-    sb: SessionBuilder, *, tasks: int, habits: Habits, extra_invites: int, look_only: bool
+    sb: SessionBuilder,
+    *,
+    tasks: int,
+    habits: Habits,
+    extra_invites: int,
+    look_only: bool,
+    new_view: bool = False,
 ) -> None:
-    """A working visit to the board: tasks, other views, sharing, the export button that does nothing."""
+    """A working visit to the board: tasks, other views, sharing, the export button that does nothing.
+
+    `new_view` is the redesigned board of the `new-board-view` flag's "new"
+    variant: the timeline is one click away, so people open it more often.
+    """
     rng = sb.rng
     steps: list[str] = ["task"] * tasks
     if not look_only:
-        if rng.random() < habits.timeline:
+        timeline = (
+            habits.timeline + (1 - habits.timeline) * NEW_VIEW_TIMELINE if new_view else habits.timeline
+        )
+        if rng.random() < timeline:
             steps.append("timeline")
         if rng.random() < habits.list_view:
             steps.append("list")
@@ -206,6 +221,8 @@ def board_work(
             steps.append("share")
         if rng.random() < habits.export:
             steps.append("export")
+    elif new_view and rng.random() < NEW_VIEW_LOOK:
+        steps.append("timeline")
     steps += ["card"] * poisson(rng, 0.8 if not look_only else 0.5)
     rng.shuffle(steps)
     for step in steps:
@@ -246,6 +263,9 @@ def entry_referrer(rng: random.Random) -> str:
 
 
 # -- money -----------------------------------------------------------------------------------------
+COMPARE_FIRST = 0.8  # of the people about to pay, those who look at the plans side by side first
+
+
 @dataclass(frozen=True)
 class Order:
     plan: str
@@ -259,23 +279,38 @@ class Order:
         return PLAN_PRICES[self.plan] * self.seats
 
 
-def checkout(sb: SessionBuilder, *, order: Order | None, fails: bool) -> bool:
+def checkout(sb: SessionBuilder, *, order: Order | None, fails: bool, arrived: bool = False) -> bool:
     """From the board's upgrade button to the checkout; returns whether a purchase was made.
 
-    `order` None is a look at the price without paying. A failing payment is
+    `order` None is a look at the price without paying. `arrived` means the
+    visitor is already on the checkout (a nudge's call to action took them
+    there). Most people who mean to pay compare the plans first: the
+    checkout's "Compare plans", then the browser's Back. A failing payment is
     the pay button doing nothing: a dead click, then a burst of rage clicks,
     and the visitor gives up.
     """
     rng = sb.rng
-    sb.wait(3, 30)
     query = f"?plan={order.plan}" if order is not None and order.plan != "pro" else ""
-    sb.go("upgrade-cta", "checkout", query=query)
+    if not arrived:
+        sb.wait(3, 30)
+        sb.go("upgrade-cta", "checkout", query=query)
     sb.wait(5, 30)
     if order is None:
         if rng.random() < 0.4:
             sb.go("compare-plans", "pricing")
             sb.wait(10, 50)
+            if rng.random() < 0.3:  # back to the checkout for another look, then not today
+                sb.navigate("checkout", query=query)
+                sb.wait(5, 40)
         return False
+    if rng.random() < COMPARE_FIRST:
+        sb.go("compare-plans", "pricing")
+        sb.wait(8, 45)
+        if rng.random() < 0.4:
+            sb.click("billing-annual" if order.billing == "annual" else "billing-monthly")
+            sb.wait(2, 8)
+        sb.navigate("checkout", query=query)
+        sb.wait(3, 15)
     sb.click("billing-email")
     sb.wait(3, 10)
     sb.change("billing-email")
@@ -297,6 +332,7 @@ def checkout(sb: SessionBuilder, *, order: Order | None, fails: bool) -> bool:
         return False
     sb.click("checkout-pay")
     sb.submit("checkout-form")
+    sb.actor.history.purchases += 1
     sb.wait(1, 3)
     sb.navigate("checkout_complete")
     sb.set_traits(

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from tracking.demo_world.campaigns import History
 from tracking.demo_world.catalog import HOST, LIB_VERSION
 from tracking.demo_world.chains import PAGES, TARGETS, Target
+from tracking.demo_world.engagement import DAY
 from tracking.demo_world.records import Batch, EventIds, SessionRow
 from tracking.demo_world.world import DeviceUse, PersonProfile, Place
 
@@ -43,6 +45,8 @@ class Actor:
     asked_goal: bool = False
     answered_goal: bool = False
     answered_nps: bool = False
+    # what decides their segments, for the team's nudges and flag
+    history: History = field(default_factory=History)
 
     def __post_init__(self) -> None:
         self.distinct_ids.append(self.distinct_id)
@@ -167,6 +171,8 @@ class SessionBuilder:
         self.page_started = self.t
         self.scroll = 0
         self.emit("$pageview")
+        if page == "checkout":
+            self.actor.history.viewed_checkout = True
 
     def scroll_to(self, depth: int) -> None:
         self.scroll = max(self.scroll, depth)
@@ -270,6 +276,7 @@ class SessionBuilder:
             )
         )
         actor = self.actor
+        actor.history.active_days.update((int(self.started // DAY), int(self.t // DAY)))
         if actor.first_seen is None or self.started < actor.first_seen:
             actor.first_seen = self.started
         if actor.last_seen is None or self.t > actor.last_seen:
