@@ -6,13 +6,27 @@ from interventions import api
 
 P = "projects/<int:project_id>/"
 OBJECT = OpenApiTypes.OBJECT
+OBJECTS = {"type": "array", "items": {"type": "object"}}
+# What each kind of operation answers when it succeeds (see interventions.api).
+RESPONSES = {
+    "list": {200: OBJECTS},
+    "create": {201: OBJECT},
+    "destroy": {204: None},
+    "deliveries": {200: OBJECTS},
+    "resend": {202: OBJECT},
+}
 
 
 def _documented(base: type, resource: str, operations: dict[str, str]) -> type:
     """A per-resource subclass whose OpenAPI operations have unique ids."""
     view = type(f"{resource.title()}{base.__name__}", (base,), {"resource": resource})
     schemas = {
-        method: extend_schema(operation_id=f"{resource}_{name}", request=OBJECT, responses=OBJECT, tags=[resource])
+        method: extend_schema(
+            operation_id=f"{resource}_{name}",
+            request=OBJECT,
+            responses=RESPONSES.get(name, OBJECT),
+            tags=[resource],
+        )
         for method, name in operations.items()
     }
     return extend_schema_view(**schemas)(view)

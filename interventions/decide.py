@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from tracking.ingest.body import read_json
+from tracking.ingest.body import is_valid_text, read_json
 from tracking.ingest.http import error_response, ingest_endpoint, json_response, project_for_key
 from tracking.models import Project
 
@@ -72,6 +72,12 @@ def decide(request: HttpRequest) -> HttpResponse:
     # Providers may read more of the body than the answer's arguments (replay: session_id).
     request.decide_payload = payload
     distinct_id = payload.get("distinct_id")
-    if not isinstance(distinct_id, str) or not distinct_id.strip() or len(distinct_id) > 200:
+    if (
+        not isinstance(distinct_id, str)
+        or not distinct_id.strip()
+        or len(distinct_id) > 200
+        or "\x00" in distinct_id
+        or not is_valid_text(distinct_id)
+    ):
         return error_response(400, "invalid distinct_id", "distinct_id must be a non-empty string of at most 200 characters.")
     return json_response(decide_answer(project, distinct_id.strip(), request))

@@ -10,6 +10,7 @@ from django.db import connection
 from django.dispatch import receiver
 
 from interventions.models import FeatureFlag, Survey
+from tracking.properties import text_form
 from tracking.signals import events_ingested
 
 _UPSERT = """
@@ -29,13 +30,18 @@ ON CONFLICT (project_id, kind, object_id, person_id) DO UPDATE SET
 """
 
 
+_MAX_ID = 2**63 - 1  # object_id is a bigint
+
+
 def _int(value) -> int | None:
+    """An object id from the snippet's properties, or None for anything that cannot be one."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    # isdecimal(), not isdigit(): isdigit() passes "²", which int() refuses
+    if isinstance(value, str) and value.isdecimal() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, int) and 0 < value <= _MAX_ID:
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
     return None
 
 
@@ -54,7 +60,8 @@ def _row(project_id: int, event, flags: dict[str, int], surveys: dict[str, int])
         row["kind"], row["object"] = "survey", survey_id
     elif name == "$flag_called":
         row["kind"], row["object"] = "flag", flags.get(str(props.get("$flag", "")))
-        row["variant"] = str(props.get("$flag_response", ""))[:100]
+        # the JSON text of what the flag returned: true/false, or the variant key
+        row["variant"] = (text_form(props.get("$flag_response")) or "")[:100]
     else:
         return None
     if row["object"] is None:

@@ -66,11 +66,16 @@ def _rows(project, kind: str, object_id: int, goal: dict, *, segment_id: int | N
     event_sql, event_params = event_spec_sql(goal["event"], project=project)
     segment_sql, segment_params = "", []
     if segment_id is not None:
-        segment_sql = (
-            " AND x.person_id IN (SELECT m.person_id FROM segments_segmentmembership m"
-            " WHERE m.segment_id = %s AND m.exited_at IS NULL)"
-        )
-        segment_params = [segment_id]
+        # In the segment when first exposed (the goal may well take people out of it
+        # afterwards); exposures from before the segment was first computed count its
+        # first members.
+        segment_sql = """
+          AND EXISTS (SELECT 1 FROM segments_segmentmembership m
+                      WHERE m.segment_id = %s AND m.person_id = x.person_id
+                        AND ((m.entered_at <= x.first_at AND (m.exited_at IS NULL OR m.exited_at > x.first_at))
+                             OR (m.entered_at > x.first_at AND m.entered_at = (
+                                 SELECT min(f.entered_at) FROM segments_segmentmembership f WHERE f.segment_id = %s))))"""
+        segment_params = [segment_id, segment_id]
     group_by = "x.held_out, x.variant" + (", (x.first_at AT TIME ZONE %s)::date" if by_day else "")
     select_day = ", (x.first_at AT TIME ZONE %s)::date" if by_day else ""
     tz = [project.timezone or "UTC"] if by_day else []

@@ -128,7 +128,7 @@ class RecordingDetailApi(ProjectScopedMixin, RetrieveAPIView):
 class RecordingChunkApi(ProjectAPIView):
     """A chunk's rrweb events, a JSON array: gzip-encoded on the wire when the client accepts it."""
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): {"type": "array", "items": {"type": "object"}}})
     def get(self, request, project_id: int, recording_id: int, seq: int) -> HttpResponse:
         recording = recording_get(project=self.project, recording_id=recording_id)
         chunk = chunk_get(recording=recording, seq=seq)

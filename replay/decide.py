@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.templatetags.static import static
 
 from replay.sampling import session_sampled
+from tracking.ingest.body import is_valid_text
 from tracking.models import Project
 
 RECORDER_BUNDLE = "recorder.js"
@@ -20,7 +21,7 @@ RECORDER_BUNDLE = "recorder.js"
 def _session_id(request: HttpRequest | None) -> str | None:
     payload = getattr(request, "decide_payload", None)
     value = payload.get("session_id") if isinstance(payload, dict) else None
-    if isinstance(value, str) and value.strip() and len(value) <= 200:
+    if isinstance(value, str) and value.strip() and len(value) <= 200 and is_valid_text(value):
         return value.strip()
     return None
 

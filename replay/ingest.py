@@ -17,7 +17,7 @@ from django.utils import timezone
 from replay.blobs import StorageUnavailable
 from replay.sampling import session_sampled
 from replay.services import RecordingFull, UnstorableEvents, recording_chunk_ingest
-from tracking.ingest.body import read_json
+from tracking.ingest.body import is_valid_text, read_json
 from tracking.ingest.http import (
     error_response,
     ingest_endpoint,
@@ -53,7 +53,13 @@ class Chunk:
 
 def _identifier(payload: dict, name: str) -> str:
     value = payload.get(name)
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID or "\x00" in value:
+    if (
+        not isinstance(value, str)
+        or not value.strip()
+        or len(value) > MAX_ID
+        or "\x00" in value
+        or not is_valid_text(value)
+    ):
         raise ChunkError(
             400, f"invalid {name}", f"{name} must be a non-empty string of at most {MAX_ID} characters."
         )

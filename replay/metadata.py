@@ -69,6 +69,8 @@ def activity_times(event: dict) -> list[float]:
     if event.get("type") != INCREMENTAL or not isinstance(data, dict) or timestamp is None:
         return []
     source = data.get("source")
+    if not isinstance(source, int):  # rrweb sources are numbers; a forged list or object is not even hashable
+        return []
     if source in POSITION_SOURCES:
         positions = data.get("positions")
         times = []
@@ -78,7 +80,8 @@ def activity_times(event: dict) -> list[float]:
                 times.append(timestamp + (offset or 0))
         return times or [timestamp]
     if source == MOUSE_INTERACTION:
-        return [] if data.get("type") in FOCUS_OR_BLUR else [timestamp]
+        kind = data.get("type")
+        return [] if isinstance(kind, int) and kind in FOCUS_OR_BLUR else [timestamp]
     if source in (SCROLL, INPUT):
         return [timestamp]
     return []
@@ -94,7 +97,9 @@ def _href(event: dict) -> str | None:
         href = data["payload"].get("href")
     else:
         return None
-    return href[:MAX_HREF] if isinstance(href, str) and href else None
+    # stored in a text column, which cannot hold NUL
+    href = href.replace("\x00", "")[:MAX_HREF] if isinstance(href, str) else None
+    return href or None
 
 
 def _stop_reason(event: dict) -> str:
@@ -102,7 +107,7 @@ def _stop_reason(event: dict) -> str:
     if event.get("type") == CUSTOM and isinstance(data, dict) and data.get("tag") == STOPPED_TAG:
         payload = data.get("payload")
         reason = payload.get("reason") if isinstance(payload, dict) else None
-        return str(reason)[:100] if reason else "stopped"
+        return str(reason).replace("\x00", "")[:100] if reason else "stopped"
     return ""
 
 

@@ -99,6 +99,8 @@ class SegmentFreezeApi(_SegmentMixin, ProjectAPIView):
     )
     def post(self, request, project_id: int, segment_id: int):
         segment = self.get_segment()
+        if not isinstance(request.data, dict):
+            return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
         name = request.data.get("name") or f"{segment.name} (frozen)"
         frozen = services.segment_freeze(segment=segment, name=str(name)[:200], created_by=request.user)
         return Response(SegmentSerializer(frozen).data, status=status.HTTP_201_CREATED)
@@ -115,6 +117,8 @@ class SegmentUploadApi(ProjectAPIView):
         responses={201: SegmentSerializer},
     )
     def post(self, request, project_id: int):
+        if not isinstance(request.data, dict):  # a form upload's QueryDict is one too
+            return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
         name = request.data.get("name")
         if not isinstance(name, str) or not name.strip():
             return Response({"name": ["This field is required."]}, status=status.HTTP_400_BAD_REQUEST)

@@ -36,10 +36,12 @@ MAX_ATTRS = 20
 ALLOWED_ATTRIBUTES = {"href", "name", "type", "role", "aria-label", "title", "alt", "for", "placeholder"}
 _TAG = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
 _ATTR = re.compile(r"^[a-z][a-z0-9_:.-]{0,60}$")
-_SEPARATORS = str.maketrans("", "", RS + US)
+_SEPARATORS = str.maketrans("", "", RS + US + "\x00")  # and NUL, which a PostgreSQL text column cannot hold
 
 
 def _clean(value: Any, limit: int = MAX_VALUE) -> str:
+    if not isinstance(value, str | int | float):
+        return ""  # a forged list or object is no tag or id (and str() of a deeply nested one recurses)
     return str(value).translate(_SEPARATORS).strip()[:limit]
 
 

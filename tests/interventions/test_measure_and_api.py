@@ -100,3 +100,33 @@ def test_another_projects_member_gets_404(api, bob_api_key):
                          ("delete", f"/flags/{flag_id}/"), ("get", f"/flags/{flag_id}/results/"), ("post", "/flags/evaluate"),
                          ("get", "/nudges/"), ("get", "/surveys/"), ("get", "/webhooks/"), ("get", "/alerts/")]:  # fmt: skip
         assert api(method, path, {"key": "x"}, key=bob_api_key).status_code == 404, (method, path)
+
+
+def test_lift_within_a_segment_counts_people_who_left_it_after_exposure(project, send, on_commit):
+    from interventions.measure import measure
+    from segments.services import segment_create
+
+    stuck = {"match": "all", "conditions": [{"type": "behavior", "event": {"name": "upgraded"}, "count": {"operator": "eq", "value": 0}}]}
+    batch = [event("$pageview", f"p{i}") for i in range(40)]
+    with on_commit():
+        send(batch)
+        segment = segment_create(project=project, name="Not upgraded", definition=stuck)
+    nudge = services.nudge_save(project=project, data={"name": "Upgrade", "title": "Upgrade", "status": "live", "segments": [segment.pk],
+                                                       "goal": {"event": {"name": "upgraded"}, "within_days": 7}})  # fmt: skip
+    shown = datetime.now(UTC) - timedelta(hours=2)
+    batch = [event("$nudge_shown", f"p{i}", timestamp=shown.isoformat(), **{"$nudge_id": nudge.pk}) for i in range(40)]
+    batch += [event("upgraded", f"p{i}") for i in range(10)]  # these ten leave the segment
+    with on_commit():
+        send(batch)
+    result = measure(project=project, kind="nudge", obj=nudge, segment_ids=[segment.pk]).as_dict()
+    [within] = result["by_segment"]
+    assert within["groups"] == [{"label": "exposed", "persons": 40, "converted": 10, "rate": 0.25}]
+
+
+def test_boolean_flag_responses_are_stored_as_json_text(project, send, on_commit):
+    from interventions.models import Exposure
+
+    flag = services.flag_save(project=project, data={"key": "beta", "enabled": True, "rules": [{"segment": None, "rollout": 100}]})
+    with on_commit():
+        send([event("$flag_called", "u", **{"$flag": "beta", "$flag_response": True})])
+    assert Exposure.objects.get(kind="flag", object_id=flag.pk).variant == "true"

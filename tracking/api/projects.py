@@ -3,8 +3,9 @@ from __future__ import annotations
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
+from tracking.api.base import ProjectScopedMixin
 from tracking.models import Project
-from tracking.selectors import project_get_for_user, project_list
+from tracking.selectors import project_list
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -32,8 +33,9 @@ class ProjectListApi(ListAPIView):
         return project_list(user=self.request.user)
 
 
-class ProjectDetailApi(RetrieveAPIView):
+class ProjectDetailApi(ProjectScopedMixin, RetrieveAPIView):
+    # scoped before the method is checked: another organization's project is 404 whatever the method
     serializer_class = ProjectSerializer
 
     def get_object(self) -> Project:
-        return project_get_for_user(user=self.request.user, project_id=self.kwargs["project_id"])
+        return self.project

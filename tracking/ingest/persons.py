@@ -16,6 +16,10 @@ from tracking.ingest.validate import CleanEvent
 from tracking.models import Person
 
 
+class PersonsMerged(Exception):
+    """A person of the batch was merged away by a concurrent batch; the batch must be resolved again."""
+
+
 def _fetch_mapping(project_id: int, distinct_ids: Iterable[str]) -> dict[str, int]:
     # relies on the unique index distinct_id_project_unique (project_id, distinct_id)
     ids = list(distinct_ids)
@@ -34,7 +38,9 @@ def _create_persons(project_id: int, first_seen: dict[str, datetime]) -> dict[st
     """Create one person per new distinct id; a concurrent batch that created it first wins."""
     if not first_seen:
         return {}
-    dids = list(first_seen)
+    # Sorted: concurrent batches then insert shared new ids in the same order and
+    # wait for each other instead of deadlocking.
+    dids = sorted(first_seen)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('tracking_person', 'id')) FROM generate_series(1, %s)",
@@ -62,9 +68,39 @@ def _create_persons(project_id: int, first_seen: dict[str, datetime]) -> dict[st
     return created
 
 
+def _lock_new_distinct_ids(project_id: int, distinct_ids: Iterable[str]) -> None:
+    """Serialise the batches that may create the same distinct ids, taking the locks in one global order.
+
+    Without it, two batches that both create (or attach) several new ids can each
+    hold one the other needs and deadlock. The locks are taken in hash order, so
+    waits cannot form a cycle; a batch waits at most for the ones that create the
+    same ids, as it would anyway for their unique index entries.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(%s || ':' || d, 0) AS k"
+            " FROM unnest(%s::text[]) AS d ORDER BY 1) AS keys",
+            [str(project_id), list(distinct_ids)],
+        )
+
+
+def _lock_persons(ids: list[int], cursor=None) -> None:
+    """Lock persons in id order (the one order every batch uses); PersonsMerged if one no longer exists."""
+    if cursor is None:
+        with connection.cursor() as cursor:
+            _lock_persons(ids, cursor)
+            return
+    cursor.execute("SELECT id FROM tracking_person WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE", [ids])
+    if cursor.rowcount != len(ids):
+        raise PersonsMerged
+
+
 def _merge(project_id: int, *, source: int, target: int) -> None:
     """Fold person `source` (anonymous) into `target`: ids, events, sessions and traits follow."""
     with connection.cursor() as cursor:
+        # First wait for the batches still writing events of `source` (they hold its row,
+        # see update_persons): their events are then visible and move with the others.
+        cursor.execute("SELECT id FROM tracking_person WHERE id = %s FOR UPDATE", [source])
         cursor.execute(
             "UPDATE tracking_persondistinctid SET person_id = %s WHERE project_id = %s AND person_id = %s",
             [target, project_id, source],
@@ -106,6 +142,15 @@ def resolve_persons(project_id: int, events: list[CleanEvent]) -> dict[str, int]
         if isinstance(anon, str) and anon and anon != e.distinct_id and len(anon) <= 200:
             wanted.add(anon)
     mapping = _fetch_mapping(project_id, wanted)
+    new_ids = wanted.difference(mapping)
+    if new_ids:
+        _lock_new_distinct_ids(project_id, new_ids)
+        mapping.update(_fetch_mapping(project_id, new_ids))  # created by a batch we waited for
+    if mapping and any(e.name in ("$identify", "$groupidentify") for e in events):
+        # Merges, identification and apply_groups update persons before update_persons
+        # does; lock them all now, in its id order, so that no other batch holds one
+        # of them while waiting for another that this batch holds.
+        _lock_persons(sorted(set(mapping.values())))
     newly_identified: set[int] = set()
 
     for e in identifies:
@@ -160,7 +205,12 @@ def _attach(project_id: int, distinct_id: str, person_id: int) -> None:
 
 
 def update_persons(project_id: int, events: list[CleanEvent], mapping: dict[str, int]) -> None:
-    """first/last seen, `$set` (last write wins) and `$set_once` (first write wins), one statement."""
+    """first/last seen, `$set` (last write wins) and `$set_once` (first write wins), one statement.
+
+    Raises PersonsMerged when one of the persons no longer exists: a concurrent
+    `$identify` merged it away after this batch resolved its distinct ids. Once
+    this has returned, the batch holds its persons' rows, so a merge waits for it.
+    """
     seen: dict[int, list] = {}
     for e in events:
         pid = mapping[e.distinct_id]
@@ -179,22 +229,26 @@ def update_persons(project_id: int, events: list[CleanEvent], mapping: dict[str,
                 entry[3].setdefault(key, value)
     if not seen:
         return
-    ids = list(seen)
+    ids = sorted(seen)
     with connection.cursor() as cursor:
+        # Lock the rows in id order first: concurrent batches touching the same
+        # persons then queue instead of deadlocking (the UPDATE's own join may
+        # visit rows in any order).
+        _lock_persons(ids, cursor)
+        # The rows travel as one JSON document: rendering arrays of timestamps and
+        # JSON texts as SQL literals costs far more Python time than orjson does.
+        rows = [
+            {"id": i, "first": seen[i][0], "last": seen[i][1], "set": seen[i][2], "set_once": seen[i][3]}
+            for i in ids
+        ]
         cursor.execute(
             "UPDATE tracking_person p SET"
             " first_seen = least(p.first_seen, v.first), last_seen = greatest(p.last_seen, v.last),"
             " properties = (v.set_once || p.properties) || v.set"
-            " FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::jsonb[], %s::jsonb[])"
-            " AS v(id, first, last, set, set_once)"
+            " FROM jsonb_to_recordset(%s::jsonb)"
+            " AS v(id bigint, first timestamptz, last timestamptz, set jsonb, set_once jsonb)"
             " WHERE p.id = v.id",
-            [
-                ids,
-                [seen[i][0] for i in ids],
-                [seen[i][1] for i in ids],
-                [orjson.dumps(seen[i][2]).decode() for i in ids],
-                [orjson.dumps(seen[i][3]).decode() for i in ids],
-            ],
+            [orjson.dumps(rows).decode()],
         )
 
 

@@ -65,7 +65,10 @@ def _truncate(raw: object) -> str:
     try:
         text = orjson.dumps(raw).decode()
     except (TypeError, orjson.JSONEncodeError):
-        text = repr(raw)
+        try:
+            text = repr(raw)
+        except RecursionError:  # nested deeper than repr goes (orjson parses up to 1024 levels)
+            text = f"<{type(raw).__name__} nested too deeply to keep>"
     return text[:_PAYLOAD_KEEP].replace("\x00", "")
 
 
@@ -97,11 +100,16 @@ def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts:
             with transaction.atomic():
                 if rejections:
                     IngestRejection.objects.bulk_create(rejections)
-                stored, special = _store(project, clean, facts, now) if clean else ([], [])
+                # The first attempt writes optimistically: a uuid stored before (a retried
+                # batch) fails the COPY on the unique index, and the next attempt skips it.
+                stored, special = (
+                    _store(project, clean, facts, now, dedupe=attempt > 0) if clean else ([], [])
+                )
             break
-        except (IntegrityError, OperationalError) as error:
-            # A concurrent retry of the same batch (unique uuid) or a deadlock between
-            # batches updating the same persons: try again, now seeing what committed.
+        except (IntegrityError, OperationalError, persons.PersonsMerged) as error:
+            # A concurrent retry of the same batch (unique uuid), a deadlock between
+            # batches updating the same persons, or a person merged away meanwhile:
+            # try again, now seeing what committed.
             if attempt == 2 or not _retryable(error):
                 raise
             log.info("retrying batch for project %s after %s", project.pk, type(error).__name__)
@@ -116,6 +124,8 @@ def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts:
 
 
 def _retryable(error: Exception) -> bool:
+    if isinstance(error, persons.PersonsMerged):
+        return True
     cause = getattr(error, "__cause__", None)
     name = type(cause).__name__ if cause else ""
     return name in {"UniqueViolation", "DeadlockDetected", "SerializationFailure"}
@@ -126,28 +136,33 @@ SPECIAL_PREFIXES = ("$nudge_", "$survey_", "$flag_called")
 
 
 def _store(
-    project: Project, events: list[CleanEvent], facts: RequestFacts, now: datetime
+    project: Project, events: list[CleanEvent], facts: RequestFacts, now: datetime, *, dedupe: bool = True
 ) -> tuple[list[int], list[SpecialEvent]]:
     """Write one batch's new events and their person/session effects.
 
+    With `dedupe`, events whose uuid is already stored are skipped first; without
+    it, such an event makes the COPY fail with a unique violation (retryable).
     Returns the touched person ids and the stored events that other apps react to.
     """
-    already = writer.existing_uuids(project.pk, [e.uuid for e in events])
-    if already:
-        events = [e for e in events if e.uuid not in already]
+    if dedupe:
+        already = writer.existing_uuids(project.pk, [e.uuid for e in events])
+        if already:
+            events = [e for e in events if e.uuid not in already]
     if not events:
         return [], []
     mapping = persons.resolve_persons(project.pk, events)
     persons.apply_groups(project.pk, events, mapping)
-    persons.update_persons(project.pk, events, mapping)
 
+    # The events first: rows every other batch also updates (its persons and
+    # sessions, the ingest source) are locked only from here to the commit.
+    paths = [split_url(e.url)[1] if e.url else "" for e in events]
+    writer.copy_events(project.pk, events, mapping, now, paths)
+
+    persons.update_persons(project.pk, events, mapping)
     device = _device_for(events, facts)
     geo_for = _geo_by_session(events, facts)
     ip = facts.ip if project.ip_handling == "store" else None
     sessions.upsert_sessions(project.pk, events, mapping, device=device, geo_for=geo_for, ip=ip)
-
-    paths = [split_url(e.url)[1] if e.url else "" for e in events]
-    writer.copy_events(project.pk, events, mapping, now, paths)
     _record_source(project.pk, events, facts, now)
 
     touched = sorted({mapping[e.distinct_id] for e in events})

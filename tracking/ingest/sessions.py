@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import orjson
 from django.db import connection
 
 from tracking.ingest.enrich import Device, Geo
@@ -77,10 +78,9 @@ def upsert_sessions(
             acc.dead_clicks += 1
     if not sessions:
         return
-    keys = list(sessions)
+    keys = sorted(sessions)  # one lock order for every batch: no deadlock between concurrent batches
     rows = [sessions[k] for k in keys]
     geos = [geo_for.get(k, Geo()) for k in keys]
-    n = len(keys)
     # relies on the unique index session_project_key (project_id, session_key)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -92,11 +92,10 @@ def upsert_sessions(
             SELECT %s, v.key, v.person, v.started, v.ended, v.entry, v.exit, v.referrer,
                    v.events, v.pageviews, v.autocaptures, v.rageclicks, v.dead_clicks,
                    %s, %s, %s, %s, %s, v.country, v.region, v.city, %s::inet, false
-            FROM unnest(%s::text[], %s::bigint[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::text[],
-                        %s::text[], %s::int[], %s::int[], %s::int[], %s::int[], %s::int[], %s::text[], %s::text[],
-                        %s::text[])
-                 AS v(key, person, started, ended, entry, exit, referrer, events, pageviews, autocaptures,
-                      rageclicks, dead_clicks, country, region, city)
+            FROM jsonb_to_recordset(%s::jsonb)
+                 AS v(key text, person bigint, started timestamptz, ended timestamptz, entry text, exit text,
+                      referrer text, events int, pageviews int, autocaptures int, rageclicks int, dead_clicks int,
+                      country text, region text, city text)
             ON CONFLICT (project_id, session_key) DO UPDATE SET
                 entry_url = CASE WHEN EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> ''
                                    OR s.entry_url = '' THEN EXCLUDED.entry_url ELSE s.entry_url END,
@@ -128,20 +127,28 @@ def upsert_sessions(
                 device.os_version,
                 device.device_type,
                 ip,
-                keys,
-                [r.person_id for r in rows],
-                [r.started_at for r in rows],
-                [r.ended_at for r in rows],
-                [r.entry_url for r in rows],
-                [r.exit_url for r in rows],
-                [r.referrer for r in rows],
-                [r.events for r in rows],
-                [r.pageviews for r in rows],
-                [r.autocaptures for r in rows],
-                [r.rageclicks for r in rows],
-                [r.dead_clicks for r in rows],
-                [g.country for g in geos] if n else [],
-                [g.region for g in geos],
-                [g.city for g in geos],
+                # One JSON document for all rows (in key order): far cheaper to send than 15 arrays.
+                orjson.dumps(
+                    [
+                        {
+                            "key": key,
+                            "person": r.person_id,
+                            "started": r.started_at,
+                            "ended": r.ended_at,
+                            "entry": r.entry_url,
+                            "exit": r.exit_url,
+                            "referrer": r.referrer,
+                            "events": r.events,
+                            "pageviews": r.pageviews,
+                            "autocaptures": r.autocaptures,
+                            "rageclicks": r.rageclicks,
+                            "dead_clicks": r.dead_clicks,
+                            "country": g.country,
+                            "region": g.region,
+                            "city": g.city,
+                        }
+                        for key, r, g in zip(keys, rows, geos, strict=True)
+                    ]
+                ).decode(),
             ],
         )

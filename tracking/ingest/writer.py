@@ -73,7 +73,9 @@ def copy_events(
 ) -> None:
     from tracking import elements as chain
 
-    with connection.cursor() as cursor:
+    # The raw psycopg cursor bypasses Django's error translation: wrap_database_errors
+    # turns a unique violation into the IntegrityError the pipeline retries on.
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor
         raw.adapters.register_dumper(RawJsonb, _RawJsonbBinaryDumper)
         statement = f"COPY tracking_event ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"  # noqa: S608 - constant

@@ -1,0 +1,47 @@
+"""The management API's JSON parser: only text that PostgreSQL can store gets past it."""
+
+from __future__ import annotations
+
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, from a "\ud800" escape
+        return False
+    return True
+
+
+def _unstorable_text(data: object) -> bool:
+    """True when any key or string in the document is text no PostgreSQL column (text or jsonb) can hold."""
+    pending = [data]
+    while pending:  # iterative: the document may be nested as deep as the parser allowed
+        value = pending.pop()
+        if isinstance(value, str):
+            if not _storable(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, answering 400 (not 500) for NUL, lone surrogates and nesting too deep to parse."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+        if _unstorable_text(data):
+            raise ParseError(
+                "JSON parse error - text with a NUL character or a lone surrogate cannot be stored."
+            )
+        return data
