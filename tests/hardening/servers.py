@@ -42,6 +42,13 @@ class Postgres:
         from pgserver._commands import pg_ctl
 
         user = "pgserver" if os.geteuid() == 0 else None
+        if user:
+            # pgserver opened the folders above the data directory to its user at start-up; a
+            # pytest session starting meanwhile closes /tmp/pytest-of-root again (0700), and
+            # pg_ctl would then fail to stop the server, leaving it running.
+            from pgserver.utils import ensure_prefix_permissions
+
+            ensure_prefix_permissions(self.data_dir)
         pg_ctl(list(args), pgdata=self.data_dir, user=user)
 
     def stop(self) -> None:
@@ -72,7 +79,7 @@ def production_env(database_url: str) -> dict[str, str]:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
+    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     if result.returncode:
@@ -81,14 +88,33 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 class Gunicorn:
-    def __init__(self, env: dict[str, str], *, workers: int = 2, timeout: int = 30):
+    """gunicorn with the production configuration (gunicorn.conf.py); `args` override it as on a command line.
+
+    With `log`, the access and error logs go to that file (read it with `log_text()`).
+    """
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        *,
+        workers: int = 2,
+        timeout: int = 30,
+        args: tuple[str, ...] = (),
+        log: Path | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", str(timeout), "--graceful-timeout", "5"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        self.log = log
+        output = open(log, "ab") if log else None
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", str(ROOT / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--timeout", str(timeout), "--graceful-timeout", "5", "--no-control-socket",
+             *args],
+            cwd=ROOT, env=env, stdout=output or subprocess.DEVNULL, stderr=output or subprocess.PIPE,
         )  # fmt: skip
+        if output:
+            output.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -96,9 +122,19 @@ class Gunicorn:
                 return
             except OSError:
                 if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stderr.read().decode()[-2000:]) from None
+                    raise RuntimeError(self.log_text()[-2000:]) from None
                 time.sleep(0.3)
         raise RuntimeError("gunicorn did not start")
+
+    def log_text(self) -> str:
+        if self.log:
+            return self.log.read_text(errors="replace")
+        return self.process.stderr.read().decode(errors="replace") if self.process.poll() is not None else ""
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes (children of the gunicorn master) right now."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
     def stop(self) -> None:
         self.process.terminate()
