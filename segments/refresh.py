@@ -15,7 +15,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -57,36 +57,50 @@ def request_refresh(project_id: int) -> bool:
 
 def refresh_project(project_id: int) -> int:
     """Re-evaluate the persons touched since the last run; returns how many were processed."""
-    from segments.services import segments_refresh_persons
-
     # Clear the flag first: batches committing from now on queue the next run.
     RefreshState.objects.filter(project_id=project_id).update(pending=False)
     project = Project.objects.filter(pk=project_id).first()
     if project is None:
         return 0
-    started, processed = time.monotonic(), 0
+    started, processed, conflicts = time.monotonic(), 0, 0
     while True:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, project_id])
-                # relies on person_touch_unique (project_id, person_id)
-                cursor.execute(
-                    "DELETE FROM tracking_persontouch WHERE id IN ("
-                    " SELECT id FROM tracking_persontouch WHERE project_id = %s ORDER BY person_id LIMIT %s"
-                    " FOR UPDATE SKIP LOCKED) RETURNING person_id",
-                    [project_id, CHUNK],
-                )
-                person_ids = sorted(row[0] for row in cursor.fetchall())
-            if not person_ids:
-                break
-            segments_refresh_persons(project=project, person_ids=person_ids)
-            processed += len(person_ids)
+        try:
+            person_ids = _refresh_chunk(project)
+        except IntegrityError:
+            # A person of the chunk was merged away (deleted) by a concurrent $identify
+            # after the chunk read it: nothing was written, the touches are back; go again.
+            conflicts += 1
+            if conflicts > 3:
+                raise
+            continue
+        processed += len(person_ids)
         if len(person_ids) < CHUNK:
             break
     RefreshState.objects.filter(project_id=project_id).update(
         last_run_at=timezone.now(), last_run_ms=int((time.monotonic() - started) * 1000), last_run_persons=processed
     )
     return processed
+
+
+def _refresh_chunk(project: Project) -> list[int]:
+    """Take up to CHUNK touched persons and re-evaluate them, in one transaction."""
+    from segments.services import segments_refresh_persons
+
+    project_id = project.pk
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, project_id])
+            # relies on person_touch_unique (project_id, person_id)
+            cursor.execute(
+                "DELETE FROM tracking_persontouch WHERE id IN ("
+                " SELECT id FROM tracking_persontouch WHERE project_id = %s ORDER BY person_id LIMIT %s"
+                " FOR UPDATE SKIP LOCKED) RETURNING person_id",
+                [project_id, CHUNK],
+            )
+            person_ids = sorted(row[0] for row in cursor.fetchall())
+        if person_ids:
+            segments_refresh_persons(project=project, person_ids=person_ids)
+    return person_ids
 
 
 def _time_dependent(segment: Segment, seen: set[int] | None = None) -> bool:

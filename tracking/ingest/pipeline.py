@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import orjson
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from tracking.ingest import persons, sessions, writer
@@ -114,6 +114,12 @@ def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts:
                 raise
             log.info("retrying batch for project %s after %s", project.pk, type(error).__name__)
     if stored:
+        # Outside the batch's transaction: every batch from a site updates this one row,
+        # and holding its lock until the batch commits serialised them all.
+        try:
+            _record_source(project.pk, clean, facts, now)
+        except DatabaseError:  # the events are stored; the install check's counter can miss a batch
+            log.warning("could not count a batch for the install check", exc_info=True)
         person_ids = result.person_ids = stored
         transaction.on_commit(
             lambda: events_ingested.send(
@@ -163,7 +169,6 @@ def _store(
     geo_for = _geo_by_session(events, facts)
     ip = facts.ip if project.ip_handling == "store" else None
     sessions.upsert_sessions(project.pk, events, mapping, device=device, geo_for=geo_for, ip=ip)
-    _record_source(project.pk, events, facts, now)
 
     touched = sorted({mapping[e.distinct_id] for e in events})
     with connection.cursor() as cursor:
