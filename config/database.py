@@ -63,7 +63,7 @@ def embedded_database(data_dir: Path) -> dict:
     pg_dir.parent.mkdir(parents=True, exist_ok=True)
     started_here = not _embedded_running(pg_dir)
     server = pgserver.get_server(pg_dir, cleanup_mode=None)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")  # noqa: S608 - a constant
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
     config = parse_database_url(server.get_uri(EMBEDDED_DB_NAME))

@@ -13,7 +13,9 @@ urlpatterns = [
         auth_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path(
+        "password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
     path("i/v1/", include("tracking.ingest.urls")),
     path("i/v1/", include("interventions.urls_ingest")),
     path("i/v1/", include("replay.urls_ingest")),

@@ -19,7 +19,9 @@ def size_change(alert: SegmentAlert, *, today) -> tuple[int, int, float] | None:
     """(before, now, percent change) over the alert's window, from daily snapshots; None without history."""
     days = 1 if alert.window == SegmentAlert.Window.DAY else 7
     snapshots = dict(
-        SegmentSizeSnapshot.objects.filter(segment_id=alert.segment_id, date__gte=today - timedelta(days=days)).values_list("date", "size")
+        SegmentSizeSnapshot.objects.filter(
+            segment_id=alert.segment_id, date__gte=today - timedelta(days=days)
+        ).values_list("date", "size")
     )
     current = snapshots.get(today)
     before = snapshots.get(today - timedelta(days=days))
@@ -34,7 +36,9 @@ def check_alerts() -> int:
     """Notify every active alert whose segment moved past its threshold (once per window)."""
     now = timezone.now()
     sent = 0
-    for alert in SegmentAlert.objects.filter(active=True).select_related("segment", "segment__project", "webhook"):
+    for alert in SegmentAlert.objects.filter(active=True).select_related(
+        "segment", "segment__project", "webhook"
+    ):
         window = timedelta(days=1 if alert.window == SegmentAlert.Window.DAY else 7)
         if alert.last_triggered_at and alert.last_triggered_at > now - window:
             continue
@@ -60,8 +64,13 @@ def notify(alert: SegmentAlert, before: int, current: int, percent: float) -> No
     recipients = [line.strip() for line in alert.emails.splitlines() if line.strip()]
     if recipients:
         transaction.on_commit(
-            lambda: send_mail(subject=f"Sightline: {alert.segment.name} {direction} {abs(percent):.0f}%", message=message,
-                              from_email=None, recipient_list=recipients, fail_silently=True)  # fmt: skip
+            lambda: send_mail(
+                subject=f"Sightline: {alert.segment.name} {direction} {abs(percent):.0f}%",
+                message=message,
+                from_email=None,
+                recipient_list=recipients,
+                fail_silently=True,
+            )
         )
     if alert.webhook_id and alert.webhook.active:
         delivery = WebhookDelivery.objects.create(

@@ -15,7 +15,20 @@ from interventions.measure import measure
 from interventions.models import FeatureFlag, Nudge, SegmentAlert, Survey, Webhook, WebhookDelivery
 from tracking.api.base import ProjectAPIView
 
-_TARGETED = ["id", "name", "status", "url_matching", "url", "starts_at", "ends_at", "holdout_percent", "goal", "live_since", "created_at", "updated_at"]
+_TARGETED = [
+    "id",
+    "name",
+    "status",
+    "url_matching",
+    "url",
+    "starts_at",
+    "ends_at",
+    "holdout_percent",
+    "goal",
+    "live_since",
+    "created_at",
+    "updated_at",
+]
 
 
 def _dump(obj, fields: list[str]) -> dict:
@@ -98,7 +111,13 @@ class ResultsApi(InterventionDetailApi):
         segment_ids = [] if isinstance(obj, FeatureFlag) else list(obj.segments.values_list("pk", flat=True))
         if isinstance(obj, FeatureFlag):
             segment_ids = [r["segment"] for r in obj.rules if r.get("segment")]
-        result = measure(project=self.project, kind=RESOURCES[self.resource][3], obj=obj, goal=goal, segment_ids=segment_ids)
+        result = measure(
+            project=self.project,
+            kind=RESOURCES[self.resource][3],
+            obj=obj,
+            goal=goal,
+            segment_ids=segment_ids,
+        )
         if result.error and goal is not None:
             return Response({"goal": [result.error]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(result.as_dict())
@@ -111,8 +130,15 @@ class FlagsEvaluateApi(ProjectAPIView):
         ids = request.data.get("distinct_ids") if isinstance(request.data, dict) else None
         if isinstance(ids, str):
             ids = [ids]
-        if not isinstance(ids, list) or not ids or len(ids) > 1000 or not all(isinstance(i, str) and i for i in ids):
-            return Response({"distinct_ids": ["A list of 1 to 1000 distinct ids."]}, status=status.HTTP_400_BAD_REQUEST)
+        if (
+            not isinstance(ids, list)
+            or not ids
+            or len(ids) > 1000
+            or not all(isinstance(i, str) and i for i in ids)
+        ):
+            return Response(
+                {"distinct_ids": ["A list of 1 to 1000 distinct ids."]}, status=status.HTTP_400_BAD_REQUEST
+            )
         return Response(services.flags_evaluate(project=self.project, distinct_ids=ids))
 
 
@@ -125,10 +151,19 @@ class DeliveryListApi(InterventionDetailApi):
         deliveries = hook.deliveries.all()[:200]
         return Response(
             [
-                {"id": d.pk, "event": d.event, "state": d.state, "attempts": d.attempts, "last_status_code": d.last_status_code,
-                 "last_error": d.last_error, "created_at": d.created_at, "delivered_at": d.delivered_at, "payload": d.payload}
+                {
+                    "id": d.pk,
+                    "event": d.event,
+                    "state": d.state,
+                    "attempts": d.attempts,
+                    "last_status_code": d.last_status_code,
+                    "last_error": d.last_error,
+                    "created_at": d.created_at,
+                    "delivered_at": d.delivered_at,
+                    "payload": d.payload,
+                }
                 for d in deliveries
-            ]  # fmt: skip
+            ]
         )
 
 
@@ -136,7 +171,9 @@ class DeliveryResendApi(ProjectAPIView):
     def post(self, request, project_id: int, object_id: int, delivery_id: int):
         from interventions.webhooks import resend
 
-        delivery = WebhookDelivery.objects.filter(project=self.project, webhook_id=object_id, pk=delivery_id).first()
+        delivery = WebhookDelivery.objects.filter(
+            project=self.project, webhook_id=object_id, pk=delivery_id
+        ).first()
         if delivery is None:
             raise Http404("Not found")
         resend(delivery)

@@ -35,9 +35,11 @@ def _documented(base: type, resource: str, operations: dict[str, str]) -> type:
 urlpatterns = [
     path(
         f"{P}flags/evaluate",
-        extend_schema_view(post=extend_schema(operation_id="flags_evaluate", request=OBJECT, responses=OBJECT, tags=["flags"]))(
-            api.FlagsEvaluateApi
-        ).as_view(),
+        extend_schema_view(
+            post=extend_schema(
+                operation_id="flags_evaluate", request=OBJECT, responses=OBJECT, tags=["flags"]
+            )
+        )(api.FlagsEvaluateApi).as_view(),
         name="api_flags_evaluate",
     )
 ]
@@ -52,7 +54,11 @@ for resource in api.RESOURCES:
     ]
 for resource in ("flags", "nudges", "surveys"):
     results_view = _documented(api.ResultsApi, resource, {"get": "results"})
-    urlpatterns.append(path(f"{P}{resource}/<int:object_id>/results/", results_view.as_view(), name=f"api_{resource}_results"))
+    urlpatterns.append(
+        path(
+            f"{P}{resource}/<int:object_id>/results/", results_view.as_view(), name=f"api_{resource}_results"
+        )
+    )
 urlpatterns += [
     path(
         f"{P}webhooks/<int:object_id>/deliveries/",

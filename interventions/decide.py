@@ -41,7 +41,9 @@ def person_id_for(project: Project, distinct_id: str) -> int | None:
 
     # relies on the unique index distinct_id_project_unique (project_id, distinct_id)
     return (
-        PersonDistinctId.objects.filter(project=project, distinct_id=distinct_id).values_list("person_id", flat=True).first()
+        PersonDistinctId.objects.filter(project=project, distinct_id=distinct_id)
+        .values_list("person_id", flat=True)
+        .first()
     )
 
 
@@ -68,7 +70,9 @@ def decide(request: HttpRequest) -> HttpResponse:
         return error_response(400, "invalid request", 'Send {"api_key", "distinct_id"}.')
     project = project_for_key(payload.get("api_key"))
     if project is None:
-        return error_response(401, "invalid api_key", "Unknown project key; copy it from the project's settings.")
+        return error_response(
+            401, "invalid api_key", "Unknown project key; copy it from the project's settings."
+        )
     # Providers may read more of the body than the answer's arguments (replay: session_id).
     request.decide_payload = payload
     distinct_id = payload.get("distinct_id")
@@ -79,5 +83,7 @@ def decide(request: HttpRequest) -> HttpResponse:
         or "\x00" in distinct_id
         or not is_valid_text(distinct_id)
     ):
-        return error_response(400, "invalid distinct_id", "distinct_id must be a non-empty string of at most 200 characters.")
+        return error_response(
+            400, "invalid distinct_id", "distinct_id must be a non-empty string of at most 200 characters."
+        )
     return json_response(decide_answer(project, distinct_id.strip(), request))

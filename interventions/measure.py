@@ -42,7 +42,10 @@ class Measurement:
         c = self.comparison
         return {
             "goal": self.goal,
-            "groups": [{"label": g.label, "persons": g.persons, "converted": g.converted, "rate": g.rate} for g in self.groups],
+            "groups": [
+                {"label": g.label, "persons": g.persons, "converted": g.converted, "rate": g.rate}
+                for g in self.groups
+            ],
             "lift": c.lift if c else None,
             "difference": c.difference if c else None,
             "interval_95": list(c.interval()) if c else None,
@@ -59,10 +62,15 @@ def validate_goal(goal: object, *, project_id: int) -> dict:
     """`{"event": E, "within_days": n}`; raises DefinitionError with the path."""
     v = _Validator(project_id=project_id, segment_id=None)
     goal = v.obj(goal, "goal")
-    return {"event": v.event(goal.get("event"), "goal.event"), "within_days": v.integer(goal.get("within_days", 7), "goal.within_days", minimum=1, maximum=365)}
+    return {
+        "event": v.event(goal.get("event"), "goal.event"),
+        "within_days": v.integer(goal.get("within_days", 7), "goal.within_days", minimum=1, maximum=365),
+    }
 
 
-def _rows(project, kind: str, object_id: int, goal: dict, *, segment_id: int | None, by_day: bool) -> list[tuple]:
+def _rows(
+    project, kind: str, object_id: int, goal: dict, *, segment_id: int | None, by_day: bool
+) -> list[tuple]:
     event_sql, event_params = event_spec_sql(goal["event"], project=project)
     segment_sql, segment_params = "", []
     if segment_id is not None:
@@ -90,7 +98,17 @@ def _rows(project, kind: str, object_id: int, goal: dict, *, segment_id: int | N
           AND (x.held_out OR x.times_shown > 0 OR x.kind = 'flag'){segment_sql}
         GROUP BY {group_by}
     """  # noqa: S608 - constant SQL composed with the compiler's parameterised event test
-    params = [*tz, project.pk, timedelta(days=goal["within_days"]), *event_params, project.pk, kind, object_id, *segment_params, *tz]
+    params = [
+        *tz,
+        project.pk,
+        timedelta(days=goal["within_days"]),
+        *event_params,
+        project.pk,
+        kind,
+        object_id,
+        *segment_params,
+        *tz,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -127,11 +145,19 @@ def compare_groups(kind: str, groups: list[GroupResult]) -> ProportionComparison
 
 
 def measure(
-    *, project, kind: str, obj, goal: dict | None = None, segment_ids: list[int] | None = None, timeline: bool = True
+    *,
+    project,
+    kind: str,
+    obj,
+    goal: dict | None = None,
+    segment_ids: list[int] | None = None,
+    timeline: bool = True,
 ) -> Measurement:
     goal = goal or obj.goal
     if not goal:
-        return Measurement(goal={}, error="Set a goal (an event or action, and within how many days) to measure this.")
+        return Measurement(
+            goal={}, error="Set a goal (an event or action, and within how many days) to measure this."
+        )
     try:
         goal = validate_goal(goal, project_id=project.pk)
     except DefinitionError as error:
@@ -143,7 +169,11 @@ def measure(
         names = ("exposed", "holdout") if kind != "flag" else (result.groups[1].label, result.groups[0].label)
         result.verdict = result.comparison.verdict(*names)
     else:
-        result.verdict = "Not enough data yet: nobody has been exposed and held out so far." if kind != "flag" else "Not enough data yet: fewer than two variants have been seen."
+        result.verdict = (
+            "Not enough data yet: nobody has been exposed and held out so far."
+            if kind != "flag"
+            else "Not enough data yet: fewer than two variants have been seen."
+        )
     from segments.models import Segment
 
     for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
@@ -152,9 +182,18 @@ def measure(
         result.by_segment.append(
             {
                 "segment": {"id": segment.pk, "name": segment.name},
-                "groups": [{"label": g.label, "persons": g.persons, "converted": g.converted, "rate": g.rate} for g in groups],
+                "groups": [
+                    {"label": g.label, "persons": g.persons, "converted": g.converted, "rate": g.rate}
+                    for g in groups
+                ],
                 "lift": comparison.lift if comparison else None,
-                "verdict": comparison.verdict() if comparison and kind != "flag" else (comparison.verdict(groups[1].label, groups[0].label) if comparison else "Not enough data yet."),
+                "verdict": comparison.verdict()
+                if comparison and kind != "flag"
+                else (
+                    comparison.verdict(groups[1].label, groups[0].label)
+                    if comparison
+                    else "Not enough data yet."
+                ),
             }
         )
     if not timeline:
@@ -166,7 +205,10 @@ def measure(
         current = entry.get(label, (0, 0))
         entry[label] = (current[0] + n, current[1] + converted)
     result.timeline = [
-        {"date": day.isoformat(), **{label: {"persons": n, "rate": x / n if n else 0.0} for label, (n, x) in groups.items()}}
+        {
+            "date": day.isoformat(),
+            **{label: {"persons": n, "rate": x / n if n else 0.0} for label, (n, x) in groups.items()},
+        }
         for day, groups in sorted(days.items())
     ]
     return result

@@ -40,7 +40,9 @@ class Targeted(models.Model):
     )
     goal = models.JSONField(default=dict, blank=True, help_text='{"event": E, "within_days": n}')
     live_since = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,19 +64,27 @@ class Nudge(Targeted):
         SEGMENT_ENTRY = "segment_entry", "When the person enters a target segment"
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BANNER)
-    anchor_selector = models.CharField(max_length=300, blank=True, help_text="CSS selector a tooltip points at.")
+    anchor_selector = models.CharField(
+        max_length=300, blank=True, help_text="CSS selector a tooltip points at."
+    )
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     cta_text = models.CharField(max_length=100, blank=True)
     cta_url = models.CharField(max_length=1000, blank=True)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.PAGE_LOAD)
-    frequency_days = models.PositiveSmallIntegerField(default=7, help_text="Show at most once per this many days (0: every page).")
-    max_impressions = models.PositiveSmallIntegerField(default=3, help_text="Stop after this many impressions (0: no limit).")
+    frequency_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Show at most once per this many days (0: every page)."
+    )
+    max_impressions = models.PositiveSmallIntegerField(
+        default=3, help_text="Stop after this many impressions (0: no limit)."
+    )
     stop_after_click = models.BooleanField(default=True)
 
 
 class Survey(Targeted):
-    key = models.SlugField(max_length=100, help_text="Used in segment definitions: {\"type\": \"survey\", \"survey\": KEY, …}")
+    key = models.SlugField(
+        max_length=100, help_text='Used in segment definitions: {"type": "survey", "survey": KEY, …}'
+    )
     intro = models.TextField(blank=True)
     questions = models.JSONField(default=list)
     thank_you = models.CharField(max_length=200, default="Thank you!")
@@ -94,7 +104,9 @@ class FeatureFlag(models.Model):
     # [{"segment": id | null (everyone), "rollout": 0-100}]
     rules = models.JSONField(default=list, blank=True)
     goal = models.JSONField(default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -137,6 +149,9 @@ class Exposure(models.Model):
         ]
         indexes = [models.Index(fields=["project", "person"], name="exposure_project_person")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} for person {self.person_id}"
+
 
 class Webhook(models.Model):
     project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="webhooks")
@@ -176,6 +191,9 @@ class WebhookDelivery(models.Model):
     class Meta:
         indexes = [models.Index(fields=["webhook", "-created_at"], name="delivery_webhook_created")]
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk} ({self.state})"
 
 
 class SegmentAlert(models.Model):

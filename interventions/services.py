@@ -62,14 +62,18 @@ def validate_variants(variants) -> list[dict]:
     if not variants:
         return []
     if not isinstance(variants, list) or len(variants) < 2:
-        raise ValidationError({"variants": ["A multivariate flag needs at least two variants (or none for a boolean flag)."]})
+        raise ValidationError(
+            {"variants": ["A multivariate flag needs at least two variants (or none for a boolean flag)."]}
+        )
     keys = set()
     out = []
     for index, variant in enumerate(variants):
         key = variant.get("key") if isinstance(variant, dict) else None
         weight = variant.get("weight") if isinstance(variant, dict) else None
         if not isinstance(key, str) or not _KEY.match(key) or key in keys:
-            raise ValidationError({f"variants[{index}].key": ["A unique lowercase key (letters, digits, - and _)."]})
+            raise ValidationError(
+                {f"variants[{index}].key": ["A unique lowercase key (letters, digits, - and _)."]}
+            )
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
             raise ValidationError({f"variants[{index}].weight": ["A non-negative number."]})
         keys.add(key)
@@ -104,7 +108,11 @@ def validate_questions(questions) -> list[dict]:
         question = {"key": key, "type": kind, "prompt": prompt.strip()[:500]}
         if kind in ("single", "multiple"):
             choices = q.get("choices")
-            if not isinstance(choices, list) or len(choices) < 2 or not all(isinstance(c, str) and c.strip() for c in choices):
+            if (
+                not isinstance(choices, list)
+                or len(choices) < 2
+                or not all(isinstance(c, str) and c.strip() for c in choices)
+            ):
                 raise ValidationError({f"{path}.choices": ["At least two choices."]})
             question["choices"] = [c.strip()[:200] for c in choices]
         if kind == "rating":
@@ -156,7 +164,18 @@ def _save_targeted(obj, segments) -> None:
     transaction.on_commit(lambda: targeting.forget(project_id))
 
 
-NUDGE_FIELDS = ("kind", "anchor_selector", "title", "body", "cta_text", "cta_url", "trigger", "frequency_days", "max_impressions", "stop_after_click")
+NUDGE_FIELDS = (
+    "kind",
+    "anchor_selector",
+    "title",
+    "body",
+    "cta_text",
+    "cta_url",
+    "trigger",
+    "frequency_days",
+    "max_impressions",
+    "stop_after_click",
+)
 
 
 @transaction.atomic
@@ -166,12 +185,22 @@ def nudge_save(*, project: Project, data: dict, nudge: Nudge | None = None, user
         if name in data:
             setattr(nudge, name, data[name])
     segments = _targeted_fields(nudge, project, data)
-    if nudge.cta_url and not (nudge.cta_url.startswith(("https://", "http://", "/")) and not nudge.cta_url.startswith("//")):
-        raise ValidationError({"cta_url": ["A link starting with https://, http:// or / (a page of this site)."]})
+    if nudge.cta_url and not (
+        nudge.cta_url.startswith(("https://", "http://", "/")) and not nudge.cta_url.startswith("//")
+    ):
+        raise ValidationError(
+            {"cta_url": ["A link starting with https://, http:// or / (a page of this site)."]}
+        )
     if nudge.kind == Nudge.Kind.TOOLTIP and not nudge.anchor_selector:
-        raise ValidationError({"anchor_selector": ["A tooltip needs the CSS selector of the element it points at."]})
-    if nudge.trigger == Nudge.Trigger.SEGMENT_ENTRY and not (segments if segments is not None else (nudge.pk and nudge.segments.exists())):
-        raise ValidationError({"segments": ["“When the person enters a segment” needs at least one target segment."]})
+        raise ValidationError(
+            {"anchor_selector": ["A tooltip needs the CSS selector of the element it points at."]}
+        )
+    if nudge.trigger == Nudge.Trigger.SEGMENT_ENTRY and not (
+        segments if segments is not None else (nudge.pk and nudge.segments.exists())
+    ):
+        raise ValidationError(
+            {"segments": ["“When the person enters a segment” needs at least one target segment."]}
+        )
     _save_targeted(nudge, segments)
     return nudge
 
@@ -182,7 +211,9 @@ def survey_save(*, project: Project, data: dict, survey: Survey | None = None, u
     if "key" in data:
         key = data["key"]
         if not isinstance(key, str) or not _KEY.match(key):
-            raise ValidationError({"key": ["A lowercase key (letters, digits, - and _), used in segment definitions."]})
+            raise ValidationError(
+                {"key": ["A lowercase key (letters, digits, - and _), used in segment definitions."]}
+            )
         if Survey.objects.filter(project=project, key=key).exclude(pk=survey.pk).exists():
             raise ValidationError({"key": [f"Another survey already uses the key {key!r}."]})
         survey.key = key
@@ -259,7 +290,9 @@ def alert_save(*, project: Project, data: dict, alert: SegmentAlert | None = Non
         if name in data:
             setattr(alert, name, data[name])
     if "webhook" in data:
-        alert.webhook = Webhook.objects.filter(project=project, pk=data["webhook"]).first() if data["webhook"] else None
+        alert.webhook = (
+            Webhook.objects.filter(project=project, pk=data["webhook"]).first() if data["webhook"] else None
+        )
         if data["webhook"] and alert.webhook is None:
             raise ValidationError({"webhook": ["No such webhook in this project."]})
     alert.full_clean(exclude=["project"])

@@ -82,7 +82,9 @@ def project_config(project_id: int) -> ProjectConfig:
     now = timezone.now()
     config = ProjectConfig()
     for flag in FeatureFlag.objects.filter(project_id=project_id):
-        config.flags.append({"key": flag.key, "enabled": flag.enabled, "rules": flag.rules, "variants": flag.variants})
+        config.flags.append(
+            {"key": flag.key, "enabled": flag.enabled, "rules": flag.rules, "variants": flag.variants}
+        )
     for nudge in Nudge.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related("segments"):
         if _in_schedule(nudge, now):
             config.nudges.append(
@@ -95,7 +97,9 @@ def project_config(project_id: int) -> ProjectConfig:
                     "stop_after_click": nudge.stop_after_click, "live_since": nudge.live_since,
                 }
             )  # fmt: skip
-    for survey in Survey.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related("segments"):
+    for survey in Survey.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related(
+        "segments"
+    ):
         if _in_schedule(survey, now):
             config.surveys.append(
                 {
@@ -159,10 +163,29 @@ def nudges_for(config: ProjectConfig, state: PersonState, distinct_id: str, now:
             if not entered or max(entered) < nudge["live_since"]:
                 continue  # in the segment since before the nudge went live: not an entry
         exposure = state.exposures.get(("nudge", nudge["id"]))
-        public = {k: v for k, v in nudge.items() if k not in ("segments", "holdout", "frequency_days", "max_impressions", "stop_after_click", "live_since")}
+        public = {
+            k: v
+            for k, v in nudge.items()
+            if k
+            not in (
+                "segments",
+                "holdout",
+                "frequency_days",
+                "max_impressions",
+                "stop_after_click",
+                "live_since",
+            )
+        }
         if held_out("nudge", nudge["id"], distinct_id, nudge["holdout"]):
             if exposure is None or not exposure[0]:
-                out.append({"id": nudge["id"], "held_out": True, "url_matching": nudge["url_matching"], "url": nudge["url"]})
+                out.append(
+                    {
+                        "id": nudge["id"],
+                        "held_out": True,
+                        "url_matching": nudge["url_matching"],
+                        "url": nudge["url"],
+                    }
+                )
             continue
         if exposure is not None:
             _, last_shown, times_shown, clicked_at, _dismissed, _answered = exposure
@@ -170,7 +193,11 @@ def nudges_for(config: ProjectConfig, state: PersonState, distinct_id: str, now:
                 continue
             if nudge["max_impressions"] and times_shown >= nudge["max_impressions"]:
                 continue
-            if nudge["frequency_days"] and last_shown and last_shown > now - timedelta(days=nudge["frequency_days"]):
+            if (
+                nudge["frequency_days"]
+                and last_shown
+                and last_shown > now - timedelta(days=nudge["frequency_days"])
+            ):
                 continue
         out.append(public)
     return out
@@ -184,7 +211,15 @@ def surveys_for(config: ProjectConfig, state: PersonState, distinct_id: str, now
         exposure = state.exposures.get(("survey", survey["id"]))
         if held_out("survey", survey["id"], distinct_id, survey["holdout"]):
             if exposure is None or not exposure[0]:
-                out.append({"id": survey["id"], "key": survey["key"], "held_out": True, "url_matching": survey["url_matching"], "url": survey["url"]})
+                out.append(
+                    {
+                        "id": survey["id"],
+                        "key": survey["key"],
+                        "held_out": True,
+                        "url_matching": survey["url_matching"],
+                        "url": survey["url"],
+                    }
+                )
             continue
         if exposure is not None:
             _, _last_shown, _times, _clicked, dismissed_at, answered_at = exposure

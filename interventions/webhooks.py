@@ -65,11 +65,15 @@ def enqueue(delivery_ids: list[int]) -> None:
 
 
 @receiver(membership_changed)
-def _on_membership_changed(sender, segment_id: int, project_id: int, entered, exited, initial=False, **kwargs) -> None:
+def _on_membership_changed(
+    sender, segment_id: int, project_id: int, entered, exited, initial=False, **kwargs
+) -> None:
     """Entries and exits after a segment's first computation become deliveries."""
     if initial:
         return  # a new segment's first members did not "enter": they were already there
-    hooks = list(Webhook.objects.filter(project_id=project_id, active=True, segments__id=segment_id).distinct())
+    hooks = list(
+        Webhook.objects.filter(project_id=project_id, active=True, segments__id=segment_id).distinct()
+    )
     if not hooks:
         return
     from segments.models import Segment
@@ -79,12 +83,14 @@ def _on_membership_changed(sender, segment_id: int, project_id: int, entered, ex
         return
     now = timezone.now()
     persons = {
-        p.pk: p
-        for p in Person.objects.filter(pk__in=[*entered, *exited]).prefetch_related("distinct_ids")
+        p.pk: p for p in Person.objects.filter(pk__in=[*entered, *exited]).prefetch_related("distinct_ids")
     }
     deliveries = []
     for hook in hooks:
-        for event, ids, wanted in (("segment.entered", entered, hook.on_entry), ("segment.exited", exited, hook.on_exit)):
+        for event, ids, wanted in (
+            ("segment.entered", entered, hook.on_entry),
+            ("segment.exited", exited, hook.on_exit),
+        ):
             if not wanted:
                 continue
             for person_id in ids:
@@ -180,7 +186,11 @@ def send_test(webhook: Webhook) -> WebhookDelivery:
         project_id=webhook.project_id,
         webhook=webhook,
         event="test",
-        payload={"event": "test", "occurred_at": timezone.now().isoformat(), "webhook": {"id": webhook.pk, "name": webhook.name}},
+        payload={
+            "event": "test",
+            "occurred_at": timezone.now().isoformat(),
+            "webhook": {"id": webhook.pk, "name": webhook.name},
+        },
     )
     transaction.on_commit(lambda: enqueue([delivery.pk]))
     return delivery

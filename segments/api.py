@@ -57,7 +57,9 @@ class SegmentListApi(ProjectAPIView):
     def post(self, request, project_id: int):
         data = SegmentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        segment = services.segment_create(project=self.project, created_by=request.user, **data.validated_data)
+        segment = services.segment_create(
+            project=self.project, created_by=request.user, **data.validated_data
+        )
         return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)
 
 
@@ -84,7 +86,9 @@ class SegmentRefreshApi(_SegmentMixin, ProjectAPIView):
     def post(self, request, project_id: int, segment_id: int):
         segment = self.get_segment()
         if not segment.is_dynamic:
-            return Response({"detail": "A static segment's members are fixed."}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": "A static segment's members are fixed."}, status=status.HTTP_400_BAD_REQUEST
+            )
         change = services.segment_compute(segment=segment)
         return Response(
             {**SegmentSerializer(segment).data, "entered": len(change.entered), "exited": len(change.exited)}
@@ -112,7 +116,11 @@ class SegmentUploadApi(ProjectAPIView):
     @extend_schema(
         operation_id="segments_upload",
         request=inline_serializer(
-            "UploadInput", {"name": serializers.CharField(), "distinct_ids": serializers.ListField(child=serializers.CharField())}
+            "UploadInput",
+            {
+                "name": serializers.CharField(),
+                "distinct_ids": serializers.ListField(child=serializers.CharField()),
+            },
         ),
         responses={201: SegmentSerializer},
     )
@@ -126,7 +134,11 @@ class SegmentUploadApi(ProjectAPIView):
             identifiers = services.parse_identifier_csv(request.FILES["file"].read())
         else:
             identifiers = request.data.get("distinct_ids")
-            if not isinstance(identifiers, list) or not identifiers or not all(isinstance(i, str) for i in identifiers):
+            if (
+                not isinstance(identifiers, list)
+                or not identifiers
+                or not all(isinstance(i, str) for i in identifiers)
+            ):
                 return Response(
                     {"distinct_ids": ["Send a non-empty list of distinct ids or e-mails, or a CSV file."]},
                     status=status.HTTP_400_BAD_REQUEST,
@@ -135,7 +147,11 @@ class SegmentUploadApi(ProjectAPIView):
             project=self.project, name=name.strip()[:200], identifiers=identifiers, created_by=request.user
         )
         return Response(
-            {**SegmentSerializer(result.segment).data, "matched": result.matched, "unmatched": result.unmatched[:1000]},
+            {
+                **SegmentSerializer(result.segment).data,
+                "matched": result.matched,
+                "unmatched": result.unmatched[:1000],
+            },
             status=status.HTTP_201_CREATED,
         )
 
@@ -180,7 +196,9 @@ def members_csv(segment: Segment) -> StreamingHttpResponse:
         yield writer.writerow(["person_id", "distinct_ids", "email", "entered_at"])
         for m in selectors.member_list(segment=segment).iterator(chunk_size=2000):
             ids = " ".join(d.distinct_id for d in m.person.distinct_ids.all())
-            yield writer.writerow([m.person_id, ids, (m.person.properties or {}).get("email", ""), m.entered_at.isoformat()])
+            yield writer.writerow(
+                [m.person_id, ids, (m.person.properties or {}).get("email", ""), m.entered_at.isoformat()]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-members.csv"'
@@ -206,13 +224,20 @@ class SegmentHistoryApi(_SegmentMixin, ProjectAPIView):
         operation_id="segments_history",
         responses=inline_serializer(
             "SizeSnapshot",
-            {"date": serializers.DateField(), "size": serializers.IntegerField(), "entered": serializers.IntegerField(), "exited": serializers.IntegerField()},
+            {
+                "date": serializers.DateField(),
+                "size": serializers.IntegerField(),
+                "entered": serializers.IntegerField(),
+                "exited": serializers.IntegerField(),
+            },
             many=True,
         ),
     )
     def get(self, request, project_id: int, segment_id: int):
         snapshots = selectors.size_history(segment=self.get_segment())
-        return Response([{"date": s.date, "size": s.size, "entered": s.entered, "exited": s.exited} for s in snapshots])
+        return Response(
+            [{"date": s.date, "size": s.size, "entered": s.entered, "exited": s.exited} for s in snapshots]
+        )
 
 
 class PersonSegmentsApi(ProjectAPIView):
@@ -220,7 +245,12 @@ class PersonSegmentsApi(ProjectAPIView):
         operation_id="persons_segments",
         responses=inline_serializer(
             "PersonSegment",
-            {"id": serializers.IntegerField(), "name": serializers.CharField(), "kind": serializers.CharField(), "entered_at": serializers.DateTimeField()},
+            {
+                "id": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "kind": serializers.CharField(),
+                "entered_at": serializers.DateTimeField(),
+            },
             many=True,
         ),
     )
@@ -231,5 +261,13 @@ class PersonSegmentsApi(ProjectAPIView):
             raise Http404("No such person")
         memberships = selectors.person_segment_list(project=self.project, person_id=person_id)
         return Response(
-            [{"id": m.segment_id, "name": m.segment.name, "kind": m.segment.kind, "entered_at": m.entered_at} for m in memberships]
+            [
+                {
+                    "id": m.segment_id,
+                    "name": m.segment.name,
+                    "kind": m.segment.kind,
+                    "entered_at": m.entered_at,
+                }
+                for m in memberships
+            ]
         )

@@ -64,7 +64,9 @@ class _Context:
     actions: dict[int, list] = field(default_factory=dict)
 
 
-def window_bounds(window: dict | None, *, now: datetime, tz: zoneinfo.ZoneInfo) -> tuple[datetime | None, datetime | None]:
+def window_bounds(
+    window: dict | None, *, now: datetime, tz: zoneinfo.ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
     """[start, end) of a window; dates are whole days in the project's time zone, `to` included."""
     if not window:
         return None, None
@@ -129,12 +131,17 @@ class Compiler:
             [self.ctx.project_id, *params, *w_params, *r_params],
         )
 
-    def counted(self, subquery_select: str, params: list, having: str, having_params: list, operator: str, value) -> tuple[str, list]:
+    def counted(
+        self, subquery_select: str, params: list, having: str, having_params: list, operator: str, value
+    ) -> tuple[str, list]:
         """Membership by an aggregate per person; people with no rows count as zero."""
         if ZERO_SATISFIES[operator](value):
             negated = having.replace("{cmp}", _NEGATED[operator])
             return f"NOT (p.id IN ({subquery_select} HAVING {negated}))", [*params, *having_params]
-        return f"p.id IN ({subquery_select} HAVING {having.replace('{cmp}', compare_sql(operator))})", [*params, *having_params]
+        return f"p.id IN ({subquery_select} HAVING {having.replace('{cmp}', compare_sql(operator))})", [
+            *params,
+            *having_params,
+        ]
 
     # -- the tree -----------------------------------------------------------------------
     def group(self, node: dict) -> tuple[str, list]:
@@ -178,8 +185,12 @@ class Compiler:
         frm, frm_params = self.events_from(where, params, node.get("window"))
         count = node["count"]
         return self.counted(
-            f"SELECT e.person_id {frm} GROUP BY e.person_id", frm_params, "count(*) {cmp} %s", [count["value"]],
-            count["operator"], count["value"],
+            f"SELECT e.person_id {frm} GROUP BY e.person_id",
+            frm_params,
+            "count(*) {cmp} %s",
+            [count["value"]],
+            count["operator"],
+            count["value"],
         )
 
     def c_active_days(self, node: dict) -> tuple[str, list]:
@@ -284,8 +295,14 @@ class Compiler:
             raise CompileError("segments refer to each other in a cycle")
         if segment.is_dynamic:
             inner = Compiler(
-                _Context(self.ctx.project_id, self.ctx.tz, self.ctx.now, self.ctx.person_ids,
-                         (*self.ctx.stack, segment.pk), self.ctx.actions)  # fmt: skip
+                _Context(
+                    self.ctx.project_id,
+                    self.ctx.tz,
+                    self.ctx.now,
+                    self.ctx.person_ids,
+                    (*self.ctx.stack, segment.pk),
+                    self.ctx.actions,
+                )
             )
             sql, params = inner.group(effective_definition(segment))
         else:
@@ -299,7 +316,12 @@ class Compiler:
 
 def event_spec_sql(spec: dict, *, project) -> tuple[str, list]:
     """A boolean over events aliased `e` for one event spec (`{"name", "where"}` or `{"action": id}`)."""
-    ctx = _Context(project.pk, zoneinfo.ZoneInfo(project.timezone or "UTC"), datetime.now(tz=zoneinfo.ZoneInfo("UTC")), None)
+    ctx = _Context(
+        project.pk,
+        zoneinfo.ZoneInfo(project.timezone or "UTC"),
+        datetime.now(tz=zoneinfo.ZoneInfo("UTC")),
+        None,
+    )
     return Compiler(ctx).event_sql(spec)
 
 
@@ -316,7 +338,12 @@ def effective_definition(segment) -> dict:
 
 
 def compile_definition(
-    definition: dict, *, project, now: datetime, person_ids: list[int] | None = None, segment_id: int | None = None
+    definition: dict,
+    *,
+    project,
+    now: datetime,
+    person_ids: list[int] | None = None,
+    segment_id: int | None = None,
 ) -> Query:
     """The SQL that selects the ids of persons matching `definition` in `project`."""
     tz = zoneinfo.ZoneInfo(project.timezone or "UTC")
@@ -335,5 +362,9 @@ def compile_definition(
 
 def compile_segment(segment, *, now: datetime, person_ids: list[int] | None = None) -> Query:
     return compile_definition(
-        effective_definition(segment), project=segment.project, now=now, person_ids=person_ids, segment_id=segment.pk
+        effective_definition(segment),
+        project=segment.project,
+        now=now,
+        person_ids=person_ids,
+        segment_id=segment.pk,
     )

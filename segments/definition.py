@@ -114,20 +114,32 @@ class _Validator:
     def condition(self, node: dict, path: str) -> dict:
         kind = node.get("type")
         if kind not in CONDITION_TYPES:
-            self.fail(f"{path}.type", f"unknown condition type {kind!r}; use one of {', '.join(CONDITION_TYPES)}")
+            self.fail(
+                f"{path}.type", f"unknown condition type {kind!r}; use one of {', '.join(CONDITION_TYPES)}"
+            )
         return getattr(self, f"c_{kind}")(node, path)
 
     def c_person(self, node: dict, path: str) -> dict:
         prop = self.string(node.get("property"), f"{path}.property")
         self.filter(node.get("operator"), node.get("value"), path)
-        return {"type": node["type"], "property": prop, "operator": node["operator"], "value": node.get("value")}
+        return {
+            "type": node["type"],
+            "property": prop,
+            "operator": node["operator"],
+            "value": node.get("value"),
+        }
 
     c_company = c_person
 
     def _column(self, node: dict, path: str, properties: tuple[str, ...]) -> dict:
         prop = self.choice(node.get("property"), f"{path}.property", properties)
         self.filter(node.get("operator"), node.get("value"), path)
-        out = {"type": node["type"], "property": prop, "operator": node["operator"], "value": node.get("value")}
+        out = {
+            "type": node["type"],
+            "property": prop,
+            "operator": node["operator"],
+            "value": node.get("value"),
+        }
         if node.get("window") is not None:
             out["window"] = self.window(node["window"], f"{path}.window")
         return out
@@ -193,7 +205,9 @@ class _Validator:
     def c_first_seen(self, node: dict, path: str) -> dict:
         return {
             "type": node["type"],
-            "operator": self.choice(node.get("operator"), f"{path}.operator", ("within_last_days", "before_last_days")),
+            "operator": self.choice(
+                node.get("operator"), f"{path}.operator", ("within_last_days", "before_last_days")
+            ),
             "value": self.integer(node.get("value"), f"{path}.value"),
         }
 
@@ -224,7 +238,9 @@ class _Validator:
             if not Segment.objects.filter(pk=segment_id, project_id=self.project_id).exists():
                 self.fail(f"{path}.segment", f"no segment {segment_id} in this project")
             if self.segment_id is not None and _refers_to(segment_id, self.segment_id):
-                self.fail(f"{path}.segment", "a segment cannot include itself, directly or through another segment")
+                self.fail(
+                    f"{path}.segment", "a segment cannot include itself, directly or through another segment"
+                )
         return {"type": "segment", "segment": segment_id, "negate": negate}
 
     def event(self, node: Any, path: str) -> dict:
@@ -303,7 +319,9 @@ def referenced_segments(definition: dict) -> list[int]:
     return refs
 
 
-def validate_definition(definition: Any, *, project_id: int | None = None, segment_id: int | None = None) -> dict:
+def validate_definition(
+    definition: Any, *, project_id: int | None = None, segment_id: int | None = None
+) -> dict:
     """Check a definition; return it normalised, or raise DefinitionError naming the offending part."""
     return _Validator(project_id=project_id, segment_id=segment_id).group(definition, "definition", 0)
 

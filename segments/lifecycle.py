@@ -38,7 +38,8 @@ class LifecycleParameters:
             raise ValidationError({"power_active_days": ["At most 28 (the power window is four weeks)."]})
         try:
             validate_definition(
-                {"match": "all", "conditions": [{"type": "behavior", "event": self.core_event}]}, project_id=project_id
+                {"match": "all", "conditions": [{"type": "behavior", "event": self.core_event}]},
+                project_id=project_id,
             )
         except DefinitionError as error:
             raise ValidationError({"core_event": [error.message]}) from None
@@ -49,7 +50,12 @@ def lifecycle_groups(p: LifecycleParameters) -> list[tuple[str, str, dict]]:
     core = p.core_event
 
     def did_core(count: int, days: int, operator: str = "gte") -> dict:
-        return {"type": "behavior", "event": core, "count": {"operator": operator, "value": count}, "window": {"last_days": days}}
+        return {
+            "type": "behavior",
+            "event": core,
+            "count": {"operator": operator, "value": count},
+            "window": {"last_days": days},
+        }
 
     return [
         ("Dormant", f"No activity for {p.dormant_days} days.",
@@ -70,7 +76,9 @@ def lifecycle_groups(p: LifecycleParameters) -> list[tuple[str, str, dict]]:
 
 
 @transaction.atomic
-def lifecycle_model_create(*, project: Project, name: str, parameters: LifecycleParameters, created_by=None) -> SegmentationModel:
+def lifecycle_model_create(
+    *, project: Project, name: str, parameters: LifecycleParameters, created_by=None
+) -> SegmentationModel:
     """Create the model and one segment per stage (plus "Never activated" for the rest); queue their computation."""
     from segments.services import _schedule_compute
 
@@ -100,13 +108,22 @@ def lifecycle_model_create(*, project: Project, name: str, parameters: Lifecycle
 
 
 @transaction.atomic
-def custom_model_create(*, project: Project, name: str, groups: list[tuple[str, dict]], remainder_name: str = "Everyone else", created_by=None) -> SegmentationModel:
+def custom_model_create(
+    *,
+    project: Project,
+    name: str,
+    groups: list[tuple[str, dict]],
+    remainder_name: str = "Everyone else",
+    created_by=None,
+) -> SegmentationModel:
     """A model from ordered (name, rule) pairs."""
     from segments.services import _schedule_compute
 
     if not groups:
         raise ValidationError({"groups": ["A model needs at least one group."]})
-    model = SegmentationModel.objects.create(project=project, name=name, template=SegmentationModel.Template.CUSTOM)
+    model = SegmentationModel.objects.create(
+        project=project, name=name, template=SegmentationModel.Template.CUSTOM
+    )
     for position, (group_name, rule) in enumerate(groups):
         try:
             definition = validate_definition(rule, project_id=project.pk)

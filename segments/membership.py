@@ -40,7 +40,9 @@ def _tune(cursor) -> None:
     cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.SEGMENT_WORK_MEM])
 
 
-def apply_membership(segment: Segment, *, now: datetime, person_ids: list[int] | None = None) -> MembershipChange:
+def apply_membership(
+    segment: Segment, *, now: datetime, person_ids: list[int] | None = None
+) -> MembershipChange:
     """Bring the segment's open memberships in line with its definition (for `person_ids`, or everyone)."""
     started = time.monotonic()
     query = compile_segment(segment, now=now, person_ids=person_ids)
@@ -138,4 +140,3 @@ def emit_after_commit(changes: list[MembershipChange], *, project_id: int, initi
                 )
 
     transaction.on_commit(send)
-

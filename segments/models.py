@@ -30,7 +30,9 @@ class SegmentationModel(models.Model):
         LIFECYCLE = "lifecycle", "Lifecycle"
         CUSTOM = "custom", "Custom"
 
-    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="segmentation_models")
+    project = models.ForeignKey(
+        "tracking.Project", on_delete=models.CASCADE, related_name="segmentation_models"
+    )
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     template = models.CharField(max_length=20, choices=Template.choices, default=Template.CUSTOM)
@@ -83,7 +85,9 @@ class SegmentMembership(models.Model):
 
     project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
     segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
-    person = models.ForeignKey("tracking.Person", on_delete=models.CASCADE, related_name="segment_memberships")
+    person = models.ForeignKey(
+        "tracking.Person", on_delete=models.CASCADE, related_name="segment_memberships"
+    )
     entered_at = models.DateTimeField()
     exited_at = models.DateTimeField(null=True, blank=True)
 
@@ -91,7 +95,9 @@ class SegmentMembership(models.Model):
         constraints = [
             # at most one open period per person and segment; also the lookup the refresh diff uses
             models.UniqueConstraint(
-                fields=["segment", "person"], condition=models.Q(exited_at__isnull=True), name="membership_open_unique"
+                fields=["segment", "person"],
+                condition=models.Q(exited_at__isnull=True),
+                name="membership_open_unique",
             )
         ]
         indexes = [
@@ -99,7 +105,9 @@ class SegmentMembership(models.Model):
             models.Index(fields=["segment", "exited_at"], name="membership_segment_exited"),
             # decide and the person page: a person's current segments
             models.Index(
-                fields=["project", "person"], condition=models.Q(exited_at__isnull=True), name="membership_person_open"
+                fields=["project", "person"],
+                condition=models.Q(exited_at__isnull=True),
+                name="membership_person_open",
             ),
         ]
 
@@ -121,12 +129,17 @@ class SegmentSizeSnapshot(models.Model):
         constraints = [models.UniqueConstraint(fields=["segment", "date"], name="snapshot_segment_date")]
         ordering = ["date"]
 
+    def __str__(self) -> str:
+        return f"{self.segment_id} on {self.date}: {self.size}"
+
 
 class Persona(models.Model):
     """A narrative (who, goals, quotes) tied to a segment, so the story shows how many real people it has."""
 
     project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="personas")
-    segment = models.ForeignKey(Segment, on_delete=models.SET_NULL, null=True, blank=True, related_name="personas")
+    segment = models.ForeignKey(
+        Segment, on_delete=models.SET_NULL, null=True, blank=True, related_name="personas"
+    )
     name = models.CharField(max_length=200)
     summary = models.CharField(max_length=300, blank=True, help_text="One line: who they are.")
     goals = models.TextField(blank=True)
@@ -145,9 +158,14 @@ class Persona(models.Model):
 class RefreshState(models.Model):
     """Debounces live refreshes: at most one queued refresh per project at a time."""
 
-    project = models.OneToOneField("tracking.Project", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    project = models.OneToOneField(
+        "tracking.Project", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
     pending = models.BooleanField(default=False)
     requested_at = models.DateTimeField(null=True)
     last_run_at = models.DateTimeField(null=True)
     last_run_ms = models.PositiveIntegerField(null=True)
     last_run_persons = models.PositiveIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"refresh of project {self.project_id}"

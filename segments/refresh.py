@@ -77,7 +77,9 @@ def refresh_project(project_id: int) -> int:
         if len(person_ids) < CHUNK:
             break
     RefreshState.objects.filter(project_id=project_id).update(
-        last_run_at=timezone.now(), last_run_ms=int((time.monotonic() - started) * 1000), last_run_persons=processed
+        last_run_at=timezone.now(),
+        last_run_ms=int((time.monotonic() - started) * 1000),
+        last_run_persons=processed,
     )
     return processed
 
@@ -123,7 +125,9 @@ def refresh_time_windows() -> int:
 
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.SEGMENT_TIME_REFRESH_SECONDS)
     recomputed = 0
-    candidates = Segment.objects.filter(kind=SegmentKind.DYNAMIC, computed_at__lt=cutoff).select_related("project", "model")
+    candidates = Segment.objects.filter(kind=SegmentKind.DYNAMIC, computed_at__lt=cutoff).select_related(
+        "project", "model"
+    )
     for segment in candidates.order_by("computed_at"):
         if _time_dependent(segment):
             try:

@@ -9,7 +9,9 @@ from tracking.models import Project
 
 
 def segment_list(*, project: Project) -> QuerySet[Segment]:
-    return Segment.objects.filter(project=project).select_related("model", "frozen_from").order_by("name", "pk")
+    return (
+        Segment.objects.filter(project=project).select_related("model", "frozen_from").order_by("name", "pk")
+    )
 
 
 def segment_get(*, project: Project, segment_id: int) -> Segment:

@@ -26,7 +26,9 @@ def _definition_or_error(definition, *, project: Project, segment_id: int | None
 
 
 def _schedule_compute(segment: Segment) -> None:
-    transaction.on_commit(lambda: async_task("segments.tasks.compute_segment", segment.pk, task_name=f"segment-{segment.pk}"))
+    transaction.on_commit(
+        lambda: async_task("segments.tasks.compute_segment", segment.pk, task_name=f"segment-{segment.pk}")
+    )
 
 
 def segment_refresh_queue(*, segment: Segment) -> Segment:
@@ -41,11 +43,19 @@ def segment_refresh_queue(*, segment: Segment) -> Segment:
 
 @transaction.atomic
 def segment_create(
-    *, project: Project, name: str, definition: dict, description: str = "", kind: str = SegmentKind.DYNAMIC, created_by=None
+    *,
+    project: Project,
+    name: str,
+    definition: dict,
+    description: str = "",
+    kind: str = SegmentKind.DYNAMIC,
+    created_by=None,
 ) -> Segment:
     """Save a segment and queue its computation over all history."""
     if kind != SegmentKind.DYNAMIC:
-        raise ValidationError({"kind": ["Static segments are made by freezing a dynamic one or uploading a list."]})
+        raise ValidationError(
+            {"kind": ["Static segments are made by freezing a dynamic one or uploading a list."]}
+        )
     segment = Segment(
         project=project,
         name=name,
@@ -65,10 +75,16 @@ def segment_create(
 def segment_update(*, segment: Segment, **fields) -> Segment:
     if "definition" in fields:
         if not segment.is_dynamic:
-            raise ValidationError({"definition": ["A static segment's members are fixed; it has no definition."]})
-        fields["definition"] = _definition_or_error(fields["definition"], project=segment.project, segment_id=segment.pk)
+            raise ValidationError(
+                {"definition": ["A static segment's members are fixed; it has no definition."]}
+            )
+        fields["definition"] = _definition_or_error(
+            fields["definition"], project=segment.project, segment_id=segment.pk
+        )
     if fields.get("kind", segment.kind) != segment.kind:
-        raise ValidationError({"kind": ["A segment's kind cannot change; freeze it into a static copy instead."]})
+        raise ValidationError(
+            {"kind": ["A segment's kind cannot change; freeze it into a static copy instead."]}
+        )
     recompute = "definition" in fields and fields["definition"] != segment.definition
     for key, value in fields.items():
         setattr(segment, key, value)
@@ -104,7 +120,11 @@ def segment_compute(*, segment: Segment, now=None) -> MembershipChange:
             change = apply_membership(segment, now=now)
             record_snapshot(segment, now=now, size=change.size)
             Segment.objects.filter(pk=segment.pk).update(
-                status=SegmentStatus.READY, size=change.size, computed_at=now, compute_ms=change.elapsed_ms, status_detail=""
+                status=SegmentStatus.READY,
+                size=change.size,
+                computed_at=now,
+                compute_ms=change.elapsed_ms,
+                status_detail="",
             )
             emit_after_commit([change], project_id=segment.project_id, initial=initial)
     except CompileError as error:
@@ -118,7 +138,9 @@ def segments_refresh_persons(*, project: Project, person_ids: list[int], now=Non
     """Re-evaluate only these persons for every computed dynamic segment of the project (within the caller's transaction)."""
     now = now or timezone.now()
     changes = []
-    segments = Segment.objects.filter(project=project, kind=SegmentKind.DYNAMIC, computed_at__isnull=False).order_by("pk")
+    segments = Segment.objects.filter(
+        project=project, kind=SegmentKind.DYNAMIC, computed_at__isnull=False
+    ).order_by("pk")
     for segment in segments.select_related("project", "model"):
         try:
             change = apply_membership(segment, now=now, person_ids=person_ids)
@@ -174,7 +196,9 @@ def parse_identifier_csv(data: bytes) -> list[str]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError({"file": ["The file must be UTF-8 text (a CSV of distinct ids or e-mails)."]}) from None
+        raise ValidationError(
+            {"file": ["The file must be UTF-8 text (a CSV of distinct ids or e-mails)."]}
+        ) from None
     values: list[str] = []
     for index, row in enumerate(csv.reader(io.StringIO(text))):
         if not row or not row[0].strip():
@@ -191,12 +215,16 @@ def parse_identifier_csv(data: bytes) -> list[str]:
 
 
 @transaction.atomic
-def segment_upload(*, project: Project, name: str, identifiers: list[str], description: str = "", created_by=None) -> UploadResult:
+def segment_upload(
+    *, project: Project, name: str, identifiers: list[str], description: str = "", created_by=None
+) -> UploadResult:
     """A static segment from a list of distinct ids or e-mail addresses."""
     now = timezone.now()
     wanted = list(dict.fromkeys(identifiers))
     by_distinct_id = dict(
-        PersonDistinctId.objects.filter(project=project, distinct_id__in=wanted).values_list("distinct_id", "person_id")
+        PersonDistinctId.objects.filter(project=project, distinct_id__in=wanted).values_list(
+            "distinct_id", "person_id"
+        )
     )
     emails = [w for w in wanted if w not in by_distinct_id and "@" in w]
     by_email: dict[str, int] = {}
@@ -227,7 +255,8 @@ def segment_upload(*, project: Project, name: str, identifiers: list[str], descr
         created_by=created_by,
     )
     SegmentMembership.objects.bulk_create(
-        SegmentMembership(project=project, segment=segment, person_id=pid, entered_at=now) for pid in sorted(person_ids)
+        SegmentMembership(project=project, segment=segment, person_id=pid, entered_at=now)
+        for pid in sorted(person_ids)
     )
     record_snapshot(segment, now=now, size=segment.size)
     return UploadResult(segment=segment, matched=len(person_ids), unmatched=unmatched)
@@ -260,5 +289,7 @@ def segmentation_model_delete(*, model) -> None:
         if group_ids & set(referenced_segments(s.definition))
     ]
     if users:
-        raise ValidationError({"model": [f"Segments {', '.join(sorted(users))} use its groups; change those first."]})
+        raise ValidationError(
+            {"model": [f"Segments {', '.join(sorted(users))} use its groups; change those first."]}
+        )
     model.delete()

@@ -29,8 +29,10 @@ def bundles_build() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise RuntimeError("The browser bundles are missing or stale and npm is not installed: run `make setup`.")
-    result = subprocess.run(  # noqa: S603 - a fixed command in the project directory
+        raise RuntimeError(
+            "The browser bundles are missing or stale and npm is not installed: run `make setup`."
+        )
+    result = subprocess.run(
         [npm, "run", "--silent", "build"], cwd=BASE_DIR, capture_output=True, text=True, check=False
     )
     if result.returncode != 0:

@@ -36,12 +36,16 @@ def project(organization):
 
 @pytest.fixture
 def alice(organization):
-    return MembershipFactory(organization=organization, user=UserFactory(email="alice@acme.test"), role=Role.OWNER).user
+    return MembershipFactory(
+        organization=organization, user=UserFactory(email="alice@acme.test"), role=Role.OWNER
+    ).user
 
 
 @pytest.fixture
 def amos(organization):
-    return MembershipFactory(organization=organization, user=UserFactory(email="amos@acme.test"), role=Role.MEMBER).user
+    return MembershipFactory(
+        organization=organization, user=UserFactory(email="amos@acme.test"), role=Role.MEMBER
+    ).user
 
 
 @pytest.fixture
@@ -56,7 +60,9 @@ def other_project(other_organization):
 
 @pytest.fixture
 def bob(other_organization, other_project):
-    return MembershipFactory(organization=other_organization, user=UserFactory(email="bob@bobco.test"), role=Role.OWNER).user
+    return MembershipFactory(
+        organization=other_organization, user=UserFactory(email="bob@bobco.test"), role=Role.OWNER
+    ).user
 
 
 @pytest.fixture
@@ -108,7 +114,16 @@ def bob_api_key(bob) -> str:
 def send(client, project):
     """POST a batch for the project; returns the response."""
 
-    def post(events, *, api_key=None, gzip_body=False, sent_at=None, headers=None, raw=None, content_type="application/json"):
+    def post(
+        events,
+        *,
+        api_key=None,
+        gzip_body=False,
+        sent_at=None,
+        headers=None,
+        raw=None,
+        content_type="application/json",
+    ):
         body = raw
         if body is None:
             payload = {"api_key": api_key or project.public_key, "batch": events}

@@ -25,7 +25,12 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     full_env.pop("PYTEST_CURRENT_TEST", None)
     full_env.update(env)
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -59,7 +59,14 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "organization", "public_key", "recording_enabled", "data_retention_days", "created_at"]
+    list_display = [
+        "name",
+        "organization",
+        "public_key",
+        "recording_enabled",
+        "data_retention_days",
+        "created_at",
+    ]
     list_filter = ["recording_enabled", "ip_handling", "respect_dnt"]
     search_fields = ["name", "organization__name", "public_key"]
     readonly_fields = ["public_key", "created_at"]

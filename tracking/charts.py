@@ -38,7 +38,9 @@ def _fmt(value: float) -> str:
     return f"{value:,.2f}"
 
 
-def _frame(width: int, height: int, top: float, labels: Sequence[str], pad: tuple[int, int, int, int]) -> list[str]:
+def _frame(
+    width: int, height: int, top: float, labels: Sequence[str], pad: tuple[int, int, int, int]
+) -> list[str]:
     left, right, top_pad, bottom = pad
     plot_h = height - top_pad - bottom
     parts = []
@@ -53,12 +55,18 @@ def _frame(width: int, height: int, top: float, labels: Sequence[str], pad: tupl
         plot_w = width - left - right
         for i in range(0, n, step):
             x = left + (plot_w * (i + 0.5) / n)
-            parts.append(f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{escape(labels[i])}</text>')
-    parts.append(f'<line class="axis" x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}"/>')
+            parts.append(
+                f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle">{escape(labels[i])}</text>'
+            )
+    parts.append(
+        f'<line class="axis" x1="{left}" x2="{width - right}" y1="{height - bottom}" y2="{height - bottom}"/>'
+    )
     return parts
 
 
-def line_chart(labels: Sequence[str], series: Sequence[Series], *, height: int = 220, title: str = "") -> SafeString:
+def line_chart(
+    labels: Sequence[str], series: Sequence[Series], *, height: int = 220, title: str = ""
+) -> SafeString:
     width, pad = 720, (48, 12, 10, 24)
     left, right, top_pad, bottom = pad
     top = _nice_max(max((v for s in series for v in s.values), default=0))
@@ -91,7 +99,9 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, height: int =
     return mark_safe(svg + (f'<div class="legend">{legend}</div>' if len(series) > 1 else ""))  # noqa: S308 - built from escaped parts
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[float], *, height: int = 200, title: str = "") -> SafeString:
+def bar_chart(
+    labels: Sequence[str], values: Sequence[float], *, height: int = 200, title: str = ""
+) -> SafeString:
     width, pad = 720, (48, 12, 10, 24)
     left, right, top_pad, bottom = pad
     top = _nice_max(max(values, default=0))

@@ -127,7 +127,9 @@ def decode(chain: str) -> list[dict]:
             elif key == "i":
                 element["id"] = value
             elif key in ("n", "t"):
-                element["nth_child" if key == "n" else "nth_of_type"] = int(value) if value.isdigit() else value
+                element["nth_child" if key == "n" else "nth_of_type"] = (
+                    int(value) if value.isdigit() else value
+                )
             elif key == "x":
                 element["text"] = value
             elif key.startswith("a:"):

@@ -45,7 +45,9 @@ class InvitationForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
-    label = forms.CharField(max_length=100, label="Label", help_text="What will use this key, e.g. “backend”.")
+    label = forms.CharField(
+        max_length=100, label="Label", help_text="What will use this key, e.g. “backend”."
+    )
 
 
 class ProjectCreateForm(forms.Form):
@@ -75,7 +77,9 @@ class ProjectSettingsForm(forms.ModelForm):
             "data_retention_days",
             "ingest_rate_limit",
         ]
-        widgets = {"allowed_origins": forms.Textarea(attrs={"rows": 3, "placeholder": "https://www.example.com"})}
+        widgets = {
+            "allowed_origins": forms.Textarea(attrs={"rows": 3, "placeholder": "https://www.example.com"})
+        }
 
     def clean_allowed_origins(self) -> str:
         lines = [line.strip() for line in self.cleaned_data["allowed_origins"].splitlines() if line.strip()]

@@ -163,7 +163,10 @@ def jsonb_filter_sql(column: str, key: str, operator: str, value: Any) -> tuple[
     if operator in ("gt", "gte", "lt", "lte"):
         if _is_number(value):
             # sl_numeric (migration tracking 0003) gives numbers and numeric strings as numeric, else NULL
-            return f"coalesce(sl_numeric({col} -> %s) {_CMP_SQL[operator]} %s, false)", [key, Decimal(str(value))]
+            return f"coalesce(sl_numeric({col} -> %s) {_CMP_SQL[operator]} %s, false)", [
+                key,
+                Decimal(str(value)),
+            ]
         return f"coalesce({text} {_CMP_SQL[operator]} %s, false)", [key, value]
     if operator == "is_set":
         return f"coalesce({col} ? %s, false)", [key]
@@ -222,7 +225,9 @@ def column_filter_sql(column: str, operator: str, value: Any) -> tuple[str, list
         return f"{col} ~ %s", [value]
     if operator in ("gt", "gte", "lt", "lte"):
         if _is_number(value):
-            return f"coalesce(sl_numeric(to_jsonb({col})) {_CMP_SQL[operator]} %s, false)", [Decimal(str(value))]
+            return f"coalesce(sl_numeric(to_jsonb({col})) {_CMP_SQL[operator]} %s, false)", [
+                Decimal(str(value))
+            ]
         return f"{col} {_CMP_SQL[operator]} %s", [value]
     if operator == "is_set":
         return f"{col} <> ''", []

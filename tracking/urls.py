@@ -1,6 +1,17 @@
 from django.urls import path
 
-from tracking.views import accounts, actions, companies, events, install, overview, pages, persons, settings, trends
+from tracking.views import (
+    accounts,
+    actions,
+    companies,
+    events,
+    install,
+    overview,
+    pages,
+    persons,
+    settings,
+    trends,
+)
 
 P = "p/<int:project_id>/"
 
@@ -14,7 +25,9 @@ urlpatterns = [
     path(f"{P}settings/install-check/", install.install_check, name="install_check"),
     path(f"{P}settings/members/", settings.members, name="members"),
     path(
-        f"{P}settings/members/invitations/<int:invitation_id>/revoke/", settings.invitation_revoke, name="invitation_revoke"
+        f"{P}settings/members/invitations/<int:invitation_id>/revoke/",
+        settings.invitation_revoke,
+        name="invitation_revoke",
     ),
     path(f"{P}settings/api-keys/", settings.api_keys, name="api_keys"),
     path(f"{P}settings/api-keys/<int:key_id>/revoke/", settings.api_key_revoke_view, name="api_key_revoke"),

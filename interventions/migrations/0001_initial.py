@@ -6,169 +6,437 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('segments', '0002_schedule_time_windows'),
-        ('tracking', '0004_actions'),
+        ("segments", "0002_schedule_time_windows"),
+        ("tracking", "0004_actions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Nudge',
+            name="Nudge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('live', 'Live'), ('paused', 'Paused'), ('ended', 'Ended')], default='draft', max_length=10)),
-                ('url_matching', models.CharField(choices=[('contains', 'URL contains'), ('exact', 'URL is exactly'), ('regex', 'URL matches regex')], default='contains', max_length=10)),
-                ('url', models.CharField(blank=True, help_text='Empty: every page.', max_length=500)),
-                ('starts_at', models.DateTimeField(blank=True, null=True)),
-                ('ends_at', models.DateTimeField(blank=True, null=True)),
-                ('holdout_percent', models.PositiveSmallIntegerField(default=0, help_text='Eligible people kept out on purpose, to measure the effect (0–90).')),
-                ('goal', models.JSONField(blank=True, default=dict, help_text='{"event": E, "within_days": n}')),
-                ('live_since', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('banner', 'Banner'), ('modal', 'Modal'), ('tooltip', 'Tooltip')], default='banner', max_length=10)),
-                ('anchor_selector', models.CharField(blank=True, help_text='CSS selector a tooltip points at.', max_length=300)),
-                ('title', models.CharField(max_length=200)),
-                ('body', models.TextField(blank=True)),
-                ('cta_text', models.CharField(blank=True, max_length=100)),
-                ('cta_url', models.CharField(blank=True, max_length=1000)),
-                ('trigger', models.CharField(choices=[('page_load', 'On page load'), ('segment_entry', 'When the person enters a target segment')], default='page_load', max_length=20)),
-                ('frequency_days', models.PositiveSmallIntegerField(default=7, help_text='Show at most once per this many days (0: every page).')),
-                ('max_impressions', models.PositiveSmallIntegerField(default=3, help_text='Stop after this many impressions (0: no limit).')),
-                ('stop_after_click', models.BooleanField(default=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
-                ('segments', models.ManyToManyField(blank=True, related_name='+', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("live", "Live"),
+                            ("paused", "Paused"),
+                            ("ended", "Ended"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "url_matching",
+                    models.CharField(
+                        choices=[
+                            ("contains", "URL contains"),
+                            ("exact", "URL is exactly"),
+                            ("regex", "URL matches regex"),
+                        ],
+                        default="contains",
+                        max_length=10,
+                    ),
+                ),
+                ("url", models.CharField(blank=True, help_text="Empty: every page.", max_length=500)),
+                ("starts_at", models.DateTimeField(blank=True, null=True)),
+                ("ends_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "holdout_percent",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Eligible people kept out on purpose, to measure the effect (0–90).",
+                    ),
+                ),
+                (
+                    "goal",
+                    models.JSONField(blank=True, default=dict, help_text='{"event": E, "within_days": n}'),
+                ),
+                ("live_since", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("banner", "Banner"), ("modal", "Modal"), ("tooltip", "Tooltip")],
+                        default="banner",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "anchor_selector",
+                    models.CharField(
+                        blank=True, help_text="CSS selector a tooltip points at.", max_length=300
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("body", models.TextField(blank=True)),
+                ("cta_text", models.CharField(blank=True, max_length=100)),
+                ("cta_url", models.CharField(blank=True, max_length=1000)),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("page_load", "On page load"),
+                            ("segment_entry", "When the person enters a target segment"),
+                        ],
+                        default="page_load",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "frequency_days",
+                    models.PositiveSmallIntegerField(
+                        default=7, help_text="Show at most once per this many days (0: every page)."
+                    ),
+                ),
+                (
+                    "max_impressions",
+                    models.PositiveSmallIntegerField(
+                        default=3, help_text="Stop after this many impressions (0: no limit)."
+                    ),
+                ),
+                ("stop_after_click", models.BooleanField(default=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
+                ("segments", models.ManyToManyField(blank=True, related_name="+", to="segments.segment")),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Webhook',
+            name="Webhook",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('url', models.URLField(max_length=1000)),
-                ('secret', models.CharField(help_text='Signs every delivery (HMAC-SHA256).', max_length=100)),
-                ('on_entry', models.BooleanField(default=True)),
-                ('on_exit', models.BooleanField(default=False)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhooks', to='tracking.project')),
-                ('segments', models.ManyToManyField(related_name='+', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("url", models.URLField(max_length=1000)),
+                ("secret", models.CharField(help_text="Signs every delivery (HMAC-SHA256).", max_length=100)),
+                ("on_entry", models.BooleanField(default=True)),
+                ("on_exit", models.BooleanField(default=False)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="webhooks",
+                        to="tracking.project",
+                    ),
+                ),
+                ("segments", models.ManyToManyField(related_name="+", to="segments.segment")),
             ],
         ),
         migrations.CreateModel(
-            name='SegmentAlert',
+            name="SegmentAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('threshold_percent', models.PositiveSmallIntegerField(default=20)),
-                ('window', models.CharField(choices=[('day', 'Within a day'), ('week', 'Within a week')], default='day', max_length=4)),
-                ('emails', models.TextField(blank=True, help_text='One address per line.')),
-                ('active', models.BooleanField(default=True)),
-                ('last_triggered_at', models.DateTimeField(blank=True, null=True)),
-                ('last_change_percent', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='segments.segment')),
-                ('webhook', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='interventions.webhook')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("threshold_percent", models.PositiveSmallIntegerField(default=20)),
+                (
+                    "window",
+                    models.CharField(
+                        choices=[("day", "Within a day"), ("week", "Within a week")],
+                        default="day",
+                        max_length=4,
+                    ),
+                ),
+                ("emails", models.TextField(blank=True, help_text="One address per line.")),
+                ("active", models.BooleanField(default=True)),
+                ("last_triggered_at", models.DateTimeField(blank=True, null=True)),
+                ("last_change_percent", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="segments.segment",
+                    ),
+                ),
+                (
+                    "webhook",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="interventions.webhook",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Exposure',
+            name="Exposure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('nudge', 'Nudge'), ('survey', 'Survey'), ('flag', 'Flag')], max_length=10)),
-                ('object_id', models.BigIntegerField()),
-                ('variant', models.CharField(blank=True, help_text="Flag variant, or 'holdout'.", max_length=100)),
-                ('held_out', models.BooleanField(default=False)),
-                ('first_at', models.DateTimeField()),
-                ('last_shown_at', models.DateTimeField(blank=True, null=True)),
-                ('times_shown', models.PositiveIntegerField(default=0)),
-                ('clicked_at', models.DateTimeField(blank=True, null=True)),
-                ('dismissed_at', models.DateTimeField(blank=True, null=True)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.person')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("nudge", "Nudge"), ("survey", "Survey"), ("flag", "Flag")], max_length=10
+                    ),
+                ),
+                ("object_id", models.BigIntegerField()),
+                (
+                    "variant",
+                    models.CharField(blank=True, help_text="Flag variant, or 'holdout'.", max_length=100),
+                ),
+                ("held_out", models.BooleanField(default=False)),
+                ("first_at", models.DateTimeField()),
+                ("last_shown_at", models.DateTimeField(blank=True, null=True)),
+                ("times_shown", models.PositiveIntegerField(default=0)),
+                ("clicked_at", models.DateTimeField(blank=True, null=True)),
+                ("dismissed_at", models.DateTimeField(blank=True, null=True)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.person"
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['project', 'person'], name='exposure_project_person')],
-                'constraints': [models.UniqueConstraint(fields=('project', 'kind', 'object_id', 'person'), name='exposure_unique')],
+                "indexes": [models.Index(fields=["project", "person"], name="exposure_project_person")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "kind", "object_id", "person"), name="exposure_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FeatureFlag',
+            name="FeatureFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('enabled', models.BooleanField(default=False, help_text='The kill switch: off serves false to everyone.')),
-                ('variants', models.JSONField(blank=True, default=list)),
-                ('rules', models.JSONField(blank=True, default=list)),
-                ('goal', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='flags', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "enabled",
+                    models.BooleanField(
+                        default=False, help_text="The kill switch: off serves false to everyone."
+                    ),
+                ),
+                ("variants", models.JSONField(blank=True, default=list)),
+                ("rules", models.JSONField(blank=True, default=list)),
+                ("goal", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="flags",
+                        to="tracking.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['key'],
-                'constraints': [models.UniqueConstraint(fields=('project', 'key'), name='flag_project_key')],
+                "ordering": ["key"],
+                "constraints": [models.UniqueConstraint(fields=("project", "key"), name="flag_project_key")],
             },
         ),
         migrations.CreateModel(
-            name='Survey',
+            name="Survey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('live', 'Live'), ('paused', 'Paused'), ('ended', 'Ended')], default='draft', max_length=10)),
-                ('url_matching', models.CharField(choices=[('contains', 'URL contains'), ('exact', 'URL is exactly'), ('regex', 'URL matches regex')], default='contains', max_length=10)),
-                ('url', models.CharField(blank=True, help_text='Empty: every page.', max_length=500)),
-                ('starts_at', models.DateTimeField(blank=True, null=True)),
-                ('ends_at', models.DateTimeField(blank=True, null=True)),
-                ('holdout_percent', models.PositiveSmallIntegerField(default=0, help_text='Eligible people kept out on purpose, to measure the effect (0–90).')),
-                ('goal', models.JSONField(blank=True, default=dict, help_text='{"event": E, "within_days": n}')),
-                ('live_since', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('key', models.SlugField(help_text='Used in segment definitions: {"type": "survey", "survey": KEY, …}', max_length=100)),
-                ('intro', models.TextField(blank=True)),
-                ('questions', models.JSONField(default=list)),
-                ('thank_you', models.CharField(default='Thank you!', max_length=200)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
-                ('segments', models.ManyToManyField(blank=True, related_name='+', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("live", "Live"),
+                            ("paused", "Paused"),
+                            ("ended", "Ended"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "url_matching",
+                    models.CharField(
+                        choices=[
+                            ("contains", "URL contains"),
+                            ("exact", "URL is exactly"),
+                            ("regex", "URL matches regex"),
+                        ],
+                        default="contains",
+                        max_length=10,
+                    ),
+                ),
+                ("url", models.CharField(blank=True, help_text="Empty: every page.", max_length=500)),
+                ("starts_at", models.DateTimeField(blank=True, null=True)),
+                ("ends_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "holdout_percent",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Eligible people kept out on purpose, to measure the effect (0–90).",
+                    ),
+                ),
+                (
+                    "goal",
+                    models.JSONField(blank=True, default=dict, help_text='{"event": E, "within_days": n}'),
+                ),
+                ("live_since", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "key",
+                    models.SlugField(
+                        help_text='Used in segment definitions: {"type": "survey", "survey": KEY, …}',
+                        max_length=100,
+                    ),
+                ),
+                ("intro", models.TextField(blank=True)),
+                ("questions", models.JSONField(default=list)),
+                ("thank_you", models.CharField(default="Thank you!", max_length=200)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
+                ("segments", models.ManyToManyField(blank=True, related_name="+", to="segments.segment")),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('project', 'key'), name='survey_project_key')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("project", "key"), name="survey_project_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event', models.CharField(max_length=40)),
-                ('payload', models.JSONField()),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('retrying', 'Retrying'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_status_code', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('last_error', models.CharField(blank=True, max_length=500)),
-                ('last_duration_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
-                ('webhook', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='interventions.webhook')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event", models.CharField(max_length=40)),
+                ("payload", models.JSONField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("delivered", "Delivered"),
+                            ("retrying", "Retrying"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_status_code", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("last_error", models.CharField(blank=True, max_length=500)),
+                ("last_duration_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
+                (
+                    "webhook",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="interventions.webhook",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['webhook', '-created_at'], name='delivery_webhook_created')],
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(fields=["webhook", "-created_at"], name="delivery_webhook_created")],
             },
         ),
     ]

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from interventions import forms, services, targeting
+from interventions import forms, services
 from interventions.models import FeatureFlag
 from interventions.views.common import form_context, get_object, htmx_target, render_list
 from tracking.decorators import project_view

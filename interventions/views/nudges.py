@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from interventions import forms, services, targeting
+from interventions import forms, services
 from interventions.models import Nudge
 from interventions.views.common import form_context, get_object, htmx_target, render_list
 from tracking.decorators import project_view

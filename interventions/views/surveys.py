@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from interventions import forms, selectors, services, targeting
+from interventions import forms, selectors, services
 from interventions.models import Survey
 from interventions.views.common import form_context, get_object, htmx_target, render_list
 from interventions.views.results import measurement_context

@@ -12,7 +12,10 @@ class Migration(migrations.Migration):
             model_name="recordingchunk",
             name="project",
             field=models.ForeignKey(
-                null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="tracking.project",
             ),
         ),
         migrations.RunSQL(

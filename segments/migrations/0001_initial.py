@@ -6,130 +6,287 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tracking', '0003_sl_numeric'),
+        ("tracking", "0003_sl_numeric"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RefreshState',
+            name="RefreshState",
             fields=[
-                ('project', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='tracking.project')),
-                ('pending', models.BooleanField(default=False)),
-                ('requested_at', models.DateTimeField(null=True)),
-                ('last_run_at', models.DateTimeField(null=True)),
-                ('last_run_ms', models.PositiveIntegerField(null=True)),
-                ('last_run_persons', models.PositiveIntegerField(null=True)),
+                (
+                    "project",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="tracking.project",
+                    ),
+                ),
+                ("pending", models.BooleanField(default=False)),
+                ("requested_at", models.DateTimeField(null=True)),
+                ("last_run_at", models.DateTimeField(null=True)),
+                ("last_run_ms", models.PositiveIntegerField(null=True)),
+                ("last_run_persons", models.PositiveIntegerField(null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('kind', models.CharField(choices=[('dynamic', 'Dynamic (kept live)'), ('static', 'Static (a fixed list)')], default='dynamic', max_length=10)),
-                ('definition', models.JSONField(blank=True, default=dict)),
-                ('model_position', models.PositiveSmallIntegerField(default=0)),
-                ('is_model_remainder', models.BooleanField(default=False, help_text="The model's “everyone else” group.")),
-                ('status', models.CharField(choices=[('pending', 'Waiting to compute'), ('computing', 'Computing'), ('ready', 'Ready'), ('error', 'Error')], default='pending', max_length=10)),
-                ('status_detail', models.TextField(blank=True)),
-                ('size', models.PositiveIntegerField(default=0)),
-                ('computed_at', models.DateTimeField(blank=True, null=True)),
-                ('compute_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('frozen_from', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='frozen_copies', to='segments.segment')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segments', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("dynamic", "Dynamic (kept live)"), ("static", "Static (a fixed list)")],
+                        default="dynamic",
+                        max_length=10,
+                    ),
+                ),
+                ("definition", models.JSONField(blank=True, default=dict)),
+                ("model_position", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "is_model_remainder",
+                    models.BooleanField(default=False, help_text="The model's “everyone else” group."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to compute"),
+                            ("computing", "Computing"),
+                            ("ready", "Ready"),
+                            ("error", "Error"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("status_detail", models.TextField(blank=True)),
+                ("size", models.PositiveIntegerField(default=0)),
+                ("computed_at", models.DateTimeField(blank=True, null=True)),
+                ("compute_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "frozen_from",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="frozen_copies",
+                        to="segments.segment",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="segments",
+                        to="tracking.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Persona',
+            name="Persona",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('summary', models.CharField(blank=True, help_text='One line: who they are.', max_length=300)),
-                ('goals', models.TextField(blank=True)),
-                ('frustrations', models.TextField(blank=True)),
-                ('quotes', models.TextField(blank=True, help_text='One quote per line.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='personas', to='tracking.project')),
-                ('segment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='personas', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "summary",
+                    models.CharField(blank=True, help_text="One line: who they are.", max_length=300),
+                ),
+                ("goals", models.TextField(blank=True)),
+                ("frustrations", models.TextField(blank=True)),
+                ("quotes", models.TextField(blank=True, help_text="One quote per line.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="personas",
+                        to="tracking.project",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="personas",
+                        to="segments.segment",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SegmentationModel',
+            name="SegmentationModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('template', models.CharField(choices=[('lifecycle', 'Lifecycle'), ('custom', 'Custom')], default='custom', max_length=20)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segmentation_models', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "template",
+                    models.CharField(
+                        choices=[("lifecycle", "Lifecycle"), ("custom", "Custom")],
+                        default="custom",
+                        max_length=20,
+                    ),
+                ),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="segmentation_models",
+                        to="tracking.project",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='segment',
-            name='model',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='segments.segmentationmodel'),
+            model_name="segment",
+            name="model",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="groups",
+                to="segments.segmentationmodel",
+            ),
         ),
         migrations.CreateModel(
-            name='SegmentMembership',
+            name="SegmentMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entered_at', models.DateTimeField()),
-                ('exited_at', models.DateTimeField(blank=True, null=True)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segment_memberships', to='tracking.person')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("entered_at", models.DateTimeField()),
+                ("exited_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="segment_memberships",
+                        to="tracking.person",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="segments.segment",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SegmentSizeSnapshot',
+            name="SegmentSizeSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('size', models.PositiveIntegerField()),
-                ('entered', models.PositiveIntegerField(default=0)),
-                ('exited', models.PositiveIntegerField(default=0)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='segments.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("size", models.PositiveIntegerField()),
+                ("entered", models.PositiveIntegerField(default=0)),
+                ("exited", models.PositiveIntegerField(default=0)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="segments.segment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date'],
+                "ordering": ["date"],
             },
         ),
         migrations.AddIndex(
-            model_name='segment',
-            index=models.Index(fields=['project', 'kind'], name='segment_project_kind'),
+            model_name="segment",
+            index=models.Index(fields=["project", "kind"], name="segment_project_kind"),
         ),
         migrations.AddIndex(
-            model_name='segmentmembership',
-            index=models.Index(fields=['segment', 'entered_at'], name='membership_segment_entered'),
+            model_name="segmentmembership",
+            index=models.Index(fields=["segment", "entered_at"], name="membership_segment_entered"),
         ),
         migrations.AddIndex(
-            model_name='segmentmembership',
-            index=models.Index(fields=['segment', 'exited_at'], name='membership_segment_exited'),
+            model_name="segmentmembership",
+            index=models.Index(fields=["segment", "exited_at"], name="membership_segment_exited"),
         ),
         migrations.AddIndex(
-            model_name='segmentmembership',
-            index=models.Index(condition=models.Q(('exited_at__isnull', True)), fields=['project', 'person'], name='membership_person_open'),
+            model_name="segmentmembership",
+            index=models.Index(
+                condition=models.Q(("exited_at__isnull", True)),
+                fields=["project", "person"],
+                name="membership_person_open",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='segmentmembership',
-            constraint=models.UniqueConstraint(condition=models.Q(('exited_at__isnull', True)), fields=('segment', 'person'), name='membership_open_unique'),
+            model_name="segmentmembership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("exited_at__isnull", True)),
+                fields=("segment", "person"),
+                name="membership_open_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='segmentsizesnapshot',
-            constraint=models.UniqueConstraint(fields=('segment', 'date'), name='snapshot_segment_date'),
+            model_name="segmentsizesnapshot",
+            constraint=models.UniqueConstraint(fields=("segment", "date"), name="snapshot_segment_date"),
         ),
     ]

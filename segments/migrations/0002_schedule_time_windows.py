@@ -5,7 +5,12 @@ def schedule(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
     Schedule.objects.update_or_create(
         name="segments: time windows",
-        defaults={"func": "segments.tasks.refresh_time_windows", "schedule_type": "I", "minutes": 1, "repeats": -1},
+        defaults={
+            "func": "segments.tasks.refresh_time_windows",
+            "schedule_type": "I",
+            "minutes": 1,
+            "repeats": -1,
+        },
     )
 
 

@@ -13,9 +13,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
+from tests.bundles import bundles_build
 from tests.e2e.server import ServerTap
 from tests.e2e.traffic import Traffic
-from tests.bundles import bundles_build
 from tracking import demo_site
 from tracking.ingest.http import forget_project_cache
 

@@ -20,8 +20,8 @@ from interventions.targeting import held_out
 from segments.models import SegmentMembership
 from segments.refresh import refresh_project
 from segments.services import segment_compute, segment_create
-from tests.e2e.helpers import flush, stored_events
 from tests.bundles import bundles_build
+from tests.e2e.helpers import flush, stored_events
 from tracking.models import Event, Person
 from tracking.services.demo import demo_ensure
 

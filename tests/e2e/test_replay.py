@@ -15,8 +15,8 @@ import pytest
 
 from replay.blobs import blob_write, compress
 from replay.models import Recording, RecordingChunk
-from tests.replay import rrweb
 from tests.bundles import bundles_build
+from tests.replay import rrweb
 from tracking.models import Session
 from tracking.services.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_ensure
 

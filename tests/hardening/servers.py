@@ -79,7 +79,7 @@ def production_env(database_url: str) -> dict[str, str]:
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+    result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )
     if result.returncode:
@@ -106,7 +106,7 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         output = open(log, "ab") if log else None
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "--config", str(ROOT / "gunicorn.conf.py"),
              "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--timeout", str(timeout), "--graceful-timeout", "5", "--no-control-socket",
@@ -118,7 +118,7 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/login/", timeout=2)  # noqa: S310 - loopback
+                urllib.request.urlopen(self.url + "/login/", timeout=2)
                 return
             except OSError:
                 if self.process.poll() is not None:

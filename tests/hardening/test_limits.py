@@ -59,7 +59,9 @@ def test_a_gzip_bomb_is_refused_with_bounded_memory(client, project):
     assert len(bomb) < 400_000
     tracemalloc.start()
     try:
-        response = client.post("/i/v1/batch", data=bomb, content_type="text/plain", HTTP_CONTENT_ENCODING="gzip")
+        response = client.post(
+            "/i/v1/batch", data=bomb, content_type="text/plain", HTTP_CONTENT_ENCODING="gzip"
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -11,7 +11,11 @@ NOT_CUSTOMER_DATA = {"tracking.Organization", "tracking.User", "tracking.Persona
 
 def _owner_field(model) -> str | None:
     for field in model._meta.get_fields():
-        if field.name in ("project", "organization") and (field.many_to_one or field.one_to_one) and field.concrete:
+        if (
+            field.name in ("project", "organization")
+            and (field.many_to_one or field.one_to_one)
+            and field.concrete
+        ):
             return field.name
     return None
 
@@ -32,4 +36,7 @@ def test_the_list_of_product_apps_is_complete():
     from django.conf import settings
 
     ours = {app for app in settings.INSTALLED_APPS if "." not in app and not app.startswith("django")}
-    assert ours - {"rest_framework", "drf_spectacular", "django_htmx", "template_partials", "django_q"} == PRODUCT_APPS
+    assert (
+        ours - {"rest_framework", "drf_spectacular", "django_htmx", "template_partials", "django_q"}
+        == PRODUCT_APPS
+    )

@@ -13,7 +13,13 @@ def test_app_pages_send_the_security_headers(alice_client, project):
     assert response.status_code == 200
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
     csp = response["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'self'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'self'",
+    ):
         assert directive in csp
     assert "unsafe-eval" not in csp and "script-src 'self' 'unsafe-inline'" not in csp
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"

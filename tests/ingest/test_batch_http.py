@@ -20,12 +20,17 @@ def test_a_good_batch_is_stored(send, project):
     response = send([event(), event("signed_up", plan="pro")])
     assert response.status_code == 200
     assert response.json() == {"accepted": 2, "rejected": []}
-    assert sorted(Event.objects.filter(project=project).values_list("name", flat=True)) == ["$pageview", "signed_up"]
+    assert sorted(Event.objects.filter(project=project).values_list("name", flat=True)) == [
+        "$pageview",
+        "signed_up",
+    ]
 
 
 def test_one_bad_event_never_sinks_the_rest_of_the_batch(send, project):
     good = event("kept")
-    response = send([{"event": 1}, good, {"event": "x"}, "not an object", event("also kept", properties_are_fine=True)])
+    response = send(
+        [{"event": 1}, good, {"event": "x"}, "not an object", event("also kept", properties_are_fine=True)]
+    )
     body = response.json()
     assert response.status_code == 200
     assert body["accepted"] == 2
@@ -98,9 +103,13 @@ def test_a_body_over_the_limit_is_413(send):
 
 @override_settings(INGEST_MAX_DECOMPRESSED_BYTES=50_000)
 def test_a_gzip_bomb_is_cut_off_with_413(client, project):
-    bomb = gzip.compress(b'{"api_key": "' + project.public_key.encode() + b'", "batch": [' + b" " * 5_000_000 + b"]}")
+    bomb = gzip.compress(
+        b'{"api_key": "' + project.public_key.encode() + b'", "batch": [' + b" " * 5_000_000 + b"]}"
+    )
     assert len(bomb) < 10_000
-    response = client.post("/i/v1/batch", data=bomb, content_type="application/json", HTTP_CONTENT_ENCODING="gzip")
+    response = client.post(
+        "/i/v1/batch", data=bomb, content_type="application/json", HTTP_CONTENT_ENCODING="gzip"
+    )
     assert response.status_code == 413
     assert "decompressed" in response.json()["detail"]
 
@@ -186,7 +195,12 @@ def test_timestamps_far_in_the_future_are_clamped(send):
 
 @pytest.mark.parametrize(
     ("timestamp", "error"),
-    [("yesterday", "not ISO 8601"), (True, "ISO 8601"), ("1990-01-01T00:00:00Z", "two years"), (1e30, "out of range")],
+    [
+        ("yesterday", "not ISO 8601"),
+        (True, "ISO 8601"),
+        ("1990-01-01T00:00:00Z", "two years"),
+        (1e30, "out of range"),
+    ],
 )
 def test_absurd_timestamps_are_rejected_alone(send, timestamp, error):
     body = send([event(timestamp=timestamp), event("fine")]).json()

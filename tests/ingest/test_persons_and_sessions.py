@@ -34,8 +34,19 @@ def test_identify_links_the_anonymous_person_to_the_user(send):
 
 def test_identify_merges_an_anonymous_person_into_a_known_user(send):
     t0 = datetime.now(UTC) - timedelta(hours=2)
-    send([event(distinct_id="user-1", session_id="s-old", timestamp=t0.isoformat(), **{"$set": {"plan": "pro"}})])
-    send([event("$identify", "user-1", session_id="s-old", **{"$anon_distinct_id": "x"})])  # user is identified
+    send(
+        [
+            event(
+                distinct_id="user-1",
+                session_id="s-old",
+                timestamp=t0.isoformat(),
+                **{"$set": {"plan": "pro"}},
+            )
+        ]
+    )
+    send(
+        [event("$identify", "user-1", session_id="s-old", **{"$anon_distinct_id": "x"})]
+    )  # user is identified
     send([event(distinct_id="anon", session_id="s-new", **{"$set": {"plan": "free", "source": "ad"}})])
     send([event("$identify", "user-1", session_id="s-new", **{"$anon_distinct_id": "anon"})])
     user = _person("user-1")
@@ -56,7 +67,13 @@ def test_two_identified_people_are_never_merged(send):
 
 
 def test_identify_in_the_same_batch_as_anonymous_events(send):
-    send([event(distinct_id="anon"), event("$identify", "u", **{"$anon_distinct_id": "anon"}), event(distinct_id="u")])
+    send(
+        [
+            event(distinct_id="anon"),
+            event("$identify", "u", **{"$anon_distinct_id": "anon"}),
+            event(distinct_id="u"),
+        ]
+    )
     assert Person.objects.count() == 1
     assert Event.objects.values("person_id").distinct().count() == 1
 
@@ -65,8 +82,16 @@ def test_set_once_keeps_the_first_value_and_set_the_last(send):
     t = datetime.now(UTC)
     send(
         [
-            event(distinct_id="a", timestamp=(t - timedelta(seconds=3)).isoformat(), **{"$set": {"plan": "free"}, "$set_once": {"source": "ad"}}),
-            event(distinct_id="a", timestamp=(t - timedelta(seconds=2)).isoformat(), **{"$set": {"plan": "pro"}, "$set_once": {"source": "seo"}}),
+            event(
+                distinct_id="a",
+                timestamp=(t - timedelta(seconds=3)).isoformat(),
+                **{"$set": {"plan": "free"}, "$set_once": {"source": "ad"}},
+            ),
+            event(
+                distinct_id="a",
+                timestamp=(t - timedelta(seconds=2)).isoformat(),
+                **{"$set": {"plan": "pro"}, "$set_once": {"source": "seo"}},
+            ),
         ]
     )
     send([event(distinct_id="a", **{"$set_once": {"source": "later"}})])
@@ -75,7 +100,15 @@ def test_set_once_keeps_the_first_value_and_set_the_last(send):
 
 
 def test_group_identify_creates_a_company_and_links_the_person(send):
-    send([event("$groupidentify", "a", **{"$group_key": "acme", "$group_set": {"industry": "retail", "size": "51-200"}})])
+    send(
+        [
+            event(
+                "$groupidentify",
+                "a",
+                **{"$group_key": "acme", "$group_set": {"industry": "retail", "size": "51-200"}},
+            )
+        ]
+    )
     send([event("$groupidentify", "a", **{"$group_key": "acme", "$group_set": {"plan": "enterprise"}})])
     company = Company.objects.get(key="acme")
     assert company.properties == {"industry": "retail", "size": "51-200", "plan": "enterprise"}
@@ -86,14 +119,47 @@ def test_sessions_collect_technographic_facts_and_counts(send):
     t = datetime.now(UTC) - timedelta(minutes=10)
     send(
         [
-            event("$pageview", session_id="s", timestamp=t.isoformat(), **{"$current_url": "https://a.test/", "$timezone": "Europe/Paris", "$referrer": "https://google.com/"}),
-            event("$autocapture", session_id="s", timestamp=(t + timedelta(minutes=1)).isoformat(), **{"$current_url": "https://a.test/"}),
-            event("$pageview", session_id="s", timestamp=(t + timedelta(minutes=2)).isoformat(), **{"$current_url": "https://a.test/pricing"}),
+            event(
+                "$pageview",
+                session_id="s",
+                timestamp=t.isoformat(),
+                **{
+                    "$current_url": "https://a.test/",
+                    "$timezone": "Europe/Paris",
+                    "$referrer": "https://google.com/",
+                },
+            ),
+            event(
+                "$autocapture",
+                session_id="s",
+                timestamp=(t + timedelta(minutes=1)).isoformat(),
+                **{"$current_url": "https://a.test/"},
+            ),
+            event(
+                "$pageview",
+                session_id="s",
+                timestamp=(t + timedelta(minutes=2)).isoformat(),
+                **{"$current_url": "https://a.test/pricing"},
+            ),
         ]
     )
-    send([event("$rageclick", session_id="s", timestamp=(t + timedelta(minutes=3)).isoformat(), **{"$current_url": "https://a.test/pricing"})])
+    send(
+        [
+            event(
+                "$rageclick",
+                session_id="s",
+                timestamp=(t + timedelta(minutes=3)).isoformat(),
+                **{"$current_url": "https://a.test/pricing"},
+            )
+        ]
+    )
     session = Session.objects.get()
-    assert (session.event_count, session.pageview_count, session.autocapture_count, session.rageclick_count) == (4, 2, 1, 1)
+    assert (
+        session.event_count,
+        session.pageview_count,
+        session.autocapture_count,
+        session.rageclick_count,
+    ) == (4, 2, 1, 1)
     assert session.entry_url == "https://a.test/"
     assert session.exit_url == "https://a.test/pricing"
     assert session.referrer == "https://google.com/"
@@ -133,7 +199,13 @@ def test_autocapture_elements_become_the_stored_chain(send):
                     "$event_type": "click",
                     "$elements": [
                         {"tag": "span", "text": "Start trial"},
-                        {"tag": "a", "id": "cta", "classes": ["btn", "btn-primary"], "attrs": {"href": "/signup", "onclick": "x()"}, "nth_child": 2},
+                        {
+                            "tag": "a",
+                            "id": "cta",
+                            "classes": ["btn", "btn-primary"],
+                            "attrs": {"href": "/signup", "onclick": "x()"},
+                            "nth_child": 2,
+                        },
                         {"tag": "body"},
                     ],
                 },
@@ -145,7 +217,13 @@ def test_autocapture_elements_become_the_stored_chain(send):
 
     chain = decode(stored.elements_chain)
     assert [e["tag"] for e in chain] == ["span", "a", "body"]
-    assert chain[1] == {"tag": "a", "id": "cta", "classes": ["btn", "btn-primary"], "nth_child": 2, "attrs": {"href": "/signup"}}
+    assert chain[1] == {
+        "tag": "a",
+        "id": "cta",
+        "classes": ["btn", "btn-primary"],
+        "nth_child": 2,
+        "attrs": {"href": "/signup"},
+    }
     assert (stored.el_text, stored.href) == ("Start trial", "/signup")
     assert "$elements" not in stored.properties
 

@@ -14,7 +14,11 @@ def test_decide_answers_the_documented_shape(client, project):
     response = _decide(client, {"api_key": project.public_key, "distinct_id": "someone"})
     assert response.status_code == 200
     body = response.json()
-    assert isinstance(body["flags"], dict) and isinstance(body["nudges"], list) and isinstance(body["surveys"], list)
+    assert (
+        isinstance(body["flags"], dict)
+        and isinstance(body["nudges"], list)
+        and isinstance(body["surveys"], list)
+    )
     assert "enabled" in body["recording"]
     assert body["config"] == {"respect_dnt": False}
     assert response["Access-Control-Allow-Origin"] == "*"
@@ -22,7 +26,12 @@ def test_decide_answers_the_documented_shape(client, project):
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [({"api_key": "pk_nope", "distinct_id": "x"}, 401), ({"distinct_id": "x"}, 401), ({"api_key": "PK"}, 400), (["x"], 400)],
+    [
+        ({"api_key": "pk_nope", "distinct_id": "x"}, 401),
+        ({"distinct_id": "x"}, 401),
+        ({"api_key": "PK"}, 400),
+        (["x"], 400),
+    ],
 )
 def test_decide_refuses_bad_requests_clearly(client, project, body, status):
     if isinstance(body, dict) and body.get("api_key") == "PK":

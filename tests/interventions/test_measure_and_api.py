@@ -65,13 +65,23 @@ def api(client, alice_api_key, project):
 
 
 def test_crud_and_validation_errors_name_the_field(api):
-    created = api("post", "/flags/", {"key": "new-nav", "enabled": True, "rules": [{"segment": None, "rollout": 50}]})
+    created = api(
+        "post", "/flags/", {"key": "new-nav", "enabled": True, "rules": [{"segment": None, "rollout": 50}]}
+    )
     assert created.status_code == 201 and created.json()["key"] == "new-nav"
     bad = api("post", "/flags/", {"key": "Bad Key"})
     assert bad.status_code == 400 and "key" in bad.json()
     bad = api("post", "/flags/", {"key": "x", "rules": [{"segment": None, "rollout": 150}]})
     assert "rules[0].rollout" in bad.json()
-    bad = api("post", "/surveys/", {"name": "s", "key": "s", "questions": [{"key": "q", "type": "single", "prompt": "?", "choices": ["a"]}]})
+    bad = api(
+        "post",
+        "/surveys/",
+        {
+            "name": "s",
+            "key": "s",
+            "questions": [{"key": "q", "type": "single", "prompt": "?", "choices": ["a"]}],
+        },
+    )
     assert "questions[0].choices" in bad.json()
     bad = api("post", "/nudges/", {"name": "n", "title": "t", "kind": "tooltip"})
     assert "anchor_selector" in bad.json()
@@ -106,7 +116,12 @@ def test_lift_within_a_segment_counts_people_who_left_it_after_exposure(project,
     from interventions.measure import measure
     from segments.services import segment_create
 
-    stuck = {"match": "all", "conditions": [{"type": "behavior", "event": {"name": "upgraded"}, "count": {"operator": "eq", "value": 0}}]}
+    stuck = {
+        "match": "all",
+        "conditions": [
+            {"type": "behavior", "event": {"name": "upgraded"}, "count": {"operator": "eq", "value": 0}}
+        ],
+    }
     batch = [event("$pageview", f"p{i}") for i in range(40)]
     with on_commit():
         send(batch)
@@ -114,7 +129,10 @@ def test_lift_within_a_segment_counts_people_who_left_it_after_exposure(project,
     nudge = services.nudge_save(project=project, data={"name": "Upgrade", "title": "Upgrade", "status": "live", "segments": [segment.pk],
                                                        "goal": {"event": {"name": "upgraded"}, "within_days": 7}})  # fmt: skip
     shown = datetime.now(UTC) - timedelta(hours=2)
-    batch = [event("$nudge_shown", f"p{i}", timestamp=shown.isoformat(), **{"$nudge_id": nudge.pk}) for i in range(40)]
+    batch = [
+        event("$nudge_shown", f"p{i}", timestamp=shown.isoformat(), **{"$nudge_id": nudge.pk})
+        for i in range(40)
+    ]
     batch += [event("upgraded", f"p{i}") for i in range(10)]  # these ten leave the segment
     with on_commit():
         send(batch)
@@ -126,7 +144,9 @@ def test_lift_within_a_segment_counts_people_who_left_it_after_exposure(project,
 def test_boolean_flag_responses_are_stored_as_json_text(project, send, on_commit):
     from interventions.models import Exposure
 
-    flag = services.flag_save(project=project, data={"key": "beta", "enabled": True, "rules": [{"segment": None, "rollout": 100}]})
+    flag = services.flag_save(
+        project=project, data={"key": "beta", "enabled": True, "rules": [{"segment": None, "rollout": 100}]}
+    )
     with on_commit():
         send([event("$flag_called", "u", **{"$flag": "beta", "$flag_response": True})])
     assert Exposure.objects.get(kind="flag", object_id=flag.pk).variant == "true"

@@ -12,12 +12,17 @@ from tests.ingest.conftest import event
 
 pytestmark = pytest.mark.django_db
 
-PRO = {"match": "all", "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}]}
+PRO = {
+    "match": "all",
+    "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}],
+}
 
 
 def decide(client, project, distinct_id: str) -> dict:
     response = client.post(
-        "/i/v1/decide", data=orjson.dumps({"api_key": project.public_key, "distinct_id": distinct_id}), content_type="text/plain"
+        "/i/v1/decide",
+        data=orjson.dumps({"api_key": project.public_key, "distinct_id": distinct_id}),
+        content_type="text/plain",
     )
     assert response.status_code == 200
     return response.json()
@@ -53,7 +58,10 @@ def test_the_kill_switch_turns_a_flag_off_for_everyone():
 def test_a_person_entering_a_segment_gets_the_flag_on_the_next_decide(client, project, send, on_commit):
     with on_commit():
         segment = segment_create(project=project, name="Pro", definition=PRO)
-    services.flag_save(project=project, data={"key": "beta", "enabled": True, "rules": [{"segment": segment.pk, "rollout": 100}]})
+    services.flag_save(
+        project=project,
+        data={"key": "beta", "enabled": True, "rules": [{"segment": segment.pk, "rollout": 100}]},
+    )
     send([event(distinct_id="ann")])
     assert decide(client, project, "ann")["flags"] == {"beta": False}
     with on_commit():  # ingestion's commit queues the live refresh (inline in tests)
@@ -66,10 +74,22 @@ def test_a_nudge_reaches_members_only_and_never_holdouts(client, project, send, 
     with on_commit():
         segment = segment_create(project=project, name="Pro", definition=PRO)
     with on_commit():
-        send([event("$identify", f"u{i}", **{"$set": {"plan": "pro" if i < 40 else "free"}}) for i in range(60)])
+        send(
+            [
+                event("$identify", f"u{i}", **{"$set": {"plan": "pro" if i < 40 else "free"}})
+                for i in range(60)
+            ]
+        )
     nudge = services.nudge_save(
         project=project,
-        data={"name": "Try boards", "title": "Try boards", "body": "…", "status": "live", "segments": [segment.pk], "holdout_percent": 50},
+        data={
+            "name": "Try boards",
+            "title": "Try boards",
+            "body": "…",
+            "status": "live",
+            "segments": [segment.pk],
+            "holdout_percent": 50,
+        },
     )
     seen, held = set(), set()
     for i in range(60):
@@ -86,14 +106,26 @@ def test_a_nudge_reaches_members_only_and_never_holdouts(client, project, send, 
 
 
 def test_shown_clicked_and_answered_events_update_exposures_and_caps(client, project, send, on_commit):
-    nudge = services.nudge_save(project=project, data={"name": "n", "title": "Hello", "status": "live", "max_impressions": 1, "frequency_days": 0})
+    nudge = services.nudge_save(
+        project=project,
+        data={"name": "n", "title": "Hello", "status": "live", "max_impressions": 1, "frequency_days": 0},
+    )
     survey = services.survey_save(project=project, data={"name": "NPS", "key": "nps", "status": "live",
                                                          "questions": [{"key": "score", "type": "rating", "scale": 10, "prompt": "How likely…?"}]})  # fmt: skip
     send([event(distinct_id="v")])
     assert [n["id"] for n in decide(client, project, "v")["nudges"]] == [nudge.pk]
     assert [s["key"] for s in decide(client, project, "v")["surveys"]] == ["nps"]
     with on_commit():  # exposures are updated once the batch commits
-        send([event("$nudge_shown", "v", **{"$nudge_id": nudge.pk}), event("$survey_response", "v", **{"$survey": "nps", "$survey_id": survey.pk, "$answers": {"score": 9}})])
+        send(
+            [
+                event("$nudge_shown", "v", **{"$nudge_id": nudge.pk}),
+                event(
+                    "$survey_response",
+                    "v",
+                    **{"$survey": "nps", "$survey_id": survey.pk, "$answers": {"score": 9}},
+                ),
+            ]
+        )
     exposure = Exposure.objects.get(kind="nudge", object_id=nudge.pk)
     assert exposure.times_shown == 1
     assert decide(client, project, "v")["nudges"] == []  # max one impression

@@ -19,7 +19,10 @@ from tests.ingest.conftest import event
 
 pytestmark = pytest.mark.django_db
 
-PRO = {"match": "all", "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}]}
+PRO = {
+    "match": "all",
+    "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}],
+}
 
 
 class Receiver:
@@ -66,7 +69,9 @@ def test_an_entry_is_delivered_signed_and_retried_after_a_500(project, send, on_
     hook_server = receiver([500, 200])
     with on_commit():
         segment = segment_create(project=project, name="Pro", definition=PRO)
-    hook = services.webhook_save(project=project, data={"name": "CRM", "url": hook_server.url, "segments": [segment.pk]})
+    hook = services.webhook_save(
+        project=project, data={"name": "CRM", "url": hook_server.url, "segments": [segment.pk]}
+    )
     with on_commit():
         send([event("$identify", "ann", **{"$set": {"plan": "pro", "email": "ann@x.io"}})])
     delivery = WebhookDelivery.objects.get()
@@ -102,7 +107,9 @@ def test_resend_tries_again_now(project, on_commit, receiver):
     server = receiver([503])
     with on_commit():
         segment = segment_create(project=project, name="Pro", definition=PRO)
-    hook = services.webhook_save(project=project, data={"name": "h", "url": server.url, "segments": [segment.pk]})
+    hook = services.webhook_save(
+        project=project, data={"name": "h", "url": server.url, "segments": [segment.pk]}
+    )
     from interventions.webhooks import resend, send_test
 
     with on_commit():

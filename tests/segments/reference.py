@@ -65,7 +65,10 @@ def members(definition: dict, world: World) -> set[int]:
 
 
 def group(node: dict, person: RefPerson, world: World) -> bool:
-    results = [group(c, person, world) if "conditions" in c else condition(c, person, world) for c in node["conditions"]]
+    results = [
+        group(c, person, world) if "conditions" in c else condition(c, person, world)
+        for c in node["conditions"]
+    ]
     value = all(results) if node.get("match", "all") == "all" else any(results)
     return not value if node.get("negate") else value
 
@@ -86,7 +89,8 @@ def event_matches(spec: dict, event: RefEvent, world: World) -> bool:
 
         return action_matches(world.actions[spec["action"]], event)
     return event.name == spec["name"] and all(
-        jsonb_filter_match(event.properties, f["property"], f["operator"], f["value"]) for f in spec.get("where", [])
+        jsonb_filter_match(event.properties, f["property"], f["operator"], f["value"])
+        for f in spec.get("where", [])
     )
 
 
@@ -114,7 +118,7 @@ def did_sequence(steps: list[dict], within_days: int, events: list[RefEvent], wo
     return False
 
 
-def condition(node: dict, person: RefPerson, world: World) -> bool:  # noqa: C901 - one branch per type, on purpose
+def condition(node: dict, person: RefPerson, world: World) -> bool:
     kind = node["type"]
     if kind == "person":
         return jsonb_filter_match(person.properties, node["property"], node["operator"], node["value"])
@@ -128,11 +132,17 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:  # noqa: C90
         )
     if kind == "behavior":
         count = sum(
-            1 for e in person.events if in_window(e.timestamp, node.get("window"), world) and event_matches(node["event"], e, world)
+            1
+            for e in person.events
+            if in_window(e.timestamp, node.get("window"), world) and event_matches(node["event"], e, world)
         )
         return compare(count, node["count"]["operator"], node["count"]["value"])
     if kind == "active_days":
-        days = {e.timestamp.astimezone(world.tz).date() for e in person.events if in_window(e.timestamp, node["window"], world)}
+        days = {
+            e.timestamp.astimezone(world.tz).date()
+            for e in person.events
+            if in_window(e.timestamp, node["window"], world)
+        }
         return compare(len(days), node["count"]["operator"], node["count"]["value"])
     if kind == "aggregate":
         values = [
@@ -143,7 +153,9 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:  # noqa: C90
         values = [v for v in values if v is not None]
         if not values:
             return False
-        result = {"sum": sum, "min": min, "max": max, "avg": lambda vs: sum(vs) / len(vs)}[node["function"]](values)
+        result = {"sum": sum, "min": min, "max": max, "avg": lambda vs: sum(vs) / len(vs)}[node["function"]](
+            values
+        )
         return compare(result, node["operator"], Decimal(str(node["value"])))
     if kind == "sequence":
         events = [e for e in person.events if in_window(e.timestamp, node.get("window"), world)]
@@ -175,7 +187,9 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:  # noqa: C90
         if node["operator"] == "is_not_set":
             return False
         latest = max(answers, key=lambda e: (e.timestamp, e.id))
-        return jsonb_filter_match(latest.properties["$answers"], node["question"], node["operator"], node["value"])
+        return jsonb_filter_match(
+            latest.properties["$answers"], node["question"], node["operator"], node["value"]
+        )
     if kind == "segment":
         if node["segment"] in world.static_members:
             value = person.id in world.static_members[node["segment"]]

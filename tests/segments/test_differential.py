@@ -11,7 +11,16 @@ from segments.compiler import compile_definition
 from segments.definition import validate_definition
 from tests.factories import ProjectFactory
 from tests.segments import reference
-from tests.segments.world import BROWSERS, COUNTRIES, EVENT_NAMES, NOW, PLANS, SURVEY_GOALS, store_world, world_st
+from tests.segments.world import (
+    BROWSERS,
+    COUNTRIES,
+    EVENT_NAMES,
+    NOW,
+    PLANS,
+    SURVEY_GOALS,
+    store_world,
+    world_st,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +30,9 @@ windows = st.one_of(
     st.sampled_from([{"from": "2026-10-20", "to": "2026-11-01"}, {"from": "2026-11-10", "to": "2026-11-15"}]),
 )
 counts = st.builds(
-    lambda op, n: {"operator": op, "value": n}, st.sampled_from(["eq", "neq", "gt", "gte", "lt", "lte"]), st.integers(0, 3)
+    lambda op, n: {"operator": op, "value": n},
+    st.sampled_from(["eq", "neq", "gt", "gte", "lt", "lte"]),
+    st.integers(0, 3),
 )
 event_specs = st.one_of(
     st.builds(lambda n: {"name": n}, st.sampled_from(EVENT_NAMES)),
@@ -92,8 +103,14 @@ def sql_members(definition, project) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(spec=world_st, definition=definitions, timezone=st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo"]))
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    spec=world_st, definition=definitions, timezone=st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo"])
+)
 def test_the_compiler_agrees_with_the_reference(spec, definition, timezone):
     project = ProjectFactory(timezone=timezone)
     world = store_world(project, spec)
@@ -113,17 +130,40 @@ def test_the_reference_and_the_compiler_agree_on_a_hand_made_case(db):
     ]  # fmt: skip
     world = store_world(project, spec)
     reached_not_activated = validate_definition(
-        {"match": "all", "conditions": [{"type": "sequence", "steps": [{"name": "signed_up"}, {"name": "created_project"}],
-                                         "within_days": 7, "last_step": "did_not"}]}  # fmt: skip
+        {
+            "match": "all",
+            "conditions": [
+                {
+                    "type": "sequence",
+                    "steps": [{"name": "signed_up"}, {"name": "created_project"}],
+                    "within_days": 7,
+                    "last_step": "did_not",
+                }
+            ],
+        }
     )
     pro_on_firefox = validate_definition(
-        {"match": "all", "conditions": [
-            {"type": "person", "property": "plan", "operator": "eq", "value": "pro"},
-            {"type": "device", "property": "browser", "operator": "eq", "value": "Firefox", "window": {"last_days": 7}},
-            {"type": "company", "property": "industry", "operator": "eq", "value": "software"}]}  # fmt: skip
+        {
+            "match": "all",
+            "conditions": [
+                {"type": "person", "property": "plan", "operator": "eq", "value": "pro"},
+                {
+                    "type": "device",
+                    "property": "browser",
+                    "operator": "eq",
+                    "value": "Firefox",
+                    "window": {"last_days": 7},
+                },
+                {"type": "company", "property": "industry", "operator": "eq", "value": "software"},
+            ],
+        }
     )
     first, second = (p.id for p in world.persons)
-    assert sql_members(reached_not_activated, project) == reference.members(reached_not_activated, world) == {second}
+    assert (
+        sql_members(reached_not_activated, project)
+        == reference.members(reached_not_activated, world)
+        == {second}
+    )
     assert sql_members(pro_on_firefox, project) == reference.members(pro_on_firefox, world) == {first}
 
 
@@ -131,7 +171,16 @@ def _fixed_world(project):
     """Four persons with 0, 1, 2 and 3 purchases on different days, one of them also a sign-up."""
     spec = []
     for n in range(4):
-        events = [{"name": "purchase", "minutes_ago": 60 * 24 * i + 30, "plan": None, "amount": 10 * (i + 1), "path": "/checkout"} for i in range(n)]
+        events = [
+            {
+                "name": "purchase",
+                "minutes_ago": 60 * 24 * i + 30,
+                "plan": None,
+                "amount": 10 * (i + 1),
+                "path": "/checkout",
+            }
+            for i in range(n)
+        ]
         spec.append({"properties": {}, "company": None, "surveys": [], "sessions": [], "events": events})
     return store_world(project, spec)
 
@@ -155,8 +204,19 @@ def test_every_aggregate_matches_only_people_with_values(function, operator):
     project = ProjectFactory()
     world = _fixed_world(project)
     definition = validate_definition(
-        {"match": "all", "conditions": [{"type": "aggregate", "event": {"name": "purchase"}, "property": "amount",
-                                         "function": function, "operator": operator, "value": 20}]}  # fmt: skip
+        {
+            "match": "all",
+            "conditions": [
+                {
+                    "type": "aggregate",
+                    "event": {"name": "purchase"},
+                    "property": "amount",
+                    "function": function,
+                    "operator": operator,
+                    "value": 20,
+                }
+            ],
+        }
     )
     assert sql_members(definition, project) == reference.members(definition, world)
 
@@ -185,9 +245,21 @@ SEQUENCE_CASES = [
 @pytest.mark.parametrize("last_step", ["did", "did_not"])
 def test_sequences_are_ordered_strict_and_bounded(events, steps, days, expected, last_step):
     project = ProjectFactory()
-    world = store_world(project, [{"properties": {}, "company": None, "surveys": [], "sessions": [], "events": events}])
+    world = store_world(
+        project, [{"properties": {}, "company": None, "surveys": [], "sessions": [], "events": events}]
+    )
     definition = validate_definition(
-        {"match": "all", "conditions": [{"type": "sequence", "steps": [{"name": s} for s in steps], "within_days": days, "last_step": last_step}]}
+        {
+            "match": "all",
+            "conditions": [
+                {
+                    "type": "sequence",
+                    "steps": [{"name": s} for s in steps],
+                    "within_days": days,
+                    "last_step": last_step,
+                }
+            ],
+        }
     )
     found = sql_members(definition, project)
     assert found == reference.members(definition, world)

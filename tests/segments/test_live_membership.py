@@ -18,13 +18,22 @@ pytestmark = pytest.mark.django_db
 
 ACTIVE = {
     "match": "all",
-    "conditions": [{"type": "behavior", "event": {"name": "$pageview"}, "count": {"operator": "gte", "value": 2}, "window": {"last_days": 7}}],
+    "conditions": [
+        {
+            "type": "behavior",
+            "event": {"name": "$pageview"},
+            "count": {"operator": "gte", "value": 2},
+            "window": {"last_days": 7},
+        }
+    ],
 }
 
 
 def _members(segment) -> set[str]:
     return set(
-        SegmentMembership.objects.filter(segment=segment, exited_at__isnull=True).values_list("person__distinct_ids__distinct_id", flat=True)
+        SegmentMembership.objects.filter(segment=segment, exited_at__isnull=True).values_list(
+            "person__distinct_ids__distinct_id", flat=True
+        )
     )
 
 
@@ -58,7 +67,10 @@ def test_incremental_refresh_equals_a_full_recomputation(send, project, on_commi
     with on_commit():
         segment = segment_create(project=project, name="Active", definition=ACTIVE)
     batches = [
-        [event(distinct_id=f"u{i % 7}", timestamp=(t - timedelta(days=i % 10, minutes=i)).isoformat()) for i in range(j, j + 9)]
+        [
+            event(distinct_id=f"u{i % 7}", timestamp=(t - timedelta(days=i % 10, minutes=i)).isoformat())
+            for i in range(j, j + 9)
+        ]
         for j in range(0, 45, 9)
     ]
     for batch in batches:
@@ -67,7 +79,9 @@ def test_incremental_refresh_equals_a_full_recomputation(send, project, on_commi
     incremental = _members(segment)
     segment_compute(segment=segment)
     assert _members(segment) == incremental
-    assert SegmentMembership.objects.filter(segment=segment, exited_at__isnull=True).count() == len(incremental)
+    assert SegmentMembership.objects.filter(segment=segment, exited_at__isnull=True).count() == len(
+        incremental
+    )
 
 
 def test_a_window_expires_without_new_events(send, project, on_commit, settings):
@@ -87,7 +101,14 @@ def test_a_window_expires_without_new_events(send, project, on_commit, settings)
 def test_the_periodic_pass_leaves_timeless_segments_alone(project, on_commit, settings):
     settings.SEGMENT_TIME_REFRESH_SECONDS = 10
     with on_commit():
-        segment_create(project=project, name="Pro", definition={"match": "all", "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}]})
+        segment_create(
+            project=project,
+            name="Pro",
+            definition={
+                "match": "all",
+                "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}],
+            },
+        )
     with time_machine.travel(datetime.now(UTC) + timedelta(days=1)):
         assert refresh_time_windows() == 0
 
@@ -116,7 +137,10 @@ def test_size_snapshots_record_entries_and_exits(send, project, on_commit):
         segment = segment_create(project=project, name="Active", definition=ACTIVE)
     snapshot = SegmentSizeSnapshot.objects.get(segment=segment)
     assert (snapshot.size, snapshot.entered, snapshot.exited) == (2, 2, 0)
-    segment.definition = {"match": "all", "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "none"}]}
+    segment.definition = {
+        "match": "all",
+        "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "none"}],
+    }
     segment.save()
     segment_compute(segment=segment)
     snapshot.refresh_from_db()

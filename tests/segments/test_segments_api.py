@@ -7,7 +7,10 @@ from tests.ingest.conftest import event
 
 pytestmark = pytest.mark.django_db
 
-PRO = {"match": "all", "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}]}
+PRO = {
+    "match": "all",
+    "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}],
+}
 
 
 @pytest.fixture
@@ -25,7 +28,16 @@ def api(client, alice_api_key, project):
 
 @pytest.fixture
 def pro_users(send):
-    send([event("$identify", f"user-{i}", **{"$set": {"plan": "pro" if i % 2 else "free", "email": f"u{i}@x.io"}}) for i in range(6)])
+    send(
+        [
+            event(
+                "$identify",
+                f"user-{i}",
+                **{"$set": {"plan": "pro" if i % 2 else "free", "email": f"u{i}@x.io"}},
+            )
+            for i in range(6)
+        ]
+    )
 
 
 def test_a_segment_is_computed_over_history_when_saved(api, pro_users, on_commit):
@@ -76,7 +88,10 @@ def test_an_invalid_definition_is_400_with_the_json_path(api, definition, path):
 def test_patching_the_definition_recomputes(api, pro_users, on_commit):
     with on_commit():
         segment_id = api("post", "/segments/", {"name": "Pro", "definition": PRO}).json()["id"]
-    free = {"match": "all", "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "free"}]}
+    free = {
+        "match": "all",
+        "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "free"}],
+    }
     with on_commit():
         response = api("patch", f"/segments/{segment_id}/", {"definition": free})
     assert response.status_code == 200
@@ -100,7 +115,9 @@ def test_freeze_and_upload_make_static_segments(api, pro_users, on_commit):
         segment_id = api("post", "/segments/", {"name": "Pro", "definition": PRO}).json()["id"]
     frozen = api("post", f"/segments/{segment_id}/freeze/", {"name": "Pro in November"}).json()
     assert frozen["kind"] == "static" and frozen["size"] == 3
-    uploaded = api("post", "/segments/upload/", {"name": "Beta list", "distinct_ids": ["user-0", "u5@x.io", "nobody"]})
+    uploaded = api(
+        "post", "/segments/upload/", {"name": "Beta list", "distinct_ids": ["user-0", "u5@x.io", "nobody"]}
+    )
     assert uploaded.status_code == 201
     assert uploaded.json()["matched"] == 2 and uploaded.json()["unmatched"] == ["nobody"]
     refreshed = api("post", f"/segments/{frozen['id']}/refresh/")
@@ -125,14 +142,27 @@ def test_another_projects_member_gets_404_everywhere(api, pro_users, on_commit, 
         ("post", f"/segments/{segment_id}/refresh/"), ("post", f"/segments/{segment_id}/freeze/"),
         ("get", f"/segments/{segment_id}/history/"), ("get", f"/persons/{person_id}/segments/"), ("post", "/segments/upload/"),
     ]:  # fmt: skip
-        assert api(method, path, {"name": "x", "definition": PRO}, key=bob_api_key).status_code == 404, (method, path)
+        assert api(method, path, {"name": "x", "definition": PRO}, key=bob_api_key).status_code == 404, (
+            method,
+            path,
+        )
     assert Segment.objects.count() == 1
 
 
 def test_a_segment_used_by_another_cannot_be_deleted(api, pro_users, on_commit):
     with on_commit():
         base = api("post", "/segments/", {"name": "Pro", "definition": PRO}).json()["id"]
-        api("post", "/segments/", {"name": "Not pro", "definition": {"match": "all", "conditions": [{"type": "segment", "segment": base, "negate": True}]}})
+        api(
+            "post",
+            "/segments/",
+            {
+                "name": "Not pro",
+                "definition": {
+                    "match": "all",
+                    "conditions": [{"type": "segment", "segment": base, "negate": True}],
+                },
+            },
+        )
     response = api("delete", f"/segments/{base}/")
     assert response.status_code == 400
     assert "Not pro" in str(response.json())
@@ -141,13 +171,26 @@ def test_a_segment_used_by_another_cannot_be_deleted(api, pro_users, on_commit):
 def test_a_segment_cannot_include_itself(api, on_commit):
     with on_commit():
         first = api("post", "/segments/", {"name": "A", "definition": PRO}).json()["id"]
-        second = api("post", "/segments/", {"name": "B", "definition": {"match": "all", "conditions": [{"type": "segment", "segment": first}]}}).json()["id"]
-    response = api("patch", f"/segments/{first}/", {"definition": {"match": "all", "conditions": [{"type": "segment", "segment": second}]}})
+        second = api(
+            "post",
+            "/segments/",
+            {
+                "name": "B",
+                "definition": {"match": "all", "conditions": [{"type": "segment", "segment": first}]},
+            },
+        ).json()["id"]
+    response = api(
+        "patch",
+        f"/segments/{first}/",
+        {"definition": {"match": "all", "conditions": [{"type": "segment", "segment": second}]}},
+    )
     assert response.status_code == 400
     assert "itself" in str(response.json())
 
 
-def test_the_csv_export_refuses_strangers_with_a_clean_404(api, pro_users, on_commit, bob_api_key, client, project):
+def test_the_csv_export_refuses_strangers_with_a_clean_404(
+    api, pro_users, on_commit, bob_api_key, client, project
+):
     with on_commit():
         segment_id = api("post", "/segments/", {"name": "Pro", "definition": PRO}).json()["id"]
     response = api("get", f"/segments/{segment_id}/members/?format=csv", key=bob_api_key)

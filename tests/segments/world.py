@@ -29,7 +29,9 @@ event_st = st.fixed_dictionaries(
 survey_st = st.fixed_dictionaries(
     {
         "minutes_ago": st.integers(min_value=0, max_value=40 * 24 * 60),
-        "answers": st.fixed_dictionaries({}, optional={"score": st.integers(0, 10), "goal": st.sampled_from(SURVEY_GOALS)}),
+        "answers": st.fixed_dictionaries(
+            {}, optional={"score": st.integers(0, 10), "goal": st.sampled_from(SURVEY_GOALS)}
+        ),
     }
 )
 session_st = st.fixed_dictionaries(
@@ -42,7 +44,12 @@ session_st = st.fixed_dictionaries(
 person_st = st.fixed_dictionaries(
     {
         "properties": st.fixed_dictionaries(
-            {}, optional={"plan": st.sampled_from(PLANS), "role": st.sampled_from(["pm", "eng", "design"]), "age": st.integers(18, 70)}
+            {},
+            optional={
+                "plan": st.sampled_from(PLANS),
+                "role": st.sampled_from(["pm", "eng", "design"]),
+                "age": st.integers(18, 70),
+            },
         ),
         "company": st.sampled_from([None, 0, 1, 2]),
         "events": st.lists(event_st, max_size=10),
@@ -51,12 +58,19 @@ person_st = st.fixed_dictionaries(
     }
 )
 world_st = st.lists(person_st, min_size=1, max_size=10)
-COMPANIES = [{"industry": "retail", "size": 40}, {"industry": "software", "size": 500}, {"industry": "finance"}]
+COMPANIES = [
+    {"industry": "retail", "size": 40},
+    {"industry": "software", "size": 500},
+    {"industry": "finance"},
+]
 
 
 def store_world(project: Project, spec: list[dict]) -> World:
     """Write the world into the database (as ingestion would leave it) and return its reference mirror."""
-    companies = [Company.objects.create(project=project, key=f"c{i}", properties=props) for i, props in enumerate(COMPANIES)]
+    companies = [
+        Company.objects.create(project=project, key=f"c{i}", properties=props)
+        for i, props in enumerate(COMPANIES)
+    ]
     ref_persons, events = [], []
     for index, p in enumerate(spec):
         moments = [NOW - timedelta(minutes=e["minutes_ago"]) for e in p["events"]] + [
@@ -70,14 +84,35 @@ def store_world(project: Project, spec: list[dict]) -> World:
         )
         PersonDistinctId.objects.create(project=project, person=person, distinct_id=f"p{index}")
         ref = RefPerson(
-            id=person.pk, properties=p["properties"], company=company.properties if company else None, first_seen=first, last_seen=last
+            id=person.pk,
+            properties=p["properties"],
+            company=company.properties if company else None,
+            first_seen=first,
+            last_seen=last,
         )
         for e in p["events"]:
-            props = {k: v for k, v in (("plan", e["plan"]), ("amount", e["amount"]), ("$pathname", e["path"])) if v is not None}
-            ref.events.append(RefEvent(name=e["name"], timestamp=NOW - timedelta(minutes=e["minutes_ago"]), properties=props, url=f"https://app.test{e['path']}"))
+            props = {
+                k: v
+                for k, v in (("plan", e["plan"]), ("amount", e["amount"]), ("$pathname", e["path"]))
+                if v is not None
+            }
+            ref.events.append(
+                RefEvent(
+                    name=e["name"],
+                    timestamp=NOW - timedelta(minutes=e["minutes_ago"]),
+                    properties=props,
+                    url=f"https://app.test{e['path']}",
+                )
+            )
         for s in p["surveys"]:
             props = {"$survey": "onboarding", "$answers": s["answers"]}
-            ref.events.append(RefEvent(name="$survey_response", timestamp=NOW - timedelta(minutes=s["minutes_ago"]), properties=props))
+            ref.events.append(
+                RefEvent(
+                    name="$survey_response",
+                    timestamp=NOW - timedelta(minutes=s["minutes_ago"]),
+                    properties=props,
+                )
+            )
         for i, s in enumerate(p["sessions"]):
             started = NOW - timedelta(minutes=s["minutes_ago"])
             Session.objects.create(
@@ -88,9 +123,17 @@ def store_world(project: Project, spec: list[dict]) -> World:
         for e in ref.events:
             events.append(
                 Event(
-                    project=project, uuid=uuid.uuid4(), person=person, distinct_id=f"p{index}", name=e.name,
-                    timestamp=e.timestamp, received_at=NOW, url=e.url, path="", properties=e.properties,
-                )  # fmt: skip
+                    project=project,
+                    uuid=uuid.uuid4(),
+                    person=person,
+                    distinct_id=f"p{index}",
+                    name=e.name,
+                    timestamp=e.timestamp,
+                    received_at=NOW,
+                    url=e.url,
+                    path="",
+                    properties=e.properties,
+                )
             )
         ref_persons.append(ref)
     created = Event.objects.bulk_create(events)

@@ -37,7 +37,13 @@ def test_signup_creates_owner_organization_and_project(client):
 def test_signup_names_the_field_that_is_wrong(client, alice):
     response = client.post(
         reverse("signup"),
-        {"name": "X", "email": "alice@acme.test", "password": "123", "organization_name": "", "project_name": "p"},
+        {
+            "name": "X",
+            "email": "alice@acme.test",
+            "password": "123",
+            "organization_name": "",
+            "project_name": "p",
+        },
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -49,7 +55,13 @@ def test_signup_names_the_field_that_is_wrong(client, alice):
 def test_signup_refuses_an_existing_email(client, alice):
     response = client.post(
         reverse("signup"),
-        {"name": "A", "email": "ALICE@acme.test", "password": "another-good-passphrase", "organization_name": "O", "project_name": "p"},
+        {
+            "name": "A",
+            "email": "ALICE@acme.test",
+            "password": "another-good-passphrase",
+            "organization_name": "O",
+            "project_name": "p",
+        },
     )
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
@@ -57,7 +69,9 @@ def test_signup_refuses_an_existing_email(client, alice):
 
 
 def test_login_with_the_right_password_lands_on_the_project(client, alice, project, password):
-    response = client.post(reverse("login"), {"username": "alice@acme.test", "password": password}, follow=True)
+    response = client.post(
+        reverse("login"), {"username": "alice@acme.test", "password": password}, follow=True
+    )
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == reverse("overview", args=[project.pk])
 
@@ -79,10 +93,15 @@ def test_password_reset_sends_a_link_that_works(client, alice):
     response = client.post(reverse("password_reset"), {"email": "alice@acme.test"})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
-    link = next(line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line).split("testserver")[1]
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/password-reset/" in line).split(
+        "testserver"
+    )[1]
     form = client.get(link, follow=True)
     assert form.status_code == 200
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": "brand-new-passphrase-1", "new_password2": "brand-new-passphrase-1"})
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "brand-new-passphrase-1", "new_password2": "brand-new-passphrase-1"},
+    )
     assert done.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("brand-new-passphrase-1")
@@ -92,7 +111,9 @@ def test_password_reset_sends_a_link_that_works(client, alice):
 def invite(alice_client, project, django_capture_on_commit_callbacks):
     def send(email="dan@acme.test", role="member") -> str:
         with django_capture_on_commit_callbacks(execute=True):
-            response = alice_client.post(reverse("members", args=[project.pk]), {"email": email, "role": role})
+            response = alice_client.post(
+                reverse("members", args=[project.pk]), {"email": email, "role": role}
+            )
         assert response.status_code == 200
         return response.context["invite_url"]
 
@@ -127,13 +148,17 @@ def test_an_unknown_invitation_token_is_404(client):
 
 
 def test_a_plain_member_cannot_invite(amos_client, project):
-    response = amos_client.post(reverse("members", args=[project.pk]), {"email": "eve@x.test", "role": "owner"})
+    response = amos_client.post(
+        reverse("members", args=[project.pk]), {"email": "eve@x.test", "role": "owner"}
+    )
     assert response.status_code == 302
     assert not Invitation.objects.exists()
 
 
 def test_inviting_an_existing_member_names_the_problem(alice_client, project, amos):
-    response = alice_client.post(reverse("members", args=[project.pk]), {"email": "amos@acme.test", "role": "member"})
+    response = alice_client.post(
+        reverse("members", args=[project.pk]), {"email": "amos@acme.test", "role": "member"}
+    )
     assert response.status_code == 200
     assert "already a member" in response.content.decode()
 

@@ -40,8 +40,16 @@ def test_an_owner_changes_settings(alice_client, project):
 def test_a_bad_setting_names_its_field(alice_client, project):
     response = alice_client.post(
         reverse("project_settings", args=[project.pk]),
-        {"name": "X", "timezone": "Mars/Olympus", "allowed_origins": "not an origin", "ip_handling": "discard",
-         "recording_sample_rate": "3", "recording_retention_days": "30", "data_retention_days": "365", "ingest_rate_limit": "10"},
+        {
+            "name": "X",
+            "timezone": "Mars/Olympus",
+            "allowed_origins": "not an origin",
+            "ip_handling": "discard",
+            "recording_sample_rate": "3",
+            "recording_retention_days": "30",
+            "data_retention_days": "365",
+            "ingest_rate_limit": "10",
+        },
     )
     assert response.status_code == 200
     body = response.content.decode()

@@ -8,8 +8,17 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 PROJECT_PAGES = [
-    "overview", "events", "persons", "actions", "segments", "analysis", "replay", "interventions",
-    "project_settings", "members", "api_keys",
+    "overview",
+    "events",
+    "persons",
+    "actions",
+    "segments",
+    "analysis",
+    "replay",
+    "interventions",
+    "project_settings",
+    "members",
+    "api_keys",
 ]
 
 
@@ -22,8 +31,16 @@ def test_another_projects_member_gets_404_on_every_page(bob_client, alice_client
 
 
 def test_another_projects_member_gets_404_on_the_api(client, project, bob_api_key, alice_api_key):
-    assert client.get(f"/api/v1/projects/{project.pk}/", HTTP_AUTHORIZATION=f"Bearer {alice_api_key}").status_code == 200
-    assert client.get(f"/api/v1/projects/{project.pk}/", HTTP_AUTHORIZATION=f"Bearer {bob_api_key}").status_code == 404
+    assert (
+        client.get(
+            f"/api/v1/projects/{project.pk}/", HTTP_AUTHORIZATION=f"Bearer {alice_api_key}"
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(f"/api/v1/projects/{project.pk}/", HTTP_AUTHORIZATION=f"Bearer {bob_api_key}").status_code
+        == 404
+    )
 
 
 def test_a_nonexistent_project_is_404_not_500(alice_client):
@@ -41,7 +58,12 @@ def test_the_project_switcher_lists_only_my_projects(alice_client, project, othe
 
 @pytest.mark.parametrize(
     ("path", "section"),
-    [("/p/1/companies/4/", "persons"), ("/p/1/events/trends/", "events"), ("/p/1/settings/members/", "settings"), ("/login/", "")],
+    [
+        ("/p/1/companies/4/", "persons"),
+        ("/p/1/events/trends/", "events"),
+        ("/p/1/settings/members/", "settings"),
+        ("/login/", ""),
+    ],
 )
 def test_the_sidebar_highlights_the_section_a_page_belongs_to(path, section):
     from tracking.context_processors import nav_section

@@ -6,7 +6,11 @@ from tracking.api import actions, companies, events, persons, projects, trends
 P = "projects/<int:project_id>/"
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]), name="api_schema"),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[], authentication_classes=[]),
+        name="api_schema",
+    ),
     path("projects/", projects.ProjectListApi.as_view(), name="api_projects"),
     path(P, projects.ProjectDetailApi.as_view(), name="api_project"),
     path(f"{P}persons/", persons.PersonListApi.as_view(), name="api_persons"),

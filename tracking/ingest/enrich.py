@@ -104,7 +104,7 @@ def geolocate(*, ip: str | None, country_header: str | None, timezone_name: str 
     if settings.GEOIP_PATH and ip:
         try:
             city = _geoip_reader().city(ip)
-        except Exception:  # noqa: BLE001 - unknown or private addresses are normal
+        except Exception:
             city = None
         if city is not None:
             return Geo(
@@ -112,7 +112,12 @@ def geolocate(*, ip: str | None, country_header: str | None, timezone_name: str 
                 region=(city.subdivisions.most_specific.name or "")[:100],
                 city=(city.city.name or "")[:100],
             )
-    if country_header and len(country_header) == 2 and country_header.isalpha() and country_header.upper() != "XX":
+    if (
+        country_header
+        and len(country_header) == 2
+        and country_header.isalpha()
+        and country_header.upper() != "XX"
+    ):
         return Geo(country=country_header.upper())
     if timezone_name:
         return Geo(country=_zone_countries().get(timezone_name, ""))

@@ -177,7 +177,9 @@ def resolve_persons(project_id: int, events: list[CleanEvent]) -> dict[str, int]
             for did, pid in list(mapping.items()):
                 if pid == anon_pid:
                     mapping[did] = user_pid
-        elif anon_pid is None and isinstance(anon, str) and anon and anon != e.distinct_id and len(anon) <= 200:
+        elif (
+            anon_pid is None and isinstance(anon, str) and anon and anon != e.distinct_id and len(anon) <= 200
+        ):
             # a known user on a new device: its anonymous id joins them
             _attach(project_id, anon, user_pid)
             mapping[anon] = _fetch_mapping(project_id, [anon])[anon]
@@ -191,7 +193,9 @@ def resolve_persons(project_id: int, events: list[CleanEvent]) -> dict[str, int]
 
     if newly_identified:
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE tracking_person SET is_identified = true WHERE id = ANY(%s)", [list(newly_identified)])
+            cursor.execute(
+                "UPDATE tracking_person SET is_identified = true WHERE id = ANY(%s)", [list(newly_identified)]
+            )
     return mapping
 
 
@@ -274,5 +278,6 @@ def apply_groups(project_id: int, events: list[CleanEvent], mapping: dict[str, i
             )
             company_id = cursor.fetchone()[0]
             cursor.execute(
-                "UPDATE tracking_person SET company_id = %s WHERE id = %s", [company_id, mapping[e.distinct_id]]
+                "UPDATE tracking_person SET company_id = %s WHERE id = %s",
+                [company_id, mapping[e.distinct_id]],
             )

@@ -202,7 +202,9 @@ def _geo_by_session(events: list[CleanEvent], facts: RequestFacts) -> dict[str, 
         if e.session_key and e.session_key not in geos:
             tz = e.properties.get("$timezone")
             geos[e.session_key] = geolocate(
-                ip=facts.ip, country_header=facts.country_header, timezone_name=tz if isinstance(tz, str) else None
+                ip=facts.ip,
+                country_header=facts.country_header,
+                timezone_name=tz if isinstance(tz, str) else None,
             )
     return geos
 

@@ -41,17 +41,25 @@ def batch(request: HttpRequest) -> HttpResponse:
         return error_response(400, "invalid batch", "The body must be a JSON object with api_key and batch.")
     project = project_for_key(payload.get("api_key"))
     if project is None:
-        return error_response(401, "invalid api_key", "Unknown project key; copy it from the project's settings.")
+        return error_response(
+            401, "invalid api_key", "Unknown project key; copy it from the project's settings."
+        )
     events = payload.get("batch")
     if not isinstance(events, list):
         return error_response(400, "invalid batch", "batch must be a list of events.")
     if len(events) > MAX_BATCH:
         return error_response(413, "batch too large", f"Send at most {MAX_BATCH} events per batch.")
     if not origin_allowed(project, request):
-        return error_response(403, "origin not allowed", "Add this site's origin to the project's allowed origins.")
+        return error_response(
+            403, "origin not allowed", "Add this site's origin to the project's allowed origins."
+        )
     if project.respect_dnt and _opted_out(request):
-        return json_response({"accepted": 0, "rejected": [], "dropped": len(events), "reason": "do not track"})
+        return json_response(
+            {"accepted": 0, "rejected": [], "dropped": len(events), "reason": "do not track"}
+        )
     if rate_limited(project_id=project.pk, limit=project.ingest_rate_limit, events=len(events)):
         return error_response(429, "rate limited", "Too many events for this project.", {"Retry-After": "1"})
-    result = event_batch_ingest(project=project, batch=events, sent_at=payload.get("sent_at"), facts=request_facts(request))
+    result = event_batch_ingest(
+        project=project, batch=events, sent_at=payload.get("sent_at"), facts=request_facts(request)
+    )
     return json_response({"accepted": result.accepted, "rejected": result.rejected})

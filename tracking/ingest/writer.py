@@ -63,13 +63,18 @@ def existing_uuids(project_id: int, uuids: list) -> set:
         return set()
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT uuid FROM tracking_event WHERE project_id = %s AND uuid = ANY(%s::uuid[])", [project_id, uuids]
+            "SELECT uuid FROM tracking_event WHERE project_id = %s AND uuid = ANY(%s::uuid[])",
+            [project_id, uuids],
         )
         return {row[0] for row in cursor.fetchall()}
 
 
 def copy_events(
-    project_id: int, events: list[CleanEvent], mapping: dict[str, int], received_at: datetime, paths: list[str]
+    project_id: int,
+    events: list[CleanEvent],
+    mapping: dict[str, int],
+    received_at: datetime,
+    paths: list[str],
 ) -> None:
     from tracking import elements as chain
 
@@ -78,7 +83,7 @@ def copy_events(
     with connection.cursor() as cursor, connection.wrap_database_errors:
         raw = cursor.cursor
         raw.adapters.register_dumper(RawJsonb, _RawJsonbBinaryDumper)
-        statement = f"COPY tracking_event ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"  # noqa: S608 - constant
+        statement = f"COPY tracking_event ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
         with raw.copy(statement) as copy:
             copy.set_types(TYPES)
             for e, path in zip(events, paths, strict=True):

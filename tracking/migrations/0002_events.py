@@ -6,183 +6,319 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracking', '0001_initial'),
+        ("tracking", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Company',
+            name="Company",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('properties', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='companies', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("properties", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="companies",
+                        to="tracking.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'companies',
+                "verbose_name_plural": "companies",
             },
         ),
         migrations.CreateModel(
-            name='IngestRejection',
+            name="IngestRejection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('endpoint', models.CharField(default='batch', max_length=32)),
-                ('index', models.IntegerField(blank=True, help_text='Position of the event in its batch.', null=True)),
-                ('reason', models.CharField(max_length=500)),
-                ('payload', models.TextField(blank=True, help_text='The rejected input, truncated.')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ingest_rejections', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("endpoint", models.CharField(default="batch", max_length=32)),
+                (
+                    "index",
+                    models.IntegerField(
+                        blank=True, help_text="Position of the event in its batch.", null=True
+                    ),
+                ),
+                ("reason", models.CharField(max_length=500)),
+                ("payload", models.TextField(blank=True, help_text="The rejected input, truncated.")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ingest_rejections",
+                        to="tracking.project",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='IngestSource',
+            name="IngestSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host', models.CharField(max_length=255)),
-                ('first_seen', models.DateTimeField()),
-                ('last_seen', models.DateTimeField()),
-                ('event_count', models.BigIntegerField(default=0)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ingest_sources', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("host", models.CharField(max_length=255)),
+                ("first_seen", models.DateTimeField()),
+                ("last_seen", models.DateTimeField()),
+                ("event_count", models.BigIntegerField(default=0)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ingest_sources",
+                        to="tracking.project",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('properties', models.JSONField(blank=True, default=dict)),
-                ('is_identified', models.BooleanField(default=False)),
-                ('first_seen', models.DateTimeField(db_index=True)),
-                ('last_seen', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='persons', to='tracking.company')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='persons', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("properties", models.JSONField(blank=True, default=dict)),
+                ("is_identified", models.BooleanField(default=False)),
+                ("first_seen", models.DateTimeField(db_index=True)),
+                ("last_seen", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="persons",
+                        to="tracking.company",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="persons",
+                        to="tracking.project",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('uuid', models.UUIDField()),
-                ('distinct_id', models.CharField(max_length=200)),
-                ('session_key', models.CharField(blank=True, max_length=200)),
-                ('name', models.CharField(max_length=200)),
-                ('timestamp', models.DateTimeField()),
-                ('received_at', models.DateTimeField()),
-                ('url', models.TextField(blank=True)),
-                ('path', models.TextField(blank=True)),
-                ('el_text', models.TextField(blank=True)),
-                ('href', models.TextField(blank=True)),
-                ('elements_chain', models.TextField(blank=True)),
-                ('properties', models.JSONField(default=dict)),
-                ('project', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tracking.project')),
-                ('person', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='tracking.person')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("uuid", models.UUIDField()),
+                ("distinct_id", models.CharField(max_length=200)),
+                ("session_key", models.CharField(blank=True, max_length=200)),
+                ("name", models.CharField(max_length=200)),
+                ("timestamp", models.DateTimeField()),
+                ("received_at", models.DateTimeField()),
+                ("url", models.TextField(blank=True)),
+                ("path", models.TextField(blank=True)),
+                ("el_text", models.TextField(blank=True)),
+                ("href", models.TextField(blank=True)),
+                ("elements_chain", models.TextField(blank=True)),
+                ("properties", models.JSONField(default=dict)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tracking.project",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="events",
+                        to="tracking.person",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PersonDistinctId',
+            name="PersonDistinctId",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('distinct_id', models.CharField(max_length=200)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='distinct_ids', to='tracking.person')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("distinct_id", models.CharField(max_length=200)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="distinct_ids",
+                        to="tracking.person",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PersonTouch',
+            name="PersonTouch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('touched_at', models.DateTimeField()),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.person')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("touched_at", models.DateTimeField()),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.person"
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="tracking.project"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_key', models.CharField(help_text='The id the snippet generated.', max_length=200)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField()),
-                ('entry_url', models.TextField(blank=True)),
-                ('exit_url', models.TextField(blank=True)),
-                ('referrer', models.TextField(blank=True)),
-                ('event_count', models.PositiveIntegerField(default=0)),
-                ('pageview_count', models.PositiveIntegerField(default=0)),
-                ('autocapture_count', models.PositiveIntegerField(default=0)),
-                ('rageclick_count', models.PositiveIntegerField(default=0)),
-                ('dead_click_count', models.PositiveIntegerField(default=0)),
-                ('browser', models.CharField(blank=True, max_length=64)),
-                ('browser_version', models.CharField(blank=True, max_length=32)),
-                ('os', models.CharField(blank=True, max_length=64)),
-                ('os_version', models.CharField(blank=True, max_length=32)),
-                ('device_type', models.CharField(blank=True, max_length=16)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('region', models.CharField(blank=True, max_length=100)),
-                ('city', models.CharField(blank=True, max_length=100)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('has_recording', models.BooleanField(default=False)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='tracking.person')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='tracking.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("session_key", models.CharField(help_text="The id the snippet generated.", max_length=200)),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField()),
+                ("entry_url", models.TextField(blank=True)),
+                ("exit_url", models.TextField(blank=True)),
+                ("referrer", models.TextField(blank=True)),
+                ("event_count", models.PositiveIntegerField(default=0)),
+                ("pageview_count", models.PositiveIntegerField(default=0)),
+                ("autocapture_count", models.PositiveIntegerField(default=0)),
+                ("rageclick_count", models.PositiveIntegerField(default=0)),
+                ("dead_click_count", models.PositiveIntegerField(default=0)),
+                ("browser", models.CharField(blank=True, max_length=64)),
+                ("browser_version", models.CharField(blank=True, max_length=32)),
+                ("os", models.CharField(blank=True, max_length=64)),
+                ("os_version", models.CharField(blank=True, max_length=32)),
+                ("device_type", models.CharField(blank=True, max_length=16)),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("region", models.CharField(blank=True, max_length=100)),
+                ("city", models.CharField(blank=True, max_length=100)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("has_recording", models.BooleanField(default=False)),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="tracking.person",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="tracking.project",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='company',
-            constraint=models.UniqueConstraint(fields=('project', 'key'), name='company_project_key'),
+            model_name="company",
+            constraint=models.UniqueConstraint(fields=("project", "key"), name="company_project_key"),
         ),
         migrations.AddIndex(
-            model_name='ingestrejection',
-            index=models.Index(fields=['project', '-received_at'], name='rejection_project_received'),
+            model_name="ingestrejection",
+            index=models.Index(fields=["project", "-received_at"], name="rejection_project_received"),
         ),
         migrations.AddConstraint(
-            model_name='ingestsource',
-            constraint=models.UniqueConstraint(fields=('project', 'host'), name='ingest_source_project_host'),
+            model_name="ingestsource",
+            constraint=models.UniqueConstraint(fields=("project", "host"), name="ingest_source_project_host"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['project', '-last_seen'], name='person_project_last_seen'),
+            model_name="person",
+            index=models.Index(fields=["project", "-last_seen"], name="person_project_last_seen"),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['properties'], name='person_properties_gin', opclasses=['jsonb_path_ops']),
+            model_name="person",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["properties"], name="person_properties_gin", opclasses=["jsonb_path_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['project', 'name', 'timestamp'], name='event_project_name_ts'),
+            model_name="event",
+            index=models.Index(fields=["project", "name", "timestamp"], name="event_project_name_ts"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(fields=['project', 'person', 'timestamp'], name='event_project_person_ts'),
+            model_name="event",
+            index=models.Index(fields=["project", "person", "timestamp"], name="event_project_person_ts"),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=django.contrib.postgres.indexes.BrinIndex(autosummarize=True, fields=['timestamp'], name='event_timestamp_brin'),
+            model_name="event",
+            index=django.contrib.postgres.indexes.BrinIndex(
+                autosummarize=True, fields=["timestamp"], name="event_timestamp_brin"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='event',
-            constraint=models.UniqueConstraint(fields=('project', 'uuid'), name='event_project_uuid'),
+            model_name="event",
+            constraint=models.UniqueConstraint(fields=("project", "uuid"), name="event_project_uuid"),
         ),
         migrations.AddConstraint(
-            model_name='persondistinctid',
-            constraint=models.UniqueConstraint(fields=('project', 'distinct_id'), name='distinct_id_project_unique'),
+            model_name="persondistinctid",
+            constraint=models.UniqueConstraint(
+                fields=("project", "distinct_id"), name="distinct_id_project_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='persontouch',
-            constraint=models.UniqueConstraint(fields=('project', 'person'), name='person_touch_unique'),
+            model_name="persontouch",
+            constraint=models.UniqueConstraint(fields=("project", "person"), name="person_touch_unique"),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['project', 'person', 'started_at'], name='session_project_person'),
+            model_name="session",
+            index=models.Index(fields=["project", "person", "started_at"], name="session_project_person"),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['project', '-started_at'], name='session_project_started'),
+            model_name="session",
+            index=models.Index(fields=["project", "-started_at"], name="session_project_started"),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.UniqueConstraint(fields=('project', 'session_key'), name='session_project_key'),
+            model_name="session",
+            constraint=models.UniqueConstraint(fields=("project", "session_key"), name="session_project_key"),
         ),
     ]

@@ -15,8 +15,12 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrently(
             model_name="event",
-            index=models.Index(fields=["project", "name", "timestamp"], include=["person"], name="event_project_name_ts_p"),
+            index=models.Index(
+                fields=["project", "name", "timestamp"], include=["person"], name="event_project_name_ts_p"
+            ),
         ),
         RemoveIndexConcurrently(model_name="event", name="event_project_name_ts"),
-        migrations.RenameIndex(model_name="event", new_name="event_project_name_ts", old_name="event_project_name_ts_p"),
+        migrations.RenameIndex(
+            model_name="event", new_name="event_project_name_ts", old_name="event_project_name_ts_p"
+        ),
     ]

@@ -32,7 +32,9 @@ class Person(models.Model):
 
     project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="persons")
     properties = models.JSONField(default=dict, blank=True)
-    company = models.ForeignKey(Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="persons")
+    company = models.ForeignKey(
+        Company, on_delete=models.SET_NULL, null=True, blank=True, related_name="persons"
+    )
     is_identified = models.BooleanField(default=False)
     first_seen = models.DateTimeField(db_index=True)
     last_seen = models.DateTimeField()
@@ -147,7 +149,9 @@ class Event(models.Model):
         indexes = [
             # segment and trend queries: one event name over a time range; person_id is
             # included so behavioural counts per person are index-only scans
-            models.Index(fields=["project", "name", "timestamp"], include=["person"], name="event_project_name_ts"),
+            models.Index(
+                fields=["project", "name", "timestamp"], include=["person"], name="event_project_name_ts"
+            ),
             # person timelines, incremental segment refresh, merges
             models.Index(fields=["project", "person", "timestamp"], name="event_project_person_ts"),
             BrinIndex(fields=["timestamp"], name="event_timestamp_brin", autosummarize=True),
@@ -160,7 +164,9 @@ class Event(models.Model):
 class IngestRejection(models.Model):
     """Dead letters: an event (or a whole request) the ingestion refused, and why."""
 
-    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="ingest_rejections")
+    project = models.ForeignKey(
+        "tracking.Project", on_delete=models.CASCADE, related_name="ingest_rejections"
+    )
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     endpoint = models.CharField(max_length=32, default="batch")
     index = models.IntegerField(null=True, blank=True, help_text="Position of the event in its batch.")
@@ -203,3 +209,6 @@ class PersonTouch(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "person"], name="person_touch_unique")]
+
+    def __str__(self) -> str:
+        return f"person {self.person_id} touched at {self.touched_at:%H:%M:%S}"

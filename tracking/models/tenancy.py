@@ -132,7 +132,9 @@ class Project(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Share of sessions recorded, between 0 and 1.",
     )
-    recording_mask_all_text = models.BooleanField(default=False, help_text="Mask all page text in recordings.")
+    recording_mask_all_text = models.BooleanField(
+        default=False, help_text="Mask all page text in recordings."
+    )
     recording_mask_inputs = models.BooleanField(
         default=True, help_text="Mask what people type. Password fields are always masked."
     )
@@ -144,7 +146,8 @@ class Project(models.Model):
     )
     ip_handling = models.CharField(max_length=10, choices=IpHandling.choices, default=IpHandling.DISCARD)
     respect_dnt = models.BooleanField(
-        default=False, help_text="Do not track visitors whose browser sends Do Not Track or Global Privacy Control."
+        default=False,
+        help_text="Do not track visitors whose browser sends Do Not Track or Global Privacy Control.",
     )
     ingest_rate_limit = models.PositiveIntegerField(
         default=2000, help_text="Events per second accepted before answering 429."

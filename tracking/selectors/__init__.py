@@ -8,7 +8,9 @@ from tracking.models import Membership, Project, User
 
 
 def project_list(*, user: User):
-    return Project.objects.for_user(user).select_related("organization").order_by("organization__name", "name")
+    return (
+        Project.objects.for_user(user).select_related("organization").order_by("organization__name", "name")
+    )
 
 
 def project_get_for_user(*, user: User, project_id: int) -> Project:

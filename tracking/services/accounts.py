@@ -15,7 +15,9 @@ from tracking.models.tenancy import hash_secret
 
 
 @transaction.atomic
-def account_signup(*, email: str, password: str, name: str, organization_name: str, project_name: str) -> Project:
+def account_signup(
+    *, email: str, password: str, name: str, organization_name: str, project_name: str
+) -> Project:
     """Create a user, their organization (they own it) and its first project."""
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "An account with this e-mail address already exists."})
@@ -86,7 +88,11 @@ def invitation_create(
         raise ValidationError({"role": "Choose owner, admin or member."})
     token = Invitation.generate_token()
     invitation = Invitation.objects.create(
-        organization=organization, email=email, role=role, token_hash=hash_secret(token), invited_by=invited_by
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=hash_secret(token),
+        invited_by=invited_by,
     )
     url = f"{base_url}{reverse('invitation_accept', args=[token])}"
     transaction.on_commit(
@@ -111,7 +117,9 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     if invitation.is_expired:
         raise ValidationError("This invitation has expired. Ask for a new one.")
     if user.email.lower() != invitation.email.lower():
-        raise ValidationError(f"This invitation is for {invitation.email}; you are logged in as {user.email}.")
+        raise ValidationError(
+            f"This invitation is for {invitation.email}; you are logged in as {user.email}."
+        )
     membership, _ = Membership.objects.get_or_create(
         organization=invitation.organization, user=user, defaults={"role": invitation.role}
     )

@@ -51,9 +51,19 @@ def invitation_view(request: HttpRequest, token: str) -> HttpResponse:
     """Accept an invitation: join directly when logged in as the invitee, else create the account."""
     invitation = invitation_find(token=token)
     if invitation is None:
-        return render(request, "registration/invitation_invalid.html", {"reason": "This invitation link is not valid."}, status=404)
+        return render(
+            request,
+            "registration/invitation_invalid.html",
+            {"reason": "This invitation link is not valid."},
+            status=404,
+        )
     if invitation.accepted_at is not None:
-        return render(request, "registration/invitation_invalid.html", {"reason": "This invitation has already been used."}, status=410)
+        return render(
+            request,
+            "registration/invitation_invalid.html",
+            {"reason": "This invitation has already been used."},
+            status=410,
+        )
     if invitation.is_expired:
         return render(
             request,

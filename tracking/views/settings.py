@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from tracking.decorators import project_view
 from tracking.forms import ApiKeyForm, InvitationForm, ProjectCreateForm, ProjectSettingsForm
 from tracking.models import Invitation, Project
-from tracking.site import public_base_url
 from tracking.services.accounts import api_key_create, api_key_revoke, invitation_create, project_create
+from tracking.site import public_base_url
 
 
 def snippet_for(request: HttpRequest, project: Project) -> str:
@@ -37,7 +37,12 @@ def project_settings(request: HttpRequest, project: Project) -> HttpResponse:
     return render(
         request,
         "tracking/settings/project.html",
-        {"project": project, "form": form, "snippet": snippet_for(request, project), "can_manage": can_manage},
+        {
+            "project": project,
+            "form": form,
+            "snippet": snippet_for(request, project),
+            "can_manage": can_manage,
+        },
     )
 
 
@@ -99,7 +104,9 @@ def api_keys(request: HttpRequest, project: Project) -> HttpResponse:
         form = ApiKeyForm()
     keys = request.user.api_keys.order_by("-created_at")
     return render(
-        request, "tracking/settings/api_keys.html", {"project": project, "form": form, "minted": minted, "keys": keys}
+        request,
+        "tracking/settings/api_keys.html",
+        {"project": project, "form": form, "minted": minted, "keys": keys},
     )
 
 
@@ -117,7 +124,9 @@ def api_key_revoke_view(request: HttpRequest, project: Project, key_id: int) -> 
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_new(request: HttpRequest) -> HttpResponse:
-    organizations = [m.organization for m in request.user.memberships.select_related("organization") if m.can_manage]
+    organizations = [
+        m.organization for m in request.user.memberships.select_related("organization") if m.can_manage
+    ]
     form = ProjectCreateForm(request.POST or None)
     if not organizations:
         messages.error(request, "Only organization owners and admins can create projects.")
@@ -130,6 +139,10 @@ def project_new(request: HttpRequest) -> HttpResponse:
             if organization is None:
                 raise Http404("No such organization")
         project = project_create(organization=organization, name=form.cleaned_data["name"])
-        messages.success(request, f"Project “{project.name}” created. Install its snippet to start collecting.")
+        messages.success(
+            request, f"Project “{project.name}” created. Install its snippet to start collecting."
+        )
         return redirect("project_settings", project_id=project.pk)
-    return render(request, "tracking/settings/project_new.html", {"form": form, "organizations": organizations})
+    return render(
+        request, "tracking/settings/project_new.html", {"form": form, "organizations": organizations}
+    )

@@ -15,9 +15,9 @@ import sys
 import time
 
 from django.conf import settings
-from django.db import connections
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from config import database
 from tracking.demo_world.starter import seed_if_empty
@@ -31,7 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument(
-            "--no-seed", action="store_true", help="Do not fill an empty demo project with generated demo data."
+            "--no-seed",
+            action="store_true",
+            help="Do not fill an empty demo project with generated demo data.",
         )
 
     def handle(self, *args, port: int, host: str, **options):
