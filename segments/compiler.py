@@ -22,6 +22,7 @@ Indexes each construct relies on:
 - behavior/aggregate/sequence/survey with an event name: event_project_name_ts
   (project_id, name, timestamp) — name equality plus the time window;
 - the same restricted to persons: event_project_person_ts (project_id, person_id, timestamp);
+- active_days: the daily rollup tracking_personday (person_day_unique);
 - device/geo: session_project_started / session_project_person;
 - person traits: person_properties_gin is not used by `->>` tests; a full
   computation scans the project's persons, which are far fewer than events.
@@ -194,13 +195,24 @@ class Compiler:
         )
 
     def c_active_days(self, node: dict) -> tuple[str, list]:
-        frm, frm_params = self.events_from("true", [], node.get("window"))
+        # Reads the daily rollup (tracking.PersonDay, person_day_unique), one row per
+        # person-day in the project's time zone. A "last N days" window starts mid-day:
+        # a day counts when its last event is inside it; date windows are whole days.
+        window = node["window"]
+        if "last_days" in window:
+            start, _ = window_bounds(window, now=self.ctx.now, tz=self.ctx.tz)
+            days_sql, days_params = "d.last_at >= %s", [start]
+        else:
+            days_sql = "d.day >= %s AND d.day <= %s"
+            days_params = [date.fromisoformat(window["from"]), date.fromisoformat(window["to"])]
+        r_sql, r_params = self.restrict("d.person_id")
         count = node["count"]
         return self.counted(
-            f"SELECT e.person_id {frm} GROUP BY e.person_id",
-            frm_params,
-            "count(DISTINCT (e.timestamp AT TIME ZONE %s)::date) {cmp} %s",
-            [self.ctx.tz.key, count["value"]],
+            f"SELECT d.person_id FROM tracking_personday d WHERE d.project_id = %s AND {days_sql}{r_sql}"
+            " GROUP BY d.person_id",
+            [self.ctx.project_id, *days_params, *r_params],
+            "count(*) {cmp} %s",
+            [count["value"]],
             count["operator"],
             count["value"],
         )

@@ -13,6 +13,7 @@ events_ingested = Signal()
 
 @receiver(pre_delete, sender="tracking.Project")
 def _delete_project_events(sender, instance, **kwargs) -> None:
-    # Events have no database foreign key (for COPY speed) and no ORM cascade.
+    # Events and their daily rollup have no database foreign key (for COPY speed) and no ORM cascade.
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tracking_event WHERE project_id = %s", [instance.pk])
+        cursor.execute("DELETE FROM tracking_personday WHERE project_id = %s", [instance.pk])

@@ -7,7 +7,7 @@ from replay.models import Recording, RecordingChunk
 from segments.models import Segment, SegmentMembership
 from tests.ingest.conftest import event
 from tests.replay import rrweb
-from tracking.models import Event, Person, PersonDistinctId, PersonTouch, Session
+from tracking.models import Event, Person, PersonDay, PersonDistinctId, PersonTouch, Session
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +31,7 @@ def _rows_about(person_id: int, project_id: int) -> dict[str, int]:
         "memberships": SegmentMembership.objects.filter(person_id=person_id).count(),
         "distinct ids": PersonDistinctId.objects.filter(person_id=person_id).count(),
         "touches": PersonTouch.objects.filter(person_id=person_id).count(),
+        "active days": PersonDay.objects.filter(project_id=project_id, person_id=person_id).count(),
         "persons": Person.objects.filter(pk=person_id).count(),
     }
 

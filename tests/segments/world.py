@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from tests.segments.reference import RefEvent, RefPerson, RefSession, World
+from tracking.ingest.rollup import person_days_rebuild
 from tracking.models import Company, Event, Person, PersonDistinctId, Project, Session
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
@@ -137,6 +138,7 @@ def store_world(project: Project, spec: list[dict]) -> World:
             )
         ref_persons.append(ref)
     created = Event.objects.bulk_create(events)
+    person_days_rebuild(project.pk)  # the daily rollup ingestion would have kept
     by_person: dict[int, list[RefEvent]] = {r.id: r.events for r in ref_persons}
     cursor = {pid: 0 for pid in by_person}
     for stored in created:  # give reference events the stored ids (tie-breaks on survey answers)

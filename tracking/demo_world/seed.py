@@ -23,6 +23,7 @@ from tracking.demo_world.engagement import DAY, Period
 from tracking.demo_world.records import Batch
 from tracking.demo_world.world import Population
 from tracking.demo_world.writers import BackgroundWriter, CopyWriter, tables_analyze
+from tracking.ingest.rollup import person_days_rebuild
 from tracking.models import Event, IngestSource, Person, Project
 
 BATCH_EVENTS = 25_000
@@ -150,6 +151,7 @@ def world_seed(
                 if progress is not None:
                     progress(report)
             _source_record(project, options, report)
+            person_days_rebuild(project.pk)
         if not connection.in_atomic_block:
             tables_analyze()
         written(writer)
@@ -169,6 +171,7 @@ def world_seed(
     sink.close()
     written(sink.totals)
     _source_record(project, options, report)
+    person_days_rebuild(project.pk)  # events were written with COPY, around ingestion's rollup
     return report
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
+from tracking.ingest.rollup import person_days_move
 from tracking.ingest.validate import CleanEvent
 from tracking.models import Person
 
@@ -122,8 +123,9 @@ def _merge(project_id: int, *, source: int, target: int) -> None:
             " FROM tracking_person s WHERE t.id = %s AND s.id = %s",
             [target, source],
         )
+    person_days_move(project_id, source=source, target=target)
     # The ORM delete cascades to what other apps hang on a person (segment
-    # memberships, touches, ...); events and sessions were moved above.
+    # memberships, touches, ...); events, sessions and days were moved above.
     Person.objects.filter(pk=source).delete()
 
 

@@ -10,7 +10,7 @@ import orjson
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from tracking.ingest import persons, sessions, writer
+from tracking.ingest import persons, rollup, sessions, writer
 from tracking.ingest.enrich import Device, Geo, geolocate, parse_user_agent, split_url, url_host
 from tracking.ingest.validate import CleanEvent, Rejected, clean_event, parse_timestamp
 from tracking.models import IngestRejection, Project
@@ -163,6 +163,7 @@ def _store(
     # sessions, the ingest source) are locked only from here to the commit.
     paths = [split_url(e.url)[1] if e.url else "" for e in events]
     writer.copy_events(project.pk, events, mapping, now, paths)
+    rollup.person_days_add(project.pk, project.timezone, ((mapping[e.distinct_id], e.timestamp) for e in events))
 
     persons.update_persons(project.pk, events, mapping)
     device = _device_for(events, facts)

@@ -161,6 +161,30 @@ class Event(models.Model):
         return f"{self.name} at {self.timestamp:%Y-%m-%d %H:%M:%S}"
 
 
+class PersonDay(models.Model):
+    """One person's activity on one day (in the project's time zone): a rollup of their events.
+
+    Kept by ingestion as batches commit, so "active on N days" reads one row per
+    person-day instead of every event. Like Event it has no database foreign keys;
+    merges move its rows and erasure deletes them (tracking.ingest.rollup).
+    """
+
+    project = models.ForeignKey(
+        "tracking.Project", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    person = models.ForeignKey(Person, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False)
+    day = models.DateField()
+    events = models.PositiveIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "person", "day"], name="person_day_unique")]
+
+    def __str__(self) -> str:
+        return f"person {self.person_id} on {self.day}: {self.events} events"
+
+
 class IngestRejection(models.Model):
     """Dead letters: an event (or a whole request) the ingestion refused, and why."""
 

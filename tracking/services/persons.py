@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 from django.dispatch import Signal
 
+from tracking.ingest.rollup import person_days_delete
 from tracking.models import Person
 
 # Sent inside person_delete's transaction, before anything is deleted, with
@@ -28,4 +29,5 @@ def person_delete(*, person: Person) -> None:
             "DELETE FROM tracking_event WHERE project_id = %s AND person_id = %s",
             [person.project_id, person.pk],
         )
+    person_days_delete(person.project_id, person_id=person.pk)
     person.delete()

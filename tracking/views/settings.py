@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_q.tasks import async_task
 
 from tracking.decorators import project_view
 from tracking.forms import ApiKeyForm, InvitationForm, ProjectCreateForm, ProjectSettingsForm
@@ -32,6 +34,9 @@ def project_settings(request: HttpRequest, project: Project) -> HttpResponse:
             return redirect("project_settings", project_id=project.pk)
         if form.is_valid():
             form.save()
+            if "timezone" in form.changed_data:
+                # days are counted in the project's time zone: recount them in the new one
+                transaction.on_commit(lambda: async_task("tracking.tasks.person_days_rebuild", project.pk))
             messages.success(request, "Project settings saved.")
             return redirect("project_settings", project_id=project.pk)
     return render(
