@@ -14,6 +14,7 @@ CARD_NUMBER = "4000 0025 0000 3155"
 CVC = "cvc-canary-737"
 EXPIRY = "08 / 31"
 COMPANY = "company-canary-77ab"
+EMAIL = "email-canary-4f2@example.com"
 TEST_CARD_ON_PAGE = "4242 4242 4242 4242"
 SECRET_FIELDS = {"signup-password", "card-name", "card-number", "card-expiry", "card-cvc"}
 
@@ -39,10 +40,23 @@ def _type_card_on_checkout(page) -> None:
     flush(page)
 
 
+def _type_emails(page) -> None:
+    for path, field, leave in (
+        ("/demo/signup/", "#signup-email", "#signup-company"),
+        ("/demo/checkout/", "#billing-email", "#card-number"),
+    ):
+        page.goto(path)
+        page.fill(field, EMAIL)
+        page.click(leave)  # a change event for the e-mail field
+    flush(page)
+
+
 def _click_recovery_codes(page) -> None:
     page.goto("/demo/welcome/")
     page.click("#copy-recovery-codes")
     page.click(".recovery-code >> nth=0")
+    page.click("#copy-api-token")
+    page.click("code.api-token")
     page.click("#create-project")  # leave by a real navigation: the rest goes by beacon
     page.wait_for_url("**/demo/board/")
     flush(page)
@@ -51,6 +65,7 @@ def _click_recovery_codes(page) -> None:
 def test_passwords_card_details_and_excluded_text_never_leave_the_page(page, traffic):
     _type_secrets_on_signup(page)
     _type_card_on_checkout(page)
+    _type_emails(page)
     _click_recovery_codes(page)
 
     sent = traffic.events()
@@ -70,6 +85,8 @@ def test_passwords_card_details_and_excluded_text_never_leave_the_page(page, tra
         CARD_NUMBER.replace(" ", ""),
         CVC,
         COMPANY,
+        EMAIL,
+        demo_site.API_TOKEN,
         *demo_site.RECOVERY_CODES,
     ):
         assert not traffic.contains(secret), f"{secret!r} left the page"
@@ -77,7 +94,9 @@ def test_passwords_card_details_and_excluded_text_never_leave_the_page(page, tra
     assert TEST_CARD_ON_PAGE not in json.dumps(sent)
     sent_ids = {element.get("id") for e in sent for element in e["properties"].get("$elements", [])}
     assert "signup-email" in sent_ids
-    assert sent_ids.isdisjoint(SECRET_FIELDS | {"recovery-codes", "copy-recovery-codes"})
+    assert sent_ids.isdisjoint(
+        SECRET_FIELDS | {"recovery-codes", "copy-recovery-codes", "api-token", "copy-api-token"}
+    )
     assert not [
         e
         for e in sent

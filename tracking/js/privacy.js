@@ -6,7 +6,8 @@ const CARD_NUMBER = /\b\d(?:[ -]?\d){12,18}\b/;
 const SSN = /\b\d{3}-\d{2}-\d{4}\b/;
 // Matched against a field's name, id and autocomplete ("cc-number", "cc-csc", ...).
 const SECRET_FIELD = /pass|pwd|secret|card.?(num|no)|cc-|cvc|cvv|csc|ssn|social.?sec/i;
-const NO_CAPTURE = ".sl-no-capture,[data-sl-no-capture]";
+// `sl-block` hides an element from recordings; autocapture leaves it alone as well.
+const NO_CAPTURE = ".sl-no-capture,[data-sl-no-capture],.sl-block";
 
 export const looksSecret = (text) => CARD_NUMBER.test(text) || SSN.test(text);
 
@@ -18,5 +19,5 @@ export function isSecretField(el) {
   return type === "password" || type === "hidden" || SECRET_FIELD.test(names);
 }
 
-/** Inside a region the site marked `sl-no-capture` / `data-sl-no-capture`. */
+/** Inside a region the site marked `sl-no-capture` / `data-sl-no-capture` / `sl-block`. */
 export const isExcluded = (el) => !!el.closest(NO_CAPTURE);
