@@ -242,9 +242,11 @@ class Compiler:
         any_step = " OR ".join(f"({sql})" for sql, _ in compiled)
         any_params = list(params)
         names = [step["name"] for step in steps if "name" in step]
-        if len(names) == len(steps):
+        if len(names) == len(steps) and self.ctx.person_ids is None:
             # One `name = ANY(…)` lets the planner use event_project_name_ts (an OR of
-            # per-step conditions forces reading the table).
+            # per-step conditions forces reading the table). Not for a refresh of a few
+            # persons: there event_project_person_ts is the index to use, and the hint
+            # would steer the planner to the name index over all of history.
             any_step, any_params = f"e.name = ANY(%s) AND ({any_step})", [sorted(set(names)), *any_params]
         frm, frm_params = self.events_from(any_step, any_params, window)
         sql = f"SELECT e.person_id, e.timestamp AS ts, {', '.join(flags)} {frm}"

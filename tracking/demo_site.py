@@ -169,7 +169,7 @@ BOARD_TABS: tuple[Tab, ...] = (
 # Shown inside `.sl-no-capture`: the snippet must never send them anywhere.
 RECOVERY_CODES: tuple[str, ...] = ("TLN-4KQ7-9XWM", "TLN-8RZP-2HCV", "TLN-6DJN-5TQB")
 # Shown inside an `sl-block` element: kept out of recordings and of autocapture alike.
-API_TOKEN = "tl_live_7Hq2ZpW9cX4mRv"
+API_TOKEN = "tl_live_7Hq2ZpW9cX4mRv"  # noqa: S105 - a fictional token on the demo site
 
 _SELECTOR = re.compile(r"^([a-z][a-z0-9-]*)(#[\w-]+)?((?:\.[\w-]+)*)$")
 
