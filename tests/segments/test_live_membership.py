@@ -148,22 +148,40 @@ def test_size_snapshots_record_entries_and_exits(send, project, on_commit):
     assert Segment.objects.get(pk=segment.pk).size == 0
 
 
-def test_the_daily_rollup_follows_ingestion_merges_and_time_zone_changes(send, project, alice_client, on_commit):
+def test_the_daily_rollup_follows_ingestion_merges_and_time_zone_changes(
+    send, project, alice_client, on_commit
+):
     from tracking.ingest.rollup import person_days_rebuild
     from tracking.models import PersonDay
 
     t = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
-    send([event(distinct_id="anon", timestamp=t.isoformat()), event(distinct_id="anon", timestamp=(t + timedelta(hours=1)).isoformat())])
+    send(
+        [
+            event(distinct_id="anon", timestamp=t.isoformat()),
+            event(distinct_id="anon", timestamp=(t + timedelta(hours=1)).isoformat()),
+        ]
+    )
     send([event(distinct_id="user", timestamp=(t + timedelta(days=2)).isoformat())])
     assert sorted(PersonDay.objects.values_list("day", "events")) == [
         (datetime(2026, 11, 20).date(), 1), (datetime(2026, 11, 21).date(), 1), (datetime(2026, 11, 22).date(), 1),
     ]  # fmt: skip
-    send([event("$identify", "user", timestamp=(t + timedelta(days=2)).isoformat(), **{"$anon_distinct_id": "anon"})])
+    send(
+        [
+            event(
+                "$identify",
+                "user",
+                timestamp=(t + timedelta(days=2)).isoformat(),
+                **{"$anon_distinct_id": "anon"},
+            )
+        ]
+    )
     assert PersonDay.objects.values("person_id").distinct().count() == 1
     assert sum(PersonDay.objects.values_list("events", flat=True)) == 4
     before = sorted(PersonDay.objects.values_list("day", "events"))
     person_days_rebuild(project.pk)
-    assert sorted(PersonDay.objects.values_list("day", "events")) == before  # kept exactly as a rebuild makes it
+    assert (
+        sorted(PersonDay.objects.values_list("day", "events")) == before
+    )  # kept exactly as a rebuild makes it
     project.timezone = "Asia/Tokyo"
     project.save()
     person_days_rebuild(project.pk)

@@ -163,7 +163,9 @@ def _store(
     # sessions, the ingest source) are locked only from here to the commit.
     paths = [split_url(e.url)[1] if e.url else "" for e in events]
     writer.copy_events(project.pk, events, mapping, now, paths)
-    rollup.person_days_add(project.pk, project.timezone, ((mapping[e.distinct_id], e.timestamp) for e in events))
+    rollup.person_days_add(
+        project.pk, project.timezone, ((mapping[e.distinct_id], e.timestamp) for e in events)
+    )
 
     persons.update_persons(project.pk, events, mapping)
     device = _device_for(events, facts)

@@ -63,12 +63,16 @@ def person_days_move(project_id: int, *, source: int, target: int) -> None:
             " first_at = least(d.first_at, EXCLUDED.first_at), last_at = greatest(d.last_at, EXCLUDED.last_at)",
             [target, project_id, source],
         )
-        cursor.execute("DELETE FROM tracking_personday WHERE project_id = %s AND person_id = %s", [project_id, source])
+        cursor.execute(
+            "DELETE FROM tracking_personday WHERE project_id = %s AND person_id = %s", [project_id, source]
+        )
 
 
 def person_days_delete(project_id: int, *, person_id: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM tracking_personday WHERE project_id = %s AND person_id = %s", [project_id, person_id])
+        cursor.execute(
+            "DELETE FROM tracking_personday WHERE project_id = %s AND person_id = %s", [project_id, person_id]
+        )
 
 
 def person_days_rebuild(project_id: int) -> int:

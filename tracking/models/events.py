@@ -172,7 +172,9 @@ class PersonDay(models.Model):
     project = models.ForeignKey(
         "tracking.Project", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
-    person = models.ForeignKey(Person, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False)
+    person = models.ForeignKey(
+        Person, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
     day = models.DateField()
     events = models.PositiveIntegerField()
     first_at = models.DateTimeField()

@@ -58,7 +58,12 @@ def onboarding(request: HttpRequest) -> HttpResponse:
     return _render(
         request,
         "onboarding",
-        {"invited": invited, "done": 2 if invited else 1, "recovery_codes": demo_site.RECOVERY_CODES, "api_token": demo_site.API_TOKEN},
+        {
+            "invited": invited,
+            "done": 2 if invited else 1,
+            "recovery_codes": demo_site.RECOVERY_CODES,
+            "api_token": demo_site.API_TOKEN,
+        },
     )
 
 
