@@ -163,15 +163,17 @@ def _store(
     # sessions, the ingest source) are locked only from here to the commit.
     paths = [split_url(e.url)[1] if e.url else "" for e in events]
     writer.copy_events(project.pk, events, mapping, now, paths)
-    rollup.person_days_add(
-        project.pk, project.timezone, ((mapping[e.distinct_id], e.timestamp) for e in events)
-    )
 
     persons.update_persons(project.pk, events, mapping)
     device = _device_for(events, facts)
     geo_for = _geo_by_session(events, facts)
     ip = facts.ip if project.ip_handling == "store" else None
     sessions.upsert_sessions(project.pk, events, mapping, device=device, geo_for=geo_for, ip=ip)
+    # After update_persons has locked the persons' rows: a merge locks the person first
+    # too, so the day rows are always taken second and batches never wait in a cycle.
+    rollup.person_days_add(
+        project.pk, project.timezone, ((mapping[e.distinct_id], e.timestamp) for e in events)
+    )
 
     touched = sorted({mapping[e.distinct_id] for e in events})
     with connection.cursor() as cursor:
