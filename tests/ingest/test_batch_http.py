@@ -240,3 +240,17 @@ def test_another_projects_key_writes_only_there(send, project, other_project):
     send([event()], api_key=other_project.public_key)
     assert Event.objects.filter(project=other_project).count() == 1
     assert Event.objects.filter(project=project).count() == 0
+
+
+def test_absurdly_nested_properties_are_rejected_with_the_right_reason(send, project):
+    nested: dict = {}
+    level = nested
+    for _ in range(400):
+        level["a"] = {}
+        level = level["a"]
+    import json
+
+    payload = {"api_key": project.public_key, "batch": [event(deep=nested), event("fine")]}
+    body = send(None, raw=json.dumps(payload).encode()).json()
+    assert body["accepted"] == 1
+    assert "nested too deeply" in body["rejected"][0]["error"]

@@ -73,6 +73,13 @@ def _utc():
     return UTC
 
 
+def _unstorable(error: Exception) -> str:
+    """Why orjson could not serialise a value, in words for the sender."""
+    if "recursion" in str(error).lower():
+        return "are nested too deeply (at most 254 levels)"
+    return "contain text that is not valid Unicode"
+
+
 def _check_text(text: str, what: str) -> str:
     try:
         text.encode("utf-8")
@@ -169,16 +176,16 @@ def clean_event(raw: object, *, index: int, now: datetime, skew: timedelta) -> C
         if value:
             try:
                 orjson.dumps(value)
-            except (TypeError, orjson.JSONEncodeError):
-                raise Rejected(f"{key} contains text that is not valid Unicode") from None
+            except (TypeError, orjson.JSONEncodeError) as error:
+                raise Rejected(f"{key} {_unstorable(error)}") from None
     if any(key in properties for key in _LIFTED):
         properties = {k: v for k, v in properties.items() if k not in _LIFTED}
 
     try:
         blob = orjson.dumps(properties)
-    except (TypeError, orjson.JSONEncodeError):
-        # lone surrogates and the like: not storable in PostgreSQL, reject this event only
-        raise Rejected("properties contain text that is not valid Unicode") from None
+    except (TypeError, orjson.JSONEncodeError) as error:
+        # lone surrogates, absurd nesting: not storable in PostgreSQL, reject this event only
+        raise Rejected(f"properties {_unstorable(error)}") from None
     if b"\\u0000" in blob:
         properties = _strip_nul(properties)
         blob = orjson.dumps(properties)

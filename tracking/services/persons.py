@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from django.db import connection, transaction
 from django.dispatch import Signal
 
@@ -16,18 +17,27 @@ person_deleting = Signal()
 
 @transaction.atomic
 def person_delete(*, person: Person) -> None:
-    """Delete the person, their events, sessions, recordings (with files), segment memberships and ids.
+    """Delete the person, their events, sessions, recordings (with files), memberships, ids and dead letters.
 
     Events have no foreign key (see tracking.models.Event), so they are deleted
     explicitly; recordings are deleted by replay's `person_deleting` receiver;
     the rest follows the ORM cascade from Person.
     """
     person_deleting.send(sender=Person, person=person)
+    distinct_ids = list(person.distinct_ids.values_list("distinct_id", flat=True))
     with connection.cursor() as cursor:
         # relies on event_project_person_ts (project_id, person_id, timestamp)
         cursor.execute(
             "DELETE FROM tracking_event WHERE project_id = %s AND person_id = %s",
             [person.project_id, person.pk],
         )
+        # Dead letters keep the rejected input as sent: drop those naming this person.
+        needles = [orjson.dumps({"distinct_id": d}).decode()[1:-1] for d in distinct_ids]
+        if needles:
+            cursor.execute(
+                "DELETE FROM tracking_ingestrejection WHERE project_id = %s"
+                " AND EXISTS (SELECT 1 FROM unnest(%s::text[]) AS n WHERE strpos(payload, n) > 0)",
+                [person.project_id, needles],
+            )
     person_days_delete(person.project_id, person_id=person.pk)
     person.delete()
