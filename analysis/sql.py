@@ -13,9 +13,9 @@ released savepoint would otherwise keep them.
 
 from __future__ import annotations
 
-import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+
+from tracking.sql import QueryTimedOut, bounded_fetch
 
 WORK_MEM = settings.ANALYSIS_WORK_MEM
 TIMEOUT_MS = settings.ANALYSIS_TIMEOUT_MS
@@ -30,21 +30,6 @@ class AnalysisTimeout(Exception):
 
 def fetch_all(sql: str, params: list) -> list[tuple]:
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('work_mem'), current_setting('statement_timeout')")
-            old_work_mem, old_timeout = cursor.fetchone()
-            cursor.execute(
-                "SELECT set_config('work_mem', %s, true), set_config('statement_timeout', %s, true)",
-                [WORK_MEM, f"{TIMEOUT_MS}ms"],
-            )
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            cursor.execute(
-                "SELECT set_config('work_mem', %s, true), set_config('statement_timeout', %s, true)",
-                [old_work_mem, old_timeout],
-            )
-            return rows
-    except DatabaseError as error:
-        if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
-            raise AnalysisTimeout from error
-        raise
+        return bounded_fetch(sql, params, timeout_ms=TIMEOUT_MS, work_mem=WORK_MEM)
+    except QueryTimedOut as error:
+        raise AnalysisTimeout from error

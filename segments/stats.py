@@ -13,9 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import psycopg.errors
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 from psycopg import sql
 
@@ -23,6 +22,7 @@ from segments.compiler import CompileError, compile_definition
 from segments.definition import DefinitionError, validate_definition
 from segments.models import Segment, SegmentationModel, SegmentMembership, SegmentSizeSnapshot
 from tracking.models import Person, Project
+from tracking.sql import QueryTimedOut, bounded_fetch
 
 PREVIEW_TIMEOUT_MS = 5000
 BREAKDOWN_TIMEOUT_MS = 5000
@@ -50,30 +50,11 @@ def _zone(project: Project) -> zoneinfo.ZoneInfo:
 
 
 def bounded_read(query: str | sql.Composed, params: list, *, timeout_ms: int) -> list[tuple]:
-    """Run a read with a statement timeout (and the work_mem segment queries need); raise TimedOut.
-
-    The settings are transaction-local and restored afterwards, because inside an
-    enclosing transaction a released savepoint would keep them.
-    """
+    """Run a read with a statement timeout (and the work_mem segment queries need); raise TimedOut."""
     try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT current_setting('statement_timeout'), current_setting('work_mem')")
-            old_timeout, old_work_mem = cursor.fetchone()
-            cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true), set_config('work_mem', %s, true)",
-                [f"{timeout_ms}ms", settings.SEGMENT_WORK_MEM],
-            )
-            cursor.execute(query, params)
-            rows = cursor.fetchall()
-            cursor.execute(
-                "SELECT set_config('statement_timeout', %s, true), set_config('work_mem', %s, true)",
-                [old_timeout, old_work_mem],
-            )
-            return rows
-    except DatabaseError as error:
-        if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
-            raise TimedOut from error
-        raise
+        return bounded_fetch(query, params, timeout_ms=timeout_ms, work_mem=settings.SEGMENT_WORK_MEM)
+    except QueryTimedOut as error:
+        raise TimedOut from error
 
 
 # -- live preview ------------------------------------------------------------------------------
