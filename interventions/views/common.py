@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from interventions import forms, selectors
 from interventions import measure as measuring
-from interventions import selectors
 from interventions.measure import GroupResult, Measurement, measure
 from interventions.models import FeatureFlag, Nudge, Survey
 from interventions.stats import ProportionComparison
@@ -298,3 +300,19 @@ def render_list(request: HttpRequest, project: Project, kind: str) -> HttpRespon
     return render_page(
         request, "interventions/list.html", {"kind": kind, "rows": list_rows(project, kind)}, project=project
     )
+
+
+def status_change(request: HttpRequest, *, obj: Any, save, done: dict[str, str]) -> None:
+    """Go live, pause or end a nudge or survey from a posted StatusForm, with a message either way."""
+    form = forms.StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Status: choose live, paused or ended.")
+        return
+    status = form.cleaned_data["status"]
+    try:
+        save(data={"status": status})
+    except ValidationError as error:
+        for key, problems in error.message_dict.items():
+            messages.error(request, f"Could not change the status — {key}: {' '.join(problems)}")
+    else:
+        messages.success(request, f"“{obj.name}” {done[status]}")

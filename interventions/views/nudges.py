@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from interventions import forms, services
 from interventions.models import Nudge
-from interventions.views.common import form_context, get_object, htmx_target, render_list
+from interventions.views.common import form_context, get_object, htmx_target, render_list, status_change
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.selectors.overview import project_zone
@@ -95,18 +95,12 @@ def _render(
 def nudge_status(request: HttpRequest, project: Project, nudge_id: int) -> HttpResponse:
     """Go live, pause or end."""
     nudge = get_object(Nudge, project, nudge_id)
-    form = forms.StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Status: choose live, paused or ended.")
-    else:
-        status = form.cleaned_data["status"]
-        try:
-            services.nudge_save(project=project, data={"status": status}, nudge=nudge)
-        except ValidationError as error:
-            for key, problems in error.message_dict.items():
-                messages.error(request, f"Could not change the status — {key}: {' '.join(problems)}")
-        else:
-            messages.success(request, f"“{nudge.name}” {STATUS_DONE[status]}")
+    status_change(
+        request,
+        obj=nudge,
+        save=lambda data: services.nudge_save(project=project, data=data, nudge=nudge),
+        done=STATUS_DONE,
+    )
     return redirect("nudge_edit", project_id=project.pk, nudge_id=nudge.pk)
 
 

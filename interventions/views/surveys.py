@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from interventions import forms, selectors, services
 from interventions.models import Survey
-from interventions.views.common import form_context, get_object, htmx_target, render_list
+from interventions.views.common import form_context, get_object, htmx_target, render_list, status_change
 from interventions.views.results import measurement_context
 from segments.models import Segment
 from tracking.charts import bar_chart
@@ -134,18 +134,12 @@ def _render(
 @require_POST
 def survey_status(request: HttpRequest, project: Project, survey_id: int) -> HttpResponse:
     survey = get_object(Survey, project, survey_id)
-    form = forms.StatusForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Status: choose live, paused or ended.")
-    else:
-        status = form.cleaned_data["status"]
-        try:
-            services.survey_save(project=project, data={"status": status}, survey=survey)
-        except ValidationError as error:
-            for key, problems in error.message_dict.items():
-                messages.error(request, f"Could not change the status — {key}: {' '.join(problems)}")
-        else:
-            messages.success(request, f"“{survey.name}” {STATUS_DONE[status]}")
+    status_change(
+        request,
+        obj=survey,
+        save=lambda data: services.survey_save(project=project, data=data, survey=survey),
+        done=STATUS_DONE,
+    )
     return redirect("survey_edit", project_id=project.pk, survey_id=survey.pk)
 
 
