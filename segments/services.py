@@ -199,6 +199,8 @@ def parse_identifier_csv(data: bytes) -> list[str]:
         raise ValidationError(
             {"file": ["The file must be UTF-8 text (a CSV of distinct ids or e-mails)."]}
         ) from None
+    if "\x00" in text:
+        raise ValidationError({"file": ["The file contains a NUL character: is it really a CSV?"]})
     values: list[str] = []
     for index, row in enumerate(csv.reader(io.StringIO(text))):
         if not row or not row[0].strip():

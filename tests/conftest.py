@@ -9,14 +9,23 @@
 from __future__ import annotations
 
 import gzip
+import os
 
 import orjson
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, ProjectFactory, UserFactory
 from tests.ingest.conftest import UA_CHROME
 from tracking.models import Role
+
+# Property tests and fuzzers run the same examples on every run ("ci"), so a test
+# run's outcome depends on the code alone. SIGHTLINE_HYPOTHESIS=explore draws
+# fresh examples each time, to go looking for new failures.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("SIGHTLINE_HYPOTHESIS", "ci"))
 
 
 @pytest.fixture

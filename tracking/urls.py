@@ -7,7 +7,6 @@ from tracking.views import (
     events,
     install,
     overview,
-    pages,
     persons,
     settings,
     trends,
@@ -45,4 +44,3 @@ urlpatterns = [
     path(f"{P}actions/<int:action_id>/", actions.action_detail, name="action_detail"),
     path(f"{P}actions/<int:action_id>/delete/", actions.action_delete_view, name="action_delete"),
 ]
-urlpatterns += [path(f"{P}{section}/", view, name=section) for section, view in pages.upcoming_views.items()]

@@ -13,6 +13,7 @@ leaves the objects as they were for the next example.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -32,7 +33,7 @@ from tests.segments.conftest import on_commit, tasks_run_inline  # noqa: F401 - 
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES_PER_OPERATION = 8
+EXAMPLES_PER_OPERATION = int(os.environ.get("SIGHTLINE_FUZZ_EXAMPLES", "8"))
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 

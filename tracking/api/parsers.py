@@ -1,4 +1,4 @@
-"""The management API's JSON parser: only text that PostgreSQL can store gets past it."""
+"""The management API's parsers: only text that PostgreSQL can store gets past them."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def _unstorable_text(data: object) -> bool:
     return False
 
 
+_UNSTORABLE = "text with a NUL character or a lone surrogate cannot be stored."
+
+
+def _check_form(data):
+    """A form body (a QueryDict) holds only strings: refuse it whole if any key or value is unstorable."""
+    if any(not _storable(key) or not all(_storable(v) for v in values) for key, values in data.lists()):
+        raise ParseError(f"Form parse error - {_UNSTORABLE}")
+    return data
+
+
 class JSONParser(parsers.JSONParser):
     """DRF's parser, answering 400 (not 500) for NUL, lone surrogates and nesting too deep to parse."""
 
@@ -41,7 +51,19 @@ class JSONParser(parsers.JSONParser):
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply.") from None
         if _unstorable_text(data):
-            raise ParseError(
-                "JSON parse error - text with a NUL character or a lone surrogate cannot be stored."
-            )
+            raise ParseError(f"JSON parse error - {_UNSTORABLE}")
         return data
+
+
+class FormParser(parsers.FormParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        return _check_form(super().parse(stream, media_type, parser_context))
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """Form fields are checked; uploaded files are bytes, and whoever reads one validates its text."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        _check_form(parsed.data)
+        return parsed
