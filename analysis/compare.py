@@ -71,7 +71,7 @@ class CompareQuery:
 
 
 def _metric_param(raw: Any, checker: Checker) -> tuple[MetricSpec | None, Metric | None]:
-    if isinstance(raw, str) and raw.isdigit():
+    if isinstance(raw, str) and raw.isdecimal():
         raw = int(raw)
     if isinstance(raw, int) and not isinstance(raw, bool):
         metric = Metric.objects.filter(project=checker.project, pk=raw).first()

@@ -84,7 +84,7 @@ def parse_event(raw: Any, path: str, checker: Checker) -> EventSpec | None:
     if "action" in node:
         checker.unknown_keys(node, ("action",), f"{path}.")
         action_id = node["action"]
-        if isinstance(action_id, str) and action_id.isdigit():
+        if isinstance(action_id, str) and action_id.isdecimal():
             action_id = int(action_id)
         if isinstance(action_id, bool) or not isinstance(action_id, int):
             checker.error(f"{path}.action", "must be an action id")

@@ -76,7 +76,7 @@ def spec_from_subject(subject: str, where_text: str = "") -> Any:
     subject = (subject or "").strip()
     if subject.startswith("a:"):
         raw = subject[2:]
-        return {"action": int(raw) if raw.isdigit() else raw}
+        return {"action": int(raw) if raw.isdecimal() else raw}
     name = subject[2:] if subject.startswith("e:") else subject
     spec: dict = {"name": name}
     where = parse_where(where_text)

@@ -115,7 +115,7 @@ class Checker:
             self.error(f"{prefix}{key}", f"unknown field; use {', '.join(allowed)}")
 
     def integer(self, value: Any, field: str, *, minimum: int, maximum: int) -> int | None:
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
             self.error(field, "must be a whole number")

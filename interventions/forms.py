@@ -203,7 +203,7 @@ class TargetingFields(GoalFields):
 
     def chosen_segments(self) -> set[int]:
         values = self["segments"].value() or []
-        return {int(v) for v in values if str(v).isdigit()}
+        return {int(v) for v in values if str(v).isdecimal()}
 
     def targeting(self) -> dict:
         data = self.cleaned_data
@@ -329,7 +329,7 @@ class RowEditor:
     @classmethod
     def from_post(cls, data: Any, *, name: str, prefix: str, fields: tuple[str, ...]) -> RowEditor:
         raw = str(data.get(f"{prefix}-count", "0"))
-        count = min(int(raw), MAX_ROWS) if raw.isdigit() else 0
+        count = min(int(raw), MAX_ROWS) if raw.isdecimal() else 0
         rows = [{f: str(data.get(f"{prefix}{i}-{f}", "")) for f in fields} for i in range(count)]
         return cls(name=name, prefix=prefix, fields=fields, rows=rows)
 
@@ -338,7 +338,7 @@ class RowEditor:
         verb, _, arg = op.partition(":")
         if verb not in ("add", "remove", "up", "down"):
             return False
-        index = int(arg) if arg.isdigit() else -1
+        index = int(arg) if arg.isdecimal() else -1
         if verb == "add" and len(self.rows) < MAX_ROWS:
             self.rows.append({f: blank.get(f, "") for f in self.fields})
         elif verb == "remove" and 0 <= index < len(self.rows):
@@ -543,7 +543,7 @@ def rules_from_rows(rows: list[dict[str, str]]) -> list[dict]:
         segment = r["segment"].strip()
         rules.append(
             {
-                "segment": int(segment) if segment.isdigit() else (segment or None),
+                "segment": int(segment) if segment.isdecimal() else (segment or None),
                 "rollout": _number_or_text(r["rollout"] or "100"),
             }
         )
@@ -629,7 +629,7 @@ class WebhookForm(ProjectForm):
         self.fields["segments"].choices = [(s.pk, s.name) for g in self.segment_groups for s in g.segments]
 
     def chosen_segments(self) -> set[int]:
-        return {int(v) for v in self["segments"].value() or [] if str(v).isdigit()}
+        return {int(v) for v in self["segments"].value() or [] if str(v).isdecimal()}
 
     def data_for_service(self) -> dict:
         data = self.cleaned_data

@@ -25,7 +25,7 @@ class PersonIdsField(forms.CharField):
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or len(part) > 18:
+            if not part.isdecimal() or len(part) > 18:
                 raise forms.ValidationError("A comma-separated list of person ids.", code="invalid")
             ids.append(int(part))
         if len(ids) > MAX_PERSONS:

@@ -381,7 +381,7 @@ def apply_op(definition: dict, op: str, data: QueryDict) -> dict:
         steps = node.setdefault("steps", [])
         if isinstance(steps, list) and len(steps) < MAX_SEQUENCE_STEPS:
             steps.append(copy.deepcopy(EMPTY_SPEC))
-    elif verb == "remove_step" and node.get("type") == "sequence" and len(args) == 2 and args[1].isdigit():
+    elif verb == "remove_step" and node.get("type") == "sequence" and len(args) == 2 and args[1].isdecimal():
         steps = node.get("steps")
         if isinstance(steps, list) and int(args[1]) < len(steps) and len(steps) > 2:
             steps.pop(int(args[1]))
@@ -394,7 +394,10 @@ def apply_op(definition: dict, op: str, data: QueryDict) -> dict:
             if verb == "add_where" and len(where) < MAX_WHERE:
                 where.append({"property": "", "operator": "eq", "value": ""})
             elif (
-                verb == "remove_where" and len(args) == 3 and args[2].isdigit() and int(args[2]) < len(where)
+                verb == "remove_where"
+                and len(args) == 3
+                and args[2].isdecimal()
+                and int(args[2]) < len(where)
             ):
                 where.pop(int(args[2]))
     return definition

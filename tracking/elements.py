@@ -128,7 +128,7 @@ def decode(chain: str) -> list[dict]:
                 element["id"] = value
             elif key in ("n", "t"):
                 element["nth_child" if key == "n" else "nth_of_type"] = (
-                    int(value) if value.isdigit() else value
+                    int(value) if value.isdecimal() else value
                 )
             elif key == "x":
                 element["text"] = value

@@ -129,7 +129,7 @@ class ActionBuilder:
             steps.append({})
         elif intent.startswith("remove_step:"):
             index = intent.partition(":")[2]
-            if index.isdigit() and int(index) < len(steps) and len(steps) > 1:
+            if index.isdecimal() and int(index) < len(steps) and len(steps) > 1:
                 del steps[int(index)]
         builder = cls(
             initial_steps=[],
@@ -263,7 +263,7 @@ class TrendForm(forms.Form):
         self.default_event = default_event
 
     def _project_action(self, value: str) -> Action:
-        if not value.isdigit():
+        if not value.isdecimal():
             raise forms.ValidationError("must be the id of an action")
         action = (
             Action.objects.filter(project=self.project, pk=int(value)).first() if len(value) < 19 else None

@@ -33,7 +33,7 @@ def labelled(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
 def base_context(project: Project, request: HttpRequest) -> dict[str, Any]:
     return {
         "segments": list(segment_list(project=project)),
-        "chosen_segments": {int(v) for v in request.GET.getlist("segments") if v.isdigit()},
+        "chosen_segments": {int(v) for v in request.GET.getlist("segments") if v.isdecimal()},
         "range_choices": forms.RANGE_CHOICES,
         "last_days": request.GET.get("last_days", None),
         "date_from": request.GET.get("date_from", ""),

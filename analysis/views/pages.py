@@ -64,7 +64,7 @@ def funnels(request: HttpRequest, project: Project) -> HttpResponse:
         "breakdown_choices": [(b, BREAKDOWN_LABELS[b]) for b in BREAKDOWN_TYPES],
         "breakdown": request.GET.get("breakdown", ""),
         "breakdown_property": request.GET.get("breakdown_property", ""),
-        "breakdown_segments": {int(v) for v in request.GET.getlist("breakdown_segments") if v.isdigit()},
+        "breakdown_segments": {int(v) for v in request.GET.getlist("breakdown_segments") if v.isdecimal()},
         "max_steps": MAX_STEPS,
     }
     return analysis_page(request, project, kind="funnel", context=context)

@@ -52,7 +52,7 @@ def _form_page(request: HttpRequest, project: Project, alert: SegmentAlert | Non
                 return redirect("alerts", project_id=project.pk)
     else:
         initial = forms.alert_initial(alert) if alert else {}
-        if alert is None and request.GET.get("segment", "").isdigit():
+        if alert is None and request.GET.get("segment", "").isdecimal():
             initial["segment"] = int(request.GET["segment"])
         form = forms.AlertForm(project=project, initial=initial)
     return render_page(

@@ -79,7 +79,7 @@ def _lift(request: HttpRequest, project: Project, kind: str, object_id: int) -> 
     segment = None
     raw = request.GET.get("segment", "")
     if raw:
-        segment = Segment.objects.filter(project=project, pk=int(raw)).first() if raw.isdigit() else None
+        segment = Segment.objects.filter(project=project, pk=int(raw)).first() if raw.isdecimal() else None
         if segment is None:
             raise Http404("No such segment")
     if not wants_fragment(request):

@@ -161,7 +161,7 @@ def survey_results(request: HttpRequest, project: Project, survey_id: int) -> Ht
     segment = None
     raw = request.GET.get("segment", "")
     if raw:
-        segment = Segment.objects.filter(project=project, pk=int(raw)).first() if raw.isdigit() else None
+        segment = Segment.objects.filter(project=project, pk=int(raw)).first() if raw.isdecimal() else None
         if segment is None:
             raise Http404("No such segment")
     context: dict = {"kind": "survey", "obj": survey, "survey": survey, "segment": segment}

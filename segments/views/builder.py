@@ -100,7 +100,7 @@ def segment_preview(request: HttpRequest, project: Project) -> HttpResponse:
     segment = None
     raw = request.POST.get("segment", "")
     if raw:
-        if not raw.isdigit():
+        if not raw.isdecimal():
             raise Http404("No such segment")
         segment = get_segment(project, int(raw))
     state = BuilderState.from_post(request.POST)

@@ -70,7 +70,7 @@ def persona_edit(request: HttpRequest, project: Project, persona_id: int) -> Htt
 
 def _edit(request: HttpRequest, project: Project, *, persona: Persona | None) -> HttpResponse:
     initial = {}
-    if persona is None and request.GET.get("segment", "").isdigit():
+    if persona is None and request.GET.get("segment", "").isdecimal():
         initial["segment"] = int(request.GET["segment"])
     form = PersonaForm(request.POST or None, instance=persona, initial=initial, project=project)
     if request.method == "POST" and form.is_valid():

@@ -184,3 +184,10 @@ def test_a_page_larger_than_the_cap_is_cut_to_the_cap(client, alice_api_key, pro
     url = f"/api/v1/projects/{project.pk}/persons/?limit=99999999999999999999"
     response = _api(client, alice_api_key, "GET", url)
     assert response.status_code == 200 and len(response.json()["results"]) == 1
+
+
+@pytest.mark.parametrize("value", ["³", "²", "٣", "99999999999999999999999"])
+def test_a_digit_int_cannot_read_is_not_a_server_error(client, alice_api_key, project, value):
+    """`str.isdigit()` passes superscripts, which `int()` refuses."""
+    response = _api(client, alice_api_key, "GET", f"/api/v1/projects/{project.pk}/trends/?action={value}")
+    assert response.status_code in (200, 400)

@@ -55,7 +55,7 @@ def person_list(*, project: Project, search: str = "") -> QuerySet[Person]:
                 )
             )
         ) | Q(property_value_matches("tracking_person", search))
-        if search.isdigit() and len(search) < 18:
+        if search.isdecimal() and len(search) < 18:
             matches |= Q(pk=int(search))
         queryset = queryset.filter(matches)
     # person_project_last_seen (project, -last_seen) serves the order.

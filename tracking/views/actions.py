@@ -127,7 +127,7 @@ def _initial_builder(
         # every click, to start from: the preview then shows what there is to narrow down
         steps = [{"event": "$autocapture"}]
         return ActionBuilder(initial_steps=steps), steps
-    if not raw.isdigit():
+    if not raw.isdecimal():
         raise Http404("No such event")
     draft = action_draft_from_event(project=project, event_id=int(raw))
     builder = ActionBuilder(initial_steps=draft.steps, initial={"name": draft.name})
