@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from django.http import Http404
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from interventions import services
 from interventions.measure import measure
 from interventions.models import FeatureFlag, Nudge, SegmentAlert, Survey, Webhook, WebhookDelivery
 from tracking.api.base import ProjectAPIView
+from tracking.selectors import membership_for
 
 _TARGETED = [
     "id",
@@ -31,8 +33,11 @@ _TARGETED = [
 ]
 
 
-def _dump(obj, fields: list[str]) -> dict:
+def _dump(obj, fields: list[str], *, secret: bool = True) -> dict:
+    """The object's fields; a webhook's signing secret is null unless `secret` (see `_sees_secrets`)."""
     data = {name: getattr(obj, name) for name in fields}
+    if "secret" in data and not secret:
+        data["secret"] = None
     if hasattr(obj, "segments") and not isinstance(obj, FeatureFlag):
         data["segments"] = sorted(obj.segments.values_list("pk", flat=True))
     return data
@@ -55,17 +60,26 @@ def _save(resource: str, project, data: dict, obj=None, user=None):
     return save(**kwargs)
 
 
+def _sees_secrets(request, project) -> bool:
+    """Owners and admins read webhook signing secrets, as in the web app: with one, anyone can forge deliveries."""
+    membership = membership_for(user=request.user, project=project)
+    return membership is not None and membership.can_manage
+
+
 class InterventionListApi(ProjectAPIView):
     resource = ""
 
     def get(self, request, project_id: int):
         model, fields, _, _ = RESOURCES[self.resource]
-        return Response([_dump(o, fields) for o in model.objects.filter(project=self.project).order_by("pk")])
+        secret = _sees_secrets(request, self.project)
+        objects = model.objects.filter(project=self.project).order_by("pk")
+        return Response([_dump(o, fields, secret=secret) for o in objects])
 
     def post(self, request, project_id: int):
         if not isinstance(request.data, dict):
             return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
         obj = _save(self.resource, self.project, dict(request.data), user=request.user)
+        # the creator sees a new webhook's secret, to configure the receiver with it
         return Response(_dump(obj, RESOURCES[self.resource][1]), status=status.HTTP_201_CREATED)
 
 
@@ -80,13 +94,14 @@ class InterventionDetailApi(ProjectAPIView):
         return obj
 
     def get(self, request, project_id: int, object_id: int):
-        return Response(_dump(self.get_object(), RESOURCES[self.resource][1]))
+        secret = _sees_secrets(request, self.project)
+        return Response(_dump(self.get_object(), RESOURCES[self.resource][1], secret=secret))
 
     def patch(self, request, project_id: int, object_id: int):
         if not isinstance(request.data, dict):
             return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
         obj = _save(self.resource, self.project, dict(request.data), obj=self.get_object())
-        return Response(_dump(obj, RESOURCES[self.resource][1]))
+        return Response(_dump(obj, RESOURCES[self.resource][1], secret=_sees_secrets(request, self.project)))
 
     def delete(self, request, project_id: int, object_id: int):
         services.intervention_delete(obj=self.get_object())
@@ -165,6 +180,19 @@ class DeliveryListApi(InterventionDetailApi):
                 for d in deliveries
             ]
         )
+
+
+class WebhookRotateSecretApi(InterventionDetailApi):
+    """`POST …/webhooks/{id}/rotate-secret/` — a new signing secret; the old one stops verifying at once."""
+
+    resource = "webhooks"
+    http_method_names = ["post", "options"]
+
+    def post(self, request, project_id: int, object_id: int):
+        hook = self.get_object()
+        if not _sees_secrets(request, self.project):
+            raise PermissionDenied("Only owners and admins can rotate a webhook's signing secret.")
+        return Response({"id": hook.pk, "secret": services.webhook_rotate_secret(webhook=hook)})
 
 
 class DeliveryResendApi(ProjectAPIView):

@@ -14,6 +14,7 @@ RESPONSES = {
     "destroy": {204: None},
     "deliveries": {200: OBJECTS},
     "resend": {202: OBJECT},
+    "rotate_secret": {200: OBJECT},
 }
 
 
@@ -64,6 +65,11 @@ urlpatterns += [
         f"{P}webhooks/<int:object_id>/deliveries/",
         _documented(api.DeliveryListApi, "webhooks", {"get": "deliveries"}).as_view(),
         name="api_webhook_deliveries",
+    ),
+    path(
+        f"{P}webhooks/<int:object_id>/rotate-secret/",
+        _documented(api.WebhookRotateSecretApi, "webhooks", {"post": "rotate_secret"}).as_view(),
+        name="api_webhook_rotate_secret",
     ),
     path(
         f"{P}webhooks/<int:object_id>/deliveries/<int:delivery_id>/resend/",

@@ -36,6 +36,11 @@ urlpatterns = [
     path(f"{P}webhooks/new/", webhooks.webhook_new, name="webhook_new"),
     path(f"{P}webhooks/<int:webhook_id>/", webhooks.webhook_edit, name="webhook_edit"),
     path(f"{P}webhooks/<int:webhook_id>/secret/", webhooks.webhook_secret, name="webhook_secret"),
+    path(
+        f"{P}webhooks/<int:webhook_id>/secret/rotate/",
+        webhooks.webhook_secret_rotate,
+        name="webhook_secret_rotate",
+    ),
     path(f"{P}webhooks/<int:webhook_id>/test/", webhooks.webhook_test, name="webhook_test"),
     path(f"{P}webhooks/<int:webhook_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
     path(f"{P}webhooks/<int:webhook_id>/deliveries/", webhooks.webhook_deliveries, name="webhook_deliveries"),

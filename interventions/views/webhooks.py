@@ -87,9 +87,10 @@ def _form_page(request: HttpRequest, project: Project, hook: Webhook | None) -> 
 
 
 def _render(request: HttpRequest, project: Project, hook: Webhook | None, form: forms.WebhookForm, *, reveal: bool, fresh: bool = False,
-            fragment: str | None = None) -> HttpResponse:  # fmt: skip
+            rotated: bool = False, fragment: str | None = None) -> HttpResponse:  # fmt: skip
     context = {
-        "webhook": hook, "form": form, "reveal": reveal, "fresh": fresh, "can_manage": request.membership.can_manage,
+        "webhook": hook, "form": form, "reveal": reveal, "fresh": fresh, "rotated": rotated,
+        "can_manage": request.membership.can_manage,
         "recent": list(selectors.delivery_list(webhook=hook)[:5]) if hook else [],
     }  # fmt: skip
     return render_page(request, TEMPLATE, context, project=project, fragment=fragment)
@@ -103,6 +104,17 @@ def webhook_secret(request: HttpRequest, project: Project, webhook_id: int) -> H
     form = forms.WebhookForm(project=project, initial=forms.webhook_initial(hook))
     fragment = "secret" if htmx_target(request) == "webhook-secret" else None
     return _render(request, project, hook, form, reveal=True, fragment=fragment)
+
+
+@project_view(manage=True)
+@require_POST
+def webhook_secret_rotate(request: HttpRequest, project: Project, webhook_id: int) -> HttpResponse:
+    """A new signing secret (owners and admins), shown at once; the old one stops verifying."""
+    hook = get_object(Webhook, project, webhook_id)
+    services.webhook_rotate_secret(webhook=hook)
+    form = forms.WebhookForm(project=project, initial=forms.webhook_initial(hook))
+    fragment = "secret" if htmx_target(request) == "webhook-secret" else None
+    return _render(request, project, hook, form, reveal=True, rotated=True, fragment=fragment)
 
 
 @project_view

@@ -150,3 +150,35 @@ def test_boolean_flag_responses_are_stored_as_json_text(project, send, on_commit
     with on_commit():
         send([event("$flag_called", "u", **{"$flag": "beta", "$flag_response": True})])
     assert Exposure.objects.get(kind="flag", object_id=flag.pk).variant == "true"
+
+
+def test_only_owners_and_admins_read_or_rotate_a_webhook_secret_through_the_api(api, amos, project):
+    """As in the web app: a member who creates a webhook sees its secret once; after that, owners and admins."""
+    from segments.services import segment_create
+    from tracking.services.accounts import api_key_create
+
+    segment = segment_create(
+        project=project,
+        name="Pro",
+        definition={
+            "match": "all",
+            "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}],
+        },
+    )
+    member = api_key_create(user=amos, label="member").secret
+    body = {"name": "CRM", "url": "https://crm.example.com/h", "segments": [segment.pk]}
+    created = api("post", "/webhooks/", body, key=member)
+    assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
+    hook_id, secret = created.json()["id"], created.json()["secret"]
+    assert api("get", f"/webhooks/{hook_id}/", key=member).json()["secret"] is None
+    assert [w["secret"] for w in api("get", "/webhooks/", key=member).json()] == [None]
+    assert api("patch", f"/webhooks/{hook_id}/", {"name": "CRM 2"}, key=member).json()["secret"] is None
+    rotate = api("post", f"/webhooks/{hook_id}/rotate-secret/", key=member)
+    assert rotate.status_code == 403 and "owners and admins" in rotate.json()["detail"]
+
+    assert api("get", f"/webhooks/{hook_id}/").json()["secret"] == secret  # alice owns the organization
+    rotated = api("post", f"/webhooks/{hook_id}/rotate-secret/")
+    assert rotated.status_code == 200 and rotated.json()["id"] == hook_id
+    assert rotated.json()["secret"] not in (secret, None)
+    assert api("get", f"/webhooks/{hook_id}/").json()["secret"] == rotated.json()["secret"]
+    assert api("post", "/webhooks/999999999/rotate-secret/").status_code == 404

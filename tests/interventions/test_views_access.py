@@ -77,6 +77,7 @@ def actions(project, o: dict) -> list[tuple[str, dict]]:
         (f"{p}webhooks/{w}/test/", {}),
         (f"{p}webhooks/{w}/deliveries/{d}/resend/", {}),
         (f"{p}webhooks/{w}/secret/", {}),
+        (f"{p}webhooks/{w}/secret/rotate/", {}),
         (f"{p}alerts/{a}/delete/", {}),
         (f"{p}webhooks/{w}/delete/", {}),
         (f"{p}nudges/{n}/delete/", {}),
@@ -152,7 +153,7 @@ def test_a_plain_member_may_create_and_change_interventions(amos_client, project
     for url in pages(project, objects):
         assert amos_client.get(url).status_code == 200, url
     for url, body in actions(project, objects):
-        if url.endswith("/secret/"):
+        if url.endswith(("/secret/", "/secret/rotate/")):
             continue
         assert amos_client.post(url, body).status_code in (200, 302), url
     assert not Nudge.objects.exists()
@@ -169,6 +170,17 @@ def test_only_owners_and_admins_may_reveal_a_webhook_secret(amos_client, alice_c
     assert hook.secret not in owner_page and "Reveal the secret" in owner_page
     revealed = alice_client.post(f"{url}secret/")
     assert revealed.status_code == 200 and hook.secret in revealed.content.decode()
+
+
+def test_only_owners_and_admins_may_rotate_a_webhook_secret(amos_client, alice_client, project, objects):
+    hook = objects["webhook"]
+    url = f"/p/{project.pk}/interventions/webhooks/{hook.pk}/"
+    secret = hook.secret
+    assert "Rotate the secret" not in amos_client.get(url).content.decode()
+    assert amos_client.post(f"{url}secret/rotate/").status_code == 403
+    hook.refresh_from_db()
+    assert hook.secret == secret
+    assert "Rotate the secret" in alice_client.get(url).content.decode()
 
 
 def test_the_nav_entry_leads_to_the_interventions_list(alice_client, project):

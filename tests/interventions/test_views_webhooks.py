@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from interventions import services
 from interventions.models import Webhook, WebhookDelivery
-from interventions.webhooks import verify
+from interventions.webhooks import sign, verify
 from segments.services import segment_create
 from tests.interventions.test_webhooks import Receiver
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX_SECRET = {**HTMX, "HTTP_HX_TARGET": "webhook-secret"}
 PRO = {
     "match": "all",
     "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}],
@@ -102,6 +105,29 @@ def test_revealing_the_secret_with_htmx_swaps_only_the_secret(alice_client, proj
         fragment.lstrip().startswith('<section class="card" id="webhook-secret">') and hook.secret in fragment
     )
     page = alice_client.post(url(project, f"webhooks/{hook.pk}/secret/")).content.decode()
+    assert "<html" in page and hook.secret in page
+
+
+def test_rotating_the_secret_shows_the_new_one_and_the_old_one_stops_verifying(alice_client, project, pro):
+    hook = services.webhook_save(
+        project=project, data={"name": "h", "url": "https://x.example/h", "segments": [pro.pk]}
+    )
+    old = hook.secret
+    body, timestamp = b'{"event": "segment.entered"}', int(time.time())
+    header = sign(old, timestamp, body)
+    assert verify(old, header, body)
+    fragment = alice_client.post(
+        url(project, f"webhooks/{hook.pk}/secret/rotate/"), **HTMX_SECRET
+    ).content.decode()
+    hook.refresh_from_db()
+    assert hook.secret != old and hook.secret.startswith("whsec_")
+    assert fragment.lstrip().startswith('<section class="card" id="webhook-secret">')
+    assert hook.secret in fragment and old not in fragment and "the old one no longer verifies" in fragment
+    assert not verify(hook.secret, header, body)
+    assert verify(hook.secret, sign(hook.secret, timestamp, body), body)
+    # without JavaScript the whole page comes back, the new secret in it
+    page = alice_client.post(url(project, f"webhooks/{hook.pk}/secret/rotate/")).content.decode()
+    hook.refresh_from_db()
     assert "<html" in page and hook.secret in page
 
 
