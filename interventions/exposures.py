@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import connection
 from django.dispatch import receiver
 
-from interventions.models import FeatureFlag, Survey
+from interventions.models import FeatureFlag, Nudge, Survey
 from tracking.properties import text_form
 from tracking.signals import events_ingested
 
@@ -86,6 +86,21 @@ def record_exposures(project_id: int, special_events: list) -> int:
     flags = dict(FeatureFlag.objects.filter(project_id=project_id).values_list("key", "pk"))
     surveys = dict(Survey.objects.filter(project_id=project_id).values_list("key", "pk"))
     rows = [r for r in (_row(project_id, e, flags, surveys) for e in special_events) if r]
+    # Ids the snippet sends are only claims: keep the ones naming this project's nudges
+    # and surveys, so no exposure waits under an id a future object would inherit.
+    claimed = {kind: {r["object"] for r in rows if r["kind"] == kind} for kind in ("nudge", "survey")}
+    known = {
+        "nudge": set(
+            Nudge.objects.filter(project_id=project_id, pk__in=claimed["nudge"]).values_list("pk", flat=True)
+        ),
+        "survey": set(
+            Survey.objects.filter(project_id=project_id, pk__in=claimed["survey"]).values_list(
+                "pk", flat=True
+            )
+        ),
+        "flag": set(flags.values()),
+    }
+    rows = [r for r in rows if r["object"] in known[r["kind"]]]
     with connection.cursor() as cursor:
         for row in rows:
             cursor.execute(_UPSERT, row)

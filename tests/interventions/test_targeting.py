@@ -132,6 +132,29 @@ def test_shown_clicked_and_answered_events_update_exposures_and_caps(client, pro
     assert decide(client, project, "v")["surveys"] == []  # answered
 
 
+def test_exposures_are_kept_only_for_the_projects_own_nudges_and_surveys(
+    project, other_project, send, on_commit
+):
+    """The ids in the events are claims from the page: one naming nothing, or another project's, is dropped."""
+    ours = services.nudge_save(project=project, data={"name": "n", "title": "Hi", "status": "live"})
+    theirs = services.nudge_save(project=other_project, data={"name": "n", "title": "Hi", "status": "live"})
+    their_survey = services.survey_save(project=other_project, data={"name": "NPS", "key": "nps", "status": "live",
+                                                                     "questions": [{"key": "score", "type": "rating", "scale": 10, "prompt": "?"}]})  # fmt: skip
+    with on_commit():
+        response = send(
+            [
+                event("$nudge_shown", "v", **{"$nudge_id": ours.pk}),
+                event("$nudge_shown", "v", **{"$nudge_id": theirs.pk}),
+                event("$nudge_shown", "v", **{"$nudge_id": ours.pk + 1_000_000}),
+                event("$survey_response", "v", **{"$survey_id": their_survey.pk, "$answers": {"score": 1}}),
+            ]
+        )
+    assert response.json()["accepted"] == 4  # the events themselves are kept, as sent
+    assert list(Exposure.objects.values_list("project_id", "kind", "object_id")) == [
+        (project.pk, "nudge", ours.pk)
+    ]
+
+
 def test_a_segment_entry_nudge_skips_people_who_were_already_members(client, project, send, on_commit):
     with on_commit():
         send([event("$identify", "old", **{"$set": {"plan": "pro"}})])
