@@ -10,7 +10,8 @@ flags, nudges and surveys.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from django.http import HttpRequest, HttpResponse
 
@@ -20,10 +21,28 @@ from tracking.models import Project
 
 MAX_DECIDE_BYTES = 64 * 1024
 
-# name -> provider(project, distinct_id, person_id or None, request) -> JSON-able value
-_providers: dict[str, Callable] = {}
-# provider(project, distinct_id, person_id or None, request) -> {part: value, ...}
-_multi_providers: list[Callable] = []
+
+@dataclass(frozen=True)
+class Visitor:
+    """The visitor a decide answer is for, as every provider sees them."""
+
+    project: Project
+    distinct_id: str
+    person_id: int | None
+    # the whole request body: a provider may read more than the distinct id (replay: session_id)
+    payload: Mapping = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def opted_out(self) -> bool:
+        """The browser asks not to be tracked (Do Not Track or Global Privacy Control)."""
+        return self.headers.get("DNT") == "1" or self.headers.get("Sec-GPC") == "1"
+
+
+# name -> provider(visitor) -> JSON-able value
+_providers: dict[str, Callable[[Visitor], object]] = {}
+# provider(visitor) -> {part: value, ...}
+_multi_providers: list[Callable[[Visitor], dict]] = []
 
 
 def register(part: str, provider: Callable) -> None:
@@ -47,8 +66,20 @@ def person_id_for(project: Project, distinct_id: str) -> int | None:
     )
 
 
-def decide_answer(project: Project, distinct_id: str, request: HttpRequest | None = None) -> dict:
-    person_id = person_id_for(project, distinct_id)
+def decide_answer(
+    project: Project,
+    distinct_id: str,
+    *,
+    payload: Mapping | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> dict:
+    visitor = Visitor(
+        project=project,
+        distinct_id=distinct_id,
+        person_id=person_id_for(project, distinct_id),
+        payload=payload or {},
+        headers=headers or {},
+    )
     answer: dict = {
         "flags": {},
         "nudges": [],
@@ -57,9 +88,9 @@ def decide_answer(project: Project, distinct_id: str, request: HttpRequest | Non
         "config": {"respect_dnt": project.respect_dnt},
     }
     for provider in _multi_providers:
-        answer.update(provider(project, distinct_id, person_id, request))
+        answer.update(provider(visitor))
     for part, provider in _providers.items():
-        answer[part] = provider(project, distinct_id, person_id, request)
+        answer[part] = provider(visitor)
     return answer
 
 
@@ -73,8 +104,6 @@ def decide(request: HttpRequest) -> HttpResponse:
         return error_response(
             401, "invalid api_key", "Unknown project key; copy it from the project's settings."
         )
-    # Providers may read more of the body than the answer's arguments (replay: session_id).
-    request.decide_payload = payload
     distinct_id = payload.get("distinct_id")
     if (
         not isinstance(distinct_id, str)
@@ -86,4 +115,6 @@ def decide(request: HttpRequest) -> HttpResponse:
         return error_response(
             400, "invalid distinct_id", "distinct_id must be a non-empty string of at most 200 characters."
         )
-    return json_response(decide_answer(project, distinct_id.strip(), request))
+    return json_response(
+        decide_answer(project, distinct_id.strip(), payload=payload, headers=request.headers)
+    )

@@ -11,12 +11,15 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.utils import timezone
 
 from interventions.models import FeatureFlag, Nudge, Status, Survey
-from tracking.models import Project
+
+if TYPE_CHECKING:
+    from interventions.decide import Visitor
 
 CACHE_SECONDS = 5.0
 _cache: dict[int, tuple[float, ProjectConfig]] = {}
@@ -234,13 +237,13 @@ def flags_for(config: ProjectConfig, state: PersonState, distinct_id: str) -> di
     return {flag["key"]: flag_value(flag, distinct_id, segment_ids) for flag in config.flags}
 
 
-def decide_parts(project: Project, distinct_id: str, person_id: int | None, request=None) -> dict:
+def decide_parts(visitor: Visitor) -> dict:
     """Flags, nudges and surveys for one visitor: two indexed lookups plus the cached project config."""
-    config = project_config(project.pk)
-    state = person_state(project.pk, person_id)
+    config = project_config(visitor.project.pk)
+    state = person_state(visitor.project.pk, visitor.person_id)
     now = timezone.now()
     return {
-        "flags": flags_for(config, state, distinct_id),
-        "nudges": nudges_for(config, state, distinct_id, now),
-        "surveys": surveys_for(config, state, distinct_id, now),
+        "flags": flags_for(config, state, visitor.distinct_id),
+        "nudges": nudges_for(config, state, visitor.distinct_id, now),
+        "surveys": surveys_for(config, state, visitor.distinct_id, now),
     }

@@ -8,37 +8,28 @@ downloaded only by the sessions that will be recorded.
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from django.templatetags.static import static
 
+from interventions.decide import Visitor
 from replay.sampling import session_sampled
 from tracking.ingest.body import is_valid_text
-from tracking.models import Project
 
 RECORDER_BUNDLE = "recorder.js"
 
 
-def _session_id(request: HttpRequest | None) -> str | None:
-    payload = getattr(request, "decide_payload", None)
-    value = payload.get("session_id") if isinstance(payload, dict) else None
+def _session_id(visitor: Visitor) -> str | None:
+    value = visitor.payload.get("session_id")
     if isinstance(value, str) and value.strip() and len(value) <= 200 and is_valid_text(value):
         return value.strip()
     return None
 
 
-def _opted_out(request: HttpRequest | None) -> bool:
-    if request is None:
-        return False
-    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
-
-
-def recording_decision(
-    project: Project, distinct_id: str, person_id: int | None, request: HttpRequest | None
-) -> dict:
-    if not project.recording_enabled or (project.respect_dnt and _opted_out(request)):
+def recording_decision(visitor: Visitor) -> dict:
+    project = visitor.project
+    if not project.recording_enabled or (project.respect_dnt and visitor.opted_out):
         return {"enabled": False}
     # Without a session id (an older snippet), the visitor is the unit of the sample.
-    unit = _session_id(request) or distinct_id
+    unit = _session_id(visitor) or visitor.distinct_id
     if not session_sampled(project_id=project.pk, session_id=unit, rate=project.recording_sample_rate):
         return {"enabled": False}
     return {
