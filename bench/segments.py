@@ -607,53 +607,6 @@ def refresh_rounds(
     return results
 
 
-def prototype(args, db, duck, project, cases, baseline, now, work_mem, segments, gen, work_dir: Path):
-    """Time bench/segment_prototype.py's indexes and compiler against DuckDB, with the same equality checks."""
-    from bench import segment_prototype
-    from segments.definition import validate_definition
-
-    print()
-    print("prototype (bench/segment_prototype.py):")
-    if not args.skip_refresh:
-        # the refresh rounds added events: give DuckDB the same rows again
-        duck.close()
-        duck, _ = export_to_duckdb(
-            db.url, project.pk, Path(tempfile.mkdtemp(prefix="sightline-bench-segments-", dir=str(work_dir)))
-        )
-    for line in segment_prototype.apply_indexes(db.url):
-        print(line)
-    print(f"{'segment':<22} {'members':>9} {'engine':>9} {'prototype':>10} {'duckdb':>9} {'ratio':>7}  equal")
-    before = {name: pg for name, pg, _ in baseline}
-    total_proto = total_duck = total_before = 0.0
-    worst = ("", 0.0)
-    for name, _, definition, duck_sql in cases:
-        definition = validate_definition(definition, project_id=project.pk)
-        query = segment_prototype.compile_prototype(definition, project=project, now=now)
-        pg_s, pg_ids = time_pg(db.url, query.sql, query.params, args.repeat, work_mem)
-        dk_s, dk_ids = time_duckdb(duck, duck_sql, args.repeat)
-        total_proto += pg_s
-        total_duck += dk_s
-        total_before += before[name]
-        worst = max(worst, (name, pg_s / dk_s), key=lambda w: w[1])
-        print(f"{name:<22} {len(pg_ids):>9,} {1000 * before[name]:>7.0f}ms {1000 * pg_s:>8.0f}ms {1000 * dk_s:>7.0f}ms"
-              f" {pg_s / dk_s:>6.1f}x  {'yes' if pg_ids == dk_ids else 'NO'}", flush=True)  # fmt: skip
-        if "all" in args.explain or name in args.explain:
-            print(explain(db.url, query.sql, query.params, work_mem))
-    print(f"{'all segments':<22} {'':>9} {1000 * total_before:>7.0f}ms {1000 * total_proto:>8.0f}ms"
-          f" {1000 * total_duck:>7.0f}ms {total_proto / total_duck:>6.1f}x   goal <= 2x:"
-          f" {'met' if total_proto / total_duck <= 2 else 'NOT met'} in total; worst {worst[0]} {worst[1]:.1f}x")  # fmt: skip
-    if not args.skip_refresh:
-        results = refresh_rounds(project, segments, gen, now, 1, random.Random(args.seed + 2))
-        print(f"refresh with the prototype's indexes (engine's compiler): {1000 * results[0]['refresh_s']:.0f} ms"
-              f" for {results[0]['persons']} persons")  # fmt: skip
-    people = random.Random(args.seed + 3).sample(range(1, gen.persons + 1), min(60, gen.persons))
-    upsert_s = segment_prototype.time_rollup_upsert(db.url, project.pk, people, now)
-    print(
-        f"rollup upsert for a batch touching {len(people)} persons (the ingestion cost): {1000 * upsert_s:.1f} ms"
-    )
-    return duck
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -673,8 +626,6 @@ def main() -> None:
         "--pg-setting", action="append", metavar="NAME=VALUE", help="ALTER SYSTEM on the temp server"
     )
     parser.add_argument("--skip-refresh", action="store_true")
-    parser.add_argument("--prototype", action="store_true",
-                        help="then time the changes proposed in bench/segment_prototype.py on the same data")  # fmt: skip
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
@@ -786,9 +737,6 @@ def main() -> None:
             print(
                 f"refreshed memberships equal a full recomputation: {'yes' if not mismatched else 'NO: ' + ', '.join(mismatched)}"
             )
-
-        if args.prototype:
-            duck = prototype(args, db, duck, project, cases, rows, now, work_mem, segments, gen, work)
     finally:
         if duck is not None:
             duck.close()
