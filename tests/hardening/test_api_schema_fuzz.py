@@ -28,8 +28,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.hardening.urlsweep import OBJECT_ARGUMENTS, Route
-from tests.hardening.world import build_world
-from tests.segments.conftest import on_commit, tasks_run_inline  # noqa: F401 - shared fixtures
+from tests.segments.conftest import tasks_run_inline  # noqa: F401 - an autouse fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -39,11 +38,6 @@ CHECKS = [not_a_server_error, response_schema_conformance]
 
 class _Undo(Exception):
     pass
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -59,11 +53,6 @@ def same_connection() -> Iterator[None]:
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def world(project, alice, send, on_commit) -> dict:  # noqa: F811 - the fixture imported above
-    return build_world(project=project, owner=alice, send=send, on_commit=on_commit)
 
 
 def _path_parameters(path: str, project_id: int, world: dict) -> dict[str, int]:

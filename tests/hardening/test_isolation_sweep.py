@@ -25,8 +25,8 @@ from tests.hardening.urlsweep import (
     skip_reason,
     swept_routes,
 )
-from tests.hardening.world import MARKER, build_world, row_counts, snapshot
-from tests.segments.conftest import on_commit, tasks_run_inline  # noqa: F401 - shared fixtures
+from tests.hardening.world import MARKER, row_counts, snapshot
+from tests.segments.conftest import tasks_run_inline  # noqa: F401 - an autouse fixture
 from tracking.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -38,16 +38,6 @@ ORDER = ("GET", "HX-GET", "PATCH", "PUT", "POST", "DELETE")
 # What a request that would succeed might carry; the body must not matter to a stranger.
 FORM = {"name": "pwned", "label": "pwned", "status": "live", "enabled": "on", "email": "bob@bobco.test",
         "role": "owner", "days": "1", "threshold_percent": "1", "title": "pwned", "key": "pwned"}  # fmt: skip
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def world(project, alice, send, on_commit) -> dict:  # noqa: F811 - the fixture imported above
-    return build_world(project=project, owner=alice, send=send, on_commit=on_commit)
 
 
 def _request(client: Client, method: str, url: str, **headers: str) -> HttpResponse:

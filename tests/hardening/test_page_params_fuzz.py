@@ -17,8 +17,7 @@ import pytest
 from django.test import Client
 
 from tests.hardening.urlsweep import Route, swept_routes
-from tests.hardening.world import build_world
-from tests.segments.conftest import on_commit, tasks_run_inline  # noqa: F401 - shared fixtures
+from tests.segments.conftest import tasks_run_inline  # noqa: F401 - an autouse fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -54,16 +53,6 @@ def _parameter_names() -> list[str]:
                 names.update(_FIELD.findall(text))
     names.discard("csrfmiddlewaretoken")
     return sorted(names)
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture
-def world(project, alice, send, on_commit) -> dict:  # noqa: F811 - the fixture imported above
-    return build_world(project=project, owner=alice, send=send, on_commit=on_commit)
 
 
 def test_the_parameters_are_found_in_the_code():
