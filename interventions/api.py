@@ -15,7 +15,6 @@ from interventions import services
 from interventions.measure import measure
 from interventions.models import FeatureFlag, Nudge, SegmentAlert, Survey, Webhook, WebhookDelivery
 from tracking.api.base import ProjectAPIView
-from tracking.selectors import membership_for
 
 _TARGETED = [
     "id",
@@ -31,16 +30,6 @@ _TARGETED = [
     "created_at",
     "updated_at",
 ]
-
-
-def _dump(obj, fields: list[str], *, secret: bool = True) -> dict:
-    """The object's fields; a webhook's signing secret is null unless `secret` (see `_sees_secrets`)."""
-    data = {name: getattr(obj, name) for name in fields}
-    if "secret" in data and not secret:
-        data["secret"] = None
-    if hasattr(obj, "segments") and not isinstance(obj, FeatureFlag):
-        data["segments"] = sorted(obj.segments.values_list("pk", flat=True))
-    return data
 
 
 RESOURCES = {
@@ -60,32 +49,37 @@ def _save(resource: str, project, data: dict, obj=None, user=None):
     return save(**kwargs)
 
 
-def _sees_secrets(request, project) -> bool:
-    """Owners and admins read webhook signing secrets, as in the web app: with one, anyone can forge deliveries."""
-    membership = membership_for(user=request.user, project=project)
-    return membership is not None and membership.can_manage
-
-
-class InterventionListApi(ProjectAPIView):
+class _ResourceApi(ProjectAPIView):
     resource = ""
 
+    def dump(self, obj, *, created: bool = False) -> dict:
+        """The object's fields, with a webhook's signing secret only where the web app shows it.
+
+        That is the creator's create answer, and owners and admins: with the
+        secret, anyone can forge deliveries to the receiver.
+        """
+        data = {name: getattr(obj, name) for name in RESOURCES[self.resource][1]}
+        if "secret" in data and not (created or self.can_manage):
+            data["secret"] = None
+        if hasattr(obj, "segments") and not isinstance(obj, FeatureFlag):
+            data["segments"] = sorted(obj.segments.values_list("pk", flat=True))
+        return data
+
+
+class InterventionListApi(_ResourceApi):
     def get(self, request, project_id: int):
-        model, fields, _, _ = RESOURCES[self.resource]
-        secret = _sees_secrets(request, self.project)
-        objects = model.objects.filter(project=self.project).order_by("pk")
-        return Response([_dump(o, fields, secret=secret) for o in objects])
+        model = RESOURCES[self.resource][0]
+        return Response([self.dump(o) for o in model.objects.filter(project=self.project).order_by("pk")])
 
     def post(self, request, project_id: int):
         if not isinstance(request.data, dict):
             return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
         obj = _save(self.resource, self.project, dict(request.data), user=request.user)
         # the creator sees a new webhook's secret, to configure the receiver with it
-        return Response(_dump(obj, RESOURCES[self.resource][1]), status=status.HTTP_201_CREATED)
+        return Response(self.dump(obj, created=True), status=status.HTTP_201_CREATED)
 
 
-class InterventionDetailApi(ProjectAPIView):
-    resource = ""
-
+class InterventionDetailApi(_ResourceApi):
     def get_object(self):
         model = RESOURCES[self.resource][0]
         obj = model.objects.filter(project=self.project, pk=self.kwargs["object_id"]).first()
@@ -94,14 +88,13 @@ class InterventionDetailApi(ProjectAPIView):
         return obj
 
     def get(self, request, project_id: int, object_id: int):
-        secret = _sees_secrets(request, self.project)
-        return Response(_dump(self.get_object(), RESOURCES[self.resource][1], secret=secret))
+        return Response(self.dump(self.get_object()))
 
     def patch(self, request, project_id: int, object_id: int):
         if not isinstance(request.data, dict):
             return Response({"detail": "Send a JSON object."}, status=status.HTTP_400_BAD_REQUEST)
         obj = _save(self.resource, self.project, dict(request.data), obj=self.get_object())
-        return Response(_dump(obj, RESOURCES[self.resource][1], secret=_sees_secrets(request, self.project)))
+        return Response(self.dump(obj))
 
     def delete(self, request, project_id: int, object_id: int):
         services.intervention_delete(obj=self.get_object())
@@ -190,7 +183,7 @@ class WebhookRotateSecretApi(InterventionDetailApi):
 
     def post(self, request, project_id: int, object_id: int):
         hook = self.get_object()
-        if not _sees_secrets(request, self.project):
+        if not self.can_manage:
             raise PermissionDenied("Only owners and admins can rotate a webhook's signing secret.")
         return Response({"id": hook.pk, "secret": services.webhook_rotate_secret(webhook=hook)})
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from django.http import HttpRequest, HttpResponse
 
-from tracking.ingest.body import is_valid_text, read_json
+from tracking.ingest.body import read_json
 from tracking.ingest.http import error_response, ingest_endpoint, json_response, project_for_key
 from tracking.models import Project
+from tracking.text import is_valid_text
 
 MAX_DECIDE_BYTES = 64 * 1024
 

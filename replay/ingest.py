@@ -17,7 +17,7 @@ from django.utils import timezone
 from replay.blobs import StorageUnavailable
 from replay.sampling import session_sampled
 from replay.services import RecordingFull, UnstorableEvents, recording_chunk_ingest
-from tracking.ingest.body import is_valid_text, read_json
+from tracking.ingest.body import read_json
 from tracking.ingest.http import (
     error_response,
     ingest_endpoint,
@@ -27,6 +27,7 @@ from tracking.ingest.http import (
 )
 from tracking.ingest.pipeline import clock_skew
 from tracking.ingest.ratelimit import rate_limited
+from tracking.text import is_valid_text
 
 MAX_EVENTS = 20_000
 MAX_SEQ = 2**31 - 1

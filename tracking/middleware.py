@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
+from tracking.text import form_is_storable
+
 MESSAGE = "The request contains a NUL character, which no field can hold."
 
 # Ingest validates each event on its own (a bad one goes to the dead letters, the rest
@@ -14,10 +16,6 @@ INGEST_PREFIX = "/i/"
 # The API's parsers check the bodies they parse.
 API_PREFIX = "/api/"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def _has_nul(data) -> bool:
-    return any("\x00" in key or any("\x00" in v for v in values) for key, values in data.lists())
 
 
 class RefuseNulMiddleware:
@@ -34,7 +32,7 @@ class RefuseNulMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(INGEST_PREFIX):
             return self.get_response(request)
-        if _has_nul(request.GET) or self._form_has_nul(request):
+        if not form_is_storable(request.GET) or self._form_has_nul(request):
             if request.path.startswith(API_PREFIX):
                 return JsonResponse({"detail": MESSAGE}, status=400)
             return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
@@ -46,4 +44,4 @@ class RefuseNulMiddleware:
             return False
         if not request.content_type or request.content_type not in FORM_TYPES:
             return False
-        return _has_nul(request.POST)
+        return not form_is_storable(request.POST)

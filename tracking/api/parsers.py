@@ -5,15 +5,7 @@ from __future__ import annotations
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, from a "\ud800" escape
-        return False
-    return True
+from tracking.text import form_is_storable, is_storable_text
 
 
 def _unstorable_text(data: object) -> bool:
@@ -22,7 +14,7 @@ def _unstorable_text(data: object) -> bool:
     while pending:  # iterative: the document may be nested as deep as the parser allowed
         value = pending.pop()
         if isinstance(value, str):
-            if not _storable(value):
+            if not is_storable_text(value):
                 return True
         elif isinstance(value, dict):
             pending.extend(value.keys())
@@ -37,7 +29,7 @@ _UNSTORABLE = "text with a NUL character or a lone surrogate cannot be stored."
 
 def _check_form(data):
     """A form body (a QueryDict) holds only strings: refuse it whole if any key or value is unstorable."""
-    if any(not _storable(key) or not all(_storable(v) for v in values) for key, values in data.lists()):
+    if not form_is_storable(data):
         raise ParseError(f"Form parse error - {_UNSTORABLE}")
     return data
 

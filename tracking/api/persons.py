@@ -10,7 +10,6 @@ from rest_framework.response import Response
 
 from tracking.api.base import ProjectScopedMixin
 from tracking.models import Company, Person
-from tracking.selectors import membership_for
 from tracking.selectors.persons import MAX_SEARCH, person_by_distinct_id, person_get, person_list
 from tracking.services.persons import person_delete
 
@@ -90,8 +89,7 @@ class PersonDetailApi(ProjectScopedMixin, RetrieveAPIView):
     def delete(self, request, *args, **kwargs) -> Response:
         """Erase the person: their events, sessions, recordings (with files), memberships and ids. Owners and admins only."""
         person = self.get_object()
-        membership = membership_for(user=request.user, project=self.project)
-        if membership is None or not membership.can_manage:
+        if not self.can_manage:
             raise PermissionDenied("Only owners and admins can delete persons.")
         person_delete(person=person)
         return Response(status=status.HTTP_204_NO_CONTENT)

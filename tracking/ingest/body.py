@@ -85,12 +85,3 @@ def read_json(request: HttpRequest, *, max_bytes: int | None = None) -> object:
         return json.loads(data.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
         raise BodyError(400, "invalid JSON", first_error) from None
-
-
-def is_valid_text(value: str) -> bool:
-    """False for text holding lone surrogates, which `read_json` lets through and nothing can store or hash."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import orjson
 
 from tracking import elements as chain
+from tracking.text import is_valid_text
 
 MAX_NAME = 200
 MAX_DISTINCT_ID = 200
@@ -81,10 +82,8 @@ def _unstorable(error: Exception) -> str:
 
 
 def _check_text(text: str, what: str) -> str:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise Rejected(f"{what} is not valid Unicode (lone surrogate)") from None
+    if not is_valid_text(text):
+        raise Rejected(f"{what} is not valid Unicode (lone surrogate)")
     return text
 
 
