@@ -6,7 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-JS_SOURCES := $(shell find tracking/js static/js replay/js interventions/js -name "*.js" 2>/dev/null)
+JS_SOURCES := $(shell find tracking/js static/js replay/js interventions/js demo/js -name "*.js" 2>/dev/null)
 
 .PHONY: run test setup lint format bench browser clean
 

@@ -9,7 +9,7 @@ const bundles = [
   // The capture snippet customers install: <script src="/static/sightline.js" data-key="pk_…" defer>.
   { entryPoints: ["tracking/js/sightline.js"], outfile: "static/dist/sightline.js" },
   // The Tasklane demo site's own behaviour (board tabs, pricing toggle), not part of the snippet.
-  { entryPoints: ["tracking/js/demo/site.js"], outfile: "static/dist/demo.js" },
+  { entryPoints: ["demo/js/site.js"], outfile: "static/dist/demo.js" },
   // The session recorder (rrweb), loaded lazily by the snippet for recorded sessions only.
   { entryPoints: ["replay/js/recorder.js"], outfile: "static/dist/recorder.js" },
   // In-app nudges and surveys, loaded lazily by the snippet when the decide answer has some.

@@ -18,8 +18,8 @@ from analysis import forms, services
 from analysis.kinds import KINDS, analysis_run
 from analysis.models import AnalysisKind, Metric, MetricKind, SavedAnalysis
 from analysis.params import ParamError
+from analysis.reads import AnalysisTimeout
 from analysis.selectors import metric_get, metric_list, saved_analysis_get, saved_analysis_list
-from analysis.sql import AnalysisTimeout
 from tracking.api.base import ProjectAPIView, ProjectScopedMixin
 
 

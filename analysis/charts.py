@@ -1,6 +1,6 @@
 """Server-rendered SVG for comparisons: bars with their 95% intervals.
 
-`tracking.charts` draws lines and plain bars; a comparison also needs each
+`web.charts` draws lines and plain bars; a comparison also needs each
 bar's interval (whiskers) and the blended value across all groups (a dashed
 line), so it is drawn here in the same visual language (palette, axis, labels).
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from tracking.charts import PALETTE
+from web.charts import PALETTE
 
 
 @dataclass(frozen=True)

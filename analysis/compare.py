@@ -23,8 +23,8 @@ from analysis import stats
 from analysis.metrics import MetricSpec, metric_spec, parse_metric, population_sql
 from analysis.models import Metric
 from analysis.params import Checker, DateRange, ParamError
+from analysis.reads import fetch_all
 from analysis.selectors import members_sql
-from analysis.sql import fetch_all
 from segments.models import Segment
 from tracking.models import Project
 

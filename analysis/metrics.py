@@ -32,7 +32,6 @@ from analysis.funnels.statements import levels_sql
 from analysis.models import MetricKind
 from analysis.params import Checker, DateRange, ParamError, Window, parse_window, range_bounds
 from tracking.models import Project
-from tracking.selectors.overview import project_zone
 
 RATE_KINDS = ("conversion", "activation", "retention", "churn")
 MEAN_KINDS = ("value", "frequency")
@@ -275,7 +274,7 @@ def population_sql(
             [prop, pid, start, end, *cond_params, prop],
         )
     cond, cond_params = _condition(spec, "event")
-    zone = str(project_zone(project))
+    zone = str(project.zone)
     # per person and local day first (a hash aggregate), then per person: cheaper than count(DISTINCT day)
     return (
         "SELECT d.person_id, sum(d.matching)::numeric / count(*) AS y, true AS mature FROM ("  # noqa: S608 - constant SQL, values as %s parameters

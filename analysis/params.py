@@ -15,7 +15,6 @@ from typing import Any
 from segments.models import Segment
 from segments.selectors import segment_list
 from tracking.models import Project
-from tracking.selectors.overview import project_zone
 from tracking.selectors.trends import default_range
 
 MAX_RANGE_DAYS = 731
@@ -76,7 +75,7 @@ class Window:
 
 def range_bounds(date_range: DateRange, project: Project) -> tuple[datetime, datetime]:
     """[start, end) of a date range: whole days in the project's time zone."""
-    zone = project_zone(project)
+    zone = project.zone
     start = datetime.combine(date_range.date_from, time(), tzinfo=zone)
     end = datetime.combine(date_range.date_to + timedelta(days=1), time(), tzinfo=zone)
     return start, end

@@ -21,8 +21,8 @@ from typing import Any
 
 from analysis.events import EventSpec, parse_event
 from analysis.params import Checker, DateRange, ParamError, range_bounds
+from analysis.reads import fetch_all
 from analysis.selectors import tagged_members_sql
-from analysis.sql import fetch_all
 from segments.models import Segment
 from tracking.models import Project
 

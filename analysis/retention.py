@@ -24,11 +24,10 @@ from django.utils import timezone
 
 from analysis.events import EventSpec, parse_event
 from analysis.params import Checker, DateRange, ParamError, range_bounds
+from analysis.reads import fetch_all
 from analysis.selectors import tagged_members_sql
-from analysis.sql import fetch_all
 from segments.models import Segment
 from tracking.models import Project
-from tracking.selectors.overview import project_zone
 
 PERIODS = {"day": timedelta(days=1), "week": timedelta(weeks=1)}
 MAX_PERIODS = 26
@@ -164,7 +163,7 @@ def retention_compute(
     *, project: Project, query: RetentionQuery, now: datetime | None = None
 ) -> RetentionResult:
     now = now or timezone.now()
-    zone = project_zone(project)
+    zone = project.zone
     start, end = range_bounds(query.range, project)
     period = PERIODS[query.period]
     cond, cond_params = query.event.sql("e") if query.event else ("true", [])

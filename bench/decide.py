@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/decide.py [--persons 100000] [--interventions 50] [--requests 5000]
 
-Sets up, in a scratch database (bench/scratch.py): a project with N persons and
+Sets up, in a scratch database (bench/harness.py): a project with N persons and
 their distinct ids, 20 segments with materialised memberships (each person in
 about three of them), the interventions (half feature flags with segment rules
 and rollouts, half live nudges with segment targeting and holdouts) and
@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import scratch
+from bench import harness
 
 SEGMENTS = 20
 
@@ -48,7 +48,7 @@ def setup(persons: int, interventions: int, rng: random.Random):
     from interventions import services
     from segments.models import Segment, SegmentKind, SegmentStatus
 
-    project = scratch.bench_project(name="Decide")
+    project = harness.bench_project(name="Decide")
     now = timezone.now()
     started = time.perf_counter()
     with connection.cursor() as c:
@@ -167,8 +167,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    with scratch.ScratchDatabase(args.server) as db:
-        scratch.django_setup(db)
+    with harness.ScratchDatabase(args.server) as db:
+        harness.django_setup(db)
         import orjson
         from django.db import connection
         from django.test import Client

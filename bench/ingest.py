@@ -11,7 +11,7 @@ What it does, in one run:
    with element chains of 4-8 elements, page leaves, custom events with
    properties, a few `$identify` and `$groupidentify`), from ~2,000 distinct ids
    browsing in sessions, cut into batches and gzipped (as the snippet does);
-2. starts a scratch PostgreSQL database (see bench/scratch.py), migrates it,
+2. starts a scratch PostgreSQL database (see bench/harness.py), migrates it,
    creates a project without a rate limit, and starts gunicorn on a free
    loopback port against it;
 3. posts every batch from concurrent client threads (http.client, keep-alive
@@ -49,9 +49,9 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench import scratch  # noqa: E402
+from bench import harness  # noqa: E402
 
-ROOT = scratch.ROOT
+ROOT = harness.ROOT
 
 USER_AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
@@ -612,7 +612,7 @@ def main() -> None:
         "--no-gzip", action="store_true", help="send plain JSON instead of gzip (the snippet gzips)"
     )
     parser.add_argument("--profile", choices=["", "timing", "cprofile"], default="")
-    parser.add_argument("--server", choices=["temp", "embedded"], default="temp", help="see bench/scratch.py")
+    parser.add_argument("--server", choices=["temp", "embedded"], default="temp", help="see bench/harness.py")
     parser.add_argument(
         "--pg-setting", action="append", metavar="NAME=VALUE", help="ALTER SYSTEM on the temp server"
     )
@@ -640,16 +640,16 @@ def main() -> None:
     )
     print("  " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])))
 
-    pg_settings = scratch.parse_pg_settings(args.pg_setting)
+    pg_settings = harness.parse_pg_settings(args.pg_setting)
     if args.lock_log:
         pg_settings.update({"log_lock_waits": "on", "deadlock_timeout": "100ms"})
-    db = scratch.ScratchDatabase(args.server, pg_settings).open()
+    db = harness.ScratchDatabase(args.server, pg_settings).open()
     server = None
     work_dir = Path(tempfile.mkdtemp(prefix="sightline-bench-ingest-"))
     try:
-        env = scratch.django_setup(db)
-        project = scratch.bench_project()
-        warm_project = scratch.bench_project(name="Warm-up")
+        env = harness.django_setup(db)
+        project = harness.bench_project()
+        warm_project = harness.bench_project(name="Warm-up")
         bodies = encode_batches(batches, api_key=project.public_key, compress=compress)
         del batches
         size = sum(len(b) for b in bodies)
@@ -679,7 +679,7 @@ def main() -> None:
             conn.execute("CHECKPOINT")
 
         deadlocks_before = database_stat(db.url, "deadlocks")
-        meter = scratch.CpuMeter()
+        meter = harness.CpuMeter()
         meter.add("client (this process)", lambda: [os.getpid()])
         meter.add("gunicorn workers", server.pids)
         meter.add("postgres", db.server_pids)

@@ -6,7 +6,7 @@
 
 What it does, in one run:
 
-1. starts a scratch PostgreSQL (bench/scratch.py: a throwaway server under
+1. starts a scratch PostgreSQL (bench/harness.py: a throwaway server under
    /tmp, never the development database), migrates it, creates the demo user,
    organization and project there and fills the project with the demo world
    (2,000 people, two months of history, starter segments and lifecycle model,
@@ -74,9 +74,9 @@ from urllib.parse import urlencode
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench import ingest, scratch  # noqa: E402
+from bench import harness, ingest  # noqa: E402
 
-ROOT = scratch.ROOT
+ROOT = harness.ROOT
 CHUNK = 10_000  # events generated at a time, just ahead of the schedule
 PEOPLE_PER_CHUNK = 500  # new visitors per chunk (identified users recur across chunks)
 MARKER_SEGMENT = "Load markers"
@@ -150,8 +150,8 @@ class QCluster:
         self._log.close()
 
 
-class CpuMeter(scratch.CpuMeter):
-    """bench/scratch.py's meter, also counting processes that exited during the run.
+class CpuMeter(harness.CpuMeter):
+    """bench/harness.py's meter, also counting processes that exited during the run.
 
     PostgreSQL backends come and go with connections, and gunicorn recycles its
     workers: their CPU time is added to their parent's `children_*` times when
@@ -179,11 +179,11 @@ def prepare_world(persons: int, seed: int):
     """The demo user, organization and project in the scratch database, seeded, plus the load segments."""
     from django.utils import timezone
 
+    from demo.services import demo_ensure
+    from demo.world.seed import WorldOptions
+    from demo.world.starter import seed_if_empty
     from segments.models import Segment
     from segments.services import segment_compute, segment_create
-    from tracking.demo_world.seed import WorldOptions
-    from tracking.demo_world.starter import seed_if_empty
-    from tracking.services.demo import demo_ensure
 
     demo = demo_ensure()
     now = timezone.now().astimezone(UTC)
@@ -726,17 +726,17 @@ def main() -> None:
     progress_every = args.progress or max(5.0, args.seconds / 10)
     cores = os.cpu_count() or 1
 
-    db = scratch.ScratchDatabase("temp").open()
+    db = harness.ScratchDatabase("temp").open()
     work_dir = Path(tempfile.mkdtemp(prefix="sightline-bench-load-"))
     server = worker = None
     stop = threading.Event()
     threads: list[threading.Thread] = []
     failed = True
     try:
-        env = scratch.django_setup(db)
+        env = harness.django_setup(db)
         t0 = time.perf_counter()
         demo, marker_segment, dynamic = prepare_world(args.persons, args.seed)
-        from tracking.services.demo import DEMO_PASSWORD
+        from demo.services import DEMO_PASSWORD
 
         project = demo.project
         seeded = stored_uuids(db.url, project.pk)

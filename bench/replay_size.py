@@ -5,7 +5,7 @@
 
 What it does, in one run:
 
-1. starts a scratch PostgreSQL database (bench/scratch.py), migrates it,
+1. starts a scratch PostgreSQL database (bench/harness.py), migrates it,
    creates the demo project (recording at 100 %), and starts gunicorn on a
    free loopback port against it, with recordings under a scratch folder;
 2. drives Debian's Chromium (headless, /usr/bin/chromium) through the Tasklane
@@ -32,9 +32,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench import scratch
+from bench import harness
 
-scratch.project_on_path()
+harness.project_on_path()
 from bench.ingest import Gunicorn  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -90,18 +90,18 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=60, help="length of each visit")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--server", choices=["temp", "embedded"], default="temp", help="see bench/scratch.py")
+    parser.add_argument("--server", choices=["temp", "embedded"], default="temp", help="see bench/harness.py")
     args = parser.parse_args()
 
-    db = scratch.ScratchDatabase(args.server).open()
+    db = harness.ScratchDatabase(args.server).open()
     work_dir = Path(tempfile.mkdtemp(prefix="sightline-replay-bench-"))
     server = None
     try:
-        env = scratch.django_setup(db)
+        env = harness.django_setup(db)
         from django.db.models import Max, Min
 
+        from demo.services import demo_ensure
         from replay.models import Recording
-        from tracking.services.demo import demo_ensure
 
         project = demo_ensure().project
         project.ingest_rate_limit = 0

@@ -26,7 +26,7 @@ What it does, in one run:
    persons, three rounds; and checks that the refreshed memberships equal a
    full recomputation.
 
-The scratch database (see bench/scratch.py) and the exported files are removed
+The scratch database (see bench/harness.py) and the exported files are removed
 at the end.
 """
 
@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench import scratch  # noqa: E402
+from bench import harness  # noqa: E402
 
 DAYS = 120
 PLANS = [("free", 60), ("pro", 30), ("enterprise", 10)]
@@ -621,7 +621,7 @@ def main() -> None:
         default=[],
         help="print EXPLAIN (ANALYZE, BUFFERS) for a segment, or 'all'",
     )
-    parser.add_argument("--server", choices=["temp", "embedded"], default="temp", help="see bench/scratch.py")
+    parser.add_argument("--server", choices=["temp", "embedded"], default="temp", help="see bench/harness.py")
     parser.add_argument(
         "--pg-setting", action="append", metavar="NAME=VALUE", help="ALTER SYSTEM on the temp server"
     )
@@ -630,11 +630,11 @@ def main() -> None:
     args = parser.parse_args()
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    db = scratch.ScratchDatabase(args.server, scratch.parse_pg_settings(args.pg_setting)).open()
+    db = harness.ScratchDatabase(args.server, harness.parse_pg_settings(args.pg_setting)).open()
     work = Path(tempfile.mkdtemp(prefix="sightline-bench-segments-"))
     duck = None
     try:
-        scratch.django_setup(db)
+        harness.django_setup(db)
         from django.conf import settings
 
         from segments.compiler import compile_definition
@@ -642,7 +642,7 @@ def main() -> None:
         from segments.models import Segment, SegmentKind
         from segments.services import segment_compute
 
-        project = scratch.bench_project(name="Segments")
+        project = harness.bench_project(name="Segments")
         work_mem = settings.SEGMENT_WORK_MEM
         print("postgres: " + ", ".join(f"{k}={v}" for k, v in db.settings(
             ["shared_buffers", "effective_cache_size", "max_parallel_workers_per_gather", "random_page_cost",

@@ -65,11 +65,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "config",
     "tracking",
     "segments",
     "analysis",
     "replay",
     "interventions",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +79,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "tracking.middleware.RefuseNulMiddleware",
+    "web.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -182,16 +184,29 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Sightline <noreply@sightline.local>")
 
-# Security: strict by default in production; `manage.py check --deploy` is clean
-# when DEBUG is off.
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG and not EMBEDDED_DATABASE)
+# Security: strict whenever DEBUG is off, whatever the database (a single machine on
+# the embedded database is a production set-up too), so `manage.py check --deploy`
+# is clean. Serving production over plain HTTP takes an explicit ALLOW_PLAIN_HTTP=1;
+# the test runner's client speaks plain HTTP as well.
+ALLOW_PLAIN_HTTP = env_bool("ALLOW_PLAIN_HTTP", False)
+_https_only = not (DEBUG or TESTING or ALLOW_PLAIN_HTTP)
+if _https_only and SITE_URL.startswith("http://"):
+    raise ImproperlyConfigured(
+        f"SITE_URL is {SITE_URL}, plain HTTP, but with DEBUG off Sightline redirects every request to "
+        "HTTPS and sends its cookies over HTTPS only. Put TLS in front and use an https:// SITE_URL, "
+        "or set ALLOW_PLAIN_HTTP=1 to serve over plain HTTP (logins can then be stolen on the network)."
+    )
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https_only)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+# HSTS is sent on HTTPS responses only, so the test client's plain HTTP never meets it.
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS", 0 if (DEBUG or ALLOW_PLAIN_HTTP) else 31536000, minimum=0
+)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS >= 31536000)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and not EMBEDDED_DATABASE)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _https_only)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -219,14 +234,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
-        "tracking.api.parsers.JSONParser",
-        "tracking.api.parsers.FormParser",
-        "tracking.api.parsers.MultiPartParser",
+        "web.api.parsers.JSONParser",
+        "web.api.parsers.FormParser",
+        "web.api.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "tracking.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "web.api.pagination.Pagination",
     "PAGE_SIZE": 100,
-    "EXCEPTION_HANDLER": "tracking.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "web.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

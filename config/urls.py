@@ -16,11 +16,11 @@ urlpatterns = [
     path(
         "password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
     ),
-    path("i/v1/", include("tracking.ingest.urls")),
-    path("i/v1/", include("interventions.urls_ingest")),
-    path("i/v1/", include("replay.urls_ingest")),
-    path("demo/", include("tracking.demo_urls")),
-    path("api/v1/", include("tracking.api.urls")),
+    path("i/v1/", include("tracking.ingest_urls")),
+    path("i/v1/", include("interventions.ingest_urls")),
+    path("i/v1/", include("replay.ingest_urls")),
+    path("demo/", include("demo.urls")),
+    path("api/v1/", include("tracking.api_urls")),
     path("api/v1/", include("segments.api_urls")),
     path("api/v1/", include("replay.api_urls")),
     path("api/v1/", include("interventions.api_urls")),

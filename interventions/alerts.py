@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from interventions.models import SegmentAlert, WebhookDelivery
+from interventions.webhooks import enqueue
 from segments.models import SegmentSizeSnapshot
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,7 @@ def check_alerts() -> int:
         window = timedelta(days=1 if alert.window == SegmentAlert.Window.DAY else 7)
         if alert.last_triggered_at and alert.last_triggered_at > now - window:
             continue
-        import zoneinfo
-
-        today = now.astimezone(zoneinfo.ZoneInfo(alert.segment.project.timezone or "UTC")).date()
+        today = now.astimezone(alert.segment.project.zone).date()
         change = size_change(alert, today=today)
         if change is None or abs(change[2]) < alert.threshold_percent:
             continue
@@ -83,6 +82,5 @@ def notify(alert: SegmentAlert, before: int, current: int, percent: float) -> No
                 "window": alert.window, "before": before, "now": current, "change_percent": round(percent, 1),
             },
         )  # fmt: skip
-        from interventions.webhooks import enqueue
 
         transaction.on_commit(lambda: enqueue([delivery.pk]))

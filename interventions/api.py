@@ -6,6 +6,8 @@ back as 400 with the offending field.
 
 from __future__ import annotations
 
+import json
+
 from django.http import Http404
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -14,6 +16,7 @@ from rest_framework.response import Response
 from interventions import services
 from interventions.measure import measure
 from interventions.models import FeatureFlag, Nudge, SegmentAlert, Survey, Webhook, WebhookDelivery
+from interventions.webhooks import resend
 from tracking.api.base import ProjectAPIView
 
 _TARGETED = [
@@ -107,8 +110,6 @@ class ResultsApi(InterventionDetailApi):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request, project_id: int, object_id: int):
-        import json
-
         obj = self.get_object()
         goal = None
         if request.query_params.get("goal"):
@@ -190,8 +191,6 @@ class WebhookRotateSecretApi(InterventionDetailApi):
 
 class DeliveryResendApi(ProjectAPIView):
     def post(self, request, project_id: int, object_id: int, delivery_id: int):
-        from interventions.webhooks import resend
-
         delivery = WebhookDelivery.objects.filter(
             project=self.project, webhook_id=object_id, pk=delivery_id
         ).first()

@@ -17,8 +17,8 @@ from django.http import HttpRequest, HttpResponse
 
 from tracking.ingest.body import read_json
 from tracking.ingest.http import error_response, ingest_endpoint, json_response, project_for_key
-from tracking.models import Project
-from tracking.text import is_valid_text
+from tracking.models import PersonDistinctId, Project
+from web.text import is_valid_text
 
 MAX_DECIDE_BYTES = 64 * 1024
 
@@ -57,8 +57,6 @@ def register_parts(provider: Callable) -> None:
 
 
 def person_id_for(project: Project, distinct_id: str) -> int | None:
-    from tracking.models import PersonDistinctId
-
     # relies on the unique index distinct_id_project_unique (project_id, distinct_id)
     return (
         PersonDistinctId.objects.filter(project=project, distinct_id=distinct_id)

@@ -15,6 +15,8 @@ from django.db import connection
 from interventions.stats import ProportionComparison
 from segments.compiler import event_spec_sql
 from segments.definition import DefinitionError, _Validator
+from segments.models import Segment
+from segments.selectors import member_at_sql
 
 
 @dataclass
@@ -77,16 +79,13 @@ def _rows(
         # In the segment when first exposed (the goal may well take people out of it
         # afterwards); exposures from before the segment was first computed count its
         # first members.
-        segment_sql = """
-          AND EXISTS (SELECT 1 FROM segments_segmentmembership m
-                      WHERE m.segment_id = %s AND m.person_id = x.person_id
-                        AND ((m.entered_at <= x.first_at AND (m.exited_at IS NULL OR m.exited_at > x.first_at))
-                             OR (m.entered_at > x.first_at AND m.entered_at = (
-                                 SELECT min(f.entered_at) FROM segments_segmentmembership f WHERE f.segment_id = %s))))"""
-        segment_params = [segment_id, segment_id]
+        member_sql, segment_params = member_at_sql(
+            segment_id=segment_id, person="x.person_id", at="x.first_at"
+        )
+        segment_sql = f" AND {member_sql}"
     group_by = "x.held_out, x.variant" + (", (x.first_at AT TIME ZONE %s)::date" if by_day else "")
     select_day = ", (x.first_at AT TIME ZONE %s)::date" if by_day else ""
-    tz = [project.timezone or "UTC"] if by_day else []
+    tz = [project.zone.key] if by_day else []
     sql = f"""
         SELECT x.held_out, x.variant{select_day}, count(*),
                count(*) FILTER (WHERE EXISTS (
@@ -174,7 +173,6 @@ def measure(
             if kind != "flag"
             else "Not enough data yet: fewer than two variants have been seen."
         )
-    from segments.models import Segment
 
     for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
         groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False))

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from interventions import targeting
+from interventions.decide import person_id_for
 from interventions.measure import validate_goal
-from interventions.models import FeatureFlag, Nudge, SegmentAlert, Status, Survey, Webhook
+from interventions.models import Exposure, FeatureFlag, Nudge, SegmentAlert, Status, Survey, Webhook
 from segments.definition import DefinitionError
 from segments.models import Segment
 from tracking.models import Project
@@ -302,7 +303,6 @@ def alert_save(*, project: Project, data: dict, alert: SegmentAlert | None = Non
 
 def flags_evaluate(*, project: Project, distinct_ids: list[str]) -> dict[str, dict]:
     """Server-side evaluation for a backend: every flag for each distinct id."""
-    from interventions.decide import person_id_for
 
     config = targeting.project_config(project.pk)
     out = {}
@@ -314,7 +314,6 @@ def flags_evaluate(*, project: Project, distinct_ids: list[str]) -> dict[str, di
 
 def intervention_delete(*, obj) -> None:
     """Delete a nudge, survey, flag, webhook or alert; exposures of a deleted nudge/survey/flag go with it."""
-    from interventions.models import Exposure
 
     kind = {Nudge: "nudge", Survey: "survey", FeatureFlag: "flag"}.get(type(obj))
     project_id = obj.project_id

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from interventions.models import FeatureFlag, Nudge, Status, Survey
+from segments.selectors import open_segments_of
 
 if TYPE_CHECKING:
     from interventions.decide import Visitor
@@ -133,14 +134,8 @@ def person_state(project_id: int, person_id: int | None) -> PersonState:
     state = PersonState()
     if person_id is None:
         return state
+    state.segments = open_segments_of(project_id=project_id, person_id=person_id)
     with connection.cursor() as cursor:
-        # relies on membership_person_open (project_id, person_id) WHERE exited_at IS NULL
-        cursor.execute(
-            "SELECT segment_id, entered_at FROM segments_segmentmembership"
-            " WHERE project_id = %s AND person_id = %s AND exited_at IS NULL",
-            [project_id, person_id],
-        )
-        state.segments = dict(cursor.fetchall())
         # relies on exposure_project_person (project_id, person_id)
         cursor.execute(
             "SELECT kind, object_id, held_out, last_shown_at, times_shown, clicked_at, dismissed_at, answered_at"

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from interventions.models import Webhook, WebhookDelivery
+from segments.models import Segment
 from segments.signals import membership_changed
 from tracking.models import Person
 
@@ -76,7 +77,6 @@ def _on_membership_changed(
     )
     if not hooks:
         return
-    from segments.models import Segment
 
     segment = Segment.objects.filter(pk=segment_id).only("name").first()
     if segment is None:

@@ -12,7 +12,7 @@ from django.templatetags.static import static
 
 from interventions.decide import Visitor
 from replay.sampling import session_sampled
-from tracking.text import is_valid_text
+from web.text import is_valid_text
 
 RECORDER_BUNDLE = "recorder.js"
 

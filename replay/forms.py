@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
 from replay.selectors import SORTS, RecordingQuery
+from segments.selectors import segment_list
 from tracking.models import Project
 from tracking.selectors.actions import action_list
 
@@ -63,7 +64,6 @@ class RecordingFilterForm(forms.Form):
 
     def __init__(self, *args, project: Project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from segments.selectors import segment_list
 
         self.fields["segment"].queryset = segment_list(project=project)
         self.fields["action"].queryset = action_list(project=project)
@@ -108,7 +108,6 @@ class RetentionRuleForm(forms.Form):
 
     def __init__(self, *args, project: Project, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from segments.selectors import segment_list
 
         self.project = project
         self.fields["segment"].queryset = segment_list(project=project)

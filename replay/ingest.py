@@ -27,7 +27,7 @@ from tracking.ingest.http import (
 )
 from tracking.ingest.pipeline import clock_skew
 from tracking.ingest.ratelimit import rate_limited
-from tracking.text import is_valid_text
+from web.text import is_valid_text
 
 MAX_EVENTS = 20_000
 MAX_SEQ = 2**31 - 1

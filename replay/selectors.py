@@ -6,17 +6,17 @@ import gzip
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
 from replay.blobs import blob_read
-from replay.models import Recording, RecordingChunk
+from replay.models import Recording, RecordingChunk, RecordingRetentionRule
+from segments.selectors import current_member
 from tracking import elements as chain
 from tracking.matching.actions import action_where_sql
 from tracking.models import Event, Project, Session
-from tracking.selectors.overview import project_zone
 
 SORTS = ("recent", "active")
 # Events joined to a recording lie in its session; the session's events can start a
@@ -67,13 +67,11 @@ def _action_sql(steps: tuple[dict, ...]) -> RawSQL:
 
 
 def _day_start(day: date, project: Project) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=project_zone(project))
+    return datetime.combine(day, time.min, tzinfo=project.zone)
 
 
 def recording_list(*, project: Project, query: RecordingQuery | None = None) -> QuerySet[Recording]:
     """The project's recordings matching `query`, newest (or most active) first."""
-    from segments.models import SegmentMembership
-
     query = query or RecordingQuery()
     recordings = Recording.objects.filter(project=project).select_related("person", "session")
     if query.session_key:
@@ -81,14 +79,7 @@ def recording_list(*, project: Project, query: RecordingQuery | None = None) -> 
     if query.person_ids:
         recordings = recordings.filter(person_id__in=query.person_ids)
     if query.segment_id is not None:
-        # current members; relies on membership_open_unique (segment_id, person_id) WHERE exited_at IS NULL
-        recordings = recordings.filter(
-            Exists(
-                SegmentMembership.objects.filter(
-                    segment_id=query.segment_id, person_id=OuterRef("person_id"), exited_at__isnull=True
-                )
-            )
-        )
+        recordings = recordings.filter(current_member(segment_id=query.segment_id))
     if query.action_steps is not None:
         recordings = recordings.filter(_action_sql(query.action_steps))
     for name, value in (
@@ -207,3 +198,21 @@ def filter_options(*, project: Project) -> dict[str, list[str]]:
         name: sorted(v for v in sessions.values_list(name, flat=True).distinct()[:200] if v)
         for name in ("browser", "os", "device_type", "country")
     }
+
+
+def expired_recordings(*, project: Project, now: datetime) -> QuerySet[Recording]:
+    """Recordings past the project's retention and not kept longer by a segment rule.
+
+    A recording that ended more than `recording_retention_days` ago is expired
+    unless a RecordingRetentionRule of a segment its person belongs to *now*
+    still covers it (ended within that rule's `days`).
+    """
+    expired = Recording.objects.filter(
+        project=project, ended_at__lt=now - timedelta(days=project.recording_retention_days)
+    )
+    for rule in RecordingRetentionRule.objects.filter(
+        project=project, days__gt=project.recording_retention_days
+    ):
+        member = current_member(segment_id=rule.segment_id)
+        expired = expired.exclude(Q(ended_at__gte=now - timedelta(days=rule.days)) & Q(member))
+    return expired

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from replay import selectors
 from replay.blobs import blob_delete, blob_write, chunk_path, compress
 from replay.metadata import chunk_stats, combine
 from replay.models import Recording, RecordingChunk, RecordingRetentionRule
@@ -257,29 +258,6 @@ def recordings_delete_for_person(*, person: Person) -> int:
     return recordings_delete(recordings)
 
 
-def expired_recordings(*, project: Project, now: datetime) -> QuerySet[Recording]:
-    """Recordings past the project's retention and not kept longer by a segment rule.
-
-    A recording that ended more than `recording_retention_days` ago is expired
-    unless a RecordingRetentionRule of a segment its person belongs to *now*
-    still covers it (ended within that rule's `days`).
-    """
-    from segments.models import SegmentMembership
-
-    expired = Recording.objects.filter(
-        project=project, ended_at__lt=now - timedelta(days=project.recording_retention_days)
-    )
-    for rule in RecordingRetentionRule.objects.filter(
-        project=project, days__gt=project.recording_retention_days
-    ):
-        # relies on membership_open_unique (segment_id, person_id) WHERE exited_at IS NULL
-        member = SegmentMembership.objects.filter(
-            segment_id=rule.segment_id, person_id=OuterRef("person_id"), exited_at__isnull=True
-        )
-        expired = expired.exclude(Q(ended_at__gte=now - timedelta(days=rule.days)) & Q(Exists(member)))
-    return expired
-
-
 def recordings_expire(*, now: datetime | None = None) -> int:
     """Delete every project's expired recordings (rows and files). The scheduled retention task."""
     now = now or timezone.now()
@@ -288,7 +266,7 @@ def recordings_expire(*, now: datetime | None = None) -> int:
         "pk", "recording_retention_days"
     )
     for project in projects:
-        deleted += recordings_delete(expired_recordings(project=project, now=now))
+        deleted += recordings_delete(selectors.expired_recordings(project=project, now=now))
     if deleted:
         log.info("retention deleted %s recordings", deleted)
     return deleted

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from replay.services import recordings_expire
+
 
 def expire_recordings() -> int:
     """Hourly (scheduled by migration 0002): delete recordings past their retention, files included."""
-    from replay.services import recordings_expire
 
     return recordings_expire()

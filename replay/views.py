@@ -18,7 +18,7 @@ from replay.services import retention_rule_delete, retention_rule_save
 from tracking.decorators import project_view
 from tracking.filters import error_summary
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 RECORDINGS_PER_PAGE = 50
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from segments import selectors, services
 from segments.models import Segment, SegmentKind, SegmentMembership
 from tracking.api.base import ProjectAPIView, ProjectScopedMixin
+from tracking.models import Person
 
 
 class SegmentSerializer(serializers.ModelSerializer):
@@ -255,8 +256,6 @@ class PersonSegmentsApi(ProjectAPIView):
         ),
     )
     def get(self, request, project_id: int, person_id: int):
-        from tracking.models import Person
-
         if not Person.objects.filter(project=self.project, pk=person_id).exists():
             raise Http404("No such person")
         memberships = selectors.person_segment_list(project=self.project, person_id=person_id)

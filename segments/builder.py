@@ -28,7 +28,7 @@ from typing import Any
 
 from django.http import QueryDict
 
-from segments.definition import CONDITION_TYPES, MAX_SEQUENCE_STEPS
+from segments.definition import CONDITION_TYPES, MAX_DEPTH, MAX_SEQUENCE_STEPS
 from tracking.properties import COMPARATORS, OPERATORS
 
 ROOT = "r"
@@ -544,8 +544,6 @@ class NodeView:
 
     @property
     def can_nest(self) -> bool:
-        from segments.definition import MAX_DEPTH
-
         return self.depth < MAX_DEPTH
 
 

@@ -34,10 +34,13 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from segments.models import Segment
+from tracking.matching.actions import action_where_sql
+from tracking.models import Action
 from tracking.properties import column_filter_sql, compare_sql, jsonb_filter_sql
 
 ZERO_SATISFIES = {"eq": lambda n: n == 0, "neq": lambda n: n != 0, "gt": lambda n: False,
@@ -103,7 +106,6 @@ class Compiler:
         """A boolean over events aliased `e` for an event spec (name + where, or an action)."""
         if "action" in spec:
             steps = self.action_steps(spec["action"])
-            from tracking.matching.actions import action_where_sql
 
             return action_where_sql(steps, alias="e")
         parts, params = ["e.name = %s"], [spec["name"]]
@@ -115,8 +117,6 @@ class Compiler:
 
     def action_steps(self, action_id: int) -> list:
         if action_id not in self.ctx.actions:
-            from tracking.models import Action
-
             action = Action.objects.filter(pk=action_id, project_id=self.ctx.project_id).first()
             if action is None:
                 raise CompileError(f"action {action_id} no longer exists")
@@ -300,8 +300,6 @@ class Compiler:
         return f"p.id IN (SELECT a.person_id FROM ({latest}) a WHERE {flt})", [*params, *flt_params]
 
     def c_segment(self, node: dict) -> tuple[str, list]:
-        from segments.models import Segment
-
         segment = Segment.objects.filter(pk=node["segment"], project_id=self.ctx.project_id).first()
         if segment is None:
             raise CompileError(f"segment {node['segment']} no longer exists")
@@ -332,8 +330,8 @@ def event_spec_sql(spec: dict, *, project) -> tuple[str, list]:
     """A boolean over events aliased `e` for one event spec (`{"name", "where"}` or `{"action": id}`)."""
     ctx = _Context(
         project.pk,
-        zoneinfo.ZoneInfo(project.timezone or "UTC"),
-        datetime.now(tz=zoneinfo.ZoneInfo("UTC")),
+        project.zone,
+        datetime.now(tz=UTC),
         None,
     )
     return Compiler(ctx).event_sql(spec)
@@ -360,8 +358,7 @@ def compile_definition(
     segment_id: int | None = None,
 ) -> Query:
     """The SQL that selects the ids of persons matching `definition` in `project`."""
-    tz = zoneinfo.ZoneInfo(project.timezone or "UTC")
-    ctx = _Context(project.pk, tz, now, person_ids, (segment_id,) if segment_id else ())
+    ctx = _Context(project.pk, project.zone, now, person_ids, (segment_id,) if segment_id else ())
     where, params = Compiler(ctx).group(definition)
     restrict = ""
     restrict_params: list[Any] = []

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from segments.models import Segment
+from tracking.models import Action
 from tracking.properties import COMPARATORS, OPERATORS, FilterError, validate_filter
 
 CONDITION_TYPES = (
@@ -233,8 +235,6 @@ class _Validator:
         if not isinstance(negate, bool):
             self.fail(f"{path}.negate", "must be true or false")
         if self.project_id is not None:
-            from segments.models import Segment
-
             if not Segment.objects.filter(pk=segment_id, project_id=self.project_id).exists():
                 self.fail(f"{path}.segment", f"no segment {segment_id} in this project")
             if self.segment_id is not None and _refers_to(segment_id, self.segment_id):
@@ -250,8 +250,6 @@ class _Validator:
             if isinstance(action_id, bool) or not isinstance(action_id, int):
                 self.fail(f"{path}.action", "must be an action id")
             if self.project_id is not None:
-                from tracking.models import Action
-
                 if not Action.objects.filter(pk=action_id, project_id=self.project_id).exists():
                     self.fail(f"{path}.action", f"no action {action_id} in this project")
             return {"action": action_id}
@@ -291,7 +289,6 @@ class _Validator:
 
 def _refers_to(segment_id: int, target_id: int, seen: set[int] | None = None) -> bool:
     """Does segment `segment_id` (transitively) reference `target_id`?"""
-    from segments.models import Segment
 
     if segment_id == target_id:
         return True

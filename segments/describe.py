@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from segments.models import Segment
 from tracking.models import Action, Project
 
 OPERATOR_WORDS = {
@@ -127,8 +128,6 @@ class _Describer:
         )
         self.segments: dict[int, str] = {}
         if segment_ids:
-            from segments.models import Segment
-
             self.segments = dict(
                 Segment.objects.filter(project_id=project.pk, pk__in=segment_ids).values_list("pk", "name")
             )

@@ -11,29 +11,11 @@ from django.core.exceptions import ValidationError
 
 from segments.lifecycle import LifecycleParameters
 from segments.models import Persona, Segment, SegmentKind
-from segments.stats import PROPERTY_DIMENSIONS, SESSION_DIMENSIONS
+from segments.selectors.breakdowns import PROPERTY_DIMENSIONS, SESSION_DIMENSIONS
 from tracking.models import Action, Project
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_CUSTOM_GROUPS = 12
-
-
-def apply_errors(
-    form: forms.Form, error: ValidationError, *, fields: dict[str, str] | None = None
-) -> dict[str, list[str]]:
-    """Attach a service's ValidationError to the form's fields (renamed by `fields`); return what is left."""
-    fields = fields or {}
-    rest: dict[str, list[str]] = {}
-    for key, messages in (
-        error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-    ).items():
-        name = fields.get(key, key)
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-        else:
-            rest[key] = list(messages)
-    return rest
 
 
 class SegmentForm(forms.Form):

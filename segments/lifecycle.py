@@ -15,6 +15,7 @@ from django.db import transaction
 
 from segments.definition import DefinitionError, validate_definition
 from segments.models import Segment, SegmentationModel, SegmentKind, SegmentStatus
+from segments.services import _schedule_compute
 from tracking.models import Project
 
 
@@ -80,7 +81,6 @@ def lifecycle_model_create(
     *, project: Project, name: str, parameters: LifecycleParameters, created_by=None
 ) -> SegmentationModel:
     """Create the model and one segment per stage (plus "Never activated" for the rest); queue their computation."""
-    from segments.services import _schedule_compute
 
     parameters.validate(project_id=project.pk)
     model = SegmentationModel.objects.create(
@@ -117,7 +117,6 @@ def custom_model_create(
     created_by=None,
 ) -> SegmentationModel:
     """A model from ordered (name, rule) pairs."""
-    from segments.services import _schedule_compute
 
     if not groups:
         raise ValidationError({"groups": ["A model needs at least one group."]})

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 
 from segments.compiler import compile_segment
 from segments.models import Segment
+from segments.signals import membership_changed
 
 LOCK_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, segment id)
 
@@ -103,9 +104,7 @@ def apply_membership(
 
 def record_snapshot(segment: Segment, *, now: datetime, size: int) -> None:
     """Upsert today's size snapshot (the day in the project's time zone) with today's entries and exits."""
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(segment.project.timezone or "UTC")
+    tz = segment.project.zone
     today = now.astimezone(tz).date()
     start = datetime.combine(today, datetime.min.time(), tzinfo=tz)
     end = start + timedelta(days=1)
@@ -125,8 +124,6 @@ def record_snapshot(segment: Segment, *, now: datetime, size: int) -> None:
 
 
 def emit_after_commit(changes: list[MembershipChange], *, project_id: int, initial: bool = False) -> None:
-    from segments.signals import membership_changed
-
     def send() -> None:
         for change in changes:
             if change.changed:

@@ -23,7 +23,9 @@ from django_q.tasks import async_task
 from segments.compiler import effective_definition
 from segments.definition import depends_on_time, referenced_segments
 from segments.models import RefreshState, Segment, SegmentKind
+from segments.services import segment_compute, segments_refresh_persons
 from tracking.models import Project
+from tracking.services.touches import persontouch_take
 from tracking.signals import events_ingested
 
 log = logging.getLogger(__name__)
@@ -86,20 +88,12 @@ def refresh_project(project_id: int) -> int:
 
 def _refresh_chunk(project: Project) -> list[int]:
     """Take up to CHUNK touched persons and re-evaluate them, in one transaction."""
-    from segments.services import segments_refresh_persons
 
     project_id = project.pk
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, project_id])
-            # relies on person_touch_unique (project_id, person_id)
-            cursor.execute(
-                "DELETE FROM tracking_persontouch WHERE id IN ("
-                " SELECT id FROM tracking_persontouch WHERE project_id = %s ORDER BY person_id LIMIT %s"
-                " FOR UPDATE SKIP LOCKED) RETURNING person_id",
-                [project_id, CHUNK],
-            )
-            person_ids = sorted(row[0] for row in cursor.fetchall())
+        person_ids = persontouch_take(project_id=project_id, limit=CHUNK)
         if person_ids:
             segments_refresh_persons(project=project, person_ids=person_ids)
     return person_ids
@@ -121,7 +115,6 @@ def _time_dependent(segment: Segment, seen: set[int] | None = None) -> bool:
 
 def refresh_time_windows() -> int:
     """Recompute dynamic segments whose membership moves with time, at most every SEGMENT_TIME_REFRESH_SECONDS."""
-    from segments.services import segment_compute
 
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.SEGMENT_TIME_REFRESH_SECONDS)
     recomputed = 0

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from segments.compiler import CompileError
-from segments.definition import DefinitionError, validate_definition
+from segments.definition import DefinitionError, referenced_segments, validate_definition
 from segments.membership import MembershipChange, apply_membership, emit_after_commit, record_snapshot
 from segments.models import Persona, Segment, SegmentKind, SegmentMembership, SegmentStatus
 from tracking.models import PersonDistinctId, Project
@@ -98,8 +98,6 @@ def segment_update(*, segment: Segment, **fields) -> Segment:
 
 
 def segment_delete(*, segment: Segment) -> None:
-    from segments.definition import referenced_segments
-
     users = [
         s.name
         for s in Segment.objects.filter(project_id=segment.project_id).exclude(pk=segment.pk)
@@ -282,7 +280,6 @@ def persona_delete(*, persona: Persona) -> None:
 
 def segmentation_model_delete(*, model) -> None:
     """Delete a model and its groups, unless another segment refers to one of them."""
-    from segments.definition import referenced_segments
 
     group_ids = set(model.groups.values_list("pk", flat=True))
     users = [

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from segments import refresh
 from segments.models import Segment
+from segments.services import segment_compute
 
 
 def compute_segment(segment_id: int) -> int | None:
-    from segments.services import segment_compute
-
     segment = Segment.objects.select_related("project", "model").filter(pk=segment_id).first()
     if segment is None or not segment.is_dynamic:
         return None
@@ -15,12 +15,8 @@ def compute_segment(segment_id: int) -> int | None:
 
 
 def refresh_project(project_id: int) -> int:
-    from segments.refresh import refresh_project as run
-
-    return run(project_id)
+    return refresh.refresh_project(project_id)
 
 
 def refresh_time_windows() -> int:
-    from segments.refresh import refresh_time_windows as run
-
-    return run()
+    return refresh.refresh_time_windows()

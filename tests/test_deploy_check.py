@@ -51,3 +51,27 @@ def test_a_bad_boolean_fails_loudly():
     result = _manage("check", **{**PRODUCTION_ENV, "DEBUG": "maybe"})
     assert result.returncode != 0
     assert "DEBUG must be one of" in result.stderr
+
+
+def test_check_deploy_is_clean_on_the_embedded_database_with_debug_off():
+    # a single machine in production: no DATABASE_URL, the generated secret, DEBUG off
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", DEBUG="0", SITE_URL="https://analytics.example.com"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_plain_http_site_with_debug_off_is_refused_naming_the_opt_out():
+    result = _manage("check", **{**PRODUCTION_ENV, "SITE_URL": "http://analytics.example.com"})
+    assert result.returncode != 0
+    assert "ALLOW_PLAIN_HTTP=1" in result.stderr
+
+
+def test_the_plain_http_opt_out_turns_transport_security_off():
+    env = {**PRODUCTION_ENV, "SITE_URL": "http://analytics.example.com", "ALLOW_PLAIN_HTTP": "1"}
+    result = _manage("diffsettings", "--all", **env)
+    assert result.returncode == 0, result.stderr
+    assert "SECURE_SSL_REDIRECT = False" in result.stdout
+    assert "SESSION_COOKIE_SECURE = False" in result.stdout
+    assert "CSRF_COOKIE_SECURE = False" in result.stdout

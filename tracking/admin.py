@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from tracking.models import Invitation, Membership, Organization, PersonalApiKey, Project, User
+from tracking.models import Action, Invitation, Membership, Organization, PersonalApiKey, Project, User
+from tracking.services.accounts import api_key_revoke
 
 
 @admin.register(User)
@@ -86,8 +87,6 @@ class PersonalApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset) -> None:
-        from tracking.services.accounts import api_key_revoke
-
         for key in queryset:
             api_key_revoke(key=key)
 
@@ -98,9 +97,6 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["role", ("accepted_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "organization__name"]
     readonly_fields = ["token_hash"]
-
-
-from tracking.models import Action  # noqa: E402
 
 
 @admin.register(Action)

@@ -26,9 +26,12 @@ Semantics (documented in docs/segments.md):
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from django.db import DatabaseError, connection, transaction
 
 OPERATORS = (
     "eq", "neq", "in", "not_in", "contains", "not_contains", "regex",
@@ -60,7 +63,6 @@ def text_form(value: Any) -> str | None:
         return value
     if isinstance(value, int):
         return str(value)
-    import json
 
     # floats as stored (ingestion serialises with the same rules); objects and
     # arrays in PostgreSQL's spacing (key order may still differ: not comparable)
@@ -88,7 +90,6 @@ def regex_error(pattern: str) -> str | None:
         re.compile(pattern)
     except re.error as error:
         return f"invalid regular expression: {error}"
-    from django.db import DatabaseError, connection, transaction
 
     try:
         with transaction.atomic(), connection.cursor() as cursor:

@@ -9,8 +9,8 @@ from analysis import stats
 from analysis.funnels.query import Breakdown, FunnelQuery
 from analysis.funnels.statements import compute_sql, entrants_sql, value_sql
 from analysis.params import ParamError
+from analysis.reads import fetch_all
 from analysis.selectors import members_sql
-from analysis.sql import fetch_all
 from segments.models import Segment
 from tracking.models import Person, Project
 

@@ -9,8 +9,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from analysis.charts import Bar, interval_bar_chart
 from analysis.compare import CompareResult
+from analysis.forms import querystring
 from analysis.retention import RetentionResult
-from tracking.charts import Series, line_chart
+from web.charts import Series, line_chart
 
 register = template.Library()
 
@@ -128,7 +129,6 @@ def get(mapping: Any, key: Any) -> Any:
 @register.simple_tag
 def analysis_querystring(kind: str, result: Any) -> str:
     """The query string of the page showing this result (for links to drop-offs and back)."""
-    from analysis.forms import querystring
 
     return querystring(kind, result.query.to_json())
 

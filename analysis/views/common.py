@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from analysis import forms
 from analysis.kinds import KINDS, analysis_params
 from analysis.params import ParamError
+from analysis.reads import AnalysisTimeout
 from analysis.selectors import metric_list
-from analysis.sql import AnalysisTimeout
 from segments.selectors import segment_list
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 
 def merged(*error_maps: dict[str, list[str]]) -> dict[str, list[str]]:

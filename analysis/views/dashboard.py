@@ -14,13 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 from analysis import forms
 from analysis.kinds import KINDS, analysis_run
 from analysis.params import ParamError
+from analysis.reads import AnalysisTimeout
 from analysis.selectors import saved_analysis_get, saved_analysis_list
 from analysis.services import saved_analysis_create, saved_analysis_delete
-from analysis.sql import AnalysisTimeout
 from analysis.views.common import labelled
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page, wants_fragment
+from web.rendering import render_page, wants_fragment
 
 
 def page_url(project: Project, kind: str, params: dict) -> str:

@@ -16,7 +16,7 @@ from analysis.selectors import metric_get, metric_list
 from analysis.services import metric_create, metric_delete, metric_update
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 
 def _described(project: Project, metric: Metric) -> tuple[Metric, str]:

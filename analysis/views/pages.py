@@ -17,13 +17,13 @@ from analysis.kinds import analysis_params
 from analysis.metrics import KIND_HELP
 from analysis.params import UNITS, ParamError
 from analysis.paths import DIRECTIONS, STEP_KINDS
+from analysis.reads import AnalysisTimeout
 from analysis.retention import MAX_PERIODS, PERIODS
 from analysis.selectors import metric_list, saved_analysis_list
-from analysis.sql import AnalysisTimeout
 from analysis.views.common import analysis_page, labelled, merged
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 DROPPED_PAGE = 100
 

@@ -1,7 +1,7 @@
 """Forms of the intervention pages: they turn a request into the data the services take.
 
 What the data means (a goal's event, a rule's rollout, a question's choices) is
-checked by interventions.services; `apply_service_errors` puts each of its keys —
+checked by interventions.services; `apply_intervention_errors` puts each of its keys —
 `goal.event.name`, `anchor_selector`, `rules[0].rollout` — on the field or the row
 that shows it, and anything else at the top of the form, named by its key.
 """
@@ -22,7 +22,7 @@ from interventions.forms.common import (
     RowEditor,
     StatusForm,
     TargetingFields,
-    apply_service_errors,
+    apply_intervention_errors,
     field_for,
     goal_initial,
     number_input,
@@ -90,7 +90,7 @@ __all__ = [
     "TargetingFields",
     "WebhookForm",
     "alert_initial",
-    "apply_service_errors",
+    "apply_intervention_errors",
     "field_for",
     "flag_initial",
     "goal_initial",

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 from interventions.models import Nudge, Survey, UrlMatching
 from interventions.selectors import segment_groups
 from tracking.models import Action, Project
+from web.forms import apply_service_errors
 
 MAX_ROWS = 30
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -53,27 +54,24 @@ def field_for(key: str, form: forms.Form) -> str | None:
     return key if key in form.fields else None
 
 
-def apply_service_errors(
+def apply_intervention_errors(
     form: forms.Form, error: ValidationError, editors: tuple[RowEditor, ...] = ()
 ) -> None:
     """Attach a service's ValidationError to the form's fields and the editors' rows; the rest goes on top."""
-    items = (
-        error.message_dict.items() if hasattr(error, "error_dict") else [(NON_FIELD_ERRORS, error.messages)]
-    )
-    for key, messages in items:
+
+    def on_editor(key: str, message: str) -> bool:
         match = _ROW_KEY.match(key)
         editor = next((e for e in editors if match and e.name == match["list"]), None)
-        for message in messages:
-            if editor is not None and match is not None:
-                editor.add_error(int(match["index"]), match["field"] or "row", message)
-            elif (name := field_for(key, form)) is not None:
-                form.add_error(name, message)
-            elif key == NON_FIELD_ERRORS:
-                form.add_error(None, message)
-            elif editor is None and key in {e.name for e in editors}:
-                next(e for e in editors if e.name == key).errors_on_top.append(message)
-            else:
-                form.add_error(None, f"{key}: {message}")
+        if editor is not None and match is not None:
+            editor.add_error(int(match["index"]), match["field"] or "row", message)
+            return True
+        whole = next((e for e in editors if e.name == key), None)
+        if whole is not None and field_for(key, form) is None:
+            whole.errors_on_top.append(message)
+            return True
+        return False
+
+    apply_service_errors(form, error, field_for=lambda key: field_for(key, form), place=on_editor)
 
 
 # -- shared field groups ----------------------------------------------------------------------------

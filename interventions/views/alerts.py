@@ -13,7 +13,7 @@ from interventions.models import SegmentAlert
 from interventions.views.common import get_object
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 
 @project_view
@@ -46,7 +46,7 @@ def _form_page(request: HttpRequest, project: Project, alert: SegmentAlert | Non
             try:
                 saved = services.alert_save(project=project, data=form.data_for_service(), alert=alert)
             except ValidationError as error:
-                forms.apply_service_errors(form, error)
+                forms.apply_intervention_errors(form, error)
             else:
                 messages.success(request, f"Saved the alert on “{saved.segment.name}”.")
                 return redirect("alerts", project_id=project.pk)

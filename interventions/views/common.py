@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -18,10 +18,11 @@ from interventions.measure import GroupResult, Measurement, measure
 from interventions.models import FeatureFlag, Nudge, Survey
 from interventions.stats import ProportionComparison
 from segments.models import Segment
-from tracking.charts import Series, line_chart
 from tracking.models import Action, Project
 from tracking.selectors.events import event_names
-from tracking.views.rendering import render_page, wants_fragment
+from web.charts import Series, line_chart
+from web.forms import service_errors
+from web.rendering import render_page
 
 MODELS: dict[str, type[Model]] = {"nudge": Nudge, "survey": Survey, "flag": FeatureFlag}
 SIGNIFICANCE = 0.05
@@ -33,13 +34,6 @@ def get_object(model: type[Model], project: Project, object_id: int) -> Any:
     if obj is None:
         raise Http404("Not found")
     return obj
-
-
-def htmx_target(request: HttpRequest) -> str | None:
-    """The id of the element an htmx request will swap, when it asks for part of a page."""
-    if not wants_fragment(request):
-        return None
-    return request.htmx.target or None
 
 
 def results_url(kind: str, project: Project, obj: Any) -> str:
@@ -312,7 +306,8 @@ def status_change(request: HttpRequest, *, obj: Any, save, done: dict[str, str])
     try:
         save(data={"status": status})
     except ValidationError as error:
-        for key, problems in error.message_dict.items():
-            messages.error(request, f"Could not change the status — {key}: {' '.join(problems)}")
+        for key, problems in service_errors(error):
+            where = "" if key == NON_FIELD_ERRORS else f"{key}: "
+            messages.error(request, f"Could not change the status — {where}{' '.join(problems)}")
     else:
         messages.success(request, f"“{obj.name}” {done[status]}")

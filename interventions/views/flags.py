@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from interventions import forms, services
 from interventions.models import FeatureFlag
-from interventions.views.common import form_context, get_object, htmx_target, render_list
+from interventions.views.common import form_context, get_object, render_list
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.site import public_base_url
-from tracking.views.rendering import render_page
+from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/flag_form.html"
 BLANK_VARIANT = {"key": "", "weight": "50"}
@@ -69,7 +69,7 @@ def _form_page(request: HttpRequest, project: Project, flag: FeatureFlag | None)
                 user=request.user,
             )
         except ValidationError as error:
-            forms.apply_service_errors(form, error, (variants, rules))
+            forms.apply_intervention_errors(form, error, (variants, rules))
             if flag is not None:
                 flag.refresh_from_db()
         else:

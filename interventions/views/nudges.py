@@ -16,11 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from interventions import forms, services
 from interventions.models import Nudge
-from interventions.views.common import form_context, get_object, htmx_target, render_list, status_change
+from interventions.views.common import form_context, get_object, render_list, status_change
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.selectors.overview import project_zone
-from tracking.views.rendering import render_page
+from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/nudge_form.html"
 STATUS_DONE = {
@@ -60,7 +59,7 @@ def _form_page(request: HttpRequest, project: Project, nudge: Nudge | None) -> H
         if htmx_target(request) == "nudge-preview":
             return render_page(request, TEMPLATE, {"preview": preview}, project=project, fragment="preview")
         return _render(request, project, nudge, form, preview)
-    with timezone.override(project_zone(project)):
+    with timezone.override(project.zone):
         valid = form.is_valid()
     if valid:
         data = form.data_for_service()
@@ -69,7 +68,7 @@ def _form_page(request: HttpRequest, project: Project, nudge: Nudge | None) -> H
         try:
             saved = services.nudge_save(project=project, data=data, nudge=nudge, user=request.user)
         except ValidationError as error:
-            forms.apply_service_errors(form, error)
+            forms.apply_intervention_errors(form, error)
             if nudge is not None:
                 nudge.refresh_from_db()
         else:

@@ -19,7 +19,6 @@ from interventions.views.common import (
     MODELS,
     form_context,
     get_object,
-    htmx_target,
     lift_of,
     measured,
     results_url,
@@ -27,7 +26,7 @@ from interventions.views.common import (
 from segments.models import Segment
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page, wants_fragment
+from web.rendering import htmx_target, render_page, wants_fragment
 
 
 def measurement_context(request: HttpRequest, project: Project, kind: str, obj: Any) -> dict:

@@ -16,7 +16,7 @@ from analysis.selectors import metric_list
 from interventions import selectors
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 
 @project_view

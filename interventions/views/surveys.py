@@ -20,14 +20,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from interventions import forms, selectors, services
 from interventions.models import Survey
-from interventions.views.common import form_context, get_object, htmx_target, render_list, status_change
+from interventions.views.common import form_context, get_object, render_list, status_change
 from interventions.views.results import measurement_context
 from segments.models import Segment
-from tracking.charts import bar_chart
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.selectors.overview import project_zone
-from tracking.views.rendering import render_page
+from web.charts import bar_chart
+from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/survey_form.html"
 FIRST_QUESTION = {
@@ -86,7 +85,7 @@ def _form_page(request: HttpRequest, project: Project, survey: Survey | None) ->
         return _render(request, project, survey, form, editor)
     if editor.edit(op, forms.BLANK_QUESTION):
         return _render(request, project, survey, form, editor)
-    with timezone.override(project_zone(project)):
+    with timezone.override(project.zone):
         valid = form.is_valid()
     edited = form.edited_json()
     if edited is not None:
@@ -98,7 +97,7 @@ def _form_page(request: HttpRequest, project: Project, survey: Survey | None) ->
         try:
             saved = services.survey_save(project=project, data=data, survey=survey, user=request.user)
         except ValidationError as error:
-            forms.apply_service_errors(form, error, (editor,))
+            forms.apply_intervention_errors(form, error, (editor,))
             if survey is not None:
                 survey.refresh_from_db()
         else:

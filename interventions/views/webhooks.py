@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from interventions import forms, selectors, services
 from interventions.models import Webhook, WebhookDelivery
-from interventions.views.common import get_object, htmx_target
+from interventions.views.common import get_object
 from interventions.webhooks import resend, send_test
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/webhook_form.html"
 DELIVERIES_PER_PAGE = 50
@@ -58,7 +58,7 @@ def _form_page(request: HttpRequest, project: Project, hook: Webhook | None) -> 
             try:
                 saved = services.webhook_save(project=project, data=form.data_for_service(), webhook=hook)
             except ValidationError as error:
-                forms.apply_service_errors(form, error)
+                forms.apply_intervention_errors(form, error)
                 if hook is not None:
                     hook.refresh_from_db()
             else:

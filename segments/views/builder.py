@@ -18,7 +18,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from segments import discovery, services
+from segments import services
 from segments.builder import (
     COMPARATOR_CHOICES,
     OPERATOR_CHOICES,
@@ -33,13 +33,15 @@ from segments.builder import (
 )
 from segments.definition import MAX_SEQUENCE_STEPS
 from segments.describe import describe
-from segments.forms import SegmentForm, apply_errors
+from segments.forms import SegmentForm
 from segments.models import Segment
-from segments.stats import Preview, definition_preview
+from segments.selectors import discovery
+from segments.selectors.sizes import Preview, definition_preview
 from segments.views.common import get_segment
 from tracking.decorators import project_view
 from tracking.models import Action, Project
-from tracking.views.rendering import render_page, wants_fragment
+from web.forms import apply_service_errors
+from web.rendering import render_page, wants_fragment
 
 BUILDER = "segments/builder.html"
 STARTERS: dict[str, tuple[str, str, dict]] = {
@@ -165,7 +167,7 @@ def _save(
                 recomputing = " It is being recomputed." if segment.status == "pending" else ""
                 messages.success(request, f"Segment “{segment.name}” saved.{recomputing}")
         except ValidationError as error:
-            for key, problems in apply_errors(form, error).items():
+            for key, problems in apply_service_errors(form, error, keep_unplaced=True).items():
                 where = error_words(key, state.definition) if key.startswith("definition") else key
                 save_errors.extend((where, problem) for problem in problems)
         else:
@@ -252,7 +254,7 @@ def _edit_details(request: HttpRequest, project: Project, segment: Segment) -> H
                 segment=segment, name=form.cleaned_data["name"], description=form.cleaned_data["description"]
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Segment “{segment.name}” saved.")
             return redirect("segment_detail", project_id=project.pk, segment_id=segment.pk)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from segments import selectors
 from segments.models import Persona, Segment, SegmentationModel
 from tracking.models import Project
-from tracking.views.rendering import wants_fragment
 
 
 def get_segment(project: Project, segment_id: int) -> Segment:
@@ -30,13 +29,6 @@ def get_persona(project: Project, persona_id: int) -> Persona:
     if persona is None:
         raise Http404("No such persona")
     return persona
-
-
-def htmx_target(request: HttpRequest) -> str | None:
-    """The id of the element an htmx request will swap, when it asks for part of a page."""
-    if not wants_fragment(request):
-        return None
-    return request.htmx.target or None
 
 
 def short_name(segment: Segment) -> str:

@@ -8,16 +8,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from segments.forms import CustomModelForm, LifecycleForm, apply_errors
+from segments.forms import CustomModelForm, LifecycleForm
 from segments.lifecycle import custom_model_create, lifecycle_model_create
 from segments.models import SegmentationModel
-from segments.stats import model_distributions, size_trends
-from segments.views.common import get_model, htmx_target, short_name
-from tracking.charts import Series, bar_chart, line_chart
+from segments.selectors.sizes import model_distributions, size_trends
+from segments.views.common import get_model, short_name
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.selectors.events import event_names
-from tracking.views.rendering import render_page
+from web.charts import Series, bar_chart, line_chart
+from web.forms import apply_service_errors
+from web.rendering import htmx_target, render_page
 
 
 @project_view
@@ -78,7 +79,7 @@ def lifecycle_new(request: HttpRequest, project: Project) -> HttpResponse:
             )
         except ValidationError as error:
             core = "event_action" if form.cleaned_data["event_source"] == "action" else "event_name"
-            apply_errors(form, error, fields={"core_event": core})
+            apply_service_errors(form, error, field_for={"core_event": core}.get)
         else:
             messages.success(request, f"Model “{model.name}” created; its groups are being computed.")
             return redirect("segment_model_detail", project_id=project.pk, model_id=model.pk)
@@ -107,10 +108,15 @@ def custom_new(request: HttpRequest, project: Project) -> HttpResponse:
                     created_by=request.user,
                 )
             except ValidationError as error:
-                for key, problems in error.message_dict.items():
-                    field = form.row_of(key) or (key if key in form.fields else None)
-                    for problem in problems:
-                        form.add_error(field, f"{key}: {problem}" if field and field != key else problem)
+
+                def on_row(key: str, message: str) -> bool:
+                    row = form.row_of(key)
+                    if row is None:
+                        return False
+                    form.add_error(row, message if row == key else f"{key}: {message}")
+                    return True
+
+                apply_service_errors(form, error, place=on_row)
             else:
                 messages.success(request, f"Model “{model.name}” created; its groups are being computed.")
                 return redirect("segment_model_detail", project_id=project.pk, model_id=model.pk)

@@ -10,20 +10,24 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from segments import discovery, selectors, services
+from segments import selectors, services
 from segments.api import members_csv
 from segments.builder import pretty
 from segments.compiler import CompileError
+from segments.definition import referenced_segments
 from segments.describe import describe
-from segments.forms import BreakdownForm, FreezeForm, UploadForm, apply_errors
+from segments.forms import BreakdownForm, FreezeForm, UploadForm
 from segments.models import Segment, SegmentationModel, SegmentStatus
-from segments.stats import member_breakdown, model_distributions, persons_total, size_trends
+from segments.selectors import discovery
+from segments.selectors.breakdowns import member_breakdown
+from segments.selectors.sizes import model_distributions, persons_total, size_trends
 from segments.views.builder import STARTERS
-from segments.views.common import get_segment, htmx_target
-from tracking.charts import Series, line_chart
+from segments.views.common import get_segment
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.charts import Series, line_chart
+from web.forms import apply_service_errors
+from web.rendering import htmx_target, render_page
 
 MEMBERS_PER_PAGE = 25
 BUSY = (SegmentStatus.PENDING, SegmentStatus.COMPUTING)
@@ -116,8 +120,6 @@ def segment_members_csv(request: HttpRequest, project: Project, segment_id: int)
 
 
 def _refers(other: Segment, segment: Segment) -> bool:
-    from segments.definition import referenced_segments
-
     return other.pk != segment.pk and segment.pk in referenced_segments(other.definition)
 
 
@@ -196,7 +198,7 @@ def segment_upload_view(request: HttpRequest, project: Project) -> HttpResponse:
                 created_by=request.user,
             )
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             unmatched = len(result.unmatched)
             messages.success(

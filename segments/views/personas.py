@@ -8,15 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from segments.forms import PersonaForm, apply_errors
+from segments.forms import PersonaForm
 from segments.models import Persona
+from segments.selectors.sizes import persons_total, recent_members, size_trends
 from segments.services import persona_save
-from segments.stats import persons_total, recent_members, size_trends
 from segments.views.common import get_persona
-from tracking.charts import Series, line_chart
 from tracking.decorators import project_view
 from tracking.models import Project
-from tracking.views.rendering import render_page
+from web.charts import Series, line_chart
+from web.forms import apply_service_errors
+from web.rendering import render_page
 
 EXAMPLES = 5
 
@@ -78,7 +79,7 @@ def _edit(request: HttpRequest, project: Project, *, persona: Persona | None) ->
         try:
             saved = persona_save(project=project, persona=persona, **fields)
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Persona “{saved.name}” saved.")
             return redirect("persona_detail", project_id=project.pk, persona_id=saved.pk)

@@ -9,7 +9,7 @@ from segments import selectors
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.selectors.persons import person_get
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 HISTORY = 50
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from analysis import sql
+from analysis import reads
 from analysis.models import Metric, SavedAnalysis
 from tests.analysis.conftest import act, at, page
 
@@ -232,13 +232,13 @@ def test_a_personal_api_key_reads_its_own_project(shop, project, alice_api_key, 
 
 
 def test_a_slow_statement_is_cancelled_and_reported_not_left_running(project, monkeypatch):
-    monkeypatch.setattr(sql, "TIMEOUT_MS", 50)
+    monkeypatch.setattr(reads, "TIMEOUT_MS", 50)
     with connection.cursor() as cursor:
         cursor.execute("SHOW work_mem")
         before = cursor.fetchone()[0]
-    with pytest.raises(sql.AnalysisTimeout):
-        sql.fetch_all("SELECT pg_sleep(0.5)", [])
-    assert sql.fetch_all("SELECT 1", []) == [(1,)]
+    with pytest.raises(reads.AnalysisTimeout):
+        reads.fetch_all("SELECT pg_sleep(0.5)", [])
+    assert reads.fetch_all("SELECT 1", []) == [(1,)]
     with connection.cursor() as cursor:
         cursor.execute("SHOW work_mem")
         assert cursor.fetchone()[0] == before

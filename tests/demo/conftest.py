@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracking import demo_site
+from demo import site as demo_site
 
 
 @pytest.fixture(autouse=True)

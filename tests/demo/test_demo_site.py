@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from demo import site as demo_site
+from demo.services import demo_ensure
 from tests.demo.dom import Node, parse
-from tracking import demo_site
 from tracking.elements import describe, normalize
 from tracking.models import Event, Person, User
-from tracking.services.demo import demo_ensure
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ import pytest
 import time_machine
 from django.db import connection
 
-from tracking.demo_world.seed import SeedReport, WorldOptions, world_seed
-from tracking.demo_world.starter import DEMO_DAYS, DEMO_PERSONS, DEMO_SEED, starters_create
+from demo.world.seed import SeedReport, WorldOptions, world_seed
+from demo.world.starter import DEMO_DAYS, DEMO_PERSONS, DEMO_SEED, starters_create
 from tracking.models import Organization, Project
 
 UNTIL = datetime(2026, 11, 29, tzinfo=UTC)

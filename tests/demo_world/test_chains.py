@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from tracking import demo_site
+from demo import site as demo_site
 from tracking.matching.actions import action_where_sql, event_matches, validate_steps
 from tracking.matching.selectors import chain_matches
 

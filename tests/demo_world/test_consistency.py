@@ -6,8 +6,8 @@ import orjson
 import pytest
 from django.db import connection
 
+from demo.world.chains import TARGETS
 from tracking import elements
-from tracking.demo_world.chains import TARGETS
 
 pytestmark = pytest.mark.django_db
 

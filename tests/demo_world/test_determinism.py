@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from demo.world.seed import WorldOptions, world_batches, world_seed
+from demo.world.starter import starters_create
 from tests.demo_world.conftest import UNTIL, at_now
 from tests.factories import ProjectFactory
-from tracking.demo_world.seed import WorldOptions, world_batches, world_seed
-from tracking.demo_world.starter import starters_create
 
 
 def _digest(options: WorldOptions) -> tuple[dict[str, int], str]:

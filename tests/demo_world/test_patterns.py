@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from demo.world.catalog import REGRESSION_BROWSER, REGRESSION_DAYS
+from demo.world.starter import LIFECYCLE_NAME
 from segments.models import SegmentationModel
 from tests.demo_world import measures
-from tracking.demo_world.catalog import REGRESSION_BROWSER, REGRESSION_DAYS
-from tracking.demo_world.starter import LIFECYCLE_NAME
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from demo import site as demo_site
+from demo.world.recordings import LAYOUT, recordings_seed
+from demo.world.seed import WorldOptions, world_seed
 from replay.blobs import blob_read
 from replay.models import Recording
 from tests.factories import ProjectFactory
-from tracking import demo_site
-from tracking.demo_world.recordings import LAYOUT, recordings_seed
-from tracking.demo_world.seed import WorldOptions, world_seed
 from tracking.models import Session
 
 pytestmark = pytest.mark.django_db

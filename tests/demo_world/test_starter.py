@@ -7,18 +7,18 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from analysis.models import Metric, SavedAnalysis
-from interventions.models import Exposure, FeatureFlag, Nudge, SegmentAlert, Webhook
-from segments.models import Segment, SegmentationModel, SegmentStatus
-from tests.factories import ProjectFactory
-from tracking.demo_world import campaigns
-from tracking.demo_world.seed import WorldOptions, world_seed
-from tracking.demo_world.starter import (
+from demo.world import campaigns
+from demo.world.seed import WorldOptions, world_seed
+from demo.world.starter import (
     STARTER_ACTIONS,
     STARTER_METRICS,
     seed_if_empty,
     starter_segments,
     starters_create,
 )
+from interventions.models import Exposure, FeatureFlag, Nudge, SegmentAlert, Webhook
+from segments.models import Segment, SegmentationModel, SegmentStatus
+from tests.factories import ProjectFactory
 from tracking.models import Action, Event, Person
 
 pytestmark = pytest.mark.django_db

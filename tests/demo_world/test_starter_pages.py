@@ -10,15 +10,9 @@ from django.test import Client
 
 from analysis.kinds import analysis_run
 from analysis.models import Metric, SavedAnalysis
-from interventions.measure import measure
-from interventions.models import Exposure, FeatureFlag, Nudge, SegmentAlert, Status, Survey, Webhook
-from interventions.targeting import bucket, pick_variant
-from segments.models import Segment
-from tests.demo_world.conftest import at_now
-from tests.factories import MembershipFactory, UserFactory
-from tracking.demo_world import campaigns
-from tracking.demo_world.catalog import REGRESSION_BROWSER
-from tracking.demo_world.starter import (
+from demo.world import campaigns
+from demo.world.catalog import REGRESSION_BROWSER
+from demo.world.starter import (
     LIFECYCLE_NAME,
     LIFECYCLE_ORDER,
     OUTCOME_METRIC,
@@ -27,6 +21,12 @@ from tracking.demo_world.starter import (
     WEBHOOK_URL,
     starter_analyses,
 )
+from interventions.measure import measure
+from interventions.models import Exposure, FeatureFlag, Nudge, SegmentAlert, Status, Survey, Webhook
+from interventions.targeting import bucket, pick_variant
+from segments.models import Segment
+from tests.demo_world.conftest import at_now
+from tests.factories import MembershipFactory, UserFactory
 from tracking.models import Event, PersonDistinctId, Role
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from demo.world.seed import WorldOptions, world_seed
 from tests.factories import ProjectFactory
-from tracking.demo_world.seed import WorldOptions, world_seed
 
 
 @pytest.mark.django_db

@@ -13,10 +13,10 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
+from demo import site as demo_site
 from tests.bundles import bundles_build
 from tests.e2e.server import ServerTap
 from tests.e2e.traffic import Traffic
-from tracking import demo_site
 from tracking.ingest.http import forget_project_cache
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make

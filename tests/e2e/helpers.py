@@ -30,7 +30,7 @@ def stored_events(page, until: Callable[[list[Event]], bool] = bool, *, timeout:
 
 
 def chain_of(event: Event) -> list[dict]:
-    """The stored element chain without sibling positions, comparable with tracking.demo_site."""
+    """The stored element chain without sibling positions, comparable with demo.site."""
     return [
         {k: v for k, v in element.items() if k not in ("nth_child", "nth_of_type")}
         for element in decode(event.elements_chain)

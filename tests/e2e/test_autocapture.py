@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from demo import site as demo_site
 from tests.e2e.helpers import autocaptured, chain_of, flush, stored_events, target_ids
-from tracking import demo_site
 from tracking.elements import decode
 
 pytestmark = pytest.mark.e2e

@@ -103,7 +103,7 @@ CUSTOMER_PAGE = """<!doctype html>
 @pytest.fixture
 def customer_site(site) -> Iterator[str]:
     """Another origin (127.0.0.1, not localhost) serving a shop page with the snippet installed."""
-    from tracking import demo_site
+    from demo import site as demo_site
 
     page = CUSTOMER_PAGE.format(site=site, key=demo_site.public_key()).encode()
 

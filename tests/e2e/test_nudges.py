@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from demo.services import demo_ensure
 from interventions.models import Exposure, Nudge
 from interventions.services import nudge_save
 from interventions.targeting import forget as forget_decide_cache
@@ -23,7 +24,6 @@ from segments.services import segment_compute, segment_create
 from tests.bundles import bundles_build
 from tests.e2e.helpers import flush, stored_events
 from tracking.models import Event, Person
-from tracking.services.demo import demo_ensure
 
 pytestmark = pytest.mark.e2e
 

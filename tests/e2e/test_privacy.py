@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from demo import site as demo_site
 from tests.e2e.helpers import autocaptured, chain_of, flush, stored_events, target_ids
-from tracking import demo_site
 
 pytestmark = pytest.mark.e2e
 

@@ -13,12 +13,12 @@ from collections.abc import Callable
 import orjson
 import pytest
 
+from demo.services import DEMO_EMAIL, DEMO_PASSWORD, demo_ensure
 from replay.blobs import blob_write, compress
 from replay.models import Recording, RecordingChunk
 from tests.bundles import bundles_build
 from tests.replay import rrweb
 from tracking.models import Session
-from tracking.services.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_ensure
 
 pytestmark = pytest.mark.e2e
 

@@ -10,6 +10,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from demo.services import demo_ensure
 from interventions.models import Exposure
 from interventions.services import survey_save
 from interventions.targeting import held_out
@@ -18,7 +19,6 @@ from segments.refresh import refresh_project
 from segments.services import segment_compute, segment_create
 from tests.bundles import bundles_build
 from tracking.models import Event
-from tracking.services.demo import demo_ensure
 
 pytestmark = pytest.mark.e2e
 

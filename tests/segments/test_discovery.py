@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from segments import discovery
+from segments.selectors import discovery
 from tests.ingest.conftest import event
 
 pytestmark = pytest.mark.django_db

@@ -358,7 +358,7 @@ def test_the_preview_without_htmx_is_the_builder_page(alice_client, urls, people
 
 
 def test_a_read_over_its_time_budget_is_cut_short_and_the_connection_stays_usable():
-    from segments.stats import TimedOut, bounded_read
+    from segments.selectors.sizes import TimedOut, bounded_read
 
     with pytest.raises(TimedOut):
         bounded_read("SELECT pg_sleep(2)", [], timeout_ms=50)

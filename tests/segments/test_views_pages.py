@@ -9,8 +9,8 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot, SegmentStatus
+from segments.selectors.sizes import size_trends
 from segments.services import segment_create, segment_upload
-from segments.stats import size_trends
 from tests.ingest.conftest import event
 
 pytestmark = pytest.mark.django_db

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
 import orjson
 from django.conf import settings
@@ -93,8 +94,6 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def origin_host(request: HttpRequest) -> str:
-    from urllib.parse import urlsplit
-
     origin = request.headers.get("Origin") or request.headers.get("Referer") or ""
     return (urlsplit(origin).hostname or "")[:255]
 

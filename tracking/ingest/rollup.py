@@ -25,9 +25,8 @@ _UPSERT = """
 """
 
 
-def person_days_add(project_id: int, timezone_name: str, rows: Iterable[tuple[int, datetime]]) -> None:
-    """Count (person id, event time) pairs into the rollup; one statement per batch."""
-    tz = zoneinfo.ZoneInfo(timezone_name or "UTC")
+def person_days_add(project_id: int, tz: zoneinfo.ZoneInfo, rows: Iterable[tuple[int, datetime]]) -> None:
+    """Count (person id, event time) pairs into the rollup (days in `tz`); one statement per batch."""
     days: dict[tuple[int, str], list] = {}
     for person_id, moment in rows:
         key = (person_id, moment.astimezone(tz).date().isoformat())

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
 from tracking import elements as chain
-from tracking.text import is_valid_text
+from web.text import is_valid_text
 
 MAX_NAME = 200
 MAX_DISTINCT_ID = 200
@@ -69,8 +69,6 @@ def parse_timestamp(value: object) -> datetime | None:
 
 
 def _utc():
-    from datetime import UTC
-
     return UTC
 
 

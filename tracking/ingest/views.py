@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from tracking.ingest.body import read_json
@@ -19,8 +20,6 @@ from tracking.ingest.ratelimit import rate_limited
 
 
 def request_facts(request: HttpRequest) -> RequestFacts:
-    from django.conf import settings
-
     header = settings.GEO_COUNTRY_HEADER
     return RequestFacts(
         user_agent=request.headers.get("User-Agent", ""),

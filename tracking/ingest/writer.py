@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import connection
 from psycopg import adapt, pq
 
+from tracking import elements as chain
 from tracking.ingest.validate import CleanEvent
 
 COLUMNS = (
@@ -76,7 +77,6 @@ def copy_events(
     received_at: datetime,
     paths: list[str],
 ) -> None:
-    from tracking import elements as chain
 
     # The raw psycopg cursor bypasses Django's error translation: wrap_database_errors
     # turns a unique violation into the IntegrityError the pipeline retries on.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from tracking.elements import encode
 from tracking.matching.selectors import chain_matches
 
 STABLE_ATTRIBUTES = ("name", "aria-label", "role", "type")
@@ -128,6 +129,4 @@ def _with_position(element: dict, compound: str) -> str:
 
 
 def _encode(elements: list[dict]) -> str:
-    from tracking.elements import encode
-
     return encode(elements)

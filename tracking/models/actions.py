@@ -7,6 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from tracking.matching.actions import action_where_sql, event_matches
+
 
 class Action(models.Model):
     """A retroactive event definition: steps (ORed) that match stored events.
@@ -34,11 +36,7 @@ class Action(models.Model):
         return self.name
 
     def where_sql(self, *, alias: str) -> tuple[str, list]:
-        from tracking.matching.actions import action_where_sql
-
         return action_where_sql(self.steps, alias=alias)
 
     def matches(self, event: Any) -> bool:
-        from tracking.matching.actions import event_matches
-
         return event_matches(self.steps, event)

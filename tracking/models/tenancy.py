@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -105,6 +106,14 @@ class Membership(models.Model):
         return self.role in (Role.OWNER, Role.ADMIN)
 
 
+def zone_named(name: str | None) -> ZoneInfo:
+    """The time zone of this name, or UTC for an empty or unknown name (a zone can leave the tz database)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 class ProjectQuerySet(models.QuerySet):
     def for_user(self, user) -> ProjectQuerySet:
         if not getattr(user, "is_authenticated", False):
@@ -163,6 +172,11 @@ class Project(models.Model):
         if not self.public_key:
             self.public_key = _token("pk_", 18)
         super().save(*args, **kwargs)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The project's time zone: days, weeks and windows are counted in it (UTC when it is unknown)."""
+        return zone_named(self.timezone)
 
     @property
     def allowed_origin_list(self) -> list[str]:

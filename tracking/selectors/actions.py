@@ -20,6 +20,7 @@ from psycopg.errors import QueryCanceled
 
 from tracking import elements as chain
 from tracking.matching.actions import action_where_sql
+from tracking.matching.suggest import suggest_selector
 from tracking.models import Action, Event, Project
 
 WINDOW_DAYS = 30
@@ -185,7 +186,6 @@ def _page_url(url: str) -> tuple[str, str]:
 
 def action_draft_from_event(*, project: Project, event_id: int) -> ActionDraft:
     """Name and one step describing an event of the project: its name, page and clicked element."""
-    from tracking.matching.suggest import suggest_selector
 
     event = Event.objects.filter(project_id=project.pk, pk=event_id).first()
     if event is None:

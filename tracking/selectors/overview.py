@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, F, Func, Max, TextField, Value
 from django.db.models.functions import TruncDate
@@ -49,13 +48,6 @@ class Overview:
     countries: list[Ranked] = field(default_factory=list)
 
 
-def project_zone(project: Project) -> ZoneInfo:
-    try:
-        return ZoneInfo(project.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
 def _ranked(rows: list[tuple[str, int]], *, empty_label: str = "Unknown") -> list[Ranked]:
     top = max((count for _, count in rows), default=0) or 1
     return [Ranked(label=label or empty_label, count=count, share=count / top) for label, count in rows]
@@ -65,7 +57,7 @@ def overview_get(*, project: Project, days: int = 30, now: datetime | None = Non
     """Activity of the last `days` days (today included) in the project's time zone."""
     if not event_exists(project=project):
         return Overview(has_events=False, persons_total=Person.objects.filter(project_id=project.pk).count())
-    zone = project_zone(project)
+    zone = project.zone
     now = now or timezone.now()
     first_day = now.astimezone(zone).date() - timedelta(days=days - 1)
     since = datetime.combine(first_day, time.min, tzinfo=zone)

@@ -17,7 +17,6 @@ from django.utils import timezone
 from tracking.matching.actions import action_where_sql
 from tracking.models import Action, Person, Project
 from tracking.properties import jsonb_filter_sql
-from tracking.selectors.overview import project_zone
 
 INTERVALS = ("hour", "day", "week")
 SESSION_BREAKDOWNS = ("browser", "os", "device_type", "country")
@@ -107,7 +106,7 @@ def chart_labels(result: TrendResult) -> list[str]:
 
 def default_range(*, project: Project, days: int = 30, now: datetime | None = None) -> tuple[date, date]:
     """The last `days` days, today included, in the project's time zone."""
-    today = (now or timezone.now()).astimezone(project_zone(project)).date()
+    today = (now or timezone.now()).astimezone(project.zone).date()
     return today - timedelta(days=days - 1), today
 
 
@@ -173,7 +172,7 @@ def _where(project: Project, query: TrendQuery, zone: ZoneInfo) -> tuple[str, li
 
 def trend_compute(*, project: Project, query: TrendQuery) -> TrendResult:
     """Counts and unique persons per bucket and per breakdown value (top values + other)."""
-    zone = project_zone(project)
+    zone = project.zone
     buckets = bucket_starts(query.date_from, query.date_to, query.interval)
     index = {b: i for i, b in enumerate(buckets)}
     value_sql, joins, value_params = _breakdown_sql(query.breakdown)
@@ -238,7 +237,7 @@ def trend_persons(
     *, project: Project, query: TrendQuery, breakdown_value: str | None = None, limit: int = 25
 ) -> list[tuple[Person, int]]:
     """The persons behind a trend (optionally one breakdown value), most events first."""
-    zone = project_zone(project)
+    zone = project.zone
     value_sql, joins, value_params = _breakdown_sql(query.breakdown)
     where_sql, where_params = _where(project, query, zone)
     extra, extra_params = "", []

@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from tracking.models import Invitation, Membership, Organization, PersonalApiKey, Project, Role, User
 from tracking.models.tenancy import hash_secret
@@ -31,6 +32,20 @@ def project_create(*, organization: Organization, name: str, **fields) -> Projec
     project = Project(organization=organization, name=name, **fields)
     project.full_clean()
     project.save()
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, **fields) -> Project:
+    """Change a project's settings. A new time zone recounts the daily rollup in it after commit,
+    because "active days" are days in the project's zone."""
+    stored_zone = Project.objects.filter(pk=project.pk).values_list("timezone", flat=True).first()
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.full_clean()
+    project.save()
+    if project.timezone != stored_zone:
+        transaction.on_commit(lambda: async_task("tracking.tasks.person_days_rebuild", project.pk))
     return project
 
 

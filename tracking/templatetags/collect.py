@@ -10,7 +10,6 @@ from django.urls import NoReverseMatch, reverse
 from tracking import elements as chain
 from tracking.models import Project
 from tracking.selectors.install import install_check_get
-from tracking.selectors.overview import project_zone
 
 register = template.Library()
 
@@ -60,7 +59,7 @@ def percent(share: float) -> str:
 @register.inclusion_tag("tracking/settings/install_check.html#status")
 def install_check(project: Project) -> dict:
     """The live install check, for the settings page (its view knows nothing of ingestion)."""
-    return {"project": project, "check": install_check_get(project=project), "zone": project_zone(project)}
+    return {"project": project, "check": install_check_get(project=project), "zone": project.zone}
 
 
 @register.filter

@@ -14,6 +14,7 @@ from tracking.forms import InvitationSignupForm, SignupForm
 from tracking.models import User
 from tracking.selectors import project_list
 from tracking.services.accounts import account_signup, invitation_accept, invitation_find
+from web.forms import apply_service_errors
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -36,8 +37,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         try:
             project = account_signup(**form.cleaned_data)
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            apply_service_errors(form, error)
         else:
             user = User.objects.get(email=form.cleaned_data["email"])
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

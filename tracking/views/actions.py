@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tracking.charts import Series, line_chart
 from tracking.decorators import project_view
 from tracking.forms_actions import ActionBuilder
 from tracking.matching.actions import ActionError, describe_step, validate_steps
@@ -25,7 +24,8 @@ from tracking.selectors.actions import (
 from tracking.selectors.events import event_names, event_rows
 from tracking.selectors.trends import TrendQuery, chart_labels, default_range, trend_compute
 from tracking.services.actions import action_create, action_delete, action_update
-from tracking.views.rendering import render_page, wants_fragment
+from web.charts import Series, line_chart
+from web.rendering import render_page, wants_fragment
 
 BUILDER = "tracking/actions/builder.html"
 RECENT_EVENTS = 20

@@ -10,7 +10,7 @@ from tracking.decorators import project_view
 from tracking.filters import SearchFilter, error_summary
 from tracking.models import Project
 from tracking.selectors.companies import company_get, company_list, company_members
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 COMPANIES_PER_PAGE = 50
 MEMBERS_PER_PAGE = 50

@@ -16,7 +16,7 @@ from tracking.selectors.events import (
     event_names,
     event_rows,
 )
-from tracking.views.rendering import render_page, wants_fragment
+from web.rendering import render_page, wants_fragment
 
 PAGE = 100
 TEMPLATE = "tracking/events.html"

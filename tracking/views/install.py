@@ -8,14 +8,13 @@ from django.views.decorators.http import require_GET
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.selectors.install import install_check_get
-from tracking.selectors.overview import project_zone
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 
 @project_view
 @require_GET
 def install_check(request: HttpRequest, project: Project) -> HttpResponse:
-    context = {"check": install_check_get(project=project), "zone": project_zone(project)}
+    context = {"check": install_check_get(project=project), "zone": project.zone}
     return render_page(
         request, "tracking/settings/install_check.html", context, project=project, fragment="status"
     )

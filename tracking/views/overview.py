@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from tracking.charts import Series, line_chart
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.selectors.overview import overview_get
-from tracking.views.rendering import render_page
+from web.charts import Series, line_chart
+from web.rendering import render_page
 
 DAYS = 30
 

@@ -11,7 +11,7 @@ from tracking.filters import SearchFilter, TimelineFilter, error_summary
 from tracking.models import Project
 from tracking.selectors.events import EventCursor, event_list, event_rows
 from tracking.selectors.persons import person_event_counts, person_get, person_list, person_sessions
-from tracking.views.rendering import render_page
+from web.rendering import render_page
 
 PERSONS_PER_PAGE = 50
 TIMELINE_PAGE = 50

@@ -5,17 +5,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
-from django_q.tasks import async_task
 
 from tracking.decorators import project_view
 from tracking.forms import ApiKeyForm, InvitationForm, ProjectCreateForm, ProjectSettingsForm
 from tracking.models import Invitation, Project
-from tracking.services.accounts import api_key_create, api_key_revoke, invitation_create, project_create
+from tracking.services.accounts import (
+    api_key_create,
+    api_key_revoke,
+    invitation_create,
+    project_create,
+    project_update,
+)
 from tracking.site import public_base_url
+from web.forms import apply_service_errors
 
 
 def snippet_for(request: HttpRequest, project: Project) -> str:
@@ -33,12 +38,15 @@ def project_settings(request: HttpRequest, project: Project) -> HttpResponse:
             messages.error(request, "Only owners and admins can change project settings.")
             return redirect("project_settings", project_id=project.pk)
         if form.is_valid():
-            form.save()
-            if "timezone" in form.changed_data:
-                # days are counted in the project's time zone: recount them in the new one
-                transaction.on_commit(lambda: async_task("tracking.tasks.person_days_rebuild", project.pk))
-            messages.success(request, "Project settings saved.")
-            return redirect("project_settings", project_id=project.pk)
+            try:
+                project_update(
+                    project=project, **{name: form.cleaned_data[name] for name in form.changed_data}
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, "Project settings saved.")
+                return redirect("project_settings", project_id=project.pk)
     return render(
         request,
         "tracking/settings/project.html",
@@ -70,8 +78,7 @@ def members(request: HttpRequest, project: Project) -> HttpResponse:
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                apply_service_errors(form, error)
             else:
                 invite_url = sent.url
                 messages.success(request, f"Invitation sent to {sent.invitation.email}.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET
 
-from tracking.charts import PALETTE, Series, line_chart
 from tracking.decorators import project_view
 from tracking.forms_actions import BREAKDOWN_CHOICES, TrendForm
 from tracking.models import Project
@@ -20,7 +19,8 @@ from tracking.selectors.trends import (
     trend_compute,
     trend_persons,
 )
-from tracking.views.rendering import render_page
+from web.charts import PALETTE, Series, line_chart
+from web.rendering import render_page
 
 TEMPLATE = "tracking/trends/explorer.html"
 DEFAULT_EVENT = "$pageview"

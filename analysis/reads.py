@@ -1,0 +1,35 @@
+"""Running analysis statements: room for their sorts and hashes, and a time limit.
+
+An analysis sorts the events it reads (funnels, paths) and hashes persons and
+members (comparisons, retention); the server's default work_mem spills those to
+disk well before a million events. A statement that runs longer than the limit
+is cancelled and reported as `AnalysisTimeout`, so a page says "narrow the
+range" instead of hanging a worker.
+
+Both settings are transaction-local and put back before the block ends: inside
+an enclosing transaction (a request in a test, a caller's atomic block) a
+released savepoint would otherwise keep them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from web.sql import QueryTimedOut, bounded_fetch
+
+WORK_MEM = settings.ANALYSIS_WORK_MEM
+TIMEOUT_MS = settings.ANALYSIS_TIMEOUT_MS
+
+
+class AnalysisTimeout(Exception):
+    """The statement ran past the limit and was cancelled."""
+
+    def __str__(self) -> str:
+        return f"This analysis took longer than {TIMEOUT_MS // 1000} seconds; try a shorter date range or fewer groups."
+
+
+def fetch_all(sql: str, params: list) -> list[tuple]:
+    try:
+        return bounded_fetch(sql, params, timeout_ms=TIMEOUT_MS, work_mem=WORK_MEM)
+    except QueryTimedOut as error:
+        raise AnalysisTimeout from error

@@ -1,0 +1,103 @@
+"""Reads for segments: lists, members and memberships, for the segment pages and for other apps.
+
+Other apps ask who is in a segment through these functions (or the SQL fragments
+they return), never by reading the membership table themselves. The rest of the
+segment reads live beside this module: `sizes` (preview, size trends), `breakdowns`
+(who the members are) and `discovery` (what the builder suggests).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet
+
+from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from tracking.models import Project
+
+
+def segment_list(*, project: Project) -> QuerySet[Segment]:
+    return (
+        Segment.objects.filter(project=project).select_related("model", "frozen_from").order_by("name", "pk")
+    )
+
+
+def segment_get(*, project: Project, segment_id: int) -> Segment:
+    """The segment if it belongs to the project; raises Segment.DoesNotExist (-> 404) otherwise."""
+    return Segment.objects.select_related("project", "model").get(project=project, pk=segment_id)
+
+
+def member_list(*, segment: Segment) -> QuerySet[SegmentMembership]:
+    # relies on membership_open_unique (segment_id, person_id) WHERE exited_at IS NULL
+    return (
+        SegmentMembership.objects.filter(segment=segment, exited_at__isnull=True)
+        .select_related("person", "person__company")
+        .prefetch_related("person__distinct_ids")
+        .order_by("person_id")
+    )
+
+
+def person_segment_list(*, project: Project, person_id: int) -> QuerySet[SegmentMembership]:
+    """A person's current memberships (relies on membership_person_open)."""
+    return (
+        SegmentMembership.objects.filter(project=project, person_id=person_id, exited_at__isnull=True)
+        .select_related("segment")
+        .order_by("segment__name")
+    )
+
+
+def person_segment_history(*, project: Project, person_id: int) -> QuerySet[SegmentMembership]:
+    return (
+        SegmentMembership.objects.filter(project=project, person_id=person_id)
+        .select_related("segment")
+        .order_by("-entered_at")
+    )
+
+
+def size_history(*, segment: Segment, days: int = 90) -> QuerySet[SegmentSizeSnapshot]:
+    return SegmentSizeSnapshot.objects.filter(segment=segment).order_by("-date")[:days]
+
+
+# -- membership, for other apps ------------------------------------------------------------------
+
+
+def current_member(*, segment_id: int, person: OuterRef | int | None = None) -> Exists:
+    """An expression that is true for a person who is in the segment now.
+
+    `person` defaults to the outer query's `person_id`, as in
+    `Recording.objects.filter(current_member(segment_id=…))`.
+    """
+    person = OuterRef("person_id") if person is None else person
+    # relies on membership_open_unique (segment_id, person_id) WHERE exited_at IS NULL
+    return Exists(
+        SegmentMembership.objects.filter(segment_id=segment_id, person_id=person, exited_at__isnull=True)
+    )
+
+
+def open_segments_of(*, project_id: int, person_id: int) -> dict[int, datetime]:
+    """The segments a person is in now, each with when they entered (decide's hot path: one probe)."""
+    with connection.cursor() as cursor:
+        # relies on membership_person_open (project_id, person_id) WHERE exited_at IS NULL
+        cursor.execute(
+            "SELECT segment_id, entered_at FROM segments_segmentmembership"
+            " WHERE project_id = %s AND person_id = %s AND exited_at IS NULL",
+            [project_id, person_id],
+        )
+        return dict(cursor.fetchall())
+
+
+def member_at_sql(*, segment_id: int, person: str, at: str) -> tuple[str, list]:
+    """A SQL condition: the person (column `person`) was in the segment at the instant (column `at`).
+
+    `person` and `at` are column references written by the caller, never input.
+    An instant from before the segment was first computed counts its first
+    members, because membership history begins at that first computation.
+    """
+    # relies on the segment_id index of the membership's foreign key, then the person's rows in it
+    condition = f"""EXISTS (SELECT 1 FROM segments_segmentmembership m
+          WHERE m.segment_id = %s AND m.person_id = {person}
+            AND ((m.entered_at <= {at} AND (m.exited_at IS NULL OR m.exited_at > {at}))
+                 OR (m.entered_at > {at} AND m.entered_at = (
+                     SELECT min(f.entered_at) FROM segments_segmentmembership f WHERE f.segment_id = %s))))"""  # noqa: S608 - column names from the caller's code
+    return condition, [segment_id, segment_id]
