@@ -20,10 +20,10 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from segments import services
 from segments.compiler import effective_definition
 from segments.definition import depends_on_time, referenced_segments
 from segments.models import RefreshState, Segment, SegmentKind
-from segments.services import segment_compute, segments_refresh_persons
 from tracking.models import Project
 from tracking.services.touches import persontouch_take
 from tracking.signals import events_ingested
@@ -95,7 +95,7 @@ def _refresh_chunk(project: Project) -> list[int]:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, project_id])
         person_ids = persontouch_take(project_id=project_id, limit=CHUNK)
         if person_ids:
-            segments_refresh_persons(project=project, person_ids=person_ids)
+            services.segments_refresh_persons(project=project, person_ids=person_ids)
     return person_ids
 
 
@@ -124,7 +124,7 @@ def refresh_time_windows() -> int:
     for segment in candidates.order_by("computed_at"):
         if _time_dependent(segment):
             try:
-                segment_compute(segment=segment)
+                services.segment_compute(segment=segment)
             except Exception:  # one broken segment must not stop the others
                 log.exception("periodic recompute of segment %s failed", segment.pk)
                 continue
