@@ -2,7 +2,8 @@
 // arrive, and cut into chunks every few seconds or at about 1 MB. Chunks go in order,
 // gzipped, retried like the event queue (network errors and 5xx with jittered backoff,
 // 429 after Retry-After, other 4xx dropped); 401/403 mean the server will take no more
-// of this session, so the recorder stops. On pagehide what is left goes by sendBeacon.
+// of this session, so the recorder stops. On pagehide what is left goes by sendBeacon;
+// while the page is hidden, chunks go as keepalive fetches, else as plain ones.
 import { post, postWhileLeaving } from "../../tracking/js/transport.js";
 import { load, save } from "../../tracking/js/storage.js";
 
@@ -64,7 +65,8 @@ export function createSender({ endpoint, apiKey, ids, onStop, onNewSession }) {
   async function attempt(chunk) {
     let response;
     try {
-      response = await post(endpoint, body(chunk), true);
+      // keepalive only while the page is hidden: it may be frozen or discarded next
+      response = await post(endpoint, body(chunk), true, document.hidden);
     } catch (e) {
       return backoff();
     }

@@ -15,6 +15,7 @@ from playwright.sync_api import sync_playwright
 
 from demo import site as demo_site
 from tests.bundles import bundles_build
+from tests.e2e.customer_pages import customer_site_factory
 from tests.e2e.server import ServerTap
 from tests.e2e.traffic import Traffic
 from tracking.ingest.http import forget_project_cache
@@ -102,3 +103,9 @@ def traffic(page, server_tap) -> Traffic:
     recorder = Traffic(received=server_tap.received)
     page.on("request", recorder.observe)
     return recorder
+
+
+@pytest.fixture
+def customer_pages(site):
+    """`customer_pages({path: html}, …)`: a customer's site serving pages with the snippet (see customer_pages.py)."""
+    yield from customer_site_factory(site, demo_site.public_key())

@@ -17,6 +17,7 @@ let sending = null;
 let failures = 0;
 let blockedUntil = 0;
 let stopped = false;
+let inFlight = null; // the batch being sent by an ordinary fetch, which an unload would cancel
 
 /** `before` resolves when sending may start (the first decide answer, or a timeout). */
 export function configureQueue(url, key, before) {
@@ -52,10 +53,14 @@ const backoff = () => Math.min(MAX_BACKOFF_MS, 1000 * 2 ** failures) * (0.5 + Ma
 /** One POST of one batch: 0 when done with it (stored or refused), else ms to wait before retrying. */
 async function attempt(batch) {
   let response;
+  inFlight = batch;
   try {
-    response = await post(endpoint, body(batch), true);
+    // A hidden page may be frozen or discarded without another event: only then keepalive.
+    response = await post(endpoint, body(batch), true, document.hidden);
   } catch (e) {
     return backoff();
+  } finally {
+    inFlight = null;
   }
   if (response.status === 429) {
     // Retry-After is readable cross-origin only when the API exposes it.
@@ -98,9 +103,15 @@ export function flush() {
   return sending;
 }
 
-/** The page is going away: hand everything queued to the browser to deliver. */
+/**
+ * The page is being hidden or going away: hand everything queued to the browser to deliver,
+ * with the batch in flight, if any (its plain fetch dies with the page; the server stores
+ * an event once by its uuid, so a batch that arrives twice is harmless).
+ */
 export function flushWhileLeaving() {
   clearTimeout(timer);
   timer = 0;
+  if (inFlight && !stopped) postWhileLeaving(endpoint, body(inFlight));
+  inFlight = null;
   while (queue.length && !stopped) postWhileLeaving(endpoint, body(queue.splice(0, BATCH_SIZE)));
 }

@@ -1,7 +1,8 @@
 // The Sightline snippet:
 //   <script src="https://HOST/static/sightline.js" data-key="pk_…" defer></script>
-// Optional data-api-host (defaults to the origin the script came from). It exposes
-// window.sightline and autocaptures page views, clicks, changes and submits.
+// Optional data-api-host (defaults to the origin the script came from), and
+// data-hash-routes="off" for a site whose "#/…" hashes are not pages (see pageviews.js).
+// It exposes window.sightline and autocaptures page views, clicks, changes and submits.
 import { startAutocapture } from "./autocapture.js";
 import { startDeadClicks, watchForDeadClick } from "./deadclick.js";
 import { fetchDecide, getFlag, onFlags } from "./decide.js";
@@ -96,7 +97,7 @@ function start(script) {
     Promise.race([firstDecide, new Promise((resolve) => setTimeout(resolve, FIRST_DECIDE_WAIT_MS))]),
   );
   startDeadClicks();
-  startPageviews(capture, flushWhileLeaving);
+  startPageviews(capture, flushWhileLeaving, !/^(off|false)$/i.test(script.getAttribute("data-hash-routes")));
   startAutocapture(capture, (event, elements) => {
     if (!elements) return;
     if (isRageClick(event, Date.now())) capture("$rageclick", { $elements: elements });
