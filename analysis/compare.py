@@ -176,6 +176,7 @@ class GroupResult:
                     if self.difference_interval
                     else None
                 ),
+                test=self.test.method if self.test else None,
                 statistic=self.test.statistic if self.test else None,
                 df=self.test.df if self.test else None,
                 p_value=self.test.p_value if self.test else None,
@@ -222,7 +223,8 @@ def _summary(spec: MetricSpec, label: str, n: int, total: Any, mean: Any, sd: An
             successes=successes,
             value=successes / n if n else None,
             interval=stats.wilson_interval(successes, n),
-            too_small=stats.rate_too_small(successes, n),
+            # rates are tested exactly when counts are small; only the pairing decides (in _versus)
+            too_small="nobody in this group" if n == 0 else None,
         )
     mean_f = float(mean) if mean is not None else None
     sd_f = float(sd) if sd is not None else None
@@ -239,11 +241,14 @@ def _versus(spec: MetricSpec, reference: GroupResult, group: GroupResult) -> Non
     if spec.is_rate:
         x1, n1, x2, n2 = reference.successes or 0, reference.n, group.successes or 0, group.n
         group.difference_interval = stats.proportion_difference_interval(x1, n1, x2, n2)
-        test = stats.proportion_test(x1, n1, x2, n2)
-    else:
-        args = (reference.value, reference.sd or 0.0, reference.n, group.value, group.sd or 0.0, group.n)
-        group.difference_interval = stats.welch_difference_interval(*args)
-        test = stats.welch_test(*args)
+        # Fisher's exact test when counts are small: "too small" only when no test can tell
+        group.test = stats.rates_test(x1, n1, x2, n2)
+        if group.test is None:
+            group.too_small = stats.rates_untestable(x1, n1, x2, n2)
+        return
+    args = (reference.value, reference.sd or 0.0, reference.n, group.value, group.sd or 0.0, group.n)
+    group.difference_interval = stats.welch_difference_interval(*args)
+    test = stats.welch_test(*args)
     # a test is reported only when both groups are large enough to support it
     group.test = test if not (reference.too_small or group.too_small) else None
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 from scipy import stats as sp
+from scipy.stats import fisher_exact
 
 from analysis import stats
 from analysis.compare import compare_compute, compare_params
@@ -78,14 +79,25 @@ def test_one_segment_against_everyone_else(teams, activation, project):
     assert outside.conclusion == "significantly higher"
 
 
-def test_a_small_group_is_too_small_to_conclude_anything(teams, activation, project):
+def test_a_small_group_is_tested_exactly_instead_of_refused(teams, activation, project):
     result = compare(project, metric=activation.pk, segments=[teams["mkt"].pk, teams["few"].pk])
     few = result.groups[1]
-    assert few.n == 10
-    assert few.too_small == "only 10 persons (fewer than 30)"
-    assert few.test is None and few.significant is None
-    assert few.conclusion == "too small to conclude"
-    assert few.to_json()["significant"] is None
+    assert (few.n, few.successes) == (10, 10)  # against 6 of 90 marketers
+    assert few.too_small is None
+    assert few.test.method == "fisher" and few.test.statistic is None
+    assert few.test.p_value == pytest.approx(fisher_exact([[6, 84], [10, 0]]).pvalue, rel=1e-9)
+    assert few.conclusion == "significantly higher"
+    assert few.to_json()["significant"] is True and few.to_json()["test"] == "fisher"
+
+
+def test_a_group_is_too_small_only_when_no_test_can_tell(teams, activation, project, segment_of):
+    two = segment_of("Two developers", ["dev-0", "dev-1"])
+    three = segment_of("Three marketers", ["mkt-10", "mkt-11", "mkt-12"])
+    result = compare(project, metric=activation.pk, segments=[two.pk, three.pk])
+    small = result.groups[1]
+    assert small.n == 3 and small.test is None and small.significant is None
+    assert small.conclusion == "too small to conclude"
+    assert small.too_small == "even the most lopsided split of 5 persons could not be significant"
 
 
 def test_overlapping_segments_count_a_person_in_both(teams, activation, project):
