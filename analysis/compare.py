@@ -20,6 +20,7 @@ from typing import Any
 from django.utils import timezone
 
 from analysis import stats
+from analysis.circular import circular_warnings
 from analysis.metrics import MetricSpec, metric_spec, parse_metric, population_sql
 from analysis.models import Metric
 from analysis.params import Checker, DateRange, ParamError
@@ -193,6 +194,7 @@ class CompareResult:
     groups: list[GroupResult] = field(default_factory=list)
     still_open: int = 0  # persons left out because their outcome is not known yet
     computed_at: datetime | None = None
+    warnings: list[str] = field(default_factory=list)  # circular comparisons (analysis.circular)
 
     def to_json(self) -> dict:
         spec = self.query.metric
@@ -210,6 +212,7 @@ class CompareResult:
             "groups": [g.to_json() for g in self.groups],
             "still_open": self.still_open,
             "computed_at": self.computed_at,
+            "warnings": self.warnings,
         }
 
 
@@ -284,6 +287,7 @@ def compare_compute(*, project: Project, query: CompareQuery, now: datetime | No
         summary.segment_id = group.segment.pk
         summary.rest = group.rest
         result.groups.append(summary)
+    result.warnings = circular_warnings(spec=spec, segments=query.segments, project_id=project.pk)
     if result.groups:
         reference = result.groups[0]
         reference.is_reference = True

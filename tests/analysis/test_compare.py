@@ -12,7 +12,7 @@ from analysis import stats
 from analysis.compare import compare_compute, compare_params
 from analysis.params import ParamError
 from analysis.services import metric_create
-from segments.models import SegmentMembership
+from segments.models import Segment, SegmentMembership
 from tests.analysis.conftest import NOW, act, at, page
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +181,57 @@ def test_one_segment_needs_in_vs_out(teams, project):
             project=project,
         )
     assert error.value.errors == {"segments": ["in vs out compares exactly one segment with everyone else"]}
+
+
+# -- circular comparisons ----------------------------------------------------------------------
+
+
+def _dynamic(project, name: str, definition: dict) -> Segment:
+    from segments.services import segment_create
+
+    return segment_create(project=project, name=name, definition=definition)
+
+
+def test_a_segment_defined_by_the_metrics_outcome_is_called_circular(teams, activation, project):
+    never = _dynamic(project, "Never signed up", {"match": "all", "conditions": [
+        {"type": "behavior", "event": {"name": "signup"}, "count": {"operator": "eq", "value": 0}}]})  # fmt: skip
+    result = compare(project, metric=activation.pk, segments=[never.pk], vs_rest=True)
+    assert result.warnings == [
+        "“Never signed up” is defined by signup, which Activated in 7 days measures: "
+        "its members differ on it by construction, so the comparison is circular."
+    ]
+    assert result.to_json()["warnings"] == result.warnings
+
+
+def test_the_outcome_is_found_through_actions_sequences_and_referenced_segments(teams, activation, project):
+    from tracking.services.actions import action_create
+
+    signed = action_create(project=project, user=None, name="Signed up", steps=[{"event": "signup"}])
+    by_action = _dynamic(project, "By action", {"match": "all", "conditions": [
+        {"type": "behavior", "event": {"action": signed.pk}, "count": {"operator": "gte", "value": 1}}]})  # fmt: skip
+    sequence = _dynamic(project, "Viewed then did not sign up", {"match": "all", "conditions": [
+        {"type": "sequence", "steps": [{"name": "$pageview"}, {"name": "signup"}], "last_step": "did_not", "within_days": 7}]})  # fmt: skip
+    nested = _dynamic(
+        project, "Nested", {"match": "all", "conditions": [{"type": "segment", "segment": sequence.pk}]}
+    )
+    result = compare(project, metric=activation.pk, segments=[by_action.pk, sequence.pk, nested.pk])
+    assert [w.split("”")[0].lstrip("“") for w in result.warnings] == [
+        "By action",
+        "Viewed then did not sign up",
+        "Nested",
+    ]
+
+
+def test_segments_by_other_facts_are_not_circular(teams, activation, project):
+    result = compare(project, metric=activation.pk, segments=[teams["dev"].pk, teams["mkt"].pk])
+    assert result.warnings == []
+    viewers = _dynamic(project, "Page viewers", {"match": "all", "conditions": [
+        {"type": "behavior", "event": {"name": "$pageview"}, "count": {"operator": "gte", "value": 1}}]})  # fmt: skip
+    assert compare(project, metric=activation.pk, segments=[viewers.pk], vs_rest=True).warnings == []
+
+
+def test_churn_against_a_segment_defined_by_activity_is_circular(teams, project):
+    churn = metric_create(project=project, name="Churn", kind="churn", definition={"days": 14})
+    quiet = _dynamic(project, "Quiet", {"match": "all", "conditions": [{"type": "last_seen", "operator": "before_last_days", "value": 30}]})  # fmt: skip
+    [warning] = compare(project, metric=churn.pk, segments=[quiet.pk], vs_rest=True).warnings
+    assert warning.startswith("“Quiet” is defined by activity")
