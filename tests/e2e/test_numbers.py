@@ -123,3 +123,67 @@ def test_the_nudges_lift_reads_the_same_on_its_list_results_and_the_strategy_map
     cell = page.locator(f"#lift-nudge-{nudge.pk}-s{pro.pk}")
     expect(cell).to_contain_text("+150%")
     expect(cell).to_contain_text("better")
+
+
+UA_SAFARI = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Safari/605.1.15"
+UA_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
+
+
+def test_a_funnel_of_actions_singles_out_the_browser_that_fails_where_others_pass(page, site, project):
+    from tracking.services.actions import action_create
+
+    when = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+    paid_at = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    for browser, ua, n, paid in (
+        ("chrome", None, 60, 59),
+        ("firefox", UA_FIREFOX, 20, 20),
+        ("safari", UA_SAFARI, 10, 5),
+    ):
+        events = []
+        for i in range(n):
+            who = f"{browser}-{i}"
+            events.append(event("clicked_pay", who, timestamp=when, session_id=who))
+            if i < paid:
+                events.append(event("purchase", who, timestamp=paid_at, session_id=who))
+        response = page.request.post(
+            f"{site}/i/v1/batch",
+            data=orjson.dumps({"api_key": project.public_key, "batch": events}),
+            headers={"Content-Type": "application/json", **({"User-Agent": ua} if ua else {})},
+            timeout=60_000,
+        )
+        assert response.status == 200
+    clicked = action_create(project=project, user=None, name="Clicked pay", steps=[{"event": "clicked_pay"}])
+    paid = action_create(project=project, user=None, name="Paid", steps=[{"event": "purchase"}])
+
+    query = (f"step=a:{clicked.pk}&step_where=&step=a:{paid.pk}&step_where=&within_value=1&within_unit=days"
+             "&last_days=7&breakdown=browser")  # fmt: skip
+    log_in(page, f"/p/{project.pk}/analysis/funnels/?{query}")
+    highlight = page.locator("#funnel-highlight")
+    expect(highlight).to_contain_text("Safari stands out: 50.0% of them went from “Clicked pay” to “Paid”")
+
+
+def test_an_actions_count_reads_the_same_in_the_list_the_chart_and_the_preview(page, site, project):
+    from tracking.services.actions import action_create
+
+    now = datetime.now(UTC)
+    # one purchase a day for 40 days: the ones older than the 30 days are out of every count
+    events = [event("purchase", f"buyer-{d % 7}", timestamp=(now - timedelta(days=d, minutes=5)).isoformat(),
+                    session_id=f"s-{d}") for d in range(40)]  # fmt: skip
+    # and one in the 720 hours before now but before the first of the 30 days (unless it is just past midnight)
+    events.append(
+        event(
+            "purchase", "buyer-edge", timestamp=(now - timedelta(days=30) + timedelta(minutes=1)).isoformat()
+        )
+    )
+    send(page, site, project, events)
+    action = action_create(project=project, user=None, name="Bought", steps=[{"event": "purchase"}])
+
+    log_in(page, f"/p/{project.pk}/actions/")
+    row = page.locator("tr", has=page.get_by_role("link", name="Bought"))
+    listed = row.locator("td.num").first.text_content().strip()
+    page.get_by_role("link", name="Bought").click()
+    page.wait_for_url(f"**/actions/{action.pk}/")
+    stats = page.locator("div:has(> .stat-label:text-is('events, last 30 days')) > .stat")
+    assert stats.count() == 2  # the saved action's figure and the live preview's
+    assert {stats.nth(0).text_content().strip(), stats.nth(1).text_content().strip()} == {listed}
+    assert listed in ("29", "30")  # today included, 30 whole days in the project's time zone
