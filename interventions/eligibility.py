@@ -18,6 +18,7 @@ from interventions.decide import person_id_for
 from interventions.models import Nudge, Status, Survey
 from segments.models import Segment
 from tracking.models import Project
+from tracking.selectors.overview import project_zone
 
 SURVEY_DISMISSED_DAYS = 30  # as targeting.surveys_for
 
@@ -43,13 +44,7 @@ class Eligibility:
 
 
 def _when(moment: datetime, project: Project) -> str:
-    return timezone.localtime(moment, timezone=targeting_zone(project)).strftime("%b %-d, %Y %H:%M")
-
-
-def targeting_zone(project: Project):
-    from tracking.selectors.overview import project_zone
-
-    return project_zone(project)
+    return timezone.localtime(moment, project_zone(project)).strftime("%b %-d, %Y %H:%M")
 
 
 def eligibility(
