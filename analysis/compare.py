@@ -20,6 +20,7 @@ from typing import Any
 from django.utils import timezone
 
 from analysis import stats
+from analysis.circular import circular_warnings
 from analysis.metrics import MetricSpec, metric_spec, parse_metric, population_sql
 from analysis.models import Metric
 from analysis.params import Checker, DateRange, ParamError
@@ -176,6 +177,7 @@ class GroupResult:
                     if self.difference_interval
                     else None
                 ),
+                test=self.test.method if self.test else None,
                 statistic=self.test.statistic if self.test else None,
                 df=self.test.df if self.test else None,
                 p_value=self.test.p_value if self.test else None,
@@ -192,6 +194,7 @@ class CompareResult:
     groups: list[GroupResult] = field(default_factory=list)
     still_open: int = 0  # persons left out because their outcome is not known yet
     computed_at: datetime | None = None
+    warnings: list[str] = field(default_factory=list)  # circular comparisons (analysis.circular)
 
     def to_json(self) -> dict:
         spec = self.query.metric
@@ -209,6 +212,7 @@ class CompareResult:
             "groups": [g.to_json() for g in self.groups],
             "still_open": self.still_open,
             "computed_at": self.computed_at,
+            "warnings": self.warnings,
         }
 
 
@@ -222,7 +226,8 @@ def _summary(spec: MetricSpec, label: str, n: int, total: Any, mean: Any, sd: An
             successes=successes,
             value=successes / n if n else None,
             interval=stats.wilson_interval(successes, n),
-            too_small=stats.rate_too_small(successes, n),
+            # rates are tested exactly when counts are small; only the pairing decides (in _versus)
+            too_small="nobody in this group" if n == 0 else None,
         )
     mean_f = float(mean) if mean is not None else None
     sd_f = float(sd) if sd is not None else None
@@ -239,11 +244,14 @@ def _versus(spec: MetricSpec, reference: GroupResult, group: GroupResult) -> Non
     if spec.is_rate:
         x1, n1, x2, n2 = reference.successes or 0, reference.n, group.successes or 0, group.n
         group.difference_interval = stats.proportion_difference_interval(x1, n1, x2, n2)
-        test = stats.proportion_test(x1, n1, x2, n2)
-    else:
-        args = (reference.value, reference.sd or 0.0, reference.n, group.value, group.sd or 0.0, group.n)
-        group.difference_interval = stats.welch_difference_interval(*args)
-        test = stats.welch_test(*args)
+        # Fisher's exact test when counts are small: "too small" only when no test can tell
+        group.test = stats.rates_test(x1, n1, x2, n2)
+        if group.test is None:
+            group.too_small = stats.rates_untestable(x1, n1, x2, n2)
+        return
+    args = (reference.value, reference.sd or 0.0, reference.n, group.value, group.sd or 0.0, group.n)
+    group.difference_interval = stats.welch_difference_interval(*args)
+    test = stats.welch_test(*args)
     # a test is reported only when both groups are large enough to support it
     group.test = test if not (reference.too_small or group.too_small) else None
 
@@ -279,6 +287,7 @@ def compare_compute(*, project: Project, query: CompareQuery, now: datetime | No
         summary.segment_id = group.segment.pk
         summary.rest = group.rest
         result.groups.append(summary)
+    result.warnings = circular_warnings(spec=spec, segments=query.segments, project_id=project.pk)
     if result.groups:
         reference = result.groups[0]
         reference.is_reference = True

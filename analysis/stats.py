@@ -2,7 +2,9 @@
 
 Rates (conversion, activation, retention, churn) are proportions of persons:
 their interval is Wilson's score interval and two groups are compared with the
-two-proportion z-test (pooled variance under the null hypothesis). Means (value
+two-proportion z-test (pooled variance under the null hypothesis) when every
+expected cell of the 2×2 table holds at least 5, and with Fisher's exact test
+otherwise (`rates_test`), so small groups are tested, not refused. Means (value
 per person, frequency) get a Student t interval and are compared with Welch's
 t-test, which does not assume equal variances; the t distribution is computed
 here from the regularized incomplete beta function, so the product needs no
@@ -42,6 +44,7 @@ class TestResult:
     statistic: float | None
     p_value: float
     df: float | None = None
+    method: str = ""  # "z", "t", "fisher"
 
     def significant(self, alpha: float = ALPHA) -> bool:
         return self.p_value < alpha
@@ -162,9 +165,83 @@ def proportion_test(x1: int, n1: int, x2: int, n2: int) -> TestResult | None:
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     if se == 0:
         # everyone converted (or no one did) in both groups: no evidence of a difference
-        return TestResult(statistic=0.0, p_value=1.0)
+        return TestResult(statistic=0.0, p_value=1.0, method="z")
     z = (x2 / n2 - x1 / n1) / se
-    return TestResult(statistic=z, p_value=normal_two_sided_p(z))
+    return TestResult(statistic=z, p_value=normal_two_sided_p(z), method="z")
+
+
+# Fisher's exact test conditions on the table's margins: with n1, n2 persons and
+# `total` successes in all, the first group's successes follow the hypergeometric
+# distribution. Its two-sided p-value sums the probabilities of every table no
+# more likely than the observed one (the definition R and SciPy use, with the same
+# relative tolerance for ties in floating point).
+_FISHER_TIE = 1 + 1e-7
+
+
+def _log_choose(n: int, k: int) -> float:
+    return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _fisher_log_pmf(x1: int, n1: int, n2: int, total: int) -> float:
+    return _log_choose(n1, x1) + _log_choose(n2, total - x1) - _log_choose(n1 + n2, total)
+
+
+def fisher_exact_p(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Two-sided p-value of Fisher's exact test on the table [[x1, n1-x1], [x2, n2-x2]]."""
+    if n1 <= 0 or n2 <= 0 or not (0 <= x1 <= n1 and 0 <= x2 <= n2):
+        raise ValueError("each group needs persons, and successes between 0 and its persons")
+    total = x1 + x2
+    low, high = max(0, total - n2), min(total, n1)
+    threshold = _fisher_log_pmf(x1, n1, n2, total) + math.log(_FISHER_TIE)
+    p = 0.0
+    for k in range(low, high + 1):
+        log_p = _fisher_log_pmf(k, n1, n2, total)
+        if log_p <= threshold:
+            p += math.exp(log_p)
+    return min(1.0, p)
+
+
+def fisher_smallest_p(n1: int, n2: int, total: int) -> float:
+    """The smallest p-value Fisher's test can give for these margins: the most lopsided split of `total`."""
+    if n1 <= 0 or n2 <= 0:
+        return 1.0
+    low, high = max(0, total - n2), min(total, n1)
+    return min(fisher_exact_p(k, n1, total - k, n2) for k in {low, high})
+
+
+def _needs_exact(x1: int, n1: int, x2: int, n2: int) -> bool:
+    """True when an expected cell count is below MIN_OUTCOMES: the normal approximation is too rough."""
+    total, n = x1 + x2, n1 + n2
+    expected = (n1 * total / n, n1 * (n - total) / n, n2 * total / n, n2 * (n - total) / n)
+    return min(expected) < MIN_OUTCOMES
+
+
+def rates_test(x1: int, n1: int, x2: int, n2: int) -> TestResult | None:
+    """Group 2's rate against group 1's: the z-test on large counts, Fisher's exact test on small ones.
+
+    None only when no test can tell: a group is empty, or even the most lopsided
+    split of these successes between groups this size would not be significant
+    (see `rates_untestable`).
+    """
+    if rates_untestable(x1, n1, x2, n2):
+        return None
+    if _needs_exact(x1, n1, x2, n2):
+        return TestResult(statistic=None, p_value=fisher_exact_p(x1, n1, x2, n2), method="fisher")
+    return proportion_test(x1, n1, x2, n2)
+
+
+def rates_untestable(x1: int, n1: int, x2: int, n2: int, alpha: float = ALPHA) -> str | None:
+    """Why no test can tell these two rates apart, or None when a test can."""
+    if n1 <= 0 or n2 <= 0:
+        return "a group has nobody in it"
+    total = x1 + x2
+    if total == 0:
+        return "nobody in either group succeeded"
+    if total == n1 + n2:
+        return "everybody in both groups succeeded"
+    if _needs_exact(x1, n1, x2, n2) and fisher_smallest_p(n1, n2, total) >= alpha:
+        return f"even the most lopsided split of {n1 + n2} persons could not be significant"
+    return None
 
 
 def proportion_difference_interval(
@@ -206,9 +283,9 @@ def welch_test(mean1: float, sd1: float, n1: int, mean2: float, sd2: float, n2: 
     se, df = _welch_parts(sd1, n1, sd2, n2)
     if df is None:
         # no variation in either group: the means either equal or differ for certain
-        return TestResult(statistic=None, p_value=1.0 if mean1 == mean2 else 0.0)
+        return TestResult(statistic=None, p_value=1.0 if mean1 == mean2 else 0.0, method="t")
     t = (mean2 - mean1) / se
-    return TestResult(statistic=t, p_value=t_two_sided_p(t, df), df=df)
+    return TestResult(statistic=t, p_value=t_two_sided_p(t, df), df=df, method="t")
 
 
 def welch_difference_interval(
@@ -244,3 +321,13 @@ def mean_too_small(n: int) -> str | None:
     if n < MIN_PERSONS:
         return f"only {n} {'person' if n == 1 else 'persons'} (fewer than {MIN_PERSONS})"
     return None
+
+
+# -- words -----------------------------------------------------------------------------
+
+
+def p_text(value: float | None) -> str:
+    """A p-value as every page writes it: "p < 0.001" below a thousandth, else three decimals."""
+    if value is None:
+        return "—"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"

@@ -143,15 +143,14 @@ def compare_groups(kind: str, groups: list[GroupResult]) -> ProportionComparison
     return ProportionComparison(n_a=a.persons, x_a=a.converted, n_b=b.persons, x_b=b.converted)
 
 
-def measure(
-    *,
-    project,
-    kind: str,
-    obj,
-    goal: dict | None = None,
-    segment_ids: list[int] | None = None,
-    timeline: bool = True,
-) -> Measurement:
+def lift_measure(*, project, kind: str, obj, goal: dict | None = None) -> Measurement:
+    """The intervention's lift: everyone exposed against everyone held out (a flag: each variant).
+
+    The one measurement every page shows as "the lift" — the list rows, the
+    strategy map's cells and the results page's headline — so they never
+    disagree. Restricting it to the people of one segment (`measure`'s
+    `by_segment`) is a different question, shown only under that name.
+    """
     goal = goal or obj.goal
     if not goal:
         return Measurement(
@@ -173,6 +172,23 @@ def measure(
             if kind != "flag"
             else "Not enough data yet: fewer than two variants have been seen."
         )
+    return result
+
+
+def measure(
+    *,
+    project,
+    kind: str,
+    obj,
+    goal: dict | None = None,
+    segment_ids: list[int] | None = None,
+    timeline: bool = True,
+) -> Measurement:
+    """The lift (`lift_measure`), then the same comparison within each segment and day by day."""
+    result = lift_measure(project=project, kind=kind, obj=obj, goal=goal)
+    if result.error:
+        return result
+    goal = result.goal
 
     for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
         groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from analysis.stats import proportion_difference_interval, proportion_test, rate_too_small
+from analysis.stats import p_text, proportion_difference_interval, rates_test, rates_untestable
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class ProportionComparison:
 
     @property
     def enough_data(self) -> bool:
-        return rate_too_small(self.x_a, self.n_a) is None and rate_too_small(self.x_b, self.n_b) is None
+        """Whether any test can tell the groups apart (Fisher's exact test covers small counts)."""
+        return rates_untestable(self.x_b, self.n_b, self.x_a, self.n_a) is None
 
     @property
     def difference(self) -> float:
@@ -46,15 +47,16 @@ class ProportionComparison:
 
     @property
     def p_value(self) -> float | None:
-        """Two-sided two-proportion z-test (pooled standard error)."""
-        result = proportion_test(self.x_b, self.n_b, self.x_a, self.n_a)
+        """Two-sided: the two-proportion z-test, or Fisher's exact test on small counts (analysis.stats)."""
+        result = rates_test(self.x_b, self.n_b, self.x_a, self.n_a)
         return result.p_value if result else None
 
     def verdict(self, a: str = "exposed", b: str = "holdout") -> str:
-        if not self.enough_data:
-            return "Not enough data yet: each group needs at least 30 people and 5 conversions and non-conversions."
+        reason = rates_untestable(self.x_b, self.n_b, self.x_a, self.n_a)
+        if reason:
+            return f"Not enough data yet: {reason}."
         p = self.p_value
         if p is not None and p < 0.05:
             better = "more" if self.difference > 0 else "less"
-            return f"The {a} group converts {better} than the {b} group ({self.difference * 100:+.1f} points, p = {p:.3f})."
-        return f"No significant difference between {a} and {b} yet (p = {p:.2f})."
+            return f"The {a} group converts {better} than the {b} group ({self.difference * 100:+.1f} points, {p_text(p)})."
+        return f"No significant difference between {a} and {b} yet ({p_text(p)})."

@@ -91,30 +91,50 @@ def project_config(project_id: int) -> ProjectConfig:
         )
     for nudge in Nudge.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related("segments"):
         if _in_schedule(nudge, now):
-            config.nudges.append(
-                {
-                    "id": nudge.pk, "kind": nudge.kind, "title": nudge.title, "body": nudge.body,
-                    "cta_text": nudge.cta_text, "cta_url": nudge.cta_url, "anchor_selector": nudge.anchor_selector,
-                    "url_matching": nudge.url_matching, "url": nudge.url, "trigger": nudge.trigger,
-                    "segments": {s.pk for s in nudge.segments.all()}, "holdout": nudge.holdout_percent,
-                    "frequency_days": nudge.frequency_days, "max_impressions": nudge.max_impressions,
-                    "stop_after_click": nudge.stop_after_click, "live_since": nudge.live_since,
-                }
-            )  # fmt: skip
+            config.nudges.append(nudge_entry(nudge))
     for survey in Survey.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related(
         "segments"
     ):
         if _in_schedule(survey, now):
-            config.surveys.append(
-                {
-                    "id": survey.pk, "key": survey.key, "name": survey.name, "intro": survey.intro,
-                    "questions": survey.questions, "thank_you": survey.thank_you,
-                    "url_matching": survey.url_matching, "url": survey.url,
-                    "segments": {s.pk for s in survey.segments.all()}, "holdout": survey.holdout_percent,
-                }
-            )  # fmt: skip
+            config.surveys.append(survey_entry(survey))
     _cache[project_id] = (now_mono, config)
     return config
+
+
+def nudge_entry(nudge: Nudge) -> dict:
+    """A nudge as decide's configuration holds it (targeting rules and what the snippet shows)."""
+    return {
+        "id": nudge.pk, "kind": nudge.kind, "title": nudge.title, "body": nudge.body,
+        "cta_text": nudge.cta_text, "cta_url": nudge.cta_url, "anchor_selector": nudge.anchor_selector,
+        "url_matching": nudge.url_matching, "url": nudge.url, "trigger": nudge.trigger,
+        "segments": {s.pk for s in nudge.segments.all()}, "holdout": nudge.holdout_percent,
+        "frequency_days": nudge.frequency_days, "max_impressions": nudge.max_impressions,
+        "stop_after_click": nudge.stop_after_click, "live_since": nudge.live_since,
+    }  # fmt: skip
+
+
+def survey_entry(survey: Survey) -> dict:
+    """A survey as decide's configuration holds it."""
+    return {
+        "id": survey.pk, "key": survey.key, "name": survey.name, "intro": survey.intro,
+        "questions": survey.questions, "thank_you": survey.thank_you,
+        "url_matching": survey.url_matching, "url": survey.url,
+        "segments": {s.pk for s in survey.segments.all()}, "holdout": survey.holdout_percent,
+    }  # fmt: skip
+
+
+NUDGE_RULES = ("segments", "holdout", "frequency_days", "max_impressions", "stop_after_click", "live_since")
+SURVEY_RULES = ("segments", "holdout")
+
+
+def public_entry(kind: str, entry: dict) -> dict:
+    """What the snippet receives: the entry without its targeting rules."""
+    hidden = NUDGE_RULES if kind == "nudge" else SURVEY_RULES
+    return {k: v for k, v in entry.items() if k not in hidden}
+
+
+def in_schedule(item, now: datetime) -> bool:
+    return _in_schedule(item, now)
 
 
 def forget(project_id: int | None = None) -> None:
@@ -161,19 +181,7 @@ def nudges_for(config: ProjectConfig, state: PersonState, distinct_id: str, now:
             if not entered or max(entered) < nudge["live_since"]:
                 continue  # in the segment since before the nudge went live: not an entry
         exposure = state.exposures.get(("nudge", nudge["id"]))
-        public = {
-            k: v
-            for k, v in nudge.items()
-            if k
-            not in (
-                "segments",
-                "holdout",
-                "frequency_days",
-                "max_impressions",
-                "stop_after_click",
-                "live_since",
-            )
-        }
+        public = public_entry("nudge", nudge)
         if held_out("nudge", nudge["id"], distinct_id, nudge["holdout"]):
             if exposure is None or not exposure[0]:
                 out.append(
@@ -223,7 +231,7 @@ def surveys_for(config: ProjectConfig, state: PersonState, distinct_id: str, now
             _, _last_shown, _times, _clicked, dismissed_at, answered_at = exposure
             if answered_at or (dismissed_at and dismissed_at > now - timedelta(days=30)):
                 continue
-        out.append({k: v for k, v in survey.items() if k not in ("segments", "holdout")})
+        out.append(public_entry("survey", survey))
     return out
 
 
@@ -237,8 +245,19 @@ def decide_parts(visitor: Visitor) -> dict:
     config = project_config(visitor.project.pk)
     state = person_state(visitor.project.pk, visitor.person_id)
     now = timezone.now()
-    return {
+    answer = {
         "flags": flags_for(config, state, visitor.distinct_id),
         "nudges": nudges_for(config, state, visitor.distinct_id, now),
         "surveys": surveys_for(config, state, visitor.distinct_id, now),
     }
+    token = visitor.payload.get("preview")
+    if token:
+        # a team member's preview link: show that one nudge or survey, marked so nothing is recorded
+        from interventions.preview import preview_entry
+
+        found = preview_entry(project_id=visitor.project.pk, token=token)
+        if found is not None:
+            part = "nudges" if found[0] == "nudge" else "surveys"
+            entry = found[1]
+            answer[part] = [e for e in answer[part] if e.get("id") != entry["id"]] + [entry]
+    return answer

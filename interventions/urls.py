@@ -1,6 +1,6 @@
 from django.urls import path
 
-from interventions.views import alerts, flags, nudges, results, strategy, surveys, webhooks
+from interventions.views import alerts, flags, nudges, results, strategy, surveys, testing, webhooks
 
 P = "p/<int:project_id>/interventions/"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path(f"{P}nudges/<int:nudge_id>/delete/", nudges.nudge_delete, name="nudge_delete"),
     path(f"{P}nudges/<int:object_id>/results/", results.nudge_results, name="nudge_results"),
     path(f"{P}nudges/<int:object_id>/lift/", results.nudge_lift, name="nudge_lift"),
+    path(f"{P}nudges/<int:nudge_id>/test/", testing.nudge_test, name="nudge_test"),
     # surveys
     path(f"{P}surveys/new/", surveys.survey_new, name="survey_new"),
     path(f"{P}surveys/<int:survey_id>/", surveys.survey_edit, name="survey_edit"),
@@ -25,6 +26,7 @@ urlpatterns = [
     path(f"{P}surveys/<int:survey_id>/delete/", surveys.survey_delete, name="survey_delete"),
     path(f"{P}surveys/<int:survey_id>/results/", surveys.survey_results, name="survey_results"),
     path(f"{P}surveys/<int:object_id>/lift/", results.survey_lift, name="survey_lift"),
+    path(f"{P}surveys/<int:survey_id>/test/", testing.survey_test, name="survey_test"),
     # feature flags
     path(f"{P}flags/new/", flags.flag_new, name="flag_new"),
     path(f"{P}flags/<int:flag_id>/", flags.flag_edit, name="flag_edit"),

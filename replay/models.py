@@ -69,6 +69,16 @@ class Recording(models.Model):
     def __str__(self) -> str:
         return f"Recording of {self.session_key}"
 
+    @property
+    def length_ms(self) -> int:
+        """The recording's length, first to last recorded moment: the player's timeline."""
+        return max(0, int((self.ended_at - self.started_at).total_seconds() * 1000))
+
+    @property
+    def length_seconds(self) -> int:
+        """Whole seconds of `length_ms`, as every page shows a recording's length (and the player's clock)."""
+        return self.length_ms // 1000
+
 
 class RecordingChunk(models.Model):
     """One POST of the recorder: where its sanitised, gzipped events are stored, and what they hold."""

@@ -156,8 +156,16 @@ class Marker:
     timestamp: datetime
 
 
-def _marker(event: Event, started_at: datetime) -> Marker:
-    offset = max(0, int((event.timestamp - started_at).total_seconds() * 1000))
+def _marker(event: Event, started_at: datetime, length_ms: int) -> Marker:
+    marker = _marker_at(event, max(0, int((event.timestamp - started_at).total_seconds() * 1000)))
+    if marker.offset_ms <= length_ms:
+        return marker
+    # noticed after the last recorded moment (a dead click is known seconds after the click):
+    # it sits at the end of the timeline, and says so, rather than past it
+    return Marker(length_ms, marker.kind, f"{marker.label} (after the recording ends)", marker.timestamp)
+
+
+def _marker_at(event: Event, offset: int) -> Marker:
     if event.name == "$pageview":
         return Marker(offset, "pageview", event.path or event.url or "Page view", event.timestamp)
     target = ""
@@ -185,7 +193,7 @@ def recording_markers(*, recording: Recording) -> list[Marker]:
         timestamp__gte=recording.started_at - timedelta(minutes=1),
         timestamp__lte=recording.ended_at + timedelta(minutes=1),
     ).order_by("timestamp", "id")[:MAX_MARKERS]
-    return [_marker(event, recording.started_at) for event in events]
+    return [_marker(event, recording.started_at, recording.length_ms) for event in events]
 
 
 def filter_options(*, project: Project) -> dict[str, list[str]]:

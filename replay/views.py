@@ -63,7 +63,9 @@ def clock(ms: int) -> str:
 def _player_data(request: HttpRequest, project: Project, recording) -> dict:
     return {
         "startedAt": int(recording.started_at.timestamp() * 1000),
-        "duration": recording.duration_seconds * 1000,
+        # the one length: the header, the player's clock before Play and the markers use it
+        "duration": recording.length_ms,
+        "durationText": clock(recording.length_ms),
         "chunks": [
             {
                 "seq": chunk.seq,

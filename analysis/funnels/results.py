@@ -174,9 +174,9 @@ def _mark_deviations(result: FunnelResult) -> None:
         for k in range(1, n):
             x, m = row.steps[k].count, row.steps[k - 1].count
             rest_x, rest_m = overall[k].count - x, overall[k - 1].count - m
-            if stats.rate_too_small(x, m) or stats.rate_too_small(rest_x, rest_m):
-                continue
-            test = stats.proportion_test(rest_x, rest_m, x, m)
+            # Fisher's exact test when counts are small: a step almost everyone else passes
+            # (few failures) is exactly where a standout group shows
+            test = stats.rates_test(rest_x, rest_m, x, m)
             if test is None or not test.significant(alpha):
                 continue
             rate, rest_rate = x / m, rest_x / rest_m

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from analysis import stats
 from analysis.charts import Bar, interval_bar_chart
 from analysis.compare import CompareResult
 from analysis.forms import querystring
@@ -50,11 +51,7 @@ def signed(value: Any) -> str:
 
 @register.filter
 def p_value(value: Any) -> str:
-    if value is None:
-        return "—"
-    if value < 0.001:
-        return "p < 0.001"
-    return f"p = {value:.3f}"
+    return stats.p_text(value)
 
 
 @register.simple_tag

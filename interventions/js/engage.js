@@ -7,6 +7,7 @@
 // most once per page load (the server's frequency rules decide the next page loads);
 // a held-out entry shows nothing and records `$<kind>_held_out` once. At most one modal
 // and one survey are on screen at a time; the next waits for it to close. Banners stack.
+// An entry marked `preview` (decide adds it for a preview link) shows and records nothing.
 import { onNavigate } from "./navigation.js";
 import { showNudge } from "./nudges.js";
 import { showSurvey } from "./survey.js";
@@ -54,9 +55,11 @@ function start(api) {
       }
       const slot = nudge ? (item.kind === "modal" ? "modal" : "") : "survey";
       if (slot && Array.from(visible.values()).some((view) => view.slot === slot)) continue;
+      // A preview (from a team member's preview link) shows but records nothing at all.
+      const preview = item.preview === true;
       const remove = (nudge ? showNudge : showSurvey)(
         item,
-        (event, extra) => report(event, properties, extra),
+        (event, extra) => preview || report(event, properties, extra),
         () => {
           visible.delete(key);
           later(); // whatever waited for this slot may show now
@@ -68,7 +71,7 @@ function start(api) {
       }
       handled.add(key);
       visible.set(key, { item, slot, remove });
-      report(nudge ? "$nudge_shown" : "$survey_shown", properties);
+      if (!preview) report(nudge ? "$nudge_shown" : "$survey_shown", properties);
     }
     if (waiting && Date.now() < anchorsUntil) observer.observe(document.documentElement, { childList: true, subtree: true });
     else observer.disconnect();

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
+from analysis.stats import p_text
 from interventions import forms, selectors
 from interventions import measure as measuring
 from interventions.measure import GroupResult, Measurement, measure
@@ -67,12 +68,6 @@ def signed_percent(value: float | None) -> str:
 
 def points(value: float) -> str:
     return f"{value * 100:+.1f} points"
-
-
-def p_text(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
 def event_words(project: Project, event: dict) -> str:
@@ -241,18 +236,12 @@ def measured(
     return present(project, kind, result)
 
 
-def lift_of(project: Project, kind: str, obj: Any, segment: Segment | None) -> ComparisonView | None:
-    """The current lift for a list row (overall) or a strategy cell (within one segment)."""
-    view = measured(project, kind, obj, segment_ids=[segment.pk] if segment else [], timeline=False)
-    if view.error:
+def lift_of(project: Project, kind: str, obj: Any) -> ComparisonView | None:
+    """The intervention's lift, for a list row or a strategy cell: the results page's headline, exactly."""
+    result = measuring.lift_measure(project=project, kind=kind, obj=obj)
+    if result.error:
         return None
-    if segment is not None:
-        return (
-            view.by_segment[0].comparison
-            if view.by_segment
-            else ComparisonView(verdict="Not enough data yet.")
-        )
-    return view.comparison
+    return ComparisonView.of(result.comparison, result.verdict)
 
 
 # -- the list tabs ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from interventions import forms, services
+from interventions.decide import person_id_for
 from interventions.models import FeatureFlag
 from interventions.views.common import form_context, get_object, render_list
 from tracking.decorators import project_view
@@ -95,6 +96,7 @@ def _render(
             "distinct_id": distinct_id,
             "value": values.get(flag.key, False),
             "others": others,
+            "known": person_id_for(project, distinct_id) is not None,
         }
     return render_page(request, TEMPLATE, context, project=project, fragment=fragment)
 

@@ -73,7 +73,11 @@ def flag_results(request: HttpRequest, project: Project, object_id: int) -> Http
 
 
 def _lift(request: HttpRequest, project: Project, kind: str, object_id: int) -> HttpResponse:
-    """One row's lift, measured when the row scrolls into view; a plain visit goes to the results page."""
+    """One row's lift, measured when the row scrolls into view; a plain visit goes to the results page.
+
+    `?segment=` names the strategy-map cell the lift is shown in (its element id);
+    the lift itself is the intervention's one measurement wherever it is shown.
+    """
     obj = get_object(MODELS[kind], project, object_id)
     segment = None
     raw = request.GET.get("segment", "")
@@ -87,7 +91,7 @@ def _lift(request: HttpRequest, project: Project, kind: str, object_id: int) -> 
         "kind": kind,
         "obj": obj,
         "segment": segment,
-        "lift": lift_of(project, kind, obj, segment),
+        "lift": lift_of(project, kind, obj),
         "measured": True,
     }
     return render_page(request, "interventions/list.html", context, project=project, fragment="lift")

@@ -69,7 +69,9 @@ async function main() {
   $("player-status").remove();
 
   let playing = false;
-  const total = () => replayer.getMetaData().totalTime;
+  // The recording's length is known before its later chunks arrive: the timeline never
+  // grows while loading, and reads the same as the page's header.
+  const total = () => Math.max(data.duration, replayer.getMetaData().totalTime);
   const fit = () => {
     const iframe = replayer.iframe;
     const width = parseFloat(iframe.width) || 1;

@@ -97,8 +97,10 @@ def test_compare_answers_groups_with_intervals_and_tests(shop, project, alice_cl
     assert (early["label"], early["n"], early["successes"]) == ("Early", 4, 4)
     assert (late["label"], late["n"], late["successes"]) == ("Late", 4, 1)
     assert late["difference"] == pytest.approx(0.25 - 1.0)
+    # 4 of 4 against 1 of 4: even the most lopsided split of five successes could not be significant
     assert late["conclusion"] == "too small to conclude" and late["significant"] is None
-    assert early["too_small"] == "only 4 persons (fewer than 30)"
+    assert late["too_small"] == "even the most lopsided split of 8 persons could not be significant"
+    assert early["too_small"] is None
     assert len(late["interval"]) == 2
 
 

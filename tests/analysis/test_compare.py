@@ -6,12 +6,13 @@ import math
 
 import pytest
 from scipy import stats as sp
+from scipy.stats import fisher_exact
 
 from analysis import stats
 from analysis.compare import compare_compute, compare_params
 from analysis.params import ParamError
 from analysis.services import metric_create
-from segments.models import SegmentMembership
+from segments.models import Segment, SegmentMembership
 from tests.analysis.conftest import NOW, act, at, page
 
 pytestmark = pytest.mark.django_db
@@ -78,14 +79,25 @@ def test_one_segment_against_everyone_else(teams, activation, project):
     assert outside.conclusion == "significantly higher"
 
 
-def test_a_small_group_is_too_small_to_conclude_anything(teams, activation, project):
+def test_a_small_group_is_tested_exactly_instead_of_refused(teams, activation, project):
     result = compare(project, metric=activation.pk, segments=[teams["mkt"].pk, teams["few"].pk])
     few = result.groups[1]
-    assert few.n == 10
-    assert few.too_small == "only 10 persons (fewer than 30)"
-    assert few.test is None and few.significant is None
-    assert few.conclusion == "too small to conclude"
-    assert few.to_json()["significant"] is None
+    assert (few.n, few.successes) == (10, 10)  # against 6 of 90 marketers
+    assert few.too_small is None
+    assert few.test.method == "fisher" and few.test.statistic is None
+    assert few.test.p_value == pytest.approx(fisher_exact([[6, 84], [10, 0]]).pvalue, rel=1e-9)
+    assert few.conclusion == "significantly higher"
+    assert few.to_json()["significant"] is True and few.to_json()["test"] == "fisher"
+
+
+def test_a_group_is_too_small_only_when_no_test_can_tell(teams, activation, project, segment_of):
+    two = segment_of("Two developers", ["dev-0", "dev-1"])
+    three = segment_of("Three marketers", ["mkt-10", "mkt-11", "mkt-12"])
+    result = compare(project, metric=activation.pk, segments=[two.pk, three.pk])
+    small = result.groups[1]
+    assert small.n == 3 and small.test is None and small.significant is None
+    assert small.conclusion == "too small to conclude"
+    assert small.too_small == "even the most lopsided split of 5 persons could not be significant"
 
 
 def test_overlapping_segments_count_a_person_in_both(teams, activation, project):
@@ -169,3 +181,57 @@ def test_one_segment_needs_in_vs_out(teams, project):
             project=project,
         )
     assert error.value.errors == {"segments": ["in vs out compares exactly one segment with everyone else"]}
+
+
+# -- circular comparisons ----------------------------------------------------------------------
+
+
+def _dynamic(project, name: str, definition: dict) -> Segment:
+    from segments.services import segment_create
+
+    return segment_create(project=project, name=name, definition=definition)
+
+
+def test_a_segment_defined_by_the_metrics_outcome_is_called_circular(teams, activation, project):
+    never = _dynamic(project, "Never signed up", {"match": "all", "conditions": [
+        {"type": "behavior", "event": {"name": "signup"}, "count": {"operator": "eq", "value": 0}}]})  # fmt: skip
+    result = compare(project, metric=activation.pk, segments=[never.pk], vs_rest=True)
+    assert result.warnings == [
+        "“Never signed up” is defined by signup, which Activated in 7 days measures: "
+        "its members differ on it by construction, so the comparison is circular."
+    ]
+    assert result.to_json()["warnings"] == result.warnings
+
+
+def test_the_outcome_is_found_through_actions_sequences_and_referenced_segments(teams, activation, project):
+    from tracking.services.actions import action_create
+
+    signed = action_create(project=project, user=None, name="Signed up", steps=[{"event": "signup"}])
+    by_action = _dynamic(project, "By action", {"match": "all", "conditions": [
+        {"type": "behavior", "event": {"action": signed.pk}, "count": {"operator": "gte", "value": 1}}]})  # fmt: skip
+    sequence = _dynamic(project, "Viewed then did not sign up", {"match": "all", "conditions": [
+        {"type": "sequence", "steps": [{"name": "$pageview"}, {"name": "signup"}], "last_step": "did_not", "within_days": 7}]})  # fmt: skip
+    nested = _dynamic(
+        project, "Nested", {"match": "all", "conditions": [{"type": "segment", "segment": sequence.pk}]}
+    )
+    result = compare(project, metric=activation.pk, segments=[by_action.pk, sequence.pk, nested.pk])
+    assert [w.split("”")[0].lstrip("“") for w in result.warnings] == [
+        "By action",
+        "Viewed then did not sign up",
+        "Nested",
+    ]
+
+
+def test_segments_by_other_facts_are_not_circular(teams, activation, project):
+    result = compare(project, metric=activation.pk, segments=[teams["dev"].pk, teams["mkt"].pk])
+    assert result.warnings == []
+    viewers = _dynamic(project, "Page viewers", {"match": "all", "conditions": [
+        {"type": "behavior", "event": {"name": "$pageview"}, "count": {"operator": "gte", "value": 1}}]})  # fmt: skip
+    assert compare(project, metric=activation.pk, segments=[viewers.pk], vs_rest=True).warnings == []
+
+
+def test_churn_against_a_segment_defined_by_activity_is_circular(teams, project):
+    churn = metric_create(project=project, name="Churn", kind="churn", definition={"days": 14})
+    quiet = _dynamic(project, "Quiet", {"match": "all", "conditions": [{"type": "last_seen", "operator": "before_last_days", "value": 30}]})  # fmt: skip
+    [warning] = compare(project, metric=churn.pk, segments=[quiet.pk], vs_rest=True).warnings
+    assert warning.startswith("“Quiet” is defined by activity")

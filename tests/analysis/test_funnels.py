@@ -147,6 +147,40 @@ def test_a_breakdown_by_browser_singles_out_the_browser_whose_checkout_fails(che
     assert [s.deviation for s in safari.steps] == [None, None, "low"]
 
 
+@pytest.fixture
+def paying(collect):
+    """Who clicks pay: 60 on Chrome (59 pay), 20 on Firefox (all pay), 10 on Safari (5 pay)."""
+    for browser, ua, n, paid in (
+        ("chrome", None, 60, 59),
+        ("firefox", UA_FIREFOX, 20, 20),
+        ("safari", UA_SAFARI, 10, 5),
+    ):
+        events = []
+        for i in range(n):
+            who = f"{browser}-{i}"
+            events.append(act("clicked_pay", who, at(10, 9)))
+            if i < paid:
+                events.append(act("purchase", who, at(10, 9, 5)))
+        collect(events, headers={"HTTP_USER_AGENT": ua} if ua else None)
+
+
+def test_a_funnel_of_actions_singles_out_a_group_when_almost_everyone_else_passes(paying, project):
+    from tracking.services.actions import action_create
+
+    clicked = action_create(project=project, user=None, name="Clicked pay", steps=[{"event": "clicked_pay"}])
+    paid = action_create(project=project, user=None, name="Paid", steps=[{"event": "purchase"}])
+    result = run(project, steps=[{"action": clicked.pk}, {"action": paid.pk}], breakdown={"type": "browser"})
+    assert {row.label: counts(row) for row in result.rows} == {
+        "Chrome": [60, 59],
+        "Firefox": [20, 20],
+        "Safari": [10, 5],
+    }
+    # one failure among the 80 others: the z-test's conditions fail, Fisher's exact test does not
+    highlight = result.highlight
+    assert highlight is not None and (highlight.row.label, highlight.step) == ("Safari", 2)
+    assert highlight.p_value < 0.05 / result.tests
+
+
 def test_no_value_is_singled_out_when_the_browsers_behave_alike(checkout, project):
     result = run(project, steps=CHECKOUT[:2], breakdown={"type": "browser"})
     assert result.highlight is None

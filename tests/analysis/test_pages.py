@@ -78,8 +78,10 @@ def test_comparison_page_shows_groups_and_their_test(world, project, alice_clien
     assert 'id="compare-result"' in body and "<svg" in body
     assert "First six" in body and "Last six" in body
     assert "current members" in body
-    # six persons per group: too small to conclude anything
-    assert "Too small to conclude anything: only 6 persons (fewer than 30)" in body
+    # six persons per group, three sign up in each: small counts get Fisher's exact test, not a refusal
+    assert "Fisher&#x27;s exact test" in body or "Fisher's exact test" in body
+    assert "p = 1.000" in body and ">no significant difference</span>" in body
+    assert "Too small to conclude" not in body
     assert "<html" in body
 
 

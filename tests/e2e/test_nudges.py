@@ -327,3 +327,48 @@ def test_the_site_css_cannot_hide_or_restyle_a_nudge(page, demo_project):
     assert dialog.bounding_box()["width"] > 200
     dialog.get_by_role("button", name="Got it").click()
     expect(dialog).to_have_count(0)
+
+
+def test_the_team_tests_a_person_and_a_preview_link_shows_the_nudge_without_counting_it(
+    page, site, demo_project, pro_plan
+):
+    from tracking.services.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+    nudge = live_nudge(
+        demo_project, kind="banner", title="Annual billing saves 20%", status="draft", segments=[pro_plan.pk]
+    )
+    edit = f"/p/{demo_project.pk}/interventions/nudges/{nudge.pk}/"
+    page.goto(f"/login/?next={edit}")
+    page.fill("#id_username", DEMO_EMAIL)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{edit}")
+
+    # who would see it now: a draft is seen by nobody, and the page says why
+    page.fill("#id_targeting_distinct_id", "someone-new@example.test")
+    page.get_by_role("button", name="Would they see it?").click()
+    answer = page.locator("#targeting-test")
+    expect(answer).to_contain_text("would not see it")
+    expect(answer).to_contain_text("Nobody with this distinct id has been seen in this project")
+    expect(answer).to_contain_text("It is draft: nobody sees it until it is live.")
+
+    # the preview link, followed, shows it on the site
+    page.fill("#id_targeting_page_url", f"{site}/demo/")
+    page.get_by_role("button", name="Make a preview link").click()
+    link = page.get_by_role("link", name="Open the preview")
+    expect(link).to_be_visible()
+    with page.context.expect_page() as opened:
+        link.click()
+    preview = opened.value
+    banner = preview.get_by_role("region", name="Annual billing saves 20%")
+    expect(banner).to_be_visible()
+    banner.get_by_role("button", name="Close").click()
+    expect(banner).to_have_count(0)
+
+    # the page's own events arrive; none of the nudge's, and no exposure
+    recorded(preview, "$pageview")
+    preview.wait_for_timeout(300)
+    flush(preview)
+    assert Event.objects.filter(name="$pageview", url__contains="sl_preview=").exists()
+    assert not Event.objects.filter(name__startswith="$nudge_").exists()
+    assert not Exposure.objects.filter(kind="nudge", object_id=nudge.pk).exists()

@@ -349,3 +349,38 @@ def test_an_idle_visitor_is_not_recorded_until_they_come_back(page, server_tap):
     assert (
         len(snapshots) == 2 and "while idle two" in snapshots[1]
     )  # the fresh snapshot has what changed meanwhile
+
+
+def test_the_player_knows_the_recordings_length_before_play_and_it_matches_the_header(page, site):
+    project = demo_ensure().project
+    t = rrweb.now_ms()
+    parts = [
+        [rrweb.meta(t, "https://shop.example/"), rrweb.full_snapshot(t + 1, rrweb.element("h1", {}, [rrweb.text("Cart")])), rrweb.click(t + 500)],
+        [rrweb.click(t + 60_000)],
+        [rrweb.click(t + 170_600)],  # 2:50.6 in all
+    ]  # fmt: skip
+    for seq, events in enumerate(parts):
+        response = page.request.post(
+            f"{site}/i/v1/recording",
+            data=orjson.dumps(
+                {
+                    "api_key": project.public_key,
+                    "session_id": "s-length",
+                    "distinct_id": "v",
+                    "seq": seq,
+                    "events": events,
+                }
+            ),
+            headers={"Content-Type": "text/plain"},
+        )
+        assert response.status == 200
+    recording = Recording.objects.get(project=project, session_key="s-length")
+
+    _open_player(page, recording)
+
+    assert page.locator("#player-play").text_content() == "Play"
+    assert page.locator("#player-time").text_content() == "0:00 / 2:50"
+    assert "2m 50s · active" in page.locator(".page-head").text_content()
+    page.click("#player-play")
+    page.wait_for_timeout(300)
+    assert page.locator("#player-time").text_content().endswith(" / 2:50")

@@ -23,8 +23,12 @@ def test_the_z_test_matches_scipy():
     assert low < c.difference < high
 
 
-def test_small_groups_are_called_inconclusive():
-    assert "Not enough data" in ProportionComparison(n_a=10, x_a=5, n_b=12, x_b=2).verdict()
+def test_small_groups_are_tested_exactly_and_called_inconclusive_only_when_no_test_can_tell():
+    small = ProportionComparison(n_a=10, x_a=5, n_b=12, x_b=2)
+    assert small.enough_data and small.p_value == pytest.approx(0.171827, abs=1e-6)  # Fisher's exact test
+    assert small.verdict() == "No significant difference between exposed and holdout yet (p = 0.172)."
+    assert "Not enough data" in ProportionComparison(n_a=2, x_a=1, n_b=2, x_b=0).verdict()
+    assert "Not enough data" in ProportionComparison(n_a=50, x_a=0, n_b=40, x_b=0).verdict()
 
 
 def test_exposed_versus_holdout_on_a_goal(project, send, on_commit):

@@ -180,6 +180,19 @@ def test_testing_a_distinct_id_shows_what_they_get(alice_client, project, pro):
     assert "Distinct id: This field is required." in empty
 
 
+def test_testing_a_distinct_id_says_when_nobody_has_it(alice_client, project, pro):
+    flag = services.flag_save(project=project, data={"key": "pro-only", "enabled": True, "rules": [{"segment": pro.pk, "rollout": 100}]})  # fmt: skip
+    page = url(project, f"flags/{flag.pk}/")
+    unknown = alice_client.get(
+        f"{page}?distinct_id=an-typo", **HTMX, HTTP_HX_TARGET="flag-test"
+    ).content.decode()
+    assert (
+        'id="flag-test-unknown"' in unknown and "Nobody with the distinct id <code>an-typo</code>" in unknown
+    )
+    known = alice_client.get(f"{page}?distinct_id=ann", **HTMX, HTTP_HX_TARGET="flag-test").content.decode()
+    assert 'id="flag-test-unknown"' not in known
+
+
 def test_the_flag_page_shows_how_to_use_it(alice_client, project):
     flag = services.flag_save(project=project, data={"key": "beta"})
     body = alice_client.get(url(project, f"flags/{flag.pk}/")).content.decode()

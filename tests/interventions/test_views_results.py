@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from analysis.templatetags.analysis_tags import p_value as p_value_filter
 from interventions import services
-from interventions.measure import measure
+from interventions.measure import lift_measure, measure
+from interventions.stats import ProportionComparison
+from interventions.views.common import ComparisonView
 from segments.services import segment_create
 from tests.ingest.conftest import event
 
@@ -72,10 +76,10 @@ def test_the_results_page_shows_the_verdict_of_the_measurement(alice_client, pro
         '<tr><td>Held out</td><td class="num">40</td><td class="num">8</td><td class="num">20.0%</td></tr>'
         in body
     )
-    # within the targeted segment: ten pro people on each side, too few to call
+    # within the targeted segment: ten pro people on each side, tested exactly (Fisher), no clear difference
     segment_part = body.split('<table class="by-segment">')[1].split("</table>")[0]
     assert ">Pro</a>" in segment_part and 'Saw it: 50.0% <span class="muted">(5/10)</span>' in segment_part
-    assert '<span class="badge warn">not enough data yet</span>' in segment_part
+    assert '<span class="badge muted">no clear difference</span>' in segment_part
     # both groups over time, one line each
     assert body.count('<polyline class="series"') == 2 and "Goal conversion over time" in body
 
@@ -163,12 +167,13 @@ def test_a_lift_address_without_htmx_leads_to_the_results_page(alice_client, pro
     assert response.status_code == 302 and response["Location"] == url(project, f"nudges/{nudge.pk}/results/")
 
 
-def test_a_lift_within_one_segment(alice_client, project, measured_nudge):
+def test_a_lift_in_a_strategy_cell_is_the_nudges_lift(alice_client, project, measured_nudge):
     nudge, pro = measured_nudge
     fragment = alice_client.get(
         url(project, f"nudges/{nudge.pk}/lift/?segment={pro.pk}"), **HTMX
     ).content.decode()
-    assert f'id="lift-nudge-{nudge.pk}-s{pro.pk}"' in fragment and "not enough data yet" in fragment
+    # the cell of the strategy map shows the nudge's one lift, not a within-segment one
+    assert f'id="lift-nudge-{nudge.pk}-s{pro.pk}"' in fragment and "<strong>+150%</strong>" in fragment
 
 
 def test_flag_results_compare_variants(alice_client, project, send, on_commit):
@@ -195,3 +200,54 @@ def test_flag_results_compare_variants(alice_client, project, send, on_commit):
     assert expected.verdict in body and "kanban" in expected.verdict
     assert "lift · variant kanban vs variant control" in body
     assert '<div class="stat">60</div><div class="stat-label">people served the flag</div>' in body
+
+
+# -- one lift everywhere -----------------------------------------------------------------------
+
+
+def _lift_text(fragment: str) -> tuple[str, str]:
+    match = re.search(r'<strong>([^<]+)</strong> <span class="badge (\w+)">([^<]+)</span>', fragment)
+    assert match, fragment
+    return match.group(1), match.group(3)
+
+
+def test_the_results_page_the_strategy_map_and_the_list_show_the_same_lift(
+    alice_client, project, measured_nudge
+):
+    nudge, pro = measured_nudge
+    expected = lift_measure(project=project, kind="nudge", obj=nudge)
+    assert expected.comparison.lift == pytest.approx((0.5 - 0.2) / 0.2)
+    # within Pro the held-out people converted more: a different question, with a different answer
+    within = measure(project=project, kind="nudge", obj=nudge, segment_ids=[pro.pk], timeline=False)
+    assert within.by_segment[0]["lift"] != pytest.approx(expected.comparison.lift)
+
+    results = alice_client.get(url(project, f"nudges/{nudge.pk}/results/")).content.decode()
+    assert '<div class="stat">+150%</div><div class="stat-label">lift · Saw it vs Held out</div>' in results
+
+    listing = alice_client.get(url(project)).content.decode()
+    list_lift = re.search(
+        rf'hx-get="(/p/{project.pk}/interventions/nudges/{nudge.pk}/lift/)"', listing
+    ).group(1)
+    from_list = _lift_text(alice_client.get(list_lift, **HTMX).content.decode())
+
+    strategy = alice_client.get(url(project, "strategy/")).content.decode()
+    cell = re.search(
+        rf'hx-get="(/p/{project.pk}/interventions/nudges/{nudge.pk}/lift/\?segment={pro.pk})"', strategy
+    )
+    assert cell, "the strategy map measures the nudge in the Pro cell"
+    from_strategy = _lift_text(alice_client.get(cell.group(1), **HTMX).content.decode())
+
+    assert from_list == from_strategy == ("+150%", "better")
+
+
+def test_the_verdict_and_the_tile_write_the_p_value_alike():
+    strong = ProportionComparison(n_a=100, x_a=60, n_b=100, x_b=20)
+    assert strong.p_value < 0.001
+    assert ComparisonView.of(strong, strong.verdict()).p_value == "p < 0.001"
+    assert strong.verdict().endswith("(+40.0 points, p < 0.001).")
+    weak = ProportionComparison(n_a=100, x_a=30, n_b=100, x_b=24)
+    assert 0.05 < weak.p_value < 1
+    written = f"p = {weak.p_value:.3f}"
+    assert ComparisonView.of(weak, weak.verdict()).p_value == written
+    assert weak.verdict() == f"No significant difference between exposed and holdout yet ({written})."
+    assert p_value_filter(weak.p_value) == written and p_value_filter(strong.p_value) == "p < 0.001"

@@ -216,3 +216,30 @@ def test_retention_rules_are_managed_by_owners(alice_client, amos_client, record
     assert amos_client.post(f"{url}{rule.pk}/delete/").status_code == 403
     assert alice_client.post(f"{url}{rule.pk}/delete/").status_code == 302
     assert not recorded_project.recording_retention_rules.exists()
+
+
+def test_a_recording_has_one_length_on_its_page_its_player_and_its_events(
+    alice_client, recorded_project, record, send
+):
+    t = rrweb.now_ms()
+    # recorded for 2 minutes 50.6 seconds; a dead click is noticed 2.5 seconds after the last frame
+    recording = record(
+        "s-len", "anon-l", at=t, events=[[*rrweb.page(t), rrweb.click(t + 10)], [rrweb.click(t + 170_600)]]
+    )
+    dead = datetime.fromtimestamp((t + 173_100) / 1000, UTC).isoformat()
+    assert send([event("$dead_click", "anon-l", session_id="s-len", timestamp=dead)]).json()["accepted"] == 1
+    assert recording.length_ms == 170_600 and recording.duration_seconds == 171
+
+    response = alice_client.get(f"/p/{recorded_project.pk}/replay/{recording.pk}/")
+    html = response.content.decode()
+    data = response.context["player_data"]
+    assert data["duration"] == 170_600 and data["durationText"] == "2:50"
+    assert (
+        "2m 50s · active" in html and '<span class="player-time" id="player-time">0:00 / 2:50</span>' in html
+    )
+    dead_marker = data["markers"][-1]
+    assert dead_marker["kind"] == "deadclick" and dead_marker["offset"] == 170_600
+    assert dead_marker["time"] == "2:50" and dead_marker["label"].endswith("(after the recording ends)")
+    assert all(m["offset"] <= data["duration"] for m in data["markers"])
+    listing = alice_client.get(f"/p/{recorded_project.pk}/replay/").content.decode()
+    assert "2m 50s" in listing and "2m 51s" not in listing

@@ -14,12 +14,23 @@ function notify(listener) {
   }
 }
 
+// A team member's preview link (`?sl_preview=<signed token>`): decide adds that nudge or
+// survey, marked as a preview, and nothing about it is recorded.
+function previewToken() {
+  try {
+    return new URLSearchParams(location.search).get("sl_preview") || undefined;
+  } catch (e) {
+    return undefined;
+  }
+}
+
 /** Fetch the answer for `distinctId`; resolves with it (possibly `{}`), never rejects. */
 export async function fetchDecide(apiHost, apiKey, distinctId, sessionId) {
   const call = ++latest;
   let answer = {};
   try {
-    const response = await post(apiHost + "/i/v1/decide", JSON.stringify({ api_key: apiKey, distinct_id: distinctId, session_id: sessionId }));
+    const body = { api_key: apiKey, distinct_id: distinctId, session_id: sessionId, preview: previewToken() };
+    const response = await post(apiHost + "/i/v1/decide", JSON.stringify(body));
     if (response.ok) answer = (await response.json()) || {};
   } catch (e) {
     // no answer: no flags, default behaviour

@@ -7,10 +7,13 @@ the action's condition comes from `tracking.matching.actions.action_where_sql`
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
@@ -22,8 +25,11 @@ from tracking import elements as chain
 from tracking.matching.actions import action_where_sql
 from tracking.matching.suggest import suggest_selector
 from tracking.models import Action, Event, Project
+from tracking.selectors.overview import project_zone
 
 WINDOW_DAYS = 30
+# How long the Actions list may show a count before counting again (events keep arriving).
+STATS_CACHE_SECONDS = 300
 # The live preview runs while someone types; it must never hog the database.
 PREVIEW_TIMEOUT_MS = 5000
 
@@ -82,36 +88,74 @@ def action_events(*, project: Project, steps: list[dict]) -> QuerySet[Event]:
     )
 
 
+def action_window(
+    *, project: Project, days: int = WINDOW_DAYS, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """ "The last `days` days": whole days in the project's time zone, today included.
+
+    The one window behind every action count — the list, the builder's live preview
+    and the saved action's chart — so they never disagree.
+    """
+    zone = project_zone(project)
+    today = (now or timezone.now()).astimezone(zone).date()
+    since = datetime.combine(today - timedelta(days=days - 1), time(), tzinfo=zone)
+    return since, datetime.combine(today + timedelta(days=1), time(), tzinfo=zone)
+
+
+def _stats_key(project: Project, action: Action, since: datetime) -> str:
+    steps = hashlib.sha256(json.dumps(action.steps, sort_keys=True).encode()).hexdigest()[:16]
+    return f"action-stats:{project.pk}:{action.pk}:{steps}:{since.isoformat()}"
+
+
 def action_stats(
     *, project: Project, actions: Iterable[Action], days: int = WINDOW_DAYS, now: datetime | None = None
 ) -> dict[int, ActionStats]:
-    """Events and unique persons per action over the last `days`, in one pass over the window."""
+    """Events and unique persons per action over the last `days` (`action_window`).
+
+    Counting every action's condition over a month of events takes seconds on a
+    busy project, so counts are cached for STATS_CACHE_SECONDS, keyed by the
+    action's steps and the window: an edited action or a new day is counted afresh.
+    """
     actions = [a for a in actions if a.steps]
     if not actions:
         return {}
-    until = now or timezone.now()
-    since = until - timedelta(days=days)
-    columns: list[str] = []
-    column_params: list = []
+    since, until = action_window(project=project, days=days, now=now)
+    keys = {a.pk: _stats_key(project, a, since) for a in actions}
+    cached = cache.get_many(list(keys.values()))
+    found = {pk: ActionStats(*cached[key]) for pk, key in keys.items() if key in cached}
+    missing = [a for a in actions if a.pk not in found]
+    if missing:
+        counted = _count(project, missing, since, until)
+        cache.set_many({keys[pk]: (s.events, s.persons) for pk, s in counted.items()}, STATS_CACHE_SECONDS)
+        found.update(counted)
+    return found
+
+
+def _count(
+    project: Project, actions: list[Action], since: datetime, until: datetime
+) -> dict[int, ActionStats]:
+    """One pass over the window: each matching event is tagged with the actions it matches, once."""
+    tags: list[str] = []
+    params: list = []
     conditions: list[str] = []
     condition_params: list = []
-    for action in actions:
-        condition, params = action_where_sql(action.steps, alias="e")
-        columns.append(
-            f"count(*) FILTER (WHERE {condition}), count(DISTINCT e.person_id) FILTER (WHERE {condition})"
-        )
-        column_params += params + params
+    for i, action in enumerate(actions):
+        condition, condition_sql_params = action_where_sql(action.steps, alias="e")
+        tags.append(f"CASE WHEN {condition} THEN {i} END")
+        params += condition_sql_params
         conditions.append(condition)
-        condition_params += params
+        condition_params += condition_sql_params
     # relies on event_project_name_ts for steps with an event name, else the BRIN on timestamp
     sql = (
-        f"SELECT {', '.join(columns)} FROM tracking_event e"  # noqa: S608 - code constants and %s parameters only
+        "SELECT t.i, count(*), count(DISTINCT t.person_id) FROM ("  # noqa: S608 - code constants and %s parameters only
+        f"SELECT e.person_id, unnest(ARRAY[{', '.join(tags)}]) AS i FROM tracking_event e"
         f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND ({' OR '.join(conditions)})"
+        ") t WHERE t.i IS NOT NULL GROUP BY t.i"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*column_params, project.pk, since, until, *condition_params])
-        row = cursor.fetchone()
-    return {a.pk: ActionStats(events=row[2 * i], persons=row[2 * i + 1]) for i, a in enumerate(actions)}
+        cursor.execute(sql, [*params, project.pk, since, until, *condition_params])
+        rows = {i: ActionStats(events=n, persons=persons) for i, n, persons in cursor.fetchall()}
+    return {a.pk: rows.get(i, ActionStats()) for i, a in enumerate(actions)}
 
 
 def action_preview(
@@ -126,8 +170,7 @@ def action_preview(
 
     One statement: the matching rows are collected once, then aggregated three ways.
     """
-    until = now or timezone.now()
-    since = until - timedelta(days=days)
+    since, until = action_window(project=project, days=days, now=now)
     condition, params = action_where_sql(steps, alias="e")
     sql = f"""
         WITH m AS MATERIALIZED (
