@@ -15,6 +15,7 @@ from django.db import connection
 from interventions.stats import ProportionComparison
 from segments.compiler import event_spec_sql
 from segments.definition import DefinitionError, _Validator
+from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 
 
 @dataclass
@@ -69,9 +70,19 @@ def validate_goal(goal: object, *, project_id: int) -> dict:
 
 
 def _rows(
-    project, kind: str, object_id: int, goal: dict, *, segment_id: int | None, by_day: bool
+    project,
+    kind: str,
+    object_id: int,
+    goal: dict,
+    *,
+    segment_id: int | None,
+    by_day: bool,
+    traffic: TrafficFilter | None = None,
 ) -> list[tuple]:
     event_sql, event_params = event_spec_sql(goal["event"], project=project)
+    counted, counted_params = person_filter_sql(
+        "x.person_id", project=project, traffic=traffic or TrafficFilter()
+    )
     segment_sql, segment_params = "", []
     if segment_id is not None:
         # In the segment when first exposed (the goal may well take people out of it
@@ -95,7 +106,7 @@ def _rows(
                      AND e.timestamp > x.first_at AND e.timestamp <= x.first_at + %s AND ({event_sql})))
         FROM interventions_exposure x
         WHERE x.project_id = %s AND x.kind = %s AND x.object_id = %s
-          AND (x.held_out OR x.times_shown > 0 OR x.kind = 'flag'){segment_sql}
+          AND (x.held_out OR x.times_shown > 0 OR x.kind = 'flag') AND {counted}{segment_sql}
         GROUP BY {group_by}
     """  # noqa: S608 - constant SQL composed with the compiler's parameterised event test
     params = [
@@ -106,6 +117,7 @@ def _rows(
         project.pk,
         kind,
         object_id,
+        *counted_params,
         *segment_params,
         *tz,
     ]
@@ -152,7 +164,10 @@ def measure(
     goal: dict | None = None,
     segment_ids: list[int] | None = None,
     timeline: bool = True,
+    traffic: TrafficFilter | None = None,
 ) -> Measurement:
+    """Exposed against held out (or variant against variant) on the goal; bots and internal
+    users are left out unless `traffic` lets them in."""
     goal = goal or obj.goal
     if not goal:
         return Measurement(
@@ -163,7 +178,9 @@ def measure(
     except DefinitionError as error:
         return Measurement(goal=goal, error=str(error))
     result = Measurement(goal=goal)
-    result.groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=None, by_day=False))
+    result.groups = _groups(
+        kind, _rows(project, kind, obj.pk, goal, segment_id=None, by_day=False, traffic=traffic)
+    )
     result.comparison = compare_groups(kind, result.groups)
     if result.comparison:
         names = ("exposed", "holdout") if kind != "flag" else (result.groups[1].label, result.groups[0].label)
@@ -177,7 +194,9 @@ def measure(
     from segments.models import Segment
 
     for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
-        groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False))
+        groups = _groups(
+            kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False, traffic=traffic)
+        )
         comparison = compare_groups(kind, groups)
         result.by_segment.append(
             {
@@ -199,7 +218,9 @@ def measure(
     if not timeline:
         return result
     days: dict = {}
-    for held, variant, day, n, converted in _rows(project, kind, obj.pk, goal, segment_id=None, by_day=True):
+    for held, variant, day, n, converted in _rows(
+        project, kind, obj.pk, goal, segment_id=None, by_day=True, traffic=traffic
+    ):
         entry = days.setdefault(day, {})
         label = _label(kind, held, variant)
         current = entry.get(label, (0, 0))

@@ -21,6 +21,7 @@ from segments.models import Segment
 from tracking.charts import Series, line_chart
 from tracking.models import Action, Project
 from tracking.selectors.events import event_names
+from tracking.traffic.filtering import TrafficFilter
 from tracking.views.rendering import render_page, wants_fragment
 
 MODELS: dict[str, type[Model]] = {"nudge": Nudge, "survey": Survey, "flag": FeatureFlag}
@@ -241,9 +242,12 @@ def measured(
     goal: dict | None = None,
     segment_ids: list[int] | None = None,
     timeline: bool = True,
+    traffic: TrafficFilter | None = None,
 ) -> MeasurementView:
     ids = targeted_segment_ids(kind, obj) if segment_ids is None else segment_ids
-    result = measure(project=project, kind=kind, obj=obj, goal=goal, segment_ids=ids, timeline=timeline)
+    result = measure(
+        project=project, kind=kind, obj=obj, goal=goal, segment_ids=ids, timeline=timeline, traffic=traffic
+    )
     return present(project, kind, result)
 
 
