@@ -138,15 +138,13 @@ class ProjectSettingsForm(forms.ModelForm):
                 self.add_error("internal_person_properties", f"line {number}: write “property = value”")
                 malformed = True
             properties.append({"key": key.strip(), "value": value.strip()})
-        if malformed:
-            return cleaned
         try:
             rules = internal_rules_clean(
                 {
                     "email_domains": _lines(cleaned.get("internal_email_domains") or ""),
                     "distinct_ids": _lines(cleaned.get("internal_distinct_ids") or ""),
                     "ips": _lines(cleaned.get("internal_ips") or ""),
-                    "person_properties": properties,
+                    "person_properties": [] if malformed else properties,
                 }
             )
         except InternalRulesError as error:
@@ -158,7 +156,8 @@ class ProjectSettingsForm(forms.ModelForm):
                 for message in messages:
                     self.add_error(by_rules_field.get(rules_field), prefix + message)
         else:
-            self.instance.internal_users = rules.to_json()
+            if not malformed:
+                self.instance.internal_users = rules.to_json()
         return cleaned
 
     def clean_allowed_origins(self) -> str:
