@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 
 from analysis.compare import metric_compute
+from analysis.funnels import funnel_compute, funnel_params
 from analysis.metrics import validate_metric
 from analysis.params import DateRange
-from analysis.funnels import funnel_compute, funnel_params
 from analysis.retention import retention_compute, retention_params
 from tests.ingest.conftest import UA_CHROME, event
 from tracking.models import Person, PersonDistinctId, Session

@@ -45,6 +45,7 @@ def trend_payload(result: TrendResult) -> dict:
         "interval": query.interval,
         "breakdown": str(query.breakdown) if query.breakdown else None,
         "filters": list(query.filters),
+        **query.traffic.to_json(),
         "labels": result.labels,
         "total": result.total,
         "total_persons": result.total_persons,
