@@ -23,6 +23,7 @@ from segments.definition import DefinitionError, validate_definition
 from segments.models import Segment, SegmentationModel, SegmentMembership, SegmentSizeSnapshot
 from tracking.models import Person, Project
 from tracking.sql import QueryTimedOut, bounded_fetch
+from tracking.traffic.filtering import TrafficFilter, person_filter_q
 
 PREVIEW_TIMEOUT_MS = 5000
 BREAKDOWN_TIMEOUT_MS = 5000
@@ -355,4 +356,9 @@ def recent_members(*, segment: Segment, limit: int = 5) -> list[SegmentMembershi
 
 
 def persons_total(*, project: Project) -> int:
-    return Person.objects.filter(project_id=project.pk).count()
+    """Everyone but bots and internal users: the denominator of segment shares."""
+    return (
+        Person.objects.filter(project_id=project.pk)
+        .filter(person_filter_q("id", project=project, traffic=TrafficFilter()))
+        .count()
+    )
