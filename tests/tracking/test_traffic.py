@@ -81,6 +81,16 @@ def test_ingest_flags_the_session_of_a_bot_and_keeps_its_events(send, project):
 # -- internal rules ---------------------------------------------------------------------------
 
 
+def test_the_batch_that_sets_the_sessions_browser_decides_whether_it_is_a_bot(send, project):
+    send([event(session_id="s1", distinct_id="ann")])
+    send([event(session_id="s1", distinct_id="ann")], headers={"HTTP_USER_AGENT": UA_HEADLESS})
+    send([event(session_id="s2", distinct_id="bot")], headers={"HTTP_USER_AGENT": UA_URLLIB})
+    send([event(session_id="s2", distinct_id="bot")])
+    rows = dict(Session.objects.filter(project=project).values_list("session_key", "is_bot"))
+    assert rows == {"s1": False, "s2": True}
+    assert Session.objects.get(session_key="s2").browser == "Python-urllib"
+
+
 def test_invalid_rules_name_the_field_and_entry():
     with pytest.raises(InternalRulesError) as error:
         internal_rules_clean(

@@ -122,7 +122,8 @@ def upsert_sessions(
                 region = CASE WHEN s.country = '' THEN EXCLUDED.region ELSE s.region END,
                 city = CASE WHEN s.country = '' THEN EXCLUDED.city ELSE s.city END,
                 ip = coalesce(s.ip, EXCLUDED.ip),
-                is_bot = s.is_bot OR EXCLUDED.is_bot,
+                -- decided with the browser, by the batch that set it: the two always agree
+                is_bot = CASE WHEN s.browser = '' THEN EXCLUDED.is_bot ELSE s.is_bot END,
                 internal_network = CASE WHEN s.internal_network = '' THEN EXCLUDED.internal_network
                                         ELSE s.internal_network END
             """,
