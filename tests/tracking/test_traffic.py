@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -190,7 +191,7 @@ def mixed_traffic(send, project):
 
     def visit(distinct_id, session, ua, **props):
         send(
-            [event("$pageview", distinct_id, session_id=session, timestamp=t0.isoformat(), **{"$pathname": "/pricing"}, **props),
+            [event("$pageview", distinct_id, session_id=session, timestamp=t0.isoformat(), **{"$current_url": "https://shop.test/pricing"}, **props),
              event("signed_up", distinct_id, session_id=session, timestamp=(t0 + timedelta(minutes=1)).isoformat())],
             headers={"HTTP_USER_AGENT": ua},
         )  # fmt: skip
@@ -320,3 +321,52 @@ def test_the_settings_page_names_the_field_and_line_of_a_bad_rule(alice_client, 
     assert "Internal person properties: line 1:" in body
     project.refresh_from_db()
     assert project.internal_users == {}
+
+
+# -- analysis pages ----------------------------------------------------------------------------
+
+
+def _funnel_page(client, project, extra: str = ""):
+    query = "step=e%3A%24pageview&step_where=&step=e%3Asigned_up&step_where=&last_days=7" + extra
+    return client.get(f"/p/{project.pk}/analysis/funnels/?{query}")
+
+
+def test_the_funnel_page_has_the_switches_counts_them_and_saves_them(mixed_traffic, alice_client):
+    from analysis.forms import querystring
+    from analysis.kinds import analysis_params
+
+    default = _funnel_page(alice_client, mixed_traffic)
+    assert default.status_code == 200
+    body = default.content.decode()
+    assert 'name="include_bots"' in body and "1 bot session excluded" in body
+    assert "1 internal user excluded" in body
+    assert default.context["result"].overall.steps[0].count == 1
+    switched = _funnel_page(alice_client, mixed_traffic, "&include_bots=on&include_internal=on")
+    assert switched.context["result"].overall.steps[0].count == 3
+    saved = json.loads(switched.context["saved_params"])
+    assert saved["include_bots"] is True and saved["include_internal"] is True
+    # a saved analysis opens with its switches on, and computes the same
+    assert "include_bots=on" in querystring("funnel", saved)
+    assert analysis_params(project=mixed_traffic, kind="funnel", params=saved).traffic == EVERYONE
+
+
+def test_the_events_explorer_counts_people_only_unless_asked(mixed_traffic, alice_client):
+    url = f"/p/{mixed_traffic.pk}/events/trends/?event=signed_up"
+    default = alice_client.get(url)
+    assert default.status_code == 200
+    assert default.context["result"].total_persons == 1
+    assert alice_client.get(url + "&include_bots=on&include_internal=on").context["result"].total_persons == 3
+
+
+def test_paths_leave_them_out_by_default(mixed_traffic):
+    from analysis.paths import paths_compute, paths_params
+
+    def persons(**switches) -> int:
+        query = paths_params(
+            {"start": {"path": "/pricing"}, "last_days": 7, **switches}, project=mixed_traffic
+        )
+        return paths_compute(project=mixed_traffic, query=query).to_json()["groups"][0]["persons"]
+
+    assert persons() == 1
+    assert persons(include_bots=True) == 2
+    assert persons(include_bots=True, include_internal=True) == 3
