@@ -32,6 +32,8 @@ _PARAMETERS = [
         str,
         description='JSON list of event property filters: [{"property", "operator", "value"}].',
     ),
+    OpenApiParameter("include_internal", bool, description="Count internal and test users (default: false)."),
+    OpenApiParameter("include_bots", bool, description="Count bot sessions' persons (default: false)."),
 ]
 
 
