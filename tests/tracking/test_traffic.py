@@ -370,3 +370,11 @@ def test_paths_leave_them_out_by_default(mixed_traffic):
     assert persons() == 1
     assert persons(include_bots=True) == 2
     assert persons(include_bots=True, include_internal=True) == 3
+
+
+def test_the_dropped_persons_page_lists_the_people_the_funnel_counted(mixed_traffic, alice_client):
+    query = "step=e%3A%24pageview&step_where=&step=e%3Anever&step_where=&last_days=7&dropped_step=1"
+    url = f"/p/{mixed_traffic.pk}/analysis/funnels/dropped/?{query}"
+    default = alice_client.get(url)
+    assert default.status_code == 200 and default.context["page"].total == 1
+    assert alice_client.get(url + "&include_bots=on").context["page"].total == 2
