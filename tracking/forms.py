@@ -78,7 +78,8 @@ class ProjectSettingsForm(forms.ModelForm):
         required=False,
         label="Internal e-mail domains",
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "example.com"}),
-        help_text="One per line. People whose e-mail is at this domain (or a subdomain) are internal.",
+        help_text="Internal and test users are left out of analyses, measurements and counts unless an"
+        " analysis includes them. One domain per line: people whose e-mail is at it (or a subdomain).",
     )
     internal_distinct_ids = forms.CharField(
         required=False,
