@@ -86,7 +86,12 @@ class MetricDetailApi(ProjectAPIView):
 # -- analyses ----------------------------------------------------------------------------------
 
 
-class CompareInput(serializers.Serializer):
+class _TrafficInput(serializers.Serializer):
+    include_internal = serializers.BooleanField(required=False, help_text="Count internal and test users.")
+    include_bots = serializers.BooleanField(required=False, help_text="Count bots.")
+
+
+class CompareInput(_TrafficInput):
     metric = serializers.JSONField(help_text="A metric id, or {kind, definition} for a metric not saved.")
     segments = serializers.ListField(child=serializers.IntegerField())
     vs_rest = serializers.BooleanField(required=False, help_text="Compare one segment with everyone else.")
@@ -94,7 +99,7 @@ class CompareInput(serializers.Serializer):
     date_to = serializers.DateField(required=False)
 
 
-class FunnelInput(serializers.Serializer):
+class FunnelInput(_TrafficInput):
     steps = serializers.ListField(
         child=serializers.JSONField(), help_text="Event specs: {name, where} or {action}."
     )
@@ -106,7 +111,7 @@ class FunnelInput(serializers.Serializer):
     date_to = serializers.DateField(required=False)
 
 
-class RetentionInput(serializers.Serializer):
+class RetentionInput(_TrafficInput):
     period = serializers.ChoiceField(choices=["day", "week"], required=False)
     periods = serializers.IntegerField(required=False)
     event = serializers.JSONField(required=False, allow_null=True)
@@ -115,7 +120,7 @@ class RetentionInput(serializers.Serializer):
     date_to = serializers.DateField(required=False)
 
 
-class PathsInput(serializers.Serializer):
+class PathsInput(_TrafficInput):
     start = serializers.JSONField(help_text='{"path": "/pricing"} or an event spec')
     direction = serializers.ChoiceField(choices=["next", "previous"], required=False)
     steps = serializers.ChoiceField(choices=["pageviews", "events"], required=False)

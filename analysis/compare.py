@@ -23,11 +23,12 @@ from analysis import stats
 from analysis.circular import circular_warnings
 from analysis.metrics import MetricSpec, metric_spec, parse_metric, population_sql
 from analysis.models import Metric
-from analysis.params import Checker, DateRange, ParamError
+from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError
 from analysis.reads import fetch_all
 from analysis.selectors import members_sql
 from segments.models import Segment
 from tracking.models import Project
+from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 
 MAX_GROUPS = 8
 
@@ -49,6 +50,7 @@ class CompareQuery:
     range: DateRange
     vs_rest: bool = False
     saved_metric: Metric | None = None
+    traffic: TrafficFilter = field(default_factory=TrafficFilter)
 
     @property
     def groups(self) -> list[Group]:
@@ -68,6 +70,7 @@ class CompareQuery:
             "segments": [s.pk for s in self.segments],
             "vs_rest": self.vs_rest,
             **self.range.to_json(),
+            **self.traffic.to_json(),
         }
 
 
@@ -100,7 +103,9 @@ def compare_params(data: Any, *, project: Project) -> CompareQuery:
     if not isinstance(data, dict):
         raise ParamError({"non_field_errors": ["send an object of parameters"]})
     checker = Checker(project=project)
-    checker.unknown_keys(data, ("metric", "segments", "vs_rest", "date_from", "date_to", "last_days"))
+    checker.unknown_keys(
+        data, ("metric", "segments", "vs_rest", "date_from", "date_to", "last_days", *TRAFFIC_FIELDS)
+    )
     spec, saved = _metric_param(data.get("metric"), checker)
     vs_rest = data.get("vs_rest", False)
     if vs_rest in ("on", "true", "1"):
@@ -112,10 +117,16 @@ def compare_params(data: Any, *, project: Project) -> CompareQuery:
     elif vs_rest is False and len(segments) == 1:
         checker.error("segments", "choose at least two segments, or one segment against everyone else")
     date_range = checker.date_range(data)
+    traffic = checker.traffic(data)
     checker.done()
     assert spec is not None and date_range is not None
     return CompareQuery(
-        metric=spec, segments=segments, range=date_range, vs_rest=bool(vs_rest), saved_metric=saved
+        metric=spec,
+        segments=segments,
+        range=date_range,
+        vs_rest=bool(vs_rest),
+        saved_metric=saved,
+        traffic=traffic,
     )
 
 
@@ -273,11 +284,12 @@ def compare_compute(*, project: Project, query: CompareQuery, now: datetime | No
         aggregates += [f"count(*) FILTER (WHERE {condition})", f"sum(y) FILTER (WHERE {condition})",
                        f"avg(y) FILTER (WHERE {condition})", f"stddev_samp(y) FILTER (WHERE {condition})"]  # fmt: skip
     flag_list = "".join(f", {flag}" for flag in flags)
+    counted, counted_params = person_filter_sql("pop.person_id", project=project, traffic=query.traffic)
     sql = (
-        f"WITH pop AS ({population}), flagged AS (SELECT pop.*{flag_list} FROM pop)"  # noqa: S608 - constant SQL, values as %s parameters
+        f"WITH pop AS ({population}), flagged AS (SELECT pop.*{flag_list} FROM pop WHERE {counted})"  # noqa: S608 - constant SQL, values as %s parameters
         f" SELECT {', '.join(aggregates)} FROM flagged"
     )
-    row = fetch_all(sql, [*params, *flag_params])[0]
+    row = fetch_all(sql, [*params, *flag_params, *counted_params])[0]
     spec = query.metric
     overall = _summary(spec, "Everyone", *row[1:5])
     result = CompareResult(query=query, overall=overall, still_open=int(row[0] or 0), computed_at=now)
@@ -297,8 +309,13 @@ def compare_compute(*, project: Project, query: CompareQuery, now: datetime | No
 
 
 def metric_compute(
-    *, project: Project, spec: MetricSpec, date_range: DateRange, now: datetime | None = None
+    *,
+    project: Project,
+    spec: MetricSpec,
+    date_range: DateRange,
+    now: datetime | None = None,
+    traffic: TrafficFilter | None = None,
 ) -> CompareResult:
     """The metric over its whole population, without groups: the blended value."""
-    query = CompareQuery(metric=spec, segments=[], range=date_range)
+    query = CompareQuery(metric=spec, segments=[], range=date_range, traffic=traffic or TrafficFilter())
     return compare_compute(project=project, query=query, now=now)

@@ -297,7 +297,8 @@ QUERY_FROM_PARAMS = {
 
 
 def querystring(kind: str, params: dict) -> str:
-    return urlencode(QUERY_FROM_PARAMS[kind](params))
+    switches = [(key, "on") for key in ("include_internal", "include_bots") if params.get(key)]
+    return urlencode(QUERY_FROM_PARAMS[kind](params) + switches)
 
 
 # -- metrics ---------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ from segments.models import Segment
 from segments.selectors import segment_list
 from tracking.models import Project
 from tracking.selectors.trends import default_range
+from tracking.traffic.filtering import TrafficFilter, traffic_param
+
+# Every analysis kind accepts these: the switches that let bots and internal users back in.
+TRAFFIC_FIELDS = ("include_internal", "include_bots")
 
 MAX_RANGE_DAYS = 731
 MAX_SEGMENTS = 8
@@ -147,6 +151,10 @@ class Checker:
             self.error(field, "must be true or false")
             return None
         return value
+
+    def traffic(self, data: dict) -> TrafficFilter:
+        """`include_internal` and `include_bots` (both false by default): who counts besides ordinary people."""
+        return traffic_param(data, self.error)
 
     # -- dates ---------------------------------------------------------------------
     def iso_date(self, value: Any, field: str) -> date | None:

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.events import EventSpec, parse_event
-from analysis.params import Checker, DateRange, ParamError, range_bounds
+from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError, range_bounds
 from analysis.reads import fetch_all
 from analysis.selectors import tagged_members_sql
 from segments.models import Segment
 from tracking.models import Project
+from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 
 DEPTH = 3
 BRANCHES = (6, 4, 3)  # children shown per node at depth 1, 2, 3; the rest are folded
@@ -43,6 +44,7 @@ class PathsQuery:
     direction: str = "next"
     steps: str = "pageviews"
     segments: list[Segment] = field(default_factory=list)
+    traffic: TrafficFilter = field(default_factory=TrafficFilter)
 
     @property
     def start_label(self) -> str:
@@ -60,6 +62,7 @@ class PathsQuery:
             "direction": self.direction,
             "steps": self.steps,
             "segments": [s.pk for s in self.segments],
+            **self.traffic.to_json(),
         }
 
 
@@ -68,7 +71,8 @@ def paths_params(data: Any, *, project: Project) -> PathsQuery:
         raise ParamError({"non_field_errors": ["send an object of parameters"]})
     checker = Checker(project=project)
     checker.unknown_keys(
-        data, ("date_from", "date_to", "last_days", "start", "direction", "steps", "segments")
+        data,
+        ("date_from", "date_to", "last_days", "start", "direction", "steps", "segments", *TRAFFIC_FIELDS),
     )
     start = checker.obj(data.get("start"), "start")
     start_path, start_event = None, None
@@ -84,6 +88,7 @@ def paths_params(data: Any, *, project: Project) -> PathsQuery:
     steps = checker.choice(data.get("steps", "pageviews"), "steps", STEP_KINDS)
     segments = checker.segments(data.get("segments"), "segments")
     date_range = checker.date_range(data)
+    traffic = checker.traffic(data)
     checker.done()
     assert date_range is not None and direction is not None and steps is not None
     return PathsQuery(
@@ -93,6 +98,7 @@ def paths_params(data: Any, *, project: Project) -> PathsQuery:
         direction=direction,
         steps=steps,
         segments=segments,
+        traffic=traffic,
     )
 
 
@@ -171,6 +177,7 @@ def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
     shift = "lead" if query.direction == "next" else "lag"
     side = ">=" if query.direction == "next" else "<="
     members, member_params = tagged_members_sql(query.segments)
+    counted, counted_params = person_filter_sql("e.person_id", project=project, traffic=query.traffic)
     # 1. each person's first anchor (event_project_name_ts when the anchor names its event);
     # 2. only that session's events on the anchor's side of it (event_project_person_ts per anchor),
     #    so the window functions run over the paths asked about, not over every session of the range.
@@ -178,7 +185,7 @@ def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
         WITH anchors AS MATERIALIZED (
             SELECT DISTINCT ON (e.person_id) e.person_id, e.session_key, e.timestamp AS ts, e.id
             FROM tracking_event e
-            WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {anchor}
+            WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {anchor} AND {counted}
             ORDER BY e.person_id, e.timestamp, e.id
         ),
         ev AS (
@@ -212,7 +219,7 @@ def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
         GROUP BY GROUPING SETS ((grp), (grp, s1), (grp, s1, s2), (grp, s1, s2, s3))
     """  # noqa: S608 - constants and %s parameters only
     params = [
-        project.pk, start, end, *anchor_params,
+        project.pk, start, end, *anchor_params, *counted_params,
         *anchor_params, project.pk, start, end, *kind_params,
         *member_params,
     ]  # fmt: skip

@@ -23,11 +23,12 @@ from typing import Any
 from django.utils import timezone
 
 from analysis.events import EventSpec, parse_event
-from analysis.params import Checker, DateRange, ParamError, range_bounds
+from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError, range_bounds
 from analysis.reads import fetch_all
 from analysis.selectors import tagged_members_sql
 from segments.models import Segment
 from tracking.models import Project
+from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 
 PERIODS = {"day": timedelta(days=1), "week": timedelta(weeks=1)}
 MAX_PERIODS = 26
@@ -41,6 +42,7 @@ class RetentionQuery:
     periods: int = 8
     event: EventSpec | None = None
     segments: list[Segment] = field(default_factory=list)
+    traffic: TrafficFilter = field(default_factory=TrafficFilter)
 
     def to_json(self) -> dict:
         return {
@@ -49,6 +51,7 @@ class RetentionQuery:
             "periods": self.periods,
             "event": self.event.to_json() if self.event else None,
             "segments": [s.pk for s in self.segments],
+            **self.traffic.to_json(),
         }
 
     @property
@@ -61,7 +64,7 @@ def retention_params(data: Any, *, project: Project) -> RetentionQuery:
         raise ParamError({"non_field_errors": ["send an object of parameters"]})
     checker = Checker(project=project)
     checker.unknown_keys(
-        data, ("date_from", "date_to", "last_days", "period", "periods", "event", "segments")
+        data, ("date_from", "date_to", "last_days", "period", "periods", "event", "segments", *TRAFFIC_FIELDS)
     )
     period = checker.choice(data.get("period", "week"), "period", tuple(PERIODS))
     periods = checker.integer(data.get("periods", 8), "periods", minimum=1, maximum=MAX_PERIODS)
@@ -72,9 +75,12 @@ def retention_params(data: Any, *, project: Project) -> RetentionQuery:
         cohorts = date_range.days if period == "day" else (date_range.days + 6) // 7 + 1
         if cohorts > MAX_COHORTS:
             checker.error("date_from", f"at most {MAX_COHORTS} cohorts: shorten the range or use weeks")
+    traffic = checker.traffic(data)
     checker.done()
     assert date_range is not None and period is not None and periods is not None
-    return RetentionQuery(range=date_range, period=period, periods=periods, event=event, segments=segments)
+    return RetentionQuery(
+        range=date_range, period=period, periods=periods, event=event, segments=segments, traffic=traffic
+    )
 
 
 @dataclass
@@ -168,11 +174,12 @@ def retention_compute(
     period = PERIODS[query.period]
     cond, cond_params = query.event.sql("e") if query.event else ("true", [])
     members, member_params = tagged_members_sql(query.segments)
+    counted, counted_params = person_filter_sql("p.id", project=project, traffic=query.traffic)
     sql = f"""
         WITH cohort AS (
             SELECT p.id AS person_id, p.first_seen, date_trunc(%s, p.first_seen AT TIME ZONE %s)::date AS cohort
             FROM tracking_person p
-            WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s
+            WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s AND {counted}
         ),
         returned AS (
             SELECT DISTINCT c.person_id, floor(extract(epoch FROM e.timestamp - c.first_seen) / %s)::int AS period
@@ -192,7 +199,7 @@ def retention_compute(
         GROUP BY t.cohort, t.grp, r.period
     """  # noqa: S608 - constants and %s parameters only
     params = [
-        query.period, str(zone), project.pk, start, end,
+        query.period, str(zone), project.pk, start, end, *counted_params,
         int(period.total_seconds()), project.pk, period * query.periods, *cond_params,
         *member_params,
     ]  # fmt: skip

@@ -18,6 +18,7 @@ from interventions.measure import measure
 from interventions.models import FeatureFlag, Nudge, SegmentAlert, Survey, Webhook, WebhookDelivery
 from interventions.webhooks import resend
 from tracking.api.base import ProjectAPIView
+from tracking.traffic.filtering import TrafficFilter
 
 _TARGETED = [
     "id",
@@ -126,6 +127,7 @@ class ResultsApi(InterventionDetailApi):
             obj=obj,
             goal=goal,
             segment_ids=segment_ids,
+            traffic=TrafficFilter.from_request(request.query_params),
         )
         if result.error and goal is not None:
             return Response({"goal": [result.error]}, status=status.HTTP_400_BAD_REQUEST)

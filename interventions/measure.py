@@ -17,6 +17,7 @@ from segments.compiler import event_spec_sql
 from segments.definition import DefinitionError, _Validator
 from segments.models import Segment
 from segments.selectors import member_at_sql
+from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 
 
 @dataclass
@@ -71,9 +72,19 @@ def validate_goal(goal: object, *, project_id: int) -> dict:
 
 
 def _rows(
-    project, kind: str, object_id: int, goal: dict, *, segment_id: int | None, by_day: bool
+    project,
+    kind: str,
+    object_id: int,
+    goal: dict,
+    *,
+    segment_id: int | None,
+    by_day: bool,
+    traffic: TrafficFilter | None = None,
 ) -> list[tuple]:
     event_sql, event_params = event_spec_sql(goal["event"], project=project)
+    counted, counted_params = person_filter_sql(
+        "x.person_id", project=project, traffic=traffic or TrafficFilter()
+    )
     segment_sql, segment_params = "", []
     if segment_id is not None:
         # In the segment when first exposed (the goal may well take people out of it
@@ -94,7 +105,7 @@ def _rows(
                      AND e.timestamp > x.first_at AND e.timestamp <= x.first_at + %s AND ({event_sql})))
         FROM interventions_exposure x
         WHERE x.project_id = %s AND x.kind = %s AND x.object_id = %s
-          AND (x.held_out OR x.times_shown > 0 OR x.kind = 'flag'){segment_sql}
+          AND (x.held_out OR x.times_shown > 0 OR x.kind = 'flag') AND {counted}{segment_sql}
         GROUP BY {group_by}
     """  # noqa: S608 - constant SQL composed with the compiler's parameterised event test
     params = [
@@ -105,6 +116,7 @@ def _rows(
         project.pk,
         kind,
         object_id,
+        *counted_params,
         *segment_params,
         *tz,
     ]
@@ -143,13 +155,16 @@ def compare_groups(kind: str, groups: list[GroupResult]) -> ProportionComparison
     return ProportionComparison(n_a=a.persons, x_a=a.converted, n_b=b.persons, x_b=b.converted)
 
 
-def lift_measure(*, project, kind: str, obj, goal: dict | None = None) -> Measurement:
+def lift_measure(
+    *, project, kind: str, obj, goal: dict | None = None, traffic: TrafficFilter | None = None
+) -> Measurement:
     """The intervention's lift: everyone exposed against everyone held out (a flag: each variant).
 
     The one measurement every page shows as "the lift" — the list rows, the
     strategy map's cells and the results page's headline — so they never
     disagree. Restricting it to the people of one segment (`measure`'s
     `by_segment`) is a different question, shown only under that name.
+    Bots and internal users are left out unless `traffic` lets them in.
     """
     goal = goal or obj.goal
     if not goal:
@@ -161,7 +176,9 @@ def lift_measure(*, project, kind: str, obj, goal: dict | None = None) -> Measur
     except DefinitionError as error:
         return Measurement(goal=goal, error=str(error))
     result = Measurement(goal=goal)
-    result.groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=None, by_day=False))
+    result.groups = _groups(
+        kind, _rows(project, kind, obj.pk, goal, segment_id=None, by_day=False, traffic=traffic)
+    )
     result.comparison = compare_groups(kind, result.groups)
     if result.comparison:
         names = ("exposed", "holdout") if kind != "flag" else (result.groups[1].label, result.groups[0].label)
@@ -183,15 +200,18 @@ def measure(
     goal: dict | None = None,
     segment_ids: list[int] | None = None,
     timeline: bool = True,
+    traffic: TrafficFilter | None = None,
 ) -> Measurement:
     """The lift (`lift_measure`), then the same comparison within each segment and day by day."""
-    result = lift_measure(project=project, kind=kind, obj=obj, goal=goal)
+    result = lift_measure(project=project, kind=kind, obj=obj, goal=goal, traffic=traffic)
     if result.error:
         return result
     goal = result.goal
 
     for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
-        groups = _groups(kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False))
+        groups = _groups(
+            kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False, traffic=traffic)
+        )
         comparison = compare_groups(kind, groups)
         result.by_segment.append(
             {
@@ -213,7 +233,9 @@ def measure(
     if not timeline:
         return result
     days: dict = {}
-    for held, variant, day, n, converted in _rows(project, kind, obj.pk, goal, segment_id=None, by_day=True):
+    for held, variant, day, n, converted in _rows(
+        project, kind, obj.pk, goal, segment_id=None, by_day=True, traffic=traffic
+    ):
         entry = days.setdefault(day, {})
         label = _label(kind, held, variant)
         current = entry.get(label, (0, 0))

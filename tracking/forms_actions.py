@@ -23,6 +23,7 @@ from tracking.selectors.trends import (
     bucket_starts,
     default_range,
 )
+from tracking.traffic.filtering import TrafficFilter
 
 MATCHING_CHOICES = [("exact", "equals"), ("contains", "contains"), ("regex", "matches regex")]
 _STEP_PATH = re.compile(r"^steps\[(\d+)\](?:\.([a-z_]+))?")
@@ -256,6 +257,8 @@ class TrendForm(forms.Form):
     filter_property = forms.CharField(required=False, max_length=200)
     filter_operator = forms.CharField(required=False)
     filter_value = forms.CharField(required=False, max_length=1000)
+    include_internal = forms.BooleanField(required=False)
+    include_bots = forms.BooleanField(required=False)
 
     def __init__(self, data: Any, *, project: Project, default_event: str | None = None) -> None:
         super().__init__(data)
@@ -433,6 +436,10 @@ class TrendForm(forms.Form):
             action=data.get("action"),
             breakdown=data.get("breakdown"),
             filters=tuple(data.get("filters") or ()),
+            traffic=TrafficFilter(
+                include_internal=bool(data.get("include_internal")),
+                include_bots=bool(data.get("include_bots")),
+            ),
         )
 
     def error_dict(self) -> dict[str, list[str]]:

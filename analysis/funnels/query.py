@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.events import EventSpec, parse_event
-from analysis.params import Checker, DateRange, ParamError, Window, parse_window
+from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError, Window, parse_window
 from segments.models import Segment
 from tracking.models import Project
+from tracking.traffic.filtering import TrafficFilter
 
 MIN_STEPS = 2
 MAX_STEPS = 10
@@ -49,6 +50,7 @@ class FunnelQuery:
     within: Window
     range: DateRange
     breakdown: Breakdown | None = None
+    traffic: TrafficFilter = field(default_factory=TrafficFilter)
 
     def to_json(self) -> dict:
         return {
@@ -56,6 +58,7 @@ class FunnelQuery:
             "within": self.within.to_json(),
             **self.range.to_json(),
             "breakdown": self.breakdown.to_json() if self.breakdown else None,
+            **self.traffic.to_json(),
         }
 
 
@@ -85,7 +88,9 @@ def funnel_params(data: Any, *, project: Project) -> FunnelQuery:
     checker = Checker(project=project)
     if not isinstance(data, dict):
         raise ParamError({"non_field_errors": ["send an object of parameters"]})
-    checker.unknown_keys(data, ("steps", "within", "date_from", "date_to", "last_days", "breakdown"))
+    checker.unknown_keys(
+        data, ("steps", "within", "date_from", "date_to", "last_days", "breakdown", *TRAFFIC_FIELDS)
+    )
     raw_steps = data.get("steps")
     steps: list[EventSpec | None] = []
     if not isinstance(raw_steps, list) or not MIN_STEPS <= len(raw_steps) <= MAX_STEPS:
@@ -95,8 +100,13 @@ def funnel_params(data: Any, *, project: Project) -> FunnelQuery:
     within = parse_window(data.get("within", {"value": 14, "unit": "days"}), "within", checker)
     date_range = checker.date_range(data)
     breakdown = parse_breakdown(data.get("breakdown"), checker)
+    traffic = checker.traffic(data)
     checker.done()
     assert within is not None and date_range is not None
     return FunnelQuery(
-        steps=[s for s in steps if s is not None], within=within, range=date_range, breakdown=breakdown
+        steps=[s for s in steps if s is not None],
+        within=within,
+        range=date_range,
+        breakdown=breakdown,
+        traffic=traffic,
     )

@@ -9,6 +9,7 @@ from analysis.funnels.query import SAMPLE_IDS, SESSION_BREAKDOWNS, TOP_VALUES, B
 from analysis.params import range_bounds
 from analysis.selectors import tagged_members_sql
 from tracking.models import Project
+from tracking.traffic.filtering import person_filter_sql
 
 
 def levels_sql(
@@ -19,6 +20,7 @@ def levels_sql(
     start: datetime,
     end: datetime,
     with_session: bool = False,
+    person_filter: tuple[str, list] = ("true", []),
 ) -> tuple[str, list]:
     """`SELECT person_id, level, entered_at[, session_key]`: one row per entrant, level = furthest step reached.
 
@@ -30,6 +32,7 @@ def levels_sql(
     reads them in (person_id, timestamp) order from event_project_person_ts to
     skip the sort, which walks every event of the project in the range and costs
     several times more than sorting the few that match.
+    `person_filter` is a predicate on `e.person_id` (tracking.traffic.filtering).
     """
     conditions = [step.sql("e") for step in steps]
     flags = ", ".join(f"{sql} AS m{i}" for i, (sql, _) in enumerate(conditions))
@@ -45,10 +48,17 @@ def levels_sql(
     # is evaluated once per row, not once in the filter and again for the flags
     matched = (
         f"SELECT * FROM (SELECT e.person_id, e.timestamp AS ts{session}, {flags} FROM tracking_event e"  # noqa: S608 - constant SQL, values as %s parameters
-        f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s{prefilter} OFFSET 0) x"
-        f" WHERE {any_step}"
+        f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s{prefilter}"
+        f" AND {person_filter[0]} OFFSET 0) x WHERE {any_step}"
     )
-    matched_params: list = [*flag_params, project_id, start, end + within, *prefilter_params]
+    matched_params: list = [
+        *flag_params,
+        project_id,
+        start,
+        end + within,
+        *prefilter_params,
+        *person_filter[1],
+    ]
     # step 1 must happen in the range; later steps may follow it past the range's end
     chain = "SELECT *, CASE WHEN m0 AND ts < %s THEN ts END AS s0 FROM ev"
     for i in range(1, len(steps)):
@@ -107,6 +117,7 @@ def entrants_sql(query: FunnelQuery, project: Project) -> tuple[str, list]:
         start=start,
         end=end,
         with_session=with_session,
+        person_filter=person_filter_sql("e.person_id", project=project, traffic=query.traffic),
     )
 
 

@@ -9,11 +9,12 @@ from django.http import HttpRequest, HttpResponse
 
 from analysis import forms
 from analysis.kinds import KINDS, analysis_params
-from analysis.params import ParamError
+from analysis.params import ParamError, range_bounds
 from analysis.reads import AnalysisTimeout
 from analysis.selectors import metric_list
 from segments.selectors import segment_list
 from tracking.models import Project
+from tracking.traffic.filtering import TrafficFilter, excluded_counts
 from web.rendering import render_page
 
 
@@ -55,7 +56,17 @@ def analysis_page(
     render the form with the errors beside it (status 200, so htmx swaps it in).
     """
     params, form_errors = forms.PARAMS_FROM_QUERY[kind](request.GET)
-    context = {**base_context(project, request), **context, "kind": kind, "result": None, "errors": []}
+    traffic = TrafficFilter.from_request(request.GET)
+    params.update(traffic.to_json())
+    context = {
+        **base_context(project, request),
+        **context,
+        "kind": kind,
+        "result": None,
+        "errors": [],
+        "traffic": traffic,
+        "excluded": excluded_counts(project=project),
+    }
     if context["last_days"] is None:
         context["last_days"] = default_last_days
     if request.GET:
@@ -67,6 +78,8 @@ def analysis_page(
             if form_errors:
                 context["errors"] = labelled(form_errors)
             else:
+                start, end = range_bounds(query.range, project)
+                context["excluded"] = excluded_counts(project=project, start=start, end=end)
                 try:
                     context.update(query=query, result=KINDS[kind].compute(project=project, query=query))
                 except AnalysisTimeout as timeout:

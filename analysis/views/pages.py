@@ -23,6 +23,7 @@ from analysis.selectors import metric_list, saved_analysis_list
 from analysis.views.common import analysis_page, labelled, merged
 from tracking.decorators import project_view
 from tracking.models import Project
+from tracking.traffic.filtering import TrafficFilter
 from web.rendering import render_page
 
 DROPPED_PAGE = 100
@@ -106,6 +107,7 @@ def paths(request: HttpRequest, project: Project) -> HttpResponse:
 def funnel_dropped(request: HttpRequest, project: Project) -> HttpResponse:
     """Persons who reached a funnel step and went no further, with a link to watch their sessions."""
     params, form_errors = forms.funnel_params_from_query(request.GET)
+    params.update(TrafficFilter.from_request(request.GET).to_json())  # the same people as the funnel counted
     context: dict = {"errors": [], "page": None, "query": None}
     try:
         query: FunnelQuery = analysis_params(project=project, kind="funnel", params=params)

@@ -21,6 +21,7 @@ from interventions.stats import ProportionComparison
 from segments.models import Segment
 from tracking.models import Action, Project
 from tracking.selectors.events import event_names
+from tracking.traffic.filtering import TrafficFilter
 from web.charts import Series, line_chart
 from web.forms import service_errors
 from web.rendering import render_page
@@ -230,9 +231,12 @@ def measured(
     goal: dict | None = None,
     segment_ids: list[int] | None = None,
     timeline: bool = True,
+    traffic: TrafficFilter | None = None,
 ) -> MeasurementView:
     ids = targeted_segment_ids(kind, obj) if segment_ids is None else segment_ids
-    result = measure(project=project, kind=kind, obj=obj, goal=goal, segment_ids=ids, timeline=timeline)
+    result = measure(
+        project=project, kind=kind, obj=obj, goal=goal, segment_ids=ids, timeline=timeline, traffic=traffic
+    )
     return present(project, kind, result)
 
 

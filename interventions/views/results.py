@@ -26,6 +26,7 @@ from interventions.views.common import (
 from segments.models import Segment
 from tracking.decorators import project_view
 from tracking.models import Project
+from tracking.traffic.filtering import TrafficFilter, excluded_counts
 from web.rendering import htmx_target, render_page, wants_fragment
 
 
@@ -40,10 +41,13 @@ def measurement_context(request: HttpRequest, project: Project, kind: str, obj: 
     goal = None
     if trying and goal_form.is_valid():
         goal = goal_form.cleaned_data.get("goal")
+    traffic = TrafficFilter.from_request(request.GET)
     return {
         "goal_form": goal_form,
-        "measurement": measured(project, kind, obj, goal=goal),
+        "measurement": measured(project, kind, obj, goal=goal, traffic=traffic),
         "trying_goal": goal is not None,
+        "traffic": traffic,
+        "excluded": excluded_counts(project=project),
         **form_context(project),
     }
 

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from tracking.models import Project
+from tracking.traffic.filtering import TrafficFilter, excluded_persons_sql
 
 
 def segment_list(*, project: Project) -> QuerySet[Segment]:
@@ -57,6 +58,35 @@ def person_segment_history(*, project: Project, person_id: int) -> QuerySet[Segm
 
 def size_history(*, segment: Segment, days: int = 90) -> QuerySet[SegmentSizeSnapshot]:
     return SegmentSizeSnapshot.objects.filter(segment=segment).order_by("-date")[:days]
+
+
+def excluded_member_counts(*, project: Project, segments: list[Segment]) -> dict[int, int]:
+    """Current members per segment whom counts leave out by default: bots and internal users.
+
+    Membership keeps them (a nudge can still be tried on a teammate); the sizes
+    the pages show subtract them. Driven by the excluded persons, a small set,
+    through membership_person_open (project_id, person_id) WHERE exited_at IS NULL.
+    """
+    excluded = excluded_persons_sql(project=project, traffic=TrafficFilter())
+    if excluded is None or not segments:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT m.segment_id, count(*) FROM segments_segmentmembership m"  # noqa: S608 - constant SQL, values as %s parameters
+            f" WHERE m.project_id = %s AND m.exited_at IS NULL AND m.person_id IN ({excluded[0]})"
+            " AND m.segment_id = ANY(%s) GROUP BY m.segment_id",
+            [project.pk, *excluded[1], [s.pk for s in segments]],
+        )
+        return dict(cursor.fetchall())
+
+
+def segments_counted(*, project: Project, segments: list[Segment]) -> list[Segment]:
+    """The segments with `counted_size` (what pages show) and `excluded_members` set."""
+    excluded = excluded_member_counts(project=project, segments=segments)
+    for segment in segments:
+        segment.excluded_members = excluded.get(segment.pk, 0)
+        segment.counted_size = max(segment.size - segment.excluded_members, 0)
+    return segments
 
 
 # -- membership, for other apps ------------------------------------------------------------------

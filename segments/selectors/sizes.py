@@ -20,6 +20,7 @@ from segments.compiler import CompileError, compile_definition
 from segments.definition import DefinitionError, validate_definition
 from segments.models import Segment, SegmentationModel, SegmentMembership, SegmentSizeSnapshot
 from tracking.models import Person, Project
+from tracking.traffic.filtering import TrafficFilter, person_filter_q
 from web.sql import QueryTimedOut, bounded_fetch
 
 PREVIEW_TIMEOUT_MS = 5000
@@ -255,4 +256,9 @@ def recent_members(*, segment: Segment, limit: int = 5) -> list[SegmentMembershi
 
 
 def persons_total(*, project: Project) -> int:
-    return Person.objects.filter(project_id=project.pk).count()
+    """Everyone but bots and internal users: the denominator of segment shares."""
+    return (
+        Person.objects.filter(project_id=project.pk)
+        .filter(person_filter_q("id", project=project, traffic=TrafficFilter()))
+        .count()
+    )

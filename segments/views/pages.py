@@ -37,7 +37,9 @@ UNMATCHED_SHOWN = 20
 @project_view
 @require_GET
 def segment_list(request: HttpRequest, project: Project) -> HttpResponse:
-    segments = list(selectors.segment_list(project=project).filter(model__isnull=True))
+    segments = selectors.segments_counted(
+        project=project, segments=list(selectors.segment_list(project=project).filter(model__isnull=True))
+    )
     trends = size_trends(project=project, segments=segments)
     models = model_distributions(
         models=SegmentationModel.objects.filter(project=project).prefetch_related("groups").order_by("name")
@@ -85,9 +87,10 @@ def segment_detail(request: HttpRequest, project: Project, segment_id: int) -> H
         return render_page(request, "segments/detail.html", context, project=project, fragment="breakdown")
     trend = size_trends(project=project, segments=[segment], days=90)[segment.pk]
     total = persons_total(project=project)
+    selectors.segments_counted(project=project, segments=[segment])
     context.update(
         trend=trend,
-        share=segment.size / total if total else 0,
+        share=segment.counted_size / total if total else 0,
         persons_total=total,
         size_chart=line_chart(
             trend.known_labels,

@@ -7,6 +7,7 @@ instead); a browser is never downloaded.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -36,6 +37,19 @@ LAUNCH_ARGS = [
 ]
 
 
+def ordinary_user_agent() -> str:
+    """Chromium's user agent without "HeadlessChrome", which ingestion flags as a bot.
+
+    The browser tests stand for people: their events must be stored as a person's
+    and counted wherever a test asserts counts, so the headless browser introduces
+    itself as the desktop Chrome it is — for every request, beacons included
+    (a launch flag; a context's user agent misses beacons sent as a page unloads).
+    """
+    version = subprocess.run([CHROMIUM, "--version"], capture_output=True, text=True, check=True).stdout
+    number = next((word for word in version.split() if word[:1].isdigit()), "120.0.0.0")
+    return f"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{number} Safari/537.36"
+
+
 def _skip_requested() -> bool:
     return os.environ.get("SKIP_E2E", "").lower() in ("1", "true", "yes")
 
@@ -53,7 +67,11 @@ def browser():
     bundles_build()
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[*LAUNCH_ARGS, f"--user-agent={ordinary_user_agent()}"],
+        )
         yield browser
         browser.close()
 

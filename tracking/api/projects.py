@@ -22,6 +22,7 @@ class ProjectSerializer(serializers.ModelSerializer):
             "recording_enabled",
             "recording_sample_rate",
             "data_retention_days",
+            "internal_users",
             "created_at",
         ]
 

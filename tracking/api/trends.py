@@ -32,6 +32,8 @@ _PARAMETERS = [
         str,
         description='JSON list of event property filters: [{"property", "operator", "value"}].',
     ),
+    OpenApiParameter("include_internal", bool, description="Count internal and test users (default: false)."),
+    OpenApiParameter("include_bots", bool, description="Count bot sessions' persons (default: false)."),
 ]
 
 
@@ -45,6 +47,7 @@ def trend_payload(result: TrendResult) -> dict:
         "interval": query.interval,
         "breakdown": str(query.breakdown) if query.breakdown else None,
         "filters": list(query.filters),
+        **query.traffic.to_json(),
         "labels": result.labels,
         "total": result.total,
         "total_persons": result.total_persons,

@@ -15,6 +15,8 @@ from tracking.ingest.enrich import Device, Geo, geolocate, parse_user_agent, spl
 from tracking.ingest.validate import CleanEvent, Rejected, clean_event, parse_timestamp
 from tracking.models import IngestRejection, Project
 from tracking.signals import events_ingested
+from tracking.traffic.bots import batch_is_bot
+from tracking.traffic.filtering import project_rules
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,8 @@ class RequestFacts:
     ip: str | None = None
     country_header: str | None = None
     origin_host: str = ""
+    # Server-side endpoints and the management API set this: their events are never bots.
+    server_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,10 +169,23 @@ def _store(
     writer.copy_events(project.pk, events, mapping, now, paths)
 
     persons.update_persons(project.pk, events, mapping)
+    ua = _user_agent_for(events, facts)
     device = _device_for(events, facts)
     geo_for = _geo_by_session(events, facts)
     ip = facts.ip if project.ip_handling == "store" else None
-    sessions.upsert_sessions(project.pk, events, mapping, device=device, geo_for=geo_for, ip=ip)
+    sessions.upsert_sessions(
+        project.pk,
+        events,
+        mapping,
+        device=device,
+        geo_for=geo_for,
+        ip=ip,
+        is_bot=batch_is_bot(
+            user_agent=ua, lib=events[0].properties.get("$lib"), server_side=facts.server_side
+        ),
+        # matched now, while the address is known: it is not kept unless the project stores IPs
+        internal_network=project_rules(project).network_for(facts.ip),
+    )
     # After update_persons has locked the persons' rows: a merge locks the person first
     # too, so the day rows are always taken second and batches never wait in a cycle.
     rollup.person_days_add(project.pk, project.zone, ((mapping[e.distinct_id], e.timestamp) for e in events))
@@ -191,12 +208,17 @@ def _store(
 
 
 def _device_for(events: list[CleanEvent], facts: RequestFacts) -> Device:
+    return parse_user_agent(_user_agent_for(events, facts)[:1000])
+
+
+def _user_agent_for(events: list[CleanEvent], facts: RequestFacts) -> str:
+    """The batch's user agent: the first event's `$user_agent` property, else the request's header."""
     ua = facts.user_agent
     for e in events[:1]:
         override = e.properties.get("$user_agent")
         if isinstance(override, str) and override:
             ua = override
-    return parse_user_agent(ua[:1000])
+    return ua
 
 
 def _geo_by_session(events: list[CleanEvent], facts: RequestFacts) -> dict[str, Geo]:

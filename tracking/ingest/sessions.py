@@ -37,6 +37,8 @@ def upsert_sessions(
     device: Device,
     geo_for: dict[str, Geo],
     ip: str | None,
+    is_bot: bool = False,
+    internal_network: str = "",
 ) -> None:
     """Create or extend the sessions of a batch; technographic and geographic facts are set once."""
     sessions: dict[str, _Acc] = {}
@@ -88,10 +90,12 @@ def upsert_sessions(
             INSERT INTO tracking_session AS s (
                 project_id, session_key, person_id, started_at, ended_at, entry_url, exit_url, referrer,
                 event_count, pageview_count, autocapture_count, rageclick_count, dead_click_count,
-                browser, browser_version, os, os_version, device_type, country, region, city, ip, has_recording)
+                browser, browser_version, os, os_version, device_type, country, region, city, ip, has_recording,
+                is_bot, internal_network)
             SELECT %s, v.key, v.person, v.started, v.ended, v.entry, v.exit, v.referrer,
                    v.events, v.pageviews, v.autocaptures, v.rageclicks, v.dead_clicks,
-                   %s, %s, %s, %s, %s, v.country, v.region, v.city, %s::inet, false
+                   %s, %s, %s, %s, %s, v.country, v.region, v.city, %s::inet, false,
+                   %s, %s
             FROM jsonb_to_recordset(%s::jsonb)
                  AS v(key text, person bigint, started timestamptz, ended timestamptz, entry text, exit text,
                       referrer text, events int, pageviews int, autocaptures int, rageclicks int, dead_clicks int,
@@ -117,7 +121,11 @@ def upsert_sessions(
                 country = CASE WHEN s.country = '' THEN EXCLUDED.country ELSE s.country END,
                 region = CASE WHEN s.country = '' THEN EXCLUDED.region ELSE s.region END,
                 city = CASE WHEN s.country = '' THEN EXCLUDED.city ELSE s.city END,
-                ip = coalesce(s.ip, EXCLUDED.ip)
+                ip = coalesce(s.ip, EXCLUDED.ip),
+                -- decided with the browser, by the batch that set it: the two always agree
+                is_bot = CASE WHEN s.browser = '' THEN EXCLUDED.is_bot ELSE s.is_bot END,
+                internal_network = CASE WHEN s.internal_network = '' THEN EXCLUDED.internal_network
+                                        ELSE s.internal_network END
             """,
             [
                 project_id,
@@ -127,6 +135,8 @@ def upsert_sessions(
                 device.os_version,
                 device.device_type,
                 ip,
+                is_bot,
+                internal_network,
                 # One JSON document for all rows (in key order): far cheaper to send than 15 arrays.
                 orjson.dumps(
                     [

@@ -95,12 +95,25 @@ class Session(models.Model):
     city = models.CharField(max_length=100, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     has_recording = models.BooleanField(default=False)
+    # Set at ingest (tracking.traffic): a bot, crawler or automated browser; and the
+    # internal network (a project rule) the session's address matched, if any.
+    is_bot = models.BooleanField(default=False, db_default=False)
+    internal_network = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "session_key"], name="session_project_key")]
         indexes = [
             models.Index(fields=["project", "person", "started_at"], name="session_project_person"),
             models.Index(fields=["project", "-started_at"], name="session_project_started"),
+            # the traffic filter's excluded persons: small, since most sessions are neither
+            models.Index(
+                fields=["project", "person"], name="session_bot_person", condition=models.Q(is_bot=True)
+            ),
+            models.Index(
+                fields=["project", "internal_network"],
+                name="session_internal_network",
+                condition=~models.Q(internal_network=""),
+            ),
         ]
 
     def __str__(self) -> str:

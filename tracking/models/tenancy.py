@@ -161,6 +161,11 @@ class Project(models.Model):
     ingest_rate_limit = models.PositiveIntegerField(
         default=2000, help_text="Events per second accepted before answering 429."
     )
+    internal_users = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Internal and test users, kept out of counts by default (tracking.traffic.internal).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProjectQuerySet.as_manager()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from tracking import elements as chain
 from tracking.models import Event, Person, Project, Session
 from tracking.selectors.events import event_exists
+from tracking.traffic.filtering import Excluded, TrafficFilter, excluded_counts, person_filter_q
 
 TOP = 10
 
@@ -46,6 +47,8 @@ class Overview:
     top_elements: list[Ranked] = field(default_factory=list)
     browsers: list[Ranked] = field(default_factory=list)
     countries: list[Ranked] = field(default_factory=list)
+    traffic: TrafficFilter = field(default_factory=TrafficFilter)
+    excluded: Excluded = field(default_factory=Excluded)
 
 
 def _ranked(rows: list[tuple[str, int]], *, empty_label: str = "Unknown") -> list[Ranked]:
@@ -53,8 +56,15 @@ def _ranked(rows: list[tuple[str, int]], *, empty_label: str = "Unknown") -> lis
     return [Ranked(label=label or empty_label, count=count, share=count / top) for label, count in rows]
 
 
-def overview_get(*, project: Project, days: int = 30, now: datetime | None = None) -> Overview:
-    """Activity of the last `days` days (today included) in the project's time zone."""
+def overview_get(
+    *, project: Project, days: int = 30, now: datetime | None = None, traffic: TrafficFilter | None = None
+) -> Overview:
+    """Activity of the last `days` days (today included) in the project's time zone.
+
+    Bots and internal users are left out unless `traffic` lets them in.
+    """
+    traffic = traffic or TrafficFilter()
+    counted = person_filter_q(project=project, traffic=traffic)
     if not event_exists(project=project):
         return Overview(has_events=False, persons_total=Person.objects.filter(project_id=project.pk).count())
     zone = project.zone
@@ -63,7 +73,7 @@ def overview_get(*, project: Project, days: int = 30, now: datetime | None = Non
     since = datetime.combine(first_day, time.min, tzinfo=zone)
 
     # The time range is all the BRIN index on timestamp needs to skip old blocks.
-    recent = Event.objects.filter(project_id=project.pk, timestamp__gte=since)
+    recent = Event.objects.filter(counted, project_id=project.pk, timestamp__gte=since)
     per_day = {
         row["day"]: row
         for row in recent.annotate(day=TruncDate("timestamp", tzinfo=zone))
@@ -97,7 +107,9 @@ def overview_get(*, project: Project, days: int = 30, now: datetime | None = Non
         .order_by("-count", "target")[:TOP]
     )
 
-    sessions = Session.objects.filter(project_id=project.pk, started_at__gte=since)  # session_project_started
+    sessions = Session.objects.filter(
+        counted, project_id=project.pk, started_at__gte=since
+    )  # session_project_started
     browsers = sessions.values("browser").annotate(count=Count("*")).order_by("-count", "browser")
     countries = sessions.values("country").annotate(count=Count("*")).order_by("-count", "country")
 
@@ -107,7 +119,11 @@ def overview_get(*, project: Project, days: int = 30, now: datetime | None = Non
         events=totals["events"],
         active_persons=totals["persons"],
         sessions=sessions.count(),
-        persons_total=Person.objects.filter(project_id=project.pk).count(),
+        persons_total=Person.objects.filter(person_filter_q("id", project=project, traffic=traffic))
+        .filter(project_id=project.pk)
+        .count(),
+        traffic=traffic,
+        excluded=excluded_counts(project=project, start=since),
         top_pages=_ranked(list(pages), empty_label="(no path)"),
         top_elements=_elements_ranked(list(clicks)),
         browsers=_ranked(list(browsers.values_list("browser", "count")[:8])),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from tracking.matching.actions import action_where_sql
 from tracking.models import Action, Person, Project
 from tracking.properties import jsonb_filter_sql
+from tracking.traffic.filtering import EVERYONE, TrafficFilter, person_filter_sql
 
 INTERVALS = ("hour", "day", "week")
 SESSION_BREAKDOWNS = ("browser", "os", "device_type", "country")
@@ -54,6 +55,8 @@ class TrendQuery:
     action: Action | None = None
     breakdown: Breakdown | None = None
     filters: tuple[dict, ...] = ()
+    # everyone unless asked: the explorer's form asks to leave bots and internal users out
+    traffic: TrafficFilter = EVERYONE
 
     @property
     def subject(self) -> str:
@@ -167,6 +170,10 @@ def _where(project: Project, query: TrendQuery, zone: ZoneInfo) -> tuple[str, li
         condition, more = jsonb_filter_sql("e.properties", flt["property"], flt["operator"], flt.get("value"))
         parts.append(condition)
         params += more
+    counted, counted_params = person_filter_sql("e.person_id", project=project, traffic=query.traffic)
+    if counted_params:
+        parts.append(counted)
+        params += counted_params
     return " AND ".join(parts), params
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.selectors.overview import overview_get
+from tracking.traffic.filtering import TrafficFilter
 from web.charts import Series, line_chart
 from web.rendering import render_page
 
@@ -17,7 +18,7 @@ DAYS = 30
 @project_view
 @require_GET
 def overview(request: HttpRequest, project: Project) -> HttpResponse:
-    data = overview_get(project=project, days=DAYS)
+    data = overview_get(project=project, days=DAYS, traffic=TrafficFilter.from_request(request.GET))
     labels = [f"{d.day:%b} {d.day.day}" for d in data.days]
     charts = {}
     if data.has_events:

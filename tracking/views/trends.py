@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET
 
@@ -19,6 +21,7 @@ from tracking.selectors.trends import (
     trend_compute,
     trend_persons,
 )
+from tracking.traffic.filtering import TrafficFilter, excluded_counts
 from web.charts import PALETTE, Series, line_chart
 from web.rendering import render_page
 
@@ -37,10 +40,15 @@ def trends(request: HttpRequest, project: Project) -> HttpResponse:
         "intervals": INTERVALS,
         "breakdowns": BREAKDOWN_CHOICES,
         "operators": OPERATORS,
+        "traffic": TrafficFilter.from_request(request.GET),
+        "excluded": excluded_counts(project=project),
     }
     if form.is_valid():
         query = form.query()
         result = trend_compute(project=project, query=query)
+        zone = project.zone
+        start = datetime.combine(query.date_from, time(), tzinfo=zone)
+        end = datetime.combine(query.date_to + timedelta(days=1), time(), tzinfo=zone)
         persons_for = request.GET.get("persons") if query.breakdown else None
         context.update(
             _picked(query),
@@ -50,6 +58,8 @@ def trends(request: HttpRequest, project: Project) -> HttpResponse:
             buckets=list(zip(result.labels, result.counts, result.persons, strict=True)),
             persons=trend_persons(project=project, query=query, breakdown_value=persons_for),
             persons_for=persons_for,
+            traffic=query.traffic,
+            excluded=excluded_counts(project=project, start=start, end=end),
         )
     else:
         context.update(_typed(request.GET))
