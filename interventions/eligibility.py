@@ -18,7 +18,6 @@ from interventions.decide import person_id_for
 from interventions.models import Nudge, Status, Survey
 from segments.models import Segment
 from tracking.models import Project
-from tracking.selectors.overview import project_zone
 
 SURVEY_DISMISSED_DAYS = 30  # as targeting.surveys_for
 
@@ -44,7 +43,7 @@ class Eligibility:
 
 
 def _when(moment: datetime, project: Project) -> str:
-    return timezone.localtime(moment, project_zone(project)).strftime("%b %-d, %Y %H:%M")
+    return timezone.localtime(moment, project.zone).strftime("%b %-d, %Y %H:%M")
 
 
 def eligibility(

@@ -10,15 +10,15 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
-from tracking.views.rendering import render_page
 
 from interventions.eligibility import eligibility
 from interventions.forms.testing import PersonTestForm, PreviewLinkForm
 from interventions.models import Nudge, Survey
 from interventions.preview import PREVIEW_MAX_AGE, preview_link, preview_token
-from interventions.views.common import get_object, htmx_target
+from interventions.views.common import get_object
 from tracking.decorators import project_view
 from tracking.models import Project
+from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/targeting_test.html"
 

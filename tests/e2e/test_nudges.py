@@ -332,7 +332,7 @@ def test_the_site_css_cannot_hide_or_restyle_a_nudge(page, demo_project):
 def test_the_team_tests_a_person_and_a_preview_link_shows_the_nudge_without_counting_it(
     page, site, demo_project, pro_plan
 ):
-    from tracking.services.demo import DEMO_EMAIL, DEMO_PASSWORD
+    from demo.services import DEMO_EMAIL, DEMO_PASSWORD
 
     nudge = live_nudge(
         demo_project, kind="banner", title="Annual billing saves 20%", status="draft", segments=[pro_plan.pk]

@@ -9,9 +9,9 @@ from urllib.parse import quote
 import orjson
 import pytest
 from playwright.sync_api import expect
-from tracking.services.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_ensure
 
 from analysis.services import metric_create
+from demo.services import DEMO_EMAIL, DEMO_PASSWORD, demo_ensure
 from interventions.services import nudge_save
 from segments.services import segment_compute, segment_create, segment_upload
 from tests.ingest.conftest import event

@@ -25,7 +25,6 @@ from tracking import elements as chain
 from tracking.matching.actions import action_where_sql
 from tracking.matching.suggest import suggest_selector
 from tracking.models import Action, Event, Project
-from tracking.selectors.overview import project_zone
 
 WINDOW_DAYS = 30
 # How long the Actions list may show a count before counting again (events keep arriving).
@@ -96,7 +95,7 @@ def action_window(
     The one window behind every action count — the list, the builder's live preview
     and the saved action's chart — so they never disagree.
     """
-    zone = project_zone(project)
+    zone = project.zone
     today = (now or timezone.now()).astimezone(zone).date()
     since = datetime.combine(today - timedelta(days=days - 1), time(), tzinfo=zone)
     return since, datetime.combine(today + timedelta(days=1), time(), tzinfo=zone)
