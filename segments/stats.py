@@ -12,12 +12,14 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 from psycopg import sql
 
+from segments.builder import OPERATOR_LABELS, display_value
 from segments.compiler import CompileError, compile_definition
 from segments.definition import DefinitionError, validate_definition
 from segments.models import Segment, SegmentationModel, SegmentMembership, SegmentSizeSnapshot
@@ -242,11 +244,36 @@ class Breakdown:
     def other(self) -> int:
         return max(self.total - sum(b.count for b in self.buckets), 0)
 
+    # The segment's own conditions on this session fact (e.g. "browser is Safari"): they hold
+    # for some session in their window, which need not be the latest one counted here.
+    defined_by: list[str] = field(default_factory=list)
+
+    @property
+    def fact(self) -> str:
+        """The session fact in words ("browser"), for a session breakdown."""
+        return SESSION_DIMENSIONS.get(self.dimension, "").lower()
+
     @property
     def title(self) -> str:
         if self.dimension in SESSION_DIMENSIONS:
-            return SESSION_DIMENSIONS[self.dimension]
+            return f"{SESSION_DIMENSIONS[self.dimension]} of each member's latest session"
         return f"{PROPERTY_DIMENSIONS.get(self.dimension, self.dimension)} “{self.key}”"
+
+
+def _session_conditions(definition: Any, dimension: str) -> list[str]:
+    """The definition's device/geo conditions on `dimension`, in words ("is Safari")."""
+    found: list[str] = []
+    stack = [definition]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("conditions"), list):
+            stack.extend(reversed(node["conditions"]))
+        elif node.get("type") in ("device", "geo") and node.get("property") == dimension:
+            words = f"{OPERATOR_LABELS.get(node.get('operator'), node.get('operator'))} {display_value(node.get('value'))}"
+            found.append(words.strip())
+    return found
 
 
 def member_breakdown(*, segment: Segment, dimension: str, key: str = "", limit: int = TOP) -> Breakdown:
@@ -257,6 +284,8 @@ def member_breakdown(*, segment: Segment, dimension: str, key: str = "", limit: 
     each member's latest session is one probe of session_project_person.
     """
     result = Breakdown(dimension=dimension, key=key, total=segment.size)
+    if dimension in SESSION_DIMENSIONS:
+        result.defined_by = _session_conditions(segment.definition, dimension)
     members = "FROM segments_segmentmembership m WHERE m.segment_id = %s AND m.exited_at IS NULL"
     if dimension in SESSION_DIMENSIONS:
         query = sql.SQL(
