@@ -79,14 +79,14 @@ def test_a_key_is_shown_once_and_stored_hashed(alice_client, project, alice):
 def test_a_revoked_key_gets_401(alice_client, project, alice_api_key, client):
     assert client.get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Bearer {alice_api_key}").status_code == 200
     key = PersonalApiKey.objects.get()
-    response = alice_client.post(reverse("api_key_revoke", args=[project.pk, key.pk]))
+    response = alice_client.post(reverse("api_key_revoke", args=[project.pk, key.pk]), {"confirm": "yes"})
     assert response.status_code == 302
     assert client.get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Bearer {alice_api_key}").status_code == 401
 
 
 def test_nobody_revokes_another_users_key(bob_client, other_project, alice_api_key):
     key = PersonalApiKey.objects.get()
-    response = bob_client.post(reverse("api_key_revoke", args=[other_project.pk, key.pk]))
+    response = bob_client.post(reverse("api_key_revoke", args=[other_project.pk, key.pk]), {"confirm": "yes"})
     assert response.status_code == 404
     assert PersonalApiKey.objects.get().revoked_at is None
 

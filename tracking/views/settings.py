@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_q.tasks import async_task
 
@@ -16,6 +17,7 @@ from tracking.forms import ApiKeyForm, InvitationForm, ProjectCreateForm, Projec
 from tracking.models import Invitation, Project
 from tracking.services.accounts import api_key_create, api_key_revoke, invitation_create, project_create
 from tracking.site import public_base_url
+from tracking.views.confirm import confirm_page, confirmed
 
 
 def snippet_for(request: HttpRequest, project: Project) -> str:
@@ -121,6 +123,18 @@ def api_key_revoke_view(request: HttpRequest, project: Project, key_id: int) -> 
     key = request.user.api_keys.filter(pk=key_id).first()
     if key is None:
         raise Http404("No such key")
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            project=project,
+            title=f"Revoke the key “{key.label}”?",
+            consequences=[
+                f"Every request that uses {key.prefix}… gets 401 from now on; scripts and integrations "
+                "holding it stop working. A revoked key cannot be brought back: you would create a new one."
+            ],
+            button="Revoke key",
+            cancel_url=reverse("api_keys", args=[project.pk]),
+        )
     api_key_revoke(key=key)
     messages.success(request, f"Key “{key.label}” revoked. Requests using it now get 401.")
     return redirect("api_keys", project_id=project.pk)
