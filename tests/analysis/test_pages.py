@@ -158,6 +158,11 @@ def test_saving_an_analysis_puts_a_card_on_the_dashboard(world, project, alice, 
     assert 'id="funnel-result"' in card.content.decode() and "<html" not in card.content.decode()
     full = alice_client.get(card_url)
     assert full.status_code == 200 and "<html" in full.content.decode()
+    # its own page sits under the tab of its kind, not the dashboard's
+    tabs = full.content.decode().split('<nav class="tabs" aria-label="Analysis">', 1)[1].split("</nav>", 1)[0]
+    assert [
+        line.rsplit(">", 2)[-2].removesuffix("</a") for line in tabs.splitlines() if "aria-current" in line
+    ] == ["Funnels"]
 
 
 def test_saving_with_htmx_answers_in_place_and_a_missing_name_is_named(world, project, alice_client):

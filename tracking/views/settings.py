@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_q.tasks import async_task
 
-from tracking.decorators import project_view
+from tracking.decorators import CURRENT_PROJECT_SESSION_KEY, project_view
 from tracking.forms import ApiKeyForm, InvitationForm, ProjectCreateForm, ProjectSettingsForm
 from tracking.models import Invitation, Project
+from tracking.selectors import project_list
 from tracking.services.accounts import api_key_create, api_key_revoke, invitation_create, project_create
 from tracking.site import public_base_url
 from tracking.views.confirm import confirm_page, confirmed
@@ -162,6 +163,11 @@ def project_new(request: HttpRequest) -> HttpResponse:
             request, f"Project “{project.name}” created. Install its snippet to start collecting."
         )
         return redirect("project_settings", project_id=project.pk)
+    # The page keeps the app's sidebar around the project one came from.
+    projects = project_list(user=request.user)
+    request.project = (
+        projects.filter(pk=request.session.get(CURRENT_PROJECT_SESSION_KEY)).first() or projects.first()
+    )
     return render(
         request, "tracking/settings/project_new.html", {"form": form, "organizations": organizations}
     )
