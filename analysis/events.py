@@ -65,6 +65,38 @@ class EventSpec:
         conditions = ", ".join(_filter_label(f) for f in self.where)
         return f"{self.name} ({conditions})"
 
+    @property
+    def short_label(self) -> str:
+        """A step's name as people say it ("Page view /de/checkout"), for narrow column headers.
+
+        The part that tells two steps apart (a filter's value) is kept; `label` is the
+        full definition, for a tooltip.
+        """
+        if self.action is not None:
+            return self.action.name
+        name = EVENT_WORDS.get(self.name or "", self.name or "")
+        values = [_filter_value_words(f) for f in self.where]
+        return " ".join([name, *values]) if values else name
+
+
+EVENT_WORDS = {
+    "$pageview": "Page view",
+    "$pageleave": "Page leave",
+    "$autocapture": "Click",
+    "$rageclick": "Rage click",
+}
+
+
+def _filter_value_words(flt: dict) -> str:
+    """A filter by what it asks for: `/checkout` for equality, `~checkout` for contains."""
+    operator, value = flt["operator"], flt.get("value")
+    shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if operator in ("eq", "in"):
+        return shown
+    if operator == "contains":
+        return f"~{shown}"
+    return _filter_label(flt)
+
 
 def _filter_label(flt: dict) -> str:
     if flt["operator"] in ("is_set", "is_not_set"):

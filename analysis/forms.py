@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.http import QueryDict
 
+from analysis import filter_rows
 from analysis.funnels import MAX_STEPS, PROPERTY_BREAKDOWNS
 from analysis.metrics import KINDS, PERIODS
 from analysis.models import MetricKind
@@ -164,14 +165,18 @@ RANGE_CHOICES = [("7", "Last 7 days"), ("14", "Last 14 days"), ("30", "Last 30 d
 def funnel_params_from_query(data: QueryDict) -> tuple[dict, dict[str, list[str]]]:
     errors: dict[str, list[str]] = {}
     subjects = data.getlist("step")
-    wheres = data.getlist("step_where")
+    wheres = data.getlist("step_where")  # filters as JSON: links made before the filter rows
     steps = []
     for index, subject in enumerate(subjects[: MAX_STEPS + 1]):
         if not subject:
             continue
         where = wheres[index] if index < len(wheres) else ""
+        rows = filter_rows.posted_rows(data, f"step_{index}")
         try:
-            steps.append(spec_from_subject(subject, where))
+            spec = spec_from_subject(subject, where if rows is None else "")
+            if rows and "name" in spec:
+                spec["where"] = filter_rows.where_from_rows(rows)
+            steps.append(spec)
         except WhereError as error:
             errors.setdefault(f"steps[{len(steps)}].where", []).append(str(error))
             steps.append({"name": subject[2:] if subject.startswith("e:") else subject})
@@ -193,9 +198,11 @@ def funnel_params_from_query(data: QueryDict) -> tuple[dict, dict[str, list[str]
 
 def funnel_query_from_params(params: dict) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    for spec in params.get("steps", []):
-        subject, where = subject_from_spec(spec)
-        out += [("step", subject), ("step_where", where)]
+    for index, spec in enumerate(params.get("steps", [])):
+        subject, _ = subject_from_spec(spec)
+        out.append(("step", subject))
+        if isinstance(spec, dict):
+            out += filter_rows.query_pairs(spec.get("where"), f"step_{index}")
     within = params.get("within") or {}
     out += [("within_value", str(within.get("value", 14))), ("within_unit", str(within.get("unit", "days")))]
     breakdown = params.get("breakdown") or {}
@@ -207,20 +214,42 @@ def funnel_query_from_params(params: dict) -> list[tuple[str, str]]:
     return out + _date_pairs(params)
 
 
-def funnel_step_rows(data: QueryDict | None, params: dict | None) -> list[tuple[str, str]]:
-    """The step rows a funnel form shows: what was asked, then one blank row to add a step."""
+def funnel_step_rows(
+    data: QueryDict | None, params: dict | None
+) -> list[tuple[str, list[filter_rows.FilterRow]]]:
+    """The step rows a funnel form shows, each with its filter rows and one blank filter row:
+    what was asked, then one blank step to add a step."""
+    rows: list[tuple[str, list[filter_rows.FilterRow]]]
     if data is not None and data.getlist("step"):
         subjects, wheres = data.getlist("step"), data.getlist("step_where")
-        rows = [(s, wheres[i] if i < len(wheres) else "") for i, s in enumerate(subjects) if s]
+        rows = []
+        for index, subject in enumerate(subjects):
+            if not subject:
+                continue
+            posted = filter_rows.posted_rows(data, f"step_{index}")
+            if posted is None:
+                try:
+                    posted = filter_rows.rows_from_where(
+                        parse_where(wheres[index] if index < len(wheres) else "")
+                    )
+                except WhereError:
+                    posted = []
+            rows.append((subject, posted))
     elif params:
-        rows = [subject_from_spec(spec) for spec in params.get("steps", [])]
+        rows = [
+            (
+                subject_from_spec(spec)[0],
+                filter_rows.rows_from_where(spec.get("where") if isinstance(spec, dict) else None),
+            )
+            for spec in params.get("steps", [])
+        ]
     else:
-        rows = [("e:$pageview", ""), ("", "")]
+        rows = [("e:$pageview", []), ("", [])]
     if len(rows) < MAX_STEPS:
-        rows.append(("", ""))
+        rows.append(("", []))
     while len(rows) < 2:
-        rows.append(("", ""))
-    return rows[:MAX_STEPS]
+        rows.append(("", []))
+    return [(subject, filter_rows.with_blank(filters)) for subject, filters in rows[:MAX_STEPS]]
 
 
 # -- retention -------------------------------------------------------------------------------

@@ -42,9 +42,15 @@ class RecordingFilterForm(forms.Form):
     session = forms.CharField(required=False, max_length=200, label="Session id")
     person = forms.IntegerField(required=False, min_value=1, max_value=2**62, widget=forms.HiddenInput)
     persons = PersonIdsField(required=False, widget=forms.HiddenInput)
-    segment = forms.ModelChoiceField(queryset=None, required=False, empty_label="Everyone")
+    segment = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="Everyone", widget=forms.Select(attrs={"data-picker": ""})
+    )
     action = forms.ModelChoiceField(
-        queryset=None, required=False, empty_label="Any", label="Performed action"
+        queryset=None,
+        required=False,
+        empty_label="Any",
+        label="Performed action",
+        widget=forms.Select(attrs={"data-picker": ""}),
     )
     browser = forms.CharField(required=False, max_length=64)
     os = forms.CharField(required=False, max_length=64, label="OS")

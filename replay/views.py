@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from replay.coverage import recording_coverage
 from replay.forms import RecordingFilterForm, RetentionRuleForm
 from replay.models import RecordingRetentionRule
 from replay.selectors import chunk_list, filter_options, recording_get, recording_list, recording_markers
@@ -18,7 +19,7 @@ from replay.services import retention_rule_delete, retention_rule_save
 from tracking.decorators import project_view
 from tracking.filters import error_summary
 from tracking.models import Project
-from web.rendering import render_page
+from web.rendering import render_page, wants_fragment
 
 RECORDINGS_PER_PAGE = 50
 
@@ -50,6 +51,9 @@ def recordings(request: HttpRequest, project: Project) -> HttpResponse:
         request.GET.get("page")
     )
     context.update(page_obj=page_obj, filtered=form.is_filtered)
+    chosen = form.cleaned_data.get("persons")
+    if chosen and not wants_fragment(request):
+        context["coverage"] = recording_coverage(project=project, person_ids=chosen)
     return render_page(request, "replay/recordings.html", context, project=project, fragment="results")
 
 

@@ -464,6 +464,22 @@ def error_target(path: str) -> tuple[str, str]:
     return node, name
 
 
+def error_is_unfilled(path: str, definition: Any) -> bool:
+    """Whether a definition error points at a part nobody has filled in yet (empty or absent).
+
+    Such an error waits for the save: a condition just added is blank, and calling it
+    wrong before anyone could type in it is noise. A wrong value is shown at once.
+    """
+    node: Any = definition
+    for key, index in re.findall(r"\.?(\w+)(?:\[(\d+)\])?", path.removeprefix("definition")):
+        node = node.get(key) if isinstance(node, dict) else None
+        if index:
+            node = node[int(index)] if isinstance(node, list) and int(index) < len(node) else None
+        if node is None:
+            return True
+    return node in ("", [], {})
+
+
 def field_words(name: str) -> str:
     if name in FIELD_LABELS:
         return FIELD_LABELS[name]

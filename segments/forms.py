@@ -257,9 +257,16 @@ class BreakdownForm(forms.Form):
     )
     property = forms.CharField(required=False, max_length=200, label="Property")
 
+    # Set when a property breakdown was chosen but no property named yet, and the form was
+    # not submitted with its button: choosing "Person property" is the first step, not a mistake.
+    waiting_for_property = False
+
     def clean(self) -> dict:
         data = super().clean()
         data["by"] = data.get("by") or "browser"
         if data["by"] in PROPERTY_DIMENSIONS and not (data.get("property") or "").strip():
-            self.add_error("property", "Name the property to break down by, e.g. plan.")
+            if self.data.get("show"):
+                self.add_error("property", "Name the property to break down by, e.g. plan.")
+            else:
+                self.waiting_for_property = True
         return data

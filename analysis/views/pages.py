@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from analysis import forms
+from analysis import filter_rows, forms
 from analysis.funnels import (
     BREAKDOWN_LABELS,
     BREAKDOWN_TYPES,
@@ -21,6 +21,7 @@ from analysis.reads import AnalysisTimeout
 from analysis.retention import MAX_PERIODS, PERIODS
 from analysis.selectors import metric_list, saved_analysis_list
 from analysis.views.common import analysis_page, labelled, merged
+from segments.selectors.discovery import event_property_keys
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.traffic.filtering import TrafficFilter
@@ -52,12 +53,23 @@ def compare(request: HttpRequest, project: Project) -> HttpResponse:
     return analysis_page(request, project, kind="compare", context=context)
 
 
+def _event_keys(project: Project, subjects: list[str]) -> list[str]:
+    """Property keys of the steps' events, for the filter rows' suggestions."""
+    keys: dict[str, None] = {}
+    for subject in dict.fromkeys(subjects):
+        if subject.startswith("e:") and subject[2:]:
+            keys.update((s.value, None) for s in event_property_keys(project=project, event=subject[2:]))
+    return list(keys)
+
+
 @project_view
 @require_GET
 def funnels(request: HttpRequest, project: Project) -> HttpResponse:
     rows = forms.funnel_step_rows(request.GET if request.GET else None, None)
     context = {
         "step_rows": rows,
+        "operator_choices": filter_rows.OPERATORS,
+        "event_keys": _event_keys(project, [subject for subject, _ in rows]),
         "subjects": forms.subject_choices(project=project, selected=[s for s, _ in rows]),
         "units": list(UNITS),
         "within_value": request.GET.get("within_value", "14"),

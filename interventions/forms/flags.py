@@ -34,6 +34,9 @@ class FlagForm(GoalFields):
     enabled = forms.BooleanField(
         label="Enabled",
         required=False,
+        # On for a new flag: with no rules an enabled flag still serves false to everyone, so
+        # the rules decide; off by default made new flags look broken until someone noticed.
+        initial=True,
         help_text="The kill switch: off serves false to everyone, whatever the rules say.",
     )
     flag_type = forms.ChoiceField(

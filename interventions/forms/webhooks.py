@@ -53,7 +53,9 @@ def webhook_initial(hook: Webhook) -> dict:
 
 
 class AlertForm(ProjectForm):
-    segment = forms.TypedChoiceField(label="Segment", coerce=int)
+    segment = forms.TypedChoiceField(
+        label="Segment", coerce=int, widget=forms.Select(attrs={"data-picker": ""})
+    )
     threshold_percent = forms.IntegerField(
         label="When its size moves by (%)",
         min_value=1,

@@ -3,6 +3,7 @@
 // and an optional call to action.
 import { h, text, ui, uid } from "./dom.js";
 import { trapFocus } from "./focus.js";
+import { pushPage, relayout } from "./push.js";
 import { pin, rendered } from "./tooltip.js";
 import { safeUrl } from "./urls.js";
 
@@ -42,6 +43,7 @@ export function showNudge(nudge, report, removed) {
     if (!el) return;
     el.remove();
     el = null;
+    if (kind === "banner") relayout();
     if (release) release();
     removed();
   };
@@ -64,6 +66,7 @@ export function showNudge(nudge, report, removed) {
   if (kind === "banner") {
     el = h("div", { class: "banner", role: "region", "aria-labelledby": titleId }, h("div", {}, title, " ", body), actions, close);
     top.append(el);
+    pushPage(top);
   } else if (kind === "modal") {
     const dialog = h(
       "div",

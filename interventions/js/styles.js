@@ -7,7 +7,7 @@ export const CSS = `
 .top,.backdrop,.tip,.survey{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2130;text-align:left}
 button,input,textarea{font:inherit;color:inherit}
 [hidden]{display:none!important}
-.top{position:fixed;top:0;left:0;right:0;z-index:2147483646}
+.top{position:absolute;top:0;left:0;right:0;z-index:2147483646}
 .banner{position:relative;display:flex;flex-wrap:wrap;align-items:center;gap:4px 16px;padding:10px 48px 10px 16px;background:#eef0fe;border-bottom:1px solid #c7ccf6}
 .backdrop{position:fixed;top:0;left:0;right:0;bottom:0;z-index:2147483647;display:flex;align-items:center;justify-content:center;padding:16px;background:rgba(17,20,33,.5)}
 .modal,.tip,.survey{background:#fff;border:1px solid #d6d9e4;border-radius:10px;box-shadow:0 12px 40px rgba(17,20,33,.25)}

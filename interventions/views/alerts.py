@@ -6,13 +6,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from interventions import forms, selectors, services
 from interventions.models import SegmentAlert
-from interventions.views.common import get_object
+from interventions.views.common import delete_confirm_page, get_object
 from tracking.decorators import project_view
 from tracking.models import Project
+from web.confirm import confirmed
 from web.rendering import render_page
 
 
@@ -65,6 +67,14 @@ def _form_page(request: HttpRequest, project: Project, alert: SegmentAlert | Non
 def alert_delete(request: HttpRequest, project: Project, alert_id: int) -> HttpResponse:
     alert = get_object(SegmentAlert, project, alert_id)
     name = alert.segment.name
+    if not confirmed(request):
+        return delete_confirm_page(
+            request,
+            project=project,
+            what=f"the alert on “{name}”",
+            consequences=["Its checks stop, and nobody is told when the segment moves."],
+            cancel_url=reverse("alerts", args=[project.pk]),
+        )
     services.intervention_delete(obj=alert)
     messages.success(request, f"Deleted the alert on “{name}”.")
     return redirect("alerts", project_id=project.pk)

@@ -23,6 +23,7 @@ from tracking.models import Action, Project
 from tracking.selectors.events import event_names
 from tracking.traffic.filtering import TrafficFilter
 from web.charts import Series, line_chart
+from web.confirm import confirm_page, confirmed
 from web.forms import service_errors
 from web.rendering import render_page
 
@@ -286,6 +287,42 @@ def list_rows(project: Project, kind: str) -> list[ListRow]:
 def render_list(request: HttpRequest, project: Project, kind: str) -> HttpResponse:
     return render_page(
         request, "interventions/list.html", {"kind": kind, "rows": list_rows(project, kind)}, project=project
+    )
+
+
+def end_needs_confirming(request: HttpRequest, obj: Any) -> bool:
+    """Ending stops an intervention for everyone and closes its measurement: ask first."""
+    return request.POST.get("status") == "ended" and obj.status != "ended" and not confirmed(request)
+
+
+def end_confirm_page(
+    request: HttpRequest, *, project: Project, obj: Any, kind: str, cancel_url: str
+) -> HttpResponse:
+    live = " It is live now: people stop seeing it straight away." if obj.status == "live" else ""
+    return confirm_page(
+        request,
+        project=project,
+        title=f"End the {kind} “{obj.name}”?",
+        consequences=[
+            f"Nobody sees the {kind} after this, and its results stop counting new exposures.{live}",
+            "Pause it instead to stop it for a while; an ended one can go live again later.",
+        ],
+        button=f"End {kind}",
+        cancel_url=cancel_url,
+        keep={"status": "ended"},
+    )
+
+
+def delete_confirm_page(
+    request: HttpRequest, *, project: Project, what: str, consequences: list[str], cancel_url: str
+) -> HttpResponse:
+    return confirm_page(
+        request,
+        project=project,
+        title=f"Delete {what}?",
+        consequences=consequences,
+        button="Delete",
+        cancel_url=cancel_url,
     )
 
 

@@ -11,15 +11,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from interventions import forms, services
 from interventions.decide import person_id_for
 from interventions.models import FeatureFlag
-from interventions.views.common import form_context, get_object, render_list
+from interventions.views.common import delete_confirm_page, form_context, get_object, render_list
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.site import public_base_url
+from web.confirm import confirmed
 from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/flag_form.html"
@@ -124,6 +126,14 @@ def flag_switch(request: HttpRequest, project: Project, flag_id: int) -> HttpRes
 @require_POST
 def flag_delete(request: HttpRequest, project: Project, flag_id: int) -> HttpResponse:
     flag = get_object(FeatureFlag, project, flag_id)
+    if not confirmed(request):
+        return delete_confirm_page(
+            request,
+            project=project,
+            what=f"the flag “{flag.key}”",
+            consequences=["Code asking for it gets false from now on, whoever asks."],
+            cancel_url=reverse("flag_edit", args=[project.pk, flag.pk]),
+        )
     services.intervention_delete(obj=flag)
     messages.success(request, f"Deleted the flag “{flag.key}”: code asking for it now gets false.")
     return redirect("interventions_flags", project_id=project.pk)

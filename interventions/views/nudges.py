@@ -11,14 +11,24 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from interventions import forms, services
 from interventions.models import Nudge
-from interventions.views.common import form_context, get_object, render_list, status_change
+from interventions.views.common import (
+    delete_confirm_page,
+    end_confirm_page,
+    end_needs_confirming,
+    form_context,
+    get_object,
+    render_list,
+    status_change,
+)
 from tracking.decorators import project_view
 from tracking.models import Project
+from web.confirm import confirmed
 from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/nudge_form.html"
@@ -94,6 +104,14 @@ def _render(
 def nudge_status(request: HttpRequest, project: Project, nudge_id: int) -> HttpResponse:
     """Go live, pause or end."""
     nudge = get_object(Nudge, project, nudge_id)
+    if end_needs_confirming(request, nudge):
+        return end_confirm_page(
+            request,
+            project=project,
+            obj=nudge,
+            kind="nudge",
+            cancel_url=reverse("nudge_edit", args=[project.pk, nudge.pk]),
+        )
     status_change(
         request,
         obj=nudge,
@@ -107,6 +125,14 @@ def nudge_status(request: HttpRequest, project: Project, nudge_id: int) -> HttpR
 @require_POST
 def nudge_delete(request: HttpRequest, project: Project, nudge_id: int) -> HttpResponse:
     nudge = get_object(Nudge, project, nudge_id)
+    if not confirmed(request):
+        return delete_confirm_page(
+            request,
+            project=project,
+            what=f"the nudge “{nudge.name}”",
+            consequences=["Nobody sees it any more, and its exposures and results are deleted with it."],
+            cancel_url=reverse("nudge_edit", args=[project.pk, nudge.pk]),
+        )
     services.intervention_delete(obj=nudge)
     messages.success(request, f"Deleted the nudge “{nudge.name}”.")
     return redirect("interventions", project_id=project.pk)

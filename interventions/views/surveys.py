@@ -14,18 +14,28 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from interventions import forms, selectors, services
 from interventions.models import Survey
-from interventions.views.common import form_context, get_object, render_list, status_change
+from interventions.views.common import (
+    delete_confirm_page,
+    end_confirm_page,
+    end_needs_confirming,
+    form_context,
+    get_object,
+    render_list,
+    status_change,
+)
 from interventions.views.results import measurement_context
 from segments.models import Segment
 from tracking.decorators import project_view
 from tracking.models import Project
 from web.charts import bar_chart
+from web.confirm import confirmed
 from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/survey_form.html"
@@ -133,6 +143,14 @@ def _render(
 @require_POST
 def survey_status(request: HttpRequest, project: Project, survey_id: int) -> HttpResponse:
     survey = get_object(Survey, project, survey_id)
+    if end_needs_confirming(request, survey):
+        return end_confirm_page(
+            request,
+            project=project,
+            obj=survey,
+            kind="survey",
+            cancel_url=reverse("survey_edit", args=[project.pk, survey.pk]),
+        )
     status_change(
         request,
         obj=survey,
@@ -146,6 +164,14 @@ def survey_status(request: HttpRequest, project: Project, survey_id: int) -> Htt
 @require_POST
 def survey_delete(request: HttpRequest, project: Project, survey_id: int) -> HttpResponse:
     survey = get_object(Survey, project, survey_id)
+    if not confirmed(request):
+        return delete_confirm_page(
+            request,
+            project=project,
+            what=f"the survey “{survey.name}”",
+            consequences=["Nobody is asked it any more. The answers already given stay in the events."],
+            cancel_url=reverse("survey_edit", args=[project.pk, survey.pk]),
+        )
     services.intervention_delete(obj=survey)
     messages.success(request, f"Deleted the survey “{survey.name}”. Its answers stay in the events.")
     return redirect("interventions_surveys", project_id=project.pk)

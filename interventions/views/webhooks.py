@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from interventions import forms, selectors, services
@@ -21,6 +22,7 @@ from interventions.views.common import get_object
 from interventions.webhooks import resend, send_test
 from tracking.decorators import project_view
 from tracking.models import Project
+from web.confirm import confirm_page, confirmed
 from web.rendering import htmx_target, render_page
 
 TEMPLATE = "interventions/webhook_form.html"
@@ -132,6 +134,18 @@ def webhook_test(request: HttpRequest, project: Project, webhook_id: int) -> Htt
 @require_POST
 def webhook_delete(request: HttpRequest, project: Project, webhook_id: int) -> HttpResponse:
     hook = get_object(Webhook, project, webhook_id)
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            project=project,
+            title=f"Delete the webhook “{hook.name}”?",
+            consequences=[
+                f"Nothing more is sent to {hook.url}, and its delivery log is deleted with it.",
+                "To stop deliveries for a while instead, untick “Active” on the webhook.",
+            ],
+            button="Delete webhook",
+            cancel_url=reverse("webhook_edit", args=[project.pk, hook.pk]),
+        )
     services.intervention_delete(obj=hook)
     messages.success(request, f"Deleted the webhook “{hook.name}” and its delivery log.")
     return redirect("webhooks", project_id=project.pk)

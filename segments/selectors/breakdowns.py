@@ -7,9 +7,11 @@ instead of holding a web worker.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from psycopg import sql
 
+from segments.builder import OPERATOR_LABELS, display_value
 from segments.models import Segment
 from segments.selectors.sizes import TimedOut, bounded_read
 
@@ -43,11 +45,36 @@ class Breakdown:
     def other(self) -> int:
         return max(self.total - sum(b.count for b in self.buckets), 0)
 
+    # The segment's own conditions on this session fact (e.g. "browser is Safari"): they hold
+    # for some session in their window, which need not be the latest one counted here.
+    defined_by: list[str] = field(default_factory=list)
+
+    @property
+    def fact(self) -> str:
+        """The session fact in words ("browser"), for a session breakdown."""
+        return SESSION_DIMENSIONS.get(self.dimension, "").lower()
+
     @property
     def title(self) -> str:
         if self.dimension in SESSION_DIMENSIONS:
-            return SESSION_DIMENSIONS[self.dimension]
+            return f"{SESSION_DIMENSIONS[self.dimension]} of each member's latest session"
         return f"{PROPERTY_DIMENSIONS.get(self.dimension, self.dimension)} “{self.key}”"
+
+
+def _session_conditions(definition: Any, dimension: str) -> list[str]:
+    """The definition's device/geo conditions on `dimension`, in words ("is Safari")."""
+    found: list[str] = []
+    stack = [definition]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("conditions"), list):
+            stack.extend(reversed(node["conditions"]))
+        elif node.get("type") in ("device", "geo") and node.get("property") == dimension:
+            words = f"{OPERATOR_LABELS.get(node.get('operator'), node.get('operator'))} {display_value(node.get('value'))}"
+            found.append(words.strip())
+    return found
 
 
 def member_breakdown(*, segment: Segment, dimension: str, key: str = "", limit: int = TOP) -> Breakdown:
@@ -58,6 +85,8 @@ def member_breakdown(*, segment: Segment, dimension: str, key: str = "", limit: 
     each member's latest session is one probe of session_project_person.
     """
     result = Breakdown(dimension=dimension, key=key, total=segment.size)
+    if dimension in SESSION_DIMENSIONS:
+        result.defined_by = _session_conditions(segment.definition, dimension)
     members = "FROM segments_segmentmembership m WHERE m.segment_id = %s AND m.exited_at IS NULL"
     if dimension in SESSION_DIMENSIONS:
         query = sql.SQL(

@@ -25,6 +25,7 @@ from segments.builder import (
     TYPE_LABELS,
     BuilderState,
     condition_from_fields,
+    error_is_unfilled,
     error_target,
     error_words,
     starting_definition,
@@ -107,7 +108,8 @@ def segment_preview(request: HttpRequest, project: Project) -> HttpResponse:
         segment = get_segment(project, int(raw))
     state = BuilderState.from_post(request.POST)
     if not wants_fragment(request):
-        return _render(request, project, segment=segment, form=SegmentForm(request.POST), state=state)
+        form = SegmentForm(initial={key: request.POST.get(key, "") for key in ("name", "description")})
+        return _render(request, project, segment=segment, form=form, state=state)
     return _render(request, project, segment=segment, form=None, state=state, fragment="preview_response")
 
 
@@ -129,9 +131,10 @@ def _builder(request: HttpRequest, project: Project, *, segment: Segment | None)
     if not _OP.match(op):
         op = "preview"
     state = BuilderState.from_post(request.POST)
-    form = SegmentForm(request.POST)
     if op == "save":
-        return _save(request, project, segment=segment, form=form, state=state)
+        return _save(request, project, segment=segment, form=SegmentForm(request.POST), state=state)
+    # An edit is not a save: keep the name as typed, without calling an empty one an error yet.
+    form = SegmentForm(initial={key: request.POST.get(key, "") for key in ("name", "description")})
     if op == "apply_json" and not state.json_error:
         state = BuilderState.of(state.definition)
     elif op.partition(":")[0] not in ("preview", "refresh", "apply_json"):
@@ -194,7 +197,10 @@ def _render(
     )
     tree_errors: dict[str, dict[str, str]] = {}
     errors = list(save_errors or [])
-    if preview.error_path:
+    unfilled = ""
+    if preview.error_path and save_errors is None and error_is_unfilled(preview.error_path, state.definition):
+        unfilled = error_words(preview.error_path, state.definition)
+    elif preview.error_path:
         node, name = error_target(preview.error_path)
         tree_errors.setdefault(node, {})[name] = preview.error
         where = error_words(preview.error_path, state.definition)
@@ -212,6 +218,7 @@ def _render(
         "tree": tree_view(state.definition, tree_errors),
         "preview": preview,
         "errors": errors,
+        "unfilled": unfilled,
         "described": describe(state.definition, project) if preview.count is not None else None,
         "type_choices": type_choices(),
         "type_labels": TYPE_LABELS,

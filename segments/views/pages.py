@@ -77,7 +77,7 @@ def segment_detail(request: HttpRequest, project: Project, segment_id: int) -> H
     if target in (None, "breakdown"):
         form = BreakdownForm(request.GET)
         context["breakdown_form"] = form
-        if form.is_valid():
+        if form.is_valid() and not form.waiting_for_property:
             context["breakdown"] = member_breakdown(
                 segment=segment, dimension=form.cleaned_data["by"], key=form.cleaned_data["property"].strip()
             )

@@ -1,5 +1,7 @@
 // Progressive enhancements for the app pages; every page works without them.
 
+import { enhancePickers } from "./pickers.js";
+
 function copyText(button) {
   const target = document.getElementById(button.dataset.copyTarget);
   if (!target) return;
@@ -28,3 +30,7 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("button.copy[data-copy-target]");
   if (button) copyText(button);
 });
+
+document.addEventListener("DOMContentLoaded", () => enhancePickers(document));
+// htmx:load fires for every piece of content htmx puts in the page
+document.addEventListener("htmx:load", (event) => enhancePickers(event.detail.elt.parentElement || document));

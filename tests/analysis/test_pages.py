@@ -48,7 +48,7 @@ RANGE = "last_days=&date_from=2026-06-01&date_to=2026-06-14"
 
 
 def funnel_query() -> str:
-    return f"step=e:%24pageview&step_where=&step=e:signup&step_where=&within_value=1&within_unit=days&{RANGE}"
+    return f"step=e:%24pageview&step=e:signup&within_value=1&within_unit=days&{RANGE}"
 
 
 PAGES = ["analysis", "analysis_compare", "analysis_funnels", "analysis_retention", "analysis_paths",
@@ -106,6 +106,81 @@ def test_bad_form_input_is_shown_beside_the_form_naming_the_field(project, alice
     assert "date_from" in body and "is not an ISO date" in body
 
 
+def test_funnel_step_filters_are_property_operator_value_rows(world, project, alice_client):
+    query = (
+        "step=e:%24pageview&step_0_property=plan&step_0_operator=in&step_0_value=pro,+team"
+        "&step_0_property=&step_0_operator=eq&step_0_value="
+        f"&step=e:signup&step_1_property=&step_1_operator=eq&step_1_value=&within_value=1&within_unit=days&{RANGE}"
+    )
+    full = alice_client.get(f"{url('analysis_funnels', project)}?{query}")
+    fragment = alice_client.get(f"{url('analysis_funnels', project)}?{query}", **HTMX)
+    assert full.status_code == fragment.status_code == 200
+    for body in (full.content.decode(), fragment.content.decode()):
+        assert 'name="step_where"' not in body  # no JSON box any more
+        assert 'name="step_0_property" value="plan"' in body
+        assert '<option value="in" selected>is one of</option>' in body
+        assert 'name="step_0_value" value="pro, team"' in body
+        # one blank row after the filled one: that is how a filter is added
+        assert body.count('name="step_0_property"') == 2 and body.count('name="step_1_property"') == 1
+
+
+def test_funnel_breakdown_headers_are_readable_step_names_with_the_definition_on_hover(
+    world, project, alice_client
+):
+    query = (
+        "step=e:%24pageview&step_0_property=%24current_url&step_0_operator=eq&step_0_value=https://shop.test/pricing"
+        "&step=e:%24pageview&step_1_property=%24current_url&step_1_operator=contains&step_1_value=/docs"
+        f"&breakdown=browser&within_value=1&within_unit=days&{RANGE}"
+    )
+    for headers in ({}, HTMX):
+        body = alice_client.get(f"{url('analysis_funnels', project)}?{query}", **headers).content.decode()
+        assert (
+            '<th class="num step-head" title="$pageview ($current_url eq https://shop.test/pricing)">'
+            "1. Page view https://shop.test/pricing</th>"
+        ) in body
+        assert (
+            '<th class="num step-head" title="$pageview ($current_url contains /docs)">2. Page view ~/docs</th>'
+            in body
+        )
+
+
+def test_funnel_filter_rows_reach_the_query_and_an_empty_property_is_named(world, project, alice_client):
+    base = f"{url('analysis_funnels', project)}?step=e:%24pageview&step=e:signup&within_value=1&within_unit=days&{RANGE}"
+    unfiltered = alice_client.get(base).content.decode()
+    assert "6 dropped here" in unfiltered
+    filtered = alice_client.get(
+        base + "&step_0_property=nope&step_0_operator=is_set&step_0_value="
+    ).content.decode()
+    assert "6 dropped here" not in filtered  # nobody's page views carry "nope"
+    missing = alice_client.get(
+        base + "&step_0_property=&step_0_operator=eq&step_0_value=pro"
+    ).content.decode()
+    assert "Step 1 · where[0].property" in missing and 'role="alert"' in missing
+
+
+def test_funnel_links_carry_filters_as_rows_and_old_json_links_still_open(world, project, alice_client):
+    legacy = f"{url('analysis_funnels', project)}?step=e:%24pageview&step_where=%5B%7B%22property%22%3A%22plan%22%2C%22operator%22%3A%22eq%22%2C%22value%22%3A%22pro%22%7D%5D&step=e:signup&step_where=&{RANGE}"
+    body = alice_client.get(legacy).content.decode()
+    assert 'name="step_0_property" value="plan"' in body and 'name="step_0_value" value="pro"' in body
+    from analysis.forms import funnel_query_from_params
+
+    pairs = funnel_query_from_params(
+        {
+            "steps": [
+                {"name": "$pageview", "where": [{"property": "plan", "operator": "eq", "value": "pro"}]},
+                {"name": "x"},
+            ]
+        }
+    )
+    assert pairs[:5] == [
+        ("step", "e:$pageview"),
+        ("step_0_property", "plan"),
+        ("step_0_operator", "eq"),
+        ("step_0_value", "pro"),
+        ("step", "e:x"),
+    ]
+
+
 def test_funnel_page_links_drop_offs_to_persons_and_their_sessions(world, project, alice_client):
     response = alice_client.get(f"{url('analysis_funnels', project)}?{funnel_query()}")
     body = response.content.decode()
@@ -160,6 +235,11 @@ def test_saving_an_analysis_puts_a_card_on_the_dashboard(world, project, alice, 
     assert 'id="funnel-result"' in card.content.decode() and "<html" not in card.content.decode()
     full = alice_client.get(card_url)
     assert full.status_code == 200 and "<html" in full.content.decode()
+    # its own page sits under the tab of its kind, not the dashboard's
+    tabs = full.content.decode().split('<nav class="tabs" aria-label="Analysis">', 1)[1].split("</nav>", 1)[0]
+    assert [
+        line.rsplit(">", 2)[-2].removesuffix("</a") for line in tabs.splitlines() if "aria-current" in line
+    ] == ["Funnels"]
 
 
 def test_saving_with_htmx_answers_in_place_and_a_missing_name_is_named(world, project, alice_client):

@@ -43,3 +43,14 @@ def autocaptured(events: list[Event], event_type: str) -> list[Event]:
 
 def target_ids(events: list[Event]) -> list[str]:
     return [decode(e.elements_chain)[0].get("id", "") for e in events]
+
+
+def sign_in(context, user, origin: str) -> None:
+    """Give the browser a logged-in session of `user` for the app's pages."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": origin}])

@@ -253,6 +253,30 @@ def test_banners_follow_their_pages_through_single_page_navigation_and_stack(pag
     assert shown[-1].properties["$current_url"].endswith("/demo/pricing/")
 
 
+def test_a_top_banner_pushes_the_page_down_instead_of_covering_its_header(page, demo_project):
+    live_nudge(demo_project, title="Finish your upgrade", body="Two steps left.")
+    page.goto("/demo/")
+    logo = page.locator(".site-header").get_by_role("link", name="Tasklane home")
+    banner = page.get_by_role("region", name="Finish your upgrade")
+    expect(banner).to_be_visible()
+    page.wait_for_function("() => parseFloat(getComputedStyle(document.documentElement).paddingTop) > 0")
+    box, header = banner.bounding_box(), page.locator(".site-header").bounding_box()
+    assert box["y"] == 0
+    assert header["y"] >= box["y"] + box["height"] - 1  # below the banner, not under it
+    pushed = logo.bounding_box()
+    # the topmost thing where the logo is drawn is the logo itself
+    hit = page.evaluate(
+        "([x, y]) => { const el = document.elementFromPoint(x, y); return !!el && !!el.closest('.logo'); }",
+        [pushed["x"] + 5, pushed["y"] + 5],
+    )
+    assert hit
+
+    banner.get_by_role("button", name="Close").click()
+    expect(banner).to_have_count(0)
+    page.wait_for_function("() => getComputedStyle(document.documentElement).paddingTop === '0px'")
+    assert abs(logo.bounding_box()["y"] - (pushed["y"] - box["height"])) < 1  # the page moves back up
+
+
 def test_focus_moves_into_a_modal_and_comes_back_when_it_closes(page, demo_project):
     live_nudge(demo_project, kind="modal", title="Invite your team", cta_text="Invite", url="/demo/pricing/")
     page.goto("/demo/")

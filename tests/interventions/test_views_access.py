@@ -66,6 +66,11 @@ def pages(project, o: dict) -> list[str]:
     ]  # fmt: skip
 
 
+CONFIRM = {
+    "confirm": "yes"
+}  # destructive posts ask first without it (tests/interventions/test_confirmations.py)
+
+
 def actions(project, o: dict) -> list[tuple[str, dict]]:
     """POST endpoints that change something, with a body that would succeed."""
     p = f"/p/{project.pk}/interventions/"
@@ -78,11 +83,11 @@ def actions(project, o: dict) -> list[tuple[str, dict]]:
         (f"{p}webhooks/{w}/deliveries/{d}/resend/", {}),
         (f"{p}webhooks/{w}/secret/", {}),
         (f"{p}webhooks/{w}/secret/rotate/", {}),
-        (f"{p}alerts/{a}/delete/", {}),
-        (f"{p}webhooks/{w}/delete/", {}),
-        (f"{p}nudges/{n}/delete/", {}),
-        (f"{p}surveys/{s}/delete/", {}),
-        (f"{p}flags/{f}/delete/", {}),
+        (f"{p}alerts/{a}/delete/", CONFIRM),
+        (f"{p}webhooks/{w}/delete/", CONFIRM),
+        (f"{p}nudges/{n}/delete/", CONFIRM),
+        (f"{p}surveys/{s}/delete/", CONFIRM),
+        (f"{p}flags/{f}/delete/", CONFIRM),
     ]
 
 

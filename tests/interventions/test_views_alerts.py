@@ -68,7 +68,7 @@ def test_an_alert_is_created_edited_and_deleted(alice_client, project, pro):
     )
     alert.refresh_from_db()
     assert (alert.threshold_percent, alert.window, alert.emails, alert.webhook) == (10, "day", "", hook)
-    response = alice_client.post(url(project, f"alerts/{alert.pk}/delete/"))
+    response = alice_client.post(url(project, f"alerts/{alert.pk}/delete/"), {"confirm": "yes"})
     assert response.status_code == 302 and not SegmentAlert.objects.exists()
 
 

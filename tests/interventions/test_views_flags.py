@@ -22,6 +22,18 @@ def url(project, rest: str = "") -> str:
     return f"/p/{project.pk}/interventions/{rest}"
 
 
+def test_a_new_flag_starts_enabled_and_its_code_has_copy_buttons(alice_client, project):
+    for headers in ({}, HTMX):
+        response = alice_client.get(url(project, "flags/new/"), **headers)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert 'type="checkbox" name="enabled"' in body
+        enabled = body[body.index('name="enabled"') :]
+        assert enabled[: enabled.index(">")].rstrip().endswith("checked")
+        assert '<button type="button" class="copy" data-copy-target="flag-code-page">Copy</button>' in body
+        assert '<button type="button" class="copy" data-copy-target="flag-code-server">Copy</button>' in body
+
+
 def form_data(*, variants=(), rules=(("", "100"),), **overrides) -> dict:
     data = {"key": "new-checkout", "description": "The one-page checkout", "enabled": "on", "flag_type": "boolean",
             "goal_source": "event", "goal_event": "purchased", "goal_action": "", "goal_days": "14", "op": "save",

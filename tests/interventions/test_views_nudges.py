@@ -86,7 +86,7 @@ def test_going_live_from_the_edit_page_sets_live_since_once(alice_client, projec
     alice_client.post(url(project, f"nudges/{nudge.pk}/status/"), {"status": "live"})
     nudge.refresh_from_db()
     assert nudge.status == "live" and nudge.live_since == first
-    alice_client.post(url(project, f"nudges/{nudge.pk}/status/"), {"status": "ended"})
+    alice_client.post(url(project, f"nudges/{nudge.pk}/status/"), {"status": "ended", "confirm": "yes"})
     nudge.refresh_from_db()
     assert nudge.status == "ended"
     page = alice_client.get(url(project, f"nudges/{nudge.pk}/")).content.decode()
@@ -204,7 +204,7 @@ def test_the_list_shows_status_targets_and_reach(alice_client, project, pro, sen
 
 def test_a_nudge_can_be_deleted(alice_client, project):
     nudge = services.nudge_save(project=project, data={"name": "n", "title": "t"})
-    response = alice_client.post(url(project, f"nudges/{nudge.pk}/delete/"))
+    response = alice_client.post(url(project, f"nudges/{nudge.pk}/delete/"), {"confirm": "yes"})
     assert response.status_code == 302 and response["Location"] == url(project)
     assert not Nudge.objects.exists()
 

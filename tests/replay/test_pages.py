@@ -113,6 +113,56 @@ def test_the_list_filters_by_person_and_by_persons(alice_client, recorded_projec
     assert f"/p/{recorded_project.pk}/persons/{rage.person_id}/" in response.content.decode()
 
 
+def test_watching_chosen_people_says_why_so_few_sessions_were_recorded(
+    alice_client, recorded_project, sessions, send
+):
+    from tracking.models import Person
+
+    recorded_project.recording_sample_rate = 0.25
+    recorded_project.save()
+    with time_machine.travel(NOW, tick=False):
+        send(
+            [
+                event(
+                    "$pageview",
+                    "anon-b",
+                    session_id="b-old",
+                    timestamp=(NOW - timedelta(days=45)).isoformat(),
+                ),
+                event(
+                    "$pageview",
+                    "anon-b",
+                    session_id="b-recent",
+                    timestamp=(NOW - timedelta(days=2)).isoformat(),
+                ),
+                event("$pageview", "anon-z", session_id=None),
+            ]
+        )
+        long = sessions["long"]
+        no_session = Person.objects.get(project=recorded_project, distinct_ids__distinct_id="anon-z")
+        link = f"/p/{recorded_project.pk}/replay/?persons={long.person_id},{no_session.pk}"
+        full = alice_client.get(link)
+        fragment = alice_client.get(link, HTTP_HX_REQUEST="true")
+    assert full.status_code == fragment.status_code == 200
+    body = " ".join(full.content.decode().split())
+    assert "<strong>1 of 2 people</strong> has a recording: 1 of their 3 sessions was recorded." in body
+    assert "this project records 25% of sessions" in body
+    assert "1 session began more than 30 days ago, past the recording retention" in body
+    assert "1 person has no stored session" in body
+    assert "1 recent session sent no recording (most of them not sampled)" in body
+    assert 'id="recording-coverage"' not in fragment.content.decode()  # the results alone
+
+
+def test_watching_chosen_people_with_recording_off_says_so(alice_client, project, send):
+    from tracking.models import Person
+
+    send([event("$pageview", "anon-q", session_id="q1")])
+    person = Person.objects.get(project=project)
+    body = alice_client.get(f"/p/{project.pk}/replay/?persons={person.pk}").content.decode()
+    assert "Recording is <strong>off</strong> for this project" in body
+    assert "1 session happened while this project had no recording yet." in " ".join(body.split())
+
+
 def test_the_list_filters_by_segment_members(alice_client, recorded_project, sessions):
     segment = Segment.objects.create(project=recorded_project, name="Strugglers", kind="static")
     for key, exited in (("rage", None), ("dead", NOW)):

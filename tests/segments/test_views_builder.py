@@ -302,6 +302,46 @@ def test_sequence_steps_and_event_filters_are_added_and_removed(alice_client, ur
     assert "n-r_0-s2_name" not in data and "n-r_0-s1_w0_property" in data
 
 
+def test_a_filter_just_added_waits_to_be_filled_in_instead_of_showing_an_error(alice_client, urls, people):
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-ev_name": "created_project", "op": "add_where:r_0:ev"})
+    fragment = alice_client.post(urls["new"], data, **HTMX)
+    full = alice_client.post(urls["new"], data)
+    for response in (fragment, full):
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert 'name="n-r_0-ev_w0_property"' in body
+        assert "must be a non-empty string" not in body and 'role="alert"' not in body
+        assert 'id="preview-unfilled">Fill in <strong>Condition 1 · event filter 1 property</strong>' in body
+    assert "<html" in full.content.decode() and "<html" not in fragment.content.decode()
+
+
+def test_a_person_property_condition_just_chosen_shows_no_error(alice_client, urls, people):
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-type": "person", "op": "refresh"})
+    body = alice_client.post(urls["new"], data, **HTMX).content.decode()
+    assert 'role="alert"' not in body and 'id="preview-unfilled"' in body
+
+
+def test_saving_with_a_part_left_empty_names_it_as_an_error(alice_client, urls, people):
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-ev_name": "created_project", "op": "add_where:r_0:ev"})
+    data = form_fields(alice_client.post(urls["new"], data).content.decode())
+    response = alice_client.post(urls["new"], {**data, "name": "Makers", "op": "save"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Condition 1 · event filter 1 property</strong>: must be a non-empty string" in body
+    assert 'id="preview-unfilled"' not in body
+    assert not Segment.objects.exists()
+
+
+def test_a_wrong_value_is_shown_at_once_without_waiting_for_the_save(alice_client, urls, people):
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-count_value": "lots"})
+    body = alice_client.post(urls["preview"], data, **HTMX).content.decode()
+    assert 'role="alert"' in body and 'id="preview-unfilled"' not in body
+
+
 def test_switching_the_type_starts_from_that_types_defaults(alice_client, urls):
     data = form_fields(alice_client.get(urls["new"]).content.decode())
     data.update({"n-r_0-type": "last_seen", "op": "refresh"})

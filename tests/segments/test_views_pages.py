@@ -251,6 +251,42 @@ def test_members_break_down_by_their_latest_sessions_browser(alice_client, proje
     assert "<html" in alice_client.get(url(project, f"{pro.pk}/") + "?by=browser").content.decode()
 
 
+def test_a_browser_breakdown_says_it_counts_latest_sessions(alice_client, project, pro):
+    body = alice_client.get(
+        url(project, f"{pro.pk}/") + "?by=browser", **htmx_to("breakdown")
+    ).content.decode()
+    assert "<h3>Browser of each member&#x27;s latest session</h3>" in body
+    assert 'id="breakdown-defined-by"' not in body  # "Pro" says nothing about browsers
+
+
+def test_a_segment_defined_by_browser_explains_why_other_browsers_appear(
+    alice_client, project, people, on_commit
+):
+    definition = {
+        "match": "all",
+        "conditions": [
+            {"type": "device", "property": "browser", "operator": "eq", "value": "Chrome"},
+            {"type": "person", "property": "plan", "operator": "eq", "value": "pro"},
+        ],
+    }
+    with on_commit():
+        chrome = segment_create(project=project, name="Chrome pros", definition=definition)
+    link = url(project, f"{chrome.pk}/") + "?by=browser"
+    for headers in (htmx_to("breakdown"), {}):
+        body = alice_client.get(link, **headers).content.decode()
+        # user-1 and user-3 qualified with Chrome, and their latest session is Firefox
+        assert '<span class="label" title="Firefox">Firefox</span>' in body
+        note = body[body.index('id="breakdown-defined-by"') :]
+        assert note.startswith(
+            'id="breakdown-defined-by">This segment asks for a session whose browser is Chrome;'
+        )
+        assert "which can be on another browser." in note
+    by_os = alice_client.get(
+        url(project, f"{chrome.pk}/") + "?by=os", **htmx_to("breakdown")
+    ).content.decode()
+    assert 'id="breakdown-defined-by"' not in by_os
+
+
 def test_members_break_down_by_a_person_property(alice_client, project, pro):
     body = alice_client.get(
         url(project, f"{pro.pk}/") + "?by=person&property=email", **htmx_to("breakdown")
@@ -267,11 +303,21 @@ def test_an_unknown_breakdown_names_the_field(alice_client, project, pro):
     assert "Break members down by: Select a valid choice." in body
 
 
-def test_a_property_breakdown_without_a_property_names_the_field(alice_client, project, pro):
+def test_a_property_breakdown_shown_without_a_property_names_the_field(alice_client, project, pro):
     body = alice_client.get(
-        url(project, f"{pro.pk}/") + "?by=company", **htmx_to("breakdown")
+        url(project, f"{pro.pk}/") + "?by=company&property=&show=1", **htmx_to("breakdown")
     ).content.decode()
     assert "Property: Name the property to break down by" in body
+
+
+def test_choosing_a_property_breakdown_waits_for_the_property_without_an_error(alice_client, project, pro):
+    for headers in (htmx_to("breakdown"), {}):
+        response = alice_client.get(url(project, f"{pro.pk}/") + "?by=person&property=", **headers)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert 'id="breakdown-waiting"' in body and "then press Show" in body
+        assert "Name the property to break down by" not in body and 'role="alert"' not in body
+        assert 'name="show" value="1"' in body
 
 
 def test_while_computing_the_status_polls_and_a_finished_computation_reloads_the_page(

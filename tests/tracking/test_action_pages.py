@@ -211,9 +211,24 @@ def test_from_event_prefills_a_step_from_the_stored_click(alice_client, project,
     body = response.content.decode()
     assert 'value="$autocapture"' in body
     assert 'value="#buy"' in body  # the button around the clicked span, by its id
-    assert 'value="https://shop.test/cart"' in body  # the page, without its query string
+    assert 'name="steps-0-url" value=' not in body  # the element on every page, not only this one
     assert "Clicked “Buy now”" in body
-    assert '<div class="stat" id="preview-events">' in body  # previewed straight away
+    assert '<div class="stat" id="preview-events">2</div>' in body  # both clicks, previewed straight away
+    assert f"?from_event={click.pk}&amp;page=1" in body  # the page is offered, not imposed
+
+
+def test_from_event_with_page_keeps_the_clicked_page_without_its_query_string(alice_client, project, clicks):
+    click = Event.objects.filter(project_id=project.pk, name="$autocapture", distinct_id="ann").get()
+    url = reverse("action_new", args=[project.pk]) + f"?from_event={click.pk}&page=1"
+    full = alice_client.get(url)
+    fragment = alice_client.get(url, **HTMX)
+    assert full.status_code == fragment.status_code == 200
+    body = full.content.decode()
+    assert 'value="https://shop.test/cart"' in body
+    assert "Only clicks on <code>https://shop.test/cart</code>" in body
+    assert f'href="?from_event={click.pk}"' in body  # and the way back to every page
+    assert '<div class="stat" id="preview-events">2</div>' in body  # "contains" keeps ?step=2
+    assert 'value="https://shop.test/cart"' in fragment.content.decode()
 
 
 def test_from_event_on_the_home_page_matches_the_url_exactly(alice_client, project, send):

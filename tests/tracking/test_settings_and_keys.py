@@ -79,14 +79,14 @@ def test_a_key_is_shown_once_and_stored_hashed(alice_client, project, alice):
 def test_a_revoked_key_gets_401(alice_client, project, alice_api_key, client):
     assert client.get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Bearer {alice_api_key}").status_code == 200
     key = PersonalApiKey.objects.get()
-    response = alice_client.post(reverse("api_key_revoke", args=[project.pk, key.pk]))
+    response = alice_client.post(reverse("api_key_revoke", args=[project.pk, key.pk]), {"confirm": "yes"})
     assert response.status_code == 302
     assert client.get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Bearer {alice_api_key}").status_code == 401
 
 
 def test_nobody_revokes_another_users_key(bob_client, other_project, alice_api_key):
     key = PersonalApiKey.objects.get()
-    response = bob_client.post(reverse("api_key_revoke", args=[other_project.pk, key.pk]))
+    response = bob_client.post(reverse("api_key_revoke", args=[other_project.pk, key.pk]), {"confirm": "yes"})
     assert response.status_code == 404
     assert PersonalApiKey.objects.get().revoked_at is None
 
@@ -95,6 +95,33 @@ def test_an_owner_creates_another_project(alice_client, project):
     response = alice_client.post(reverse("project_new"), {"name": "Docs site"})
     new = Project.objects.get(name="Docs site")
     assert response.status_code == 302 and new.organization == project.organization
+
+
+def test_the_new_project_page_keeps_the_sidebar_of_the_current_project(alice_client, project):
+    alice_client.get(reverse("overview", args=[project.pk]))  # the project one comes from
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        response = alice_client.get(reverse("project_new"), **headers)
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert '<nav class="sidebar" aria-label="Main">' in body
+        assert f'href="/p/{project.pk}/segments/"' in body and "<h1>New project</h1>" in body
+        assert 'action="/projects/new/"' in body
+
+
+def test_new_project_is_a_link_of_its_own_in_the_sidebar(alice_client, project):
+    body = alice_client.get(reverse("overview", args=[project.pk])).content.decode()
+    switcher_end = body.index("</details>")
+    assert body.index('<a class="new-project" href="/projects/new/">+ New project</a>') > switcher_end
+
+
+def test_a_user_without_a_project_gets_the_page_without_a_sidebar(client, organization):
+    from tests.factories import MembershipFactory, UserFactory
+    from tracking.models import Role
+
+    owner = MembershipFactory(organization=organization, user=UserFactory(), role=Role.OWNER).user
+    client.force_login(owner)
+    body = client.get(reverse("project_new")).content.decode()
+    assert "<h1>New project</h1>" in body and '<nav class="sidebar"' not in body
 
 
 def test_the_admin_lists_organizations_and_keys(staff_client, project, alice_api_key):

@@ -213,6 +213,10 @@ class ActionDraft:
 
     name: str
     steps: list[dict]
+    # The clicked element's page, offered rather than imposed: an element usually means the
+    # same thing wherever it appears, and a page filter silently drops its other clicks.
+    page_url: str = ""
+    on_page: bool = False
 
 
 def _page_url(url: str) -> tuple[str, str]:
@@ -226,8 +230,12 @@ def _page_url(url: str) -> tuple[str, str]:
     return base, "exact" if root else "contains"
 
 
-def action_draft_from_event(*, project: Project, event_id: int) -> ActionDraft:
-    """Name and one step describing an event of the project: its name, page and clicked element."""
+def action_draft_from_event(*, project: Project, event_id: int, on_page: bool = False) -> ActionDraft:
+    """Name and one step describing an event of the project: its name and clicked element.
+
+    A click's step matches the element on every page unless `on_page` asks for the page
+    too; an event without an element (a page view) is described by its page.
+    """
 
     event = Event.objects.filter(project_id=project.pk, pk=event_id).first()
     if event is None:
@@ -238,7 +246,8 @@ def action_draft_from_event(*, project: Project, event_id: int) -> ActionDraft:
     if selector:
         step["selector"] = selector
     url, matching = _page_url(event.url or "")
-    if url:
+    page_optional = bool(selector)
+    if url and (on_page or not page_optional):
         step["url"], step["url_matching"] = url, matching
     if elements:
         what = f"“{event.el_text}”" if event.el_text else chain.describe(elements[0])
@@ -249,4 +258,9 @@ def action_draft_from_event(*, project: Project, event_id: int) -> ActionDraft:
         name = f"Viewed {event.path or url or 'a page'}"
     else:
         name = event.name
-    return ActionDraft(name=" ".join(name.split())[:200], steps=[step])
+    return ActionDraft(
+        name=" ".join(name.split())[:200],
+        steps=[step],
+        page_url=url if page_optional else "",
+        on_page=bool(url) and on_page and page_optional,
+    )

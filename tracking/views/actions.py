@@ -13,6 +13,7 @@ from tracking.forms_actions import ActionBuilder
 from tracking.matching.actions import ActionError, describe_step, validate_steps
 from tracking.models import Action, Project
 from tracking.selectors.actions import (
+    ActionDraft,
     ActionStats,
     action_draft_from_event,
     action_events,
@@ -69,9 +70,9 @@ def action_delete_view(request: HttpRequest, project: Project, action_id: int) -
 def _builder(request: HttpRequest, project: Project, *, action: Action | None) -> HttpResponse:
     """GET shows the builder; POST previews, adds/removes a step, or saves (by `intent`)."""
     if request.method == "GET":
-        builder, steps = _initial_builder(request, project, action)
+        builder, steps, draft = _initial_builder(request, project, action)
         preview = action_preview(project=project, steps=steps) if steps else None
-        return _render(request, project, action=action, builder=builder, preview=preview)
+        return _render(request, project, action=action, builder=builder, preview=preview, draft=draft)
 
     intent = request.POST.get("intent", "save")
     if intent == "add_step" or intent.startswith("remove_step:"):
@@ -118,24 +119,27 @@ def _builder(request: HttpRequest, project: Project, *, action: Action | None) -
 
 def _initial_builder(
     request: HttpRequest, project: Project, action: Action | None
-) -> tuple[ActionBuilder, list[dict]]:
-    """The builder for a GET, and the steps to preview straight away (stored or suggested ones)."""
+) -> tuple[ActionBuilder, list[dict], ActionDraft | None]:
+    """The builder for a GET, the steps to preview straight away (stored or suggested ones),
+    and the draft it was taken from (`?from_event=<id>`, with `&page=1` to keep its page)."""
     if action is not None:
-        return ActionBuilder(action=action), action.steps
+        return ActionBuilder(action=action), action.steps, None
     raw = request.GET.get("from_event")
     if raw is None:
         # every click, to start from: the preview then shows what there is to narrow down
         steps = [{"event": "$autocapture"}]
-        return ActionBuilder(initial_steps=steps), steps
+        return ActionBuilder(initial_steps=steps), steps, None
     if not raw.isdecimal():
         raise Http404("No such event")
-    draft = action_draft_from_event(project=project, event_id=int(raw))
+    draft = action_draft_from_event(
+        project=project, event_id=int(raw), on_page=request.GET.get("page") == "1"
+    )
     builder = ActionBuilder(initial_steps=draft.steps, initial={"name": draft.name})
     try:
         steps = validate_steps(draft.steps, check_regex=False)
     except ActionError:
         steps = []  # the builder shows the draft; the preview waits for the first edit
-    return builder, steps
+    return builder, steps, draft
 
 
 def _render(
@@ -146,8 +150,9 @@ def _render(
     builder: ActionBuilder,
     preview=None,
     fragment: str | None = None,
+    draft: ActionDraft | None = None,
 ) -> HttpResponse:
-    context = {"action": action, "builder": builder, "preview": preview}
+    context = {"action": action, "builder": builder, "preview": preview, "draft": draft}
     if not (fragment and wants_fragment(request)):
         context["event_names"] = event_names(project=project)
         if action is not None:

@@ -7,11 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tracking.decorators import project_view
+from tracking.decorators import CURRENT_PROJECT_SESSION_KEY, project_view
 from tracking.forms import ApiKeyForm, InvitationForm, ProjectCreateForm, ProjectSettingsForm
 from tracking.models import Invitation, Project
+from tracking.selectors import project_list
 from tracking.services.accounts import (
     api_key_create,
     api_key_revoke,
@@ -20,6 +22,7 @@ from tracking.services.accounts import (
     project_update,
 )
 from tracking.site import public_base_url
+from web.confirm import confirm_page, confirmed
 from web.forms import apply_service_errors
 
 
@@ -128,6 +131,18 @@ def api_key_revoke_view(request: HttpRequest, project: Project, key_id: int) -> 
     key = request.user.api_keys.filter(pk=key_id).first()
     if key is None:
         raise Http404("No such key")
+    if not confirmed(request):
+        return confirm_page(
+            request,
+            project=project,
+            title=f"Revoke the key “{key.label}”?",
+            consequences=[
+                f"Every request that uses {key.prefix}… gets 401 from now on; scripts and integrations "
+                "holding it stop working. A revoked key cannot be brought back: you would create a new one."
+            ],
+            button="Revoke key",
+            cancel_url=reverse("api_keys", args=[project.pk]),
+        )
     api_key_revoke(key=key)
     messages.success(request, f"Key “{key.label}” revoked. Requests using it now get 401.")
     return redirect("api_keys", project_id=project.pk)
@@ -155,6 +170,11 @@ def project_new(request: HttpRequest) -> HttpResponse:
             request, f"Project “{project.name}” created. Install its snippet to start collecting."
         )
         return redirect("project_settings", project_id=project.pk)
+    # The page keeps the app's sidebar around the project one came from.
+    projects = project_list(user=request.user)
+    request.project = (
+        projects.filter(pk=request.session.get(CURRENT_PROJECT_SESSION_KEY)).first() or projects.first()
+    )
     return render(
         request, "tracking/settings/project_new.html", {"form": form, "organizations": organizations}
     )
