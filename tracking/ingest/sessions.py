@@ -10,6 +10,7 @@ from django.db import connection
 from tracking.ingest.enrich import Device, Geo
 from tracking.ingest.validate import CleanEvent
 
+_NO_DEVICE = Device()
 _COUNTED = {"$pageview": 0, "$autocapture": 1, "$rageclick": 2, "$dead_click": 3}
 
 
@@ -34,11 +35,15 @@ def upsert_sessions(
     events: list[CleanEvent],
     mapping: dict[str, int],
     *,
-    device: Device,
+    device_for: dict[str, Device],
     geo_for: dict[str, Geo],
-    ip: str | None,
+    ip_for: dict[str, str | None],
 ) -> None:
-    """Create or extend the sessions of a batch; technographic and geographic facts are set once."""
+    """Create or extend the sessions of a batch; technographic and geographic facts are set once.
+
+    Device, geography and address are per session: a drained chunk holds the
+    requests of many clients, and each session takes them from its first request.
+    """
     sessions: dict[str, _Acc] = {}
     for e in events:
         if not e.session_key:
@@ -81,6 +86,7 @@ def upsert_sessions(
     keys = sorted(sessions)  # one lock order for every batch: no deadlock between concurrent batches
     rows = [sessions[k] for k in keys]
     geos = [geo_for.get(k, Geo()) for k in keys]
+    devices = [device_for.get(k, _NO_DEVICE) for k in keys]
     # relies on the unique index session_project_key (project_id, session_key)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -91,11 +97,13 @@ def upsert_sessions(
                 browser, browser_version, os, os_version, device_type, country, region, city, ip, has_recording)
             SELECT %s, v.key, v.person, v.started, v.ended, v.entry, v.exit, v.referrer,
                    v.events, v.pageviews, v.autocaptures, v.rageclicks, v.dead_clicks,
-                   %s, %s, %s, %s, %s, v.country, v.region, v.city, %s::inet, false
+                   v.browser, v.browser_version, v.os, v.os_version, v.device_type,
+                   v.country, v.region, v.city, v.ip::inet, false
             FROM jsonb_to_recordset(%s::jsonb)
                  AS v(key text, person bigint, started timestamptz, ended timestamptz, entry text, exit text,
                       referrer text, events int, pageviews int, autocaptures int, rageclicks int, dead_clicks int,
-                      country text, region text, city text)
+                      country text, region text, city text, browser text, browser_version text, os text,
+                      os_version text, device_type text, ip text)
             ON CONFLICT (project_id, session_key) DO UPDATE SET
                 entry_url = CASE WHEN EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> ''
                                    OR s.entry_url = '' THEN EXCLUDED.entry_url ELSE s.entry_url END,
@@ -121,12 +129,6 @@ def upsert_sessions(
             """,
             [
                 project_id,
-                device.browser,
-                device.browser_version,
-                device.os,
-                device.os_version,
-                device.device_type,
-                ip,
                 # One JSON document for all rows (in key order): far cheaper to send than 15 arrays.
                 orjson.dumps(
                     [
@@ -146,8 +148,14 @@ def upsert_sessions(
                             "country": g.country,
                             "region": g.region,
                             "city": g.city,
+                            "browser": d.browser,
+                            "browser_version": d.browser_version,
+                            "os": d.os,
+                            "os_version": d.os_version,
+                            "device_type": d.device_type,
+                            "ip": ip_for.get(key),
                         }
-                        for key, r, g in zip(keys, rows, geos, strict=True)
+                        for key, r, g, d in zip(keys, rows, geos, devices, strict=True)
                     ]
                 ).decode(),
             ],

@@ -76,8 +76,6 @@ def copy_events(
     received_at: datetime,
     paths: list[str],
 ) -> None:
-    from tracking import elements as chain
-
     # The raw psycopg cursor bypasses Django's error translation: wrap_database_errors
     # turns a unique violation into the IntegrityError the pipeline retries on.
     with connection.cursor() as cursor, connection.wrap_database_errors:
@@ -96,11 +94,11 @@ def copy_events(
                         e.session_key,
                         e.name,
                         e.timestamp,
-                        received_at,
+                        e.received_at or received_at,
                         e.url,
                         path,
-                        chain.target_text(e.elements) if e.elements else "",
-                        chain.target_href(e.elements) if e.elements else "",
+                        e.el_text,
+                        e.href,
                         e.elements_chain,
                         RawJsonb(e.properties_json),
                     )
