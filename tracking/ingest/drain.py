@@ -168,7 +168,7 @@ def queue_drain_chunk(
         if project is not None:
             cursor.execute(
                 "INSERT INTO tracking_ingestdrained (project_id, drained_at, events, items, oldest_received_at)"
-                " VALUES (%s, now(), %s, %s, %s)",
+                " VALUES (%s, clock_timestamp(), %s, %s, %s)",
                 [locked, drained.events, drained.items, drained.oldest_received_at],
             )
     return drained
