@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from tests.hardening.servers import production_env
-from tracking.ingest.drain import queue_drain_all
+from tracking.ingest.drain import LOCK_NAMESPACE, queue_drain_all
 from tracking.ingest.pipeline import RequestFacts
 from tracking.ingest.queue import batch_accept, pressure_forget
 from tracking.models import Event, IngestQueueItem
@@ -64,14 +64,15 @@ def _queue(project, settings) -> list[str]:
     return sent
 
 
-def _locked_items() -> int:
+def _draining(project) -> bool:
+    """Whether a worker is in the middle of a chunk of the project: it holds the project's advisory lock."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM tracking_ingestqueueitem")
-        total = cursor.fetchone()[0]
         cursor.execute(
-            "SELECT count(*) FROM (SELECT id FROM tracking_ingestqueueitem FOR UPDATE SKIP LOCKED) s"
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = %s AND objid = %s AND objsubid = 2)",
+            [LOCK_NAMESPACE, project.pk],
         )
-        return total - cursor.fetchone()[0]
+        return cursor.fetchone()[0]
 
 
 def _stored() -> list[str]:
@@ -88,7 +89,7 @@ def test_a_worker_killed_mid_chunk_loses_nothing_and_doubles_nothing(project, se
         while time.monotonic() < deadline:
             if worker.poll() is not None:
                 pytest.fail(worker.stderr.read().decode()[-2000:])
-            if Event.objects.filter(name="work").exists() and _locked_items():
+            if Event.objects.filter(name="work").exists() and _draining(project):
                 break
             time.sleep(0.01)
         else:
@@ -118,7 +119,7 @@ def test_a_worker_stops_after_the_chunk_in_hand_on_sigterm(project, settings):
     sent = _queue(project, settings)
     worker = _worker(chunk_events=5000)
     deadline = time.monotonic() + 120
-    while not _locked_items() and time.monotonic() < deadline:
+    while not _draining(project) and time.monotonic() < deadline:
         time.sleep(0.01)
     worker.send_signal(signal.SIGTERM)
     _out, err = worker.communicate(timeout=120)

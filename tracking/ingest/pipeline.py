@@ -231,7 +231,23 @@ def _store(
     # The events first: rows every other batch also updates (its persons and
     # sessions, the ingest source) are locked only from here to the commit.
     paths = [split_url(e.url)[1] if e.url else "" for e in events]
-    writer.copy_events(project.pk, events, mapping, now, paths)
+    if dedupe:
+        writer.copy_events(project.pk, events, mapping, now, paths)
+    else:
+        try:
+            # A savepoint: a uuid stored before (a client's retry) costs a second COPY,
+            # not the whole batch (or the drain's whole chunk) done again.
+            with transaction.atomic():
+                writer.copy_events(project.pk, events, mapping, now, paths)
+        except IntegrityError as error:
+            if not _retryable(error):
+                raise
+            already = writer.existing_uuids(project.pk, [e.uuid for e in events])
+            kept = [i for i, e in enumerate(events) if e.uuid not in already]
+            events, paths = [events[i] for i in kept], [paths[i] for i in kept]
+            if not events:
+                return [], []
+            writer.copy_events(project.pk, events, mapping, now, paths)
 
     persons.update_persons(project.pk, events, mapping)
     sessions.upsert_sessions(

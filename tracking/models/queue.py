@@ -13,7 +13,11 @@ class IngestQueueItem(models.Model):
     The id gives the arrival order a project's items are drained in.
     """
 
-    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
+    # No database constraint: the append must not fail (or wait on a lock) because a
+    # project is being deleted; the drain drops a deleted project's items.
+    project = models.ForeignKey(
+        "tracking.Project", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     kind = models.CharField(max_length=16)
     received_at = models.DateTimeField()
     events = models.IntegerField(help_text="How many events the payload holds (for depth and lag).")
