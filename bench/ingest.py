@@ -1,4 +1,4 @@
-"""End-to-end ingestion throughput: HTTP batches into gunicorn, compared with a raw COPY of the same rows.
+"""End-to-end ingestion throughput: HTTP batches into gunicorn until stored, compared with a raw COPY.
 
     .venv/bin/python bench/ingest.py                      # 200,000 events, batches of 200, 8 clients, 4 sync workers
     .venv/bin/python bench/ingest.py --events 50000 --batch 500 --clients 4 --workers 3 --worker-class gthread
@@ -14,8 +14,11 @@ What it does, in one run:
 2. starts a scratch PostgreSQL database (see bench/harness.py), migrates it,
    creates a project without a rate limit, and starts gunicorn on a free
    loopback port against it;
-3. posts every batch from concurrent client threads (http.client, keep-alive
-   where the worker class supports it), measuring each request's latency;
+3. starts `--drain-workers` ingest workers (`manage.py ingest_worker`), posts
+   every batch from concurrent client threads (http.client, keep-alive where
+   the worker class supports it), measuring each request's latency (the ack),
+   and waits until the queue is empty: events/s is counted until the events
+   are stored and queryable, not until they are acknowledged;
 4. checks that every event was stored exactly once (and that re-sending some
    batches stores nothing twice);
 5. re-writes the very same rows with one binary COPY (the product's own COPY
@@ -385,6 +388,51 @@ class Gunicorn:
 # -- the clients -----------------------------------------------------------------------------
 
 
+class DrainWorkers:
+    """`manage.py ingest_worker` processes, as production runs them beside gunicorn."""
+
+    def __init__(self, env: dict, count: int, work_dir: Path):
+        env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+        self._log = open(work_dir / "drain.log", "wb")
+        self.processes = [
+            subprocess.Popen(
+                [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "ingest_worker"],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,
+                stderr=self._log,
+            )
+            for _ in range(count)
+        ]
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes if p.poll() is None]
+
+    def stop(self) -> None:
+        for p in self.processes:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.processes:
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self._log.close()
+
+
+def wait_stored(url: str, *, timeout: float = 600) -> float:
+    """Wait until the ingest queue is empty; returns the time it became so (perf_counter)."""
+    import psycopg
+
+    deadline = time.perf_counter() + timeout
+    with psycopg.connect(url, autocommit=True) as conn:
+        while conn.execute("SELECT EXISTS (SELECT 1 FROM tracking_ingestqueueitem)").fetchone()[0]:
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the ingest queue did not empty")
+            time.sleep(0.01)
+    return time.perf_counter()
+
+
 class Result:
     def __init__(self) -> None:
         self.latencies: list[float] = []
@@ -605,6 +653,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    parser.add_argument("--drain-workers", type=int, default=1, help="ingest worker processes")
     parser.add_argument("--distinct-ids", type=int, default=2000)
     parser.add_argument("--active-sessions", type=int, default=400,
                         help="sessions sending at the same time; fewer means hotter persons shared by concurrent batches")  # fmt: skip
@@ -644,7 +693,7 @@ def main() -> None:
     if args.lock_log:
         pg_settings.update({"log_lock_waits": "on", "deadlock_timeout": "100ms"})
     db = harness.ScratchDatabase(args.server, pg_settings).open()
-    server = None
+    server = drains = None
     work_dir = Path(tempfile.mkdtemp(prefix="sightline-bench-ingest-"))
     try:
         env = harness.django_setup(db)
@@ -666,6 +715,7 @@ def main() -> None:
         server = Gunicorn(env, workers=args.workers, worker_class=args.worker_class, threads=args.threads,
                           profile=args.profile, work_dir=work_dir)  # fmt: skip
         server.wait_ready()
+        drains = DrainWorkers(env, args.drain_workers, work_dir)
         # enough requests that every worker has parsed every user agent and imported everything
         warm = generate(args.workers * 16 * 50, batch_size=50, distinct_ids=100, seed=args.seed + 1)
         warm_bodies = encode_batches(warm, api_key=warm_project.public_key, compress=compress)
@@ -673,6 +723,7 @@ def main() -> None:
                                   expected=[len(b) for b in warm])  # fmt: skip
         if warm_result.errors:
             raise SystemExit(f"warm-up failed: {warm_result.errors[:3]}")
+        wait_stored(db.url)
         import psycopg
 
         with psycopg.connect(db.url, autocommit=True) as conn:
@@ -682,12 +733,15 @@ def main() -> None:
         meter = harness.CpuMeter()
         meter.add("client (this process)", lambda: [os.getpid()])
         meter.add("gunicorn workers", server.pids)
+        meter.add("ingest workers", drains.pids)
         meter.add("postgres", db.server_pids)
         load_before = os.getloadavg()[0]
         meter.start()
-        result, wall = post_all(
+        started = time.perf_counter()
+        result, ack_wall = post_all(
             server.port, bodies, clients=args.clients, compress=compress, expected=expected
         )
+        wall = wait_stored(db.url) - started
         meter.stop()
         load_after = os.getloadavg()[0]
 
@@ -695,7 +749,9 @@ def main() -> None:
         resend = bodies[:: max(1, len(bodies) // 5)][:5]
         retry_result, _ = post_all(server.port, resend, clients=1, compress=compress,
                                    expected=[expected[i] for i in range(0, len(bodies), max(1, len(bodies) // 5))][:5])  # fmt: skip
+        wait_stored(db.url)
         server.stop()
+        drains.stop()
         ok, detail = count_check(db.url, project.pk, uuids)
         deadlocks = database_stat(db.url, "deadlocks") - deadlocks_before
 
@@ -706,7 +762,12 @@ def main() -> None:
               + f", {args.clients} client threads, batches of {args.batch}{' (gzip)' if compress else ''},"
               f" {args.active_sessions} sessions active at a time")  # fmt: skip
         print(
-            f"end to end:   {rate:,.0f} events/s  ({len(uuids):,} events in {wall:.2f} s, {len(bodies) / wall:.1f} requests/s)"
+            f"end to end:   {rate:,.0f} events/s stored and queryable ({len(uuids):,} events in {wall:.2f} s,"
+            f" {args.drain_workers} ingest worker{'s' if args.drain_workers > 1 else ''})"
+        )
+        print(
+            f"acknowledged: {len(uuids) / ack_wall:,.0f} events/s ({ack_wall:.2f} s, {len(bodies) / ack_wall:.1f} requests/s);"
+            f" the last event was stored {wall - ack_wall:.2f} s after the last ack"
         )
         print(f"ack latency:  p50 {1000 * percentile(result.latencies, 0.5):.0f} ms, p99 {1000 * percentile(result.latencies, 0.99):.0f} ms,"
               f" max {1000 * max(result.latencies):.0f} ms")  # fmt: skip
@@ -723,7 +784,8 @@ def main() -> None:
             print(line)
         client_cpu = meter.used("client (this process)")
         print(f"  client CPU per event: {1e6 * client_cpu / len(uuids):.1f} us;"
-              f" worker CPU per event: {1e6 * meter.used('gunicorn workers') / len(uuids):.1f} us;"
+              f" web CPU per event: {1e6 * meter.used('gunicorn workers') / len(uuids):.1f} us;"
+              f" ingest worker CPU per event: {1e6 * meter.used('ingest workers') / len(uuids):.1f} us;"
               f" postgres CPU per event: {1e6 * meter.used('postgres') / len(uuids):.1f} us")  # fmt: skip
 
         if not args.skip_copy:
@@ -735,7 +797,16 @@ def main() -> None:
             print(
                 f"ratio:        {rate / one:.2f} x raw COPY (goal >= 0.25); {rate / batched:.2f} x batched COPY"
             )
-        print(f"goal:         {'met' if rate >= 20000 else 'NOT met'} (>= 20,000 events/s)")
+        p99 = 1000 * percentile(result.latencies, 0.99)
+        if args.batch <= 20:
+            met = rate >= 12000 and p99 <= 20
+            print(
+                f"goal:         {'met' if met else 'NOT met'} (batches of 20: >= 12,000 events/s, ack p99 <= 20 ms)"
+            )
+        else:
+            print(
+                f"goal:         {'met' if rate >= 20000 else 'NOT met'} (>= 20,000 events/s, >= 0.25 x raw COPY)"
+            )
         if args.lock_log:
             print()
             print("lock waits (PostgreSQL log):")
@@ -749,6 +820,8 @@ def main() -> None:
     finally:
         if server is not None:
             server.stop()
+        if drains is not None:
+            drains.stop()
         db.close()
         import shutil
 

@@ -15,7 +15,10 @@ What it does, in one run:
    week"), and lifts the project's ingest rate limit (it is not what is
    measured);
 2. starts gunicorn with the production configuration (gunicorn.conf.py: sync
-   workers, 2 x CPUs + 1 unless --workers) on a free loopback port, and the
+   workers, 2 x CPUs + 1 unless --workers) on a free loopback port, a second
+   gunicorn group of --ingest-lane workers that the ingestion clients post to
+   (docs/deploy.md, "Separate lanes"; 0 puts everything in one group),
+   --drain-workers ingest workers (`manage.py ingest_worker`) and the
    background worker (`manage.py qcluster`, ORM broker) so segment refreshes
    and the scheduled tasks run live;
 3. for --seconds, posts the events the snippet would send (bench/ingest.py's
@@ -30,9 +33,11 @@ What it does, in one run:
    page loads), segments, a segment (from the list), trends, replays;
 5. every --marker-every seconds sends a `load_marker` event for a new person
    and watches (polling PostgreSQL every 0.1 s) for that person to enter the
-   "Load markers" segment: the segment refresh lag, from the acknowledgement
-   of the event to the membership being visible;
-6. at the end checks that every acknowledged event is stored exactly once
+   "Load markers" segment: the freshness, from the acknowledgement of the
+   event to the membership being visible (through the ingest queue, the drain
+   and the segment refresh);
+6. at the end waits for the ingest queue to empty and checks that every
+   acknowledged event is stored exactly once
    (COUNT and distinct uuids in tracking_event), stops everything it started
    and drops the scratch database.
 
@@ -713,6 +718,10 @@ def main() -> None:
         "--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py, 2 x CPUs + 1)"
     )
     parser.add_argument("--q-workers", type=int, default=2, help="background worker processes (Q_WORKERS)")
+    parser.add_argument(
+        "--ingest-lane", type=int, default=3, help="gunicorn workers serving /i/ only (0: one group for all)"
+    )
+    parser.add_argument("--drain-workers", type=int, default=1, help="ingest worker processes")
     parser.add_argument("--marker-every", type=float, default=10, help="seconds between marker persons")
     parser.add_argument("--persons", type=int, default=2000, help="people in the seeded demo world")
     parser.add_argument(
@@ -728,7 +737,7 @@ def main() -> None:
 
     db = harness.ScratchDatabase("temp").open()
     work_dir = Path(tempfile.mkdtemp(prefix="sightline-bench-load-"))
-    server = worker = None
+    server = worker = lane = drains = None
     stop = threading.Event()
     threads: list[threading.Thread] = []
     failed = True
@@ -746,6 +755,13 @@ def main() -> None:
 
         server = ProductionGunicorn(env, workers=args.workers or None, work_dir=work_dir)
         server.wait_ready()
+        if args.ingest_lane:
+            lane_dir = work_dir / "ingest-lane"
+            lane_dir.mkdir()
+            lane = ProductionGunicorn(env, workers=args.ingest_lane, work_dir=lane_dir)
+            lane.wait_ready()
+        ingest_port = lane.port if lane else server.port
+        drains = ingest.DrainWorkers(env, args.drain_workers, work_dir)
         worker = QCluster(env, workers=args.q_workers, work_dir=work_dir)
         stats = Stats()
         rng = random.Random(args.seed)
@@ -762,26 +778,32 @@ def main() -> None:
             seed=args.seed,
         )
         stream.thread.start()
-        markers = Markers(port=server.port, url=db.url, api_key=project.public_key, segment_id=marker_segment.pk,
+        markers = Markers(port=ingest_port, url=db.url, api_key=project.public_key, segment_id=marker_segment.pk,
                           project_id=project.pk, stats=stats)  # fmt: skip
         while stream.ready.qsize() < stream.ready.maxsize // 2:
             time.sleep(0.1)
         workers_count = len(server.pids()) - 1
-        warm_up(server.port, stream, browsers, stats, requests=4 * workers_count)
-        print(f"gunicorn: {workers_count} sync workers (gunicorn.conf.py); qcluster: {args.q_workers} workers;"
+        warm_up(ingest_port, stream, browsers, stats, requests=4 * workers_count)
+        ingest.wait_stored(db.url)
+        print(f"gunicorn: {workers_count} sync workers (gunicorn.conf.py)"
+              + (f", {args.ingest_lane} more for /i/ only" if lane else ", pages and /i/ together")
+              + f"; {args.drain_workers} ingest worker(s); qcluster: {args.q_workers} workers;"
               f" {args.senders} senders at {args.rate:,.0f} events/s in batches of 1-{args.batch};"
               f" {args.browsers} people browsing, {args.think:.1f} s between pages; for {args.seconds:.0f} s")  # fmt: skip
 
         meter = CpuMeter()
         meter.add("client (this process)", lambda: [os.getpid()])
         meter.add("gunicorn", server.pids)
+        if lane:
+            meter.add("gunicorn /i/ lane", lane.pids)
+        meter.add("ingest workers", drains.pids)
         meter.add("qcluster", worker.pids)
         meter.add("postgres", db.server_pids)
         run_started_at = datetime.now(UTC)
         meter.start()
         stream.t0 = time.perf_counter()
         senders = [
-            threading.Thread(target=sender, args=(server.port, stream, stats, n)) for n in range(args.senders)
+            threading.Thread(target=sender, args=(ingest_port, stream, stats, n)) for n in range(args.senders)
         ]
         watchers = [threading.Thread(target=b.visit, args=(args.think, stop)) for b in browsers]
         watchers.append(threading.Thread(target=markers.watch, args=(stop,)))
@@ -816,6 +838,7 @@ def main() -> None:
         for thread in senders:
             thread.join()
         sent_for = stats.last_ack - stream.t0
+        queue_left = ingest.wait_stored(db.url) - stream.t0 - sent_for
         deadline = time.monotonic() + 60
         while markers.pending() and time.monotonic() < deadline:  # the last markers' refresh
             time.sleep(0.2)
@@ -827,6 +850,9 @@ def main() -> None:
         wall = meter.wall
 
         server.stop()
+        if lane:
+            lane.stop()
+        drains.stop()
         worker.stop()
         ok, detail = ingest.count_check(db.url, project.pk, seeded + stats.acked)
         lost = len(set(stats.acked) - set(stored_uuids(db.url, project.pk)))
@@ -845,9 +871,11 @@ def main() -> None:
             print(
                 f"              NOT sustained: {shortfall:,.0f} scheduled events were still waiting when the time was up"
             )
+        print(f"              the ingest queue was empty {queue_left:.2f} s after the last ack")
         print(f"ingest ack:   p50 {1000 * percentile(ingest_lat, 0.5):.0f} ms, p99 {1000 * percentile(ingest_lat, 0.99):.0f} ms,"
               f" max {1000 * max(ingest_lat, default=0):.0f} ms")  # fmt: skip
-        print(f"page loads:   {len(pages):,} in all, p50 {1000 * percentile(pages, 0.5):.0f} ms, p99 {1000 * percentile(pages, 0.99):.0f} ms,"
+        print(f"page loads:   {len(pages):,} in all, p50 {1000 * percentile(pages, 0.5):.0f} ms,"
+              f" p95 {1000 * percentile(pages, 0.95):.0f} ms, p99 {1000 * percentile(pages, 0.99):.0f} ms,"
               f" max {1000 * max(pages, default=0):.0f} ms")  # fmt: skip
         order = ["overview", "live events", "live events (poll)", "persons", "person", "person (fragment)",
                  "segments", "segment", "trends", "replays"]  # fmt: skip
@@ -870,7 +898,8 @@ def main() -> None:
               f" seeded + acknowledged, each stored once: {'OK' if ok else 'FAILED'} - {detail}")  # fmt: skip
         if lags:
             print(f"segment lag:  {len(lags)} marker persons, ack -> member of “{MARKER_SEGMENT}”:"
-                  f" p50 {percentile(lags, 0.5):.2f} s, max {lags[-1]:.2f} s, min {lags[0]:.2f} s"
+                  f" p50 {percentile(lags, 0.5):.2f} s, p95 {percentile(lags, 0.95):.2f} s, max {lags[-1]:.2f} s,"
+                  f" min {lags[0]:.2f} s"
                   + (f"; {never} never entered" if never else ""))  # fmt: skip
         else:
             print(f"segment lag:  no marker entered the segment ({markers.sent} sent)")
@@ -883,7 +912,11 @@ def main() -> None:
         print(f"cpu ({wall:.0f} s, {cores} cores):")
         for text in meter.report(cores):
             print(text)
-        server_cpu = sum(meter.used(name) for name in ("gunicorn", "qcluster", "postgres"))
+        server_cpu = sum(
+            meter.used(name)
+            for name in ("gunicorn", "gunicorn /i/ lane", "ingest workers", "qcluster", "postgres")
+            if name in meter.groups
+        )
         if stats.acked_events:
             per_event = server_cpu / stats.acked_events
             print(f"  server CPU per acknowledged event, pages and background work included: {1e3 * per_event:.2f} ms;"
@@ -895,10 +928,9 @@ def main() -> None:
         stop.set()
         if "stream" in locals():
             stream.stop.set()
-        if server is not None:
-            server.stop()
-        if worker is not None:
-            worker.stop()
+        for process in (server, lane, drains, worker):
+            if process is not None:
+                process.stop()
         db.close()
         shutil.rmtree(work_dir, ignore_errors=True)
     sys.exit(1 if failed else 0)

@@ -291,6 +291,17 @@ INGEST_MAX_BODY_BYTES = env_int("INGEST_MAX_BODY_BYTES", 1_000_000, minimum=1024
 INGEST_MAX_DECOMPRESSED_BYTES = env_int("INGEST_MAX_DECOMPRESSED_BYTES", 5_000_000, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(INGEST_MAX_BODY_BYTES, 2_621_440) + 1
 GEOIP_PATH = env_str("GEOIP_PATH")
+# The ingest queue (docs/deploy.md, "Ingestion"): ingestion answers once a request is
+# appended; `manage.py ingest_worker` stores it in chunks. Past either limit ingestion
+# answers 429 with Retry-After (0 turns a limit off). INGEST_DRAIN_INLINE drains a
+# project's queue right after each append, in the request (tests, single-process runs).
+INGEST_QUEUE_MAX_EVENTS = env_int("INGEST_QUEUE_MAX_EVENTS", 2_000_000, minimum=0)
+INGEST_QUEUE_MAX_AGE_SECONDS = env_int("INGEST_QUEUE_MAX_AGE_SECONDS", 600, minimum=0)
+INGEST_RETRY_AFTER_SECONDS = env_int("INGEST_RETRY_AFTER_SECONDS", 5, minimum=1)
+INGEST_DRAIN_CHUNK_EVENTS = env_int("INGEST_DRAIN_CHUNK_EVENTS", 5000, minimum=1)
+INGEST_DRAIN_CHUNK_ITEMS = env_int("INGEST_DRAIN_CHUNK_ITEMS", 1000, minimum=1)
+INGEST_DRAIN_INLINE = env_bool("INGEST_DRAIN_INLINE", False)
+INGEST_HEALTH_TOKEN = env_str("INGEST_HEALTH_TOKEN")
 
 # Segments: memory for one segment computation's hashed subqueries, and how often
 # segments whose windows move with time ("in the last 14 days") are recomputed.

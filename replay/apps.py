@@ -9,5 +9,8 @@ class ReplayConfig(AppConfig):
         from interventions import decide
         from replay import signals  # noqa: F401 - connects the receivers
         from replay.decide import recording_decision
+        from replay.queue import KIND_RECORDING, recordings_store
+        from tracking.ingest.queue import handler_register
 
         decide.register("recording", recording_decision)
+        handler_register(KIND_RECORDING, recordings_store)

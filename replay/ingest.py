@@ -3,6 +3,8 @@
 `{"api_key", "session_id", "distinct_id", "seq", "events": [rrweb events], "sent_at"?}`,
 gzip-compressed or not, under the same size limits as `/i/v1/batch`. Anything
 malformed is answered with a 4xx naming the problem; nothing here answers 500.
+A checked chunk is appended to the ingest queue and acknowledged; the drain
+stores it (replay.queue).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from replay.blobs import StorageUnavailable
+from replay.queue import KIND_RECORDING, recording_encode
 from replay.sampling import session_sampled
-from replay.services import RecordingFull, UnstorableEvents, recording_chunk_ingest
+from replay.services import UnstorableEvents
 from tracking.ingest.body import read_json
 from tracking.ingest.http import (
     error_response,
@@ -26,6 +28,7 @@ from tracking.ingest.http import (
     project_for_key,
 )
 from tracking.ingest.pipeline import clock_skew
+from tracking.ingest.queue import queue_append
 from tracking.ingest.ratelimit import rate_limited
 from web.text import is_valid_text
 
@@ -141,20 +144,18 @@ def recording(request: HttpRequest) -> HttpResponse:
         return error_response(
             429, "rate limited", "Too many requests for this project.", {"Retry-After": "1"}
         )
+    now = timezone.now()
     try:
-        result = recording_chunk_ingest(
-            project=project,
-            session_key=chunk.session_id,
+        encoded = recording_encode(
+            session_id=chunk.session_id,
             distinct_id=chunk.distinct_id,
             seq=chunk.seq,
             events=chunk.events,
-            skew=clock_skew(payload.get("sent_at"), timezone.now()),
+            skew=clock_skew(payload.get("sent_at"), now),
         )
-    except RecordingFull:
-        return error_response(413, "recording too large", "This session's recording reached its size limit.")
     except UnstorableEvents as problem:
         return error_response(400, "invalid events", str(problem))
-    except StorageUnavailable as problem:
-        # nothing was stored: the recorder retries with backoff
-        return error_response(503, "temporarily unavailable", str(problem), {"Retry-After": "5"})
-    return json_response({"stored": result.stored})
+    # Stored by the ingest drain (replay.queue): a chunk past the recording's size
+    # limit, or a seq stored before, is found there and dead-lettered or skipped.
+    queue_append(project_id=project.pk, kind=KIND_RECORDING, events=1, payload=encoded, received_at=now)
+    return json_response({"stored": True})

@@ -28,6 +28,17 @@ hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("SIGHTLINE_HYPOTHESIS", "ci"))
 
 
+@pytest.fixture(autouse=True)
+def ingest_drains_inline(settings):
+    """Ingestion still appends every request to the durable queue first; tests then see it
+    stored as the request returns, because the request drains its project's queue right
+    after the append. The worker's own path is tested in tests/ingest/test_queue*.py."""
+    from tracking.ingest.queue import pressure_forget
+
+    settings.INGEST_DRAIN_INLINE = True
+    pressure_forget()
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

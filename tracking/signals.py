@@ -17,3 +17,5 @@ def _delete_project_events(sender, instance, **kwargs) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tracking_event WHERE project_id = %s", [instance.pk])
         cursor.execute("DELETE FROM tracking_personday WHERE project_id = %s", [instance.pk])
+        # The ingest queue has no foreign key either (an append never waits on a deletion).
+        cursor.execute("DELETE FROM tracking_ingestqueueitem WHERE project_id = %s", [instance.pk])

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 SKIPPED_PREFIXES: dict[str, str] = {
     "admin/": "Django's admin: staff only, guarded by Django's own permissions, not scoped to a project",
     "i/v1/": "public ingestion, authenticated by the public key in the body (test_ingest_fuzz.py, tests/ingest/)",
+    "health/": "operational figures for monitoring; per-project lag only for staff or the health token (tests/ingest/test_queue_health.py)",
     "demo/": "the demo site's own pages: fixed content, no project data",
     "login/": "public account page",
     "logout/": "public account page",

@@ -101,7 +101,15 @@ def _tzdata_zone_tab() -> Path | None:
 
 def geolocate(*, ip: str | None, country_header: str | None, timezone_name: str | None) -> Geo:
     """GeoIP database when configured; else a trusted proxy's country header; else the browser's time zone."""
-    if settings.GEOIP_PATH and ip:
+    # A drained chunk asks for the same few answers thousands of times.
+    return _geolocate(settings.GEOIP_PATH, ip, country_header, timezone_name)
+
+
+@functools.lru_cache(maxsize=20000)
+def _geolocate(
+    geoip_path: str | None, ip: str | None, country_header: str | None, timezone_name: str | None
+) -> Geo:
+    if geoip_path and ip:
         try:
             city = _geoip_reader().city(ip)
         except Exception:

@@ -43,7 +43,8 @@ def _cors(response: HttpResponse) -> HttpResponse:
 
 
 def ingest_endpoint(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
-    """CSRF-exempt, CORS-open, POST-only; BodyError -> its status, database down -> 503."""
+    """CSRF-exempt, CORS-open, POST-only; BodyError -> its status, queue full -> 429, database down -> 503."""
+    from tracking.ingest.queue import QueueFull
 
     @csrf_exempt
     @wraps(view)
@@ -56,6 +57,11 @@ def ingest_endpoint(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[Ht
             response = view(request)
         except BodyError as error:
             response = error_response(error.status, error.error, error.detail)
+        except QueueFull as error:
+            # Backpressure: nothing was appended; the snippet retries after Retry-After.
+            response = error_response(
+                429, "busy", f"Ingestion is behind ({error.reason}).", {"Retry-After": str(error.retry_after)}
+            )
         except (OperationalError, InterfaceError) as error:
             # The database is unreachable: nothing was stored, the client retries.
             response = error_response(

@@ -1,7 +1,13 @@
-"""`event_batch_ingest`: one batch from the wire to the database, set-based throughout."""
+"""One batch from the wire to the database, set-based throughout.
+
+`batch_check` is what an ingestion request does before it acknowledges (no
+database); `events_store` is what the drain does with many checked batches at
+once (tracking.ingest.batches); `event_batch_ingest` does both in one go.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -12,6 +18,7 @@ from django.utils import timezone
 
 from tracking.ingest import persons, rollup, sessions, writer
 from tracking.ingest.enrich import Device, Geo, geolocate, parse_user_agent, split_url, url_host
+from tracking.ingest.sessions import SessionFacts
 from tracking.ingest.validate import CleanEvent, Rejected, clean_event, parse_timestamp
 from tracking.models import IngestRejection, Project
 from tracking.signals import events_ingested
@@ -33,8 +40,6 @@ class RequestFacts:
     ip: str | None = None
     country_header: str | None = None
     origin_host: str = ""
-    # Server-side endpoints and the management API set this: their events are never bots.
-    server_side: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,29 +81,100 @@ def _truncate(raw: object) -> str:
     return text[:_PAYLOAD_KEEP].replace("\x00", "")
 
 
-def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts: RequestFacts) -> BatchResult:
-    """Validate every event, store the good ones, dead-letter the bad ones, never fail the batch for one event."""
-    now = timezone.now()
+@dataclass
+class CheckedBatch:
+    """A batch after the checks that need no database: what to store, what to dead-letter, the answer."""
+
+    result: BatchResult
+    clean: list[CleanEvent]
+    rejections: list[tuple[int, str, str]]  # (index, reason, truncated payload)
+
+
+def batch_check(*, batch: list, sent_at: object, now: datetime) -> CheckedBatch:
+    """Validate every event on its own; one bad event never sinks the rest."""
     skew = clock_skew(sent_at, now)
     result = BatchResult()
     clean: list[CleanEvent] = []
-    rejections: list[IngestRejection] = []
+    rejections: list[tuple[int, str, str]] = []
     seen_uuids: set = set()
     for index, raw in enumerate(batch):
         try:
             event = clean_event(raw, index=index, now=now, skew=skew)
         except Rejected as error:
             result.rejected.append({"index": index, "error": str(error)})
-            rejections.append(
-                IngestRejection(project=project, index=index, reason=str(error)[:500], payload=_truncate(raw))
-            )
+            rejections.append((index, str(error)[:500], _truncate(raw)))
             continue
         result.accepted += 1
         if event.uuid in seen_uuids:
             continue  # the same event twice in one batch: store it once
         seen_uuids.add(event.uuid)
         clean.append(event)
+    return CheckedBatch(result=result, clean=clean, rejections=rejections)
 
+
+def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts: RequestFacts) -> BatchResult:
+    """Validate and store one batch at once, without the queue (bulk loads and benchmarks)."""
+    now = timezone.now()
+    checked = batch_check(batch=batch, sent_at=sent_at, now=now)
+    rejections = [
+        IngestRejection(project=project, index=index, reason=reason, payload=payload)
+        for index, reason, payload in checked.rejections
+    ]
+    per_session = session_facts(project, checked.clean, facts)
+    checked.result.person_ids = events_store(
+        project=project,
+        events=checked.clean,
+        sessions=per_session,
+        rejections=rejections,
+        now=now,
+    )
+    if checked.result.person_ids:
+        # Outside the batch's transaction: every batch from a site updates this one row,
+        # and holding its lock until the batch commits serialised them all.
+        try:
+            _record_source(project.pk, source_host(checked.clean, facts), len(checked.clean), now)
+        except DatabaseError:  # the events are stored; the install check's counter can miss a batch
+            log.warning("could not count a batch for the install check", exc_info=True)
+    return checked.result
+
+
+def session_facts(project: Project, events: list[CleanEvent], facts: RequestFacts) -> SessionFacts:
+    """Device, geography, address, bot verdict and internal network of each session in one request."""
+    device = _device_for(events, facts)
+    ip = facts.ip if project.ip_handling == "store" else None
+    geo_for = _geo_by_session(events, facts)
+    is_bot = batch_is_bot(
+        user_agent=_user_agent_for(events, facts),
+        lib=events[0].properties.get("$lib") if events else None,
+        server_side=facts.server_side,
+    )
+    # matched now, while the address is known: it is not kept unless the project stores IPs
+    internal = project_rules(project).network_for(facts.ip)
+    return SessionFacts(
+        device=dict.fromkeys(geo_for, device),
+        geo=geo_for,
+        ip=dict.fromkeys(geo_for, ip),
+        bot=dict.fromkeys(geo_for, is_bot),
+        internal=dict.fromkeys(geo_for, internal),
+    )
+
+
+def events_store(
+    *,
+    project: Project,
+    events: list[CleanEvent],
+    sessions: SessionFacts,
+    rejections: list[IngestRejection],
+    now: datetime,
+) -> list[int]:
+    """Store checked events and their dead letters in one transaction; returns the touched person ids.
+
+    Retried on a concurrent retry of the same events (unique uuid), a deadlock, or a
+    person merged away meanwhile. Inside an outer transaction (the drain's chunk)
+    each attempt is a savepoint. `events_ingested` is sent after the commit.
+    """
+    stored: list[int] = []
+    special: list[SpecialEvent] = []
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -107,30 +183,21 @@ def event_batch_ingest(*, project: Project, batch: list, sent_at: object, facts:
                 # The first attempt writes optimistically: a uuid stored before (a retried
                 # batch) fails the COPY on the unique index, and the next attempt skips it.
                 stored, special = (
-                    _store(project, clean, facts, now, dedupe=attempt > 0) if clean else ([], [])
+                    _store(project, events, sessions, now, dedupe=attempt > 0) if events else ([], [])
                 )
             break
         except (IntegrityError, OperationalError, persons.PersonsMerged) as error:
-            # A concurrent retry of the same batch (unique uuid), a deadlock between
-            # batches updating the same persons, or a person merged away meanwhile:
-            # try again, now seeing what committed.
             if attempt == 2 or not _retryable(error):
                 raise
             log.info("retrying batch for project %s after %s", project.pk, type(error).__name__)
     if stored:
-        # Outside the batch's transaction: every batch from a site updates this one row,
-        # and holding its lock until the batch commits serialised them all.
-        try:
-            _record_source(project.pk, clean, facts, now)
-        except DatabaseError:  # the events are stored; the install check's counter can miss a batch
-            log.warning("could not count a batch for the install check", exc_info=True)
-        person_ids = result.person_ids = stored
+        person_ids = stored
         transaction.on_commit(
             lambda: events_ingested.send(
                 sender=Project, project_id=project.pk, person_ids=person_ids, special_events=special
             )
         )
-    return result
+    return stored
 
 
 def _retryable(error: Exception) -> bool:
@@ -146,7 +213,12 @@ SPECIAL_PREFIXES = ("$nudge_", "$survey_", "$flag_called")
 
 
 def _store(
-    project: Project, events: list[CleanEvent], facts: RequestFacts, now: datetime, *, dedupe: bool = True
+    project: Project,
+    events: list[CleanEvent],
+    per_session: SessionFacts,
+    now: datetime,
+    *,
+    dedupe: bool = True,
 ) -> tuple[list[int], list[SpecialEvent]]:
     """Write one batch's new events and their person/session effects.
 
@@ -165,27 +237,27 @@ def _store(
 
     # The events first: rows every other batch also updates (its persons and
     # sessions, the ingest source) are locked only from here to the commit.
-    paths = [split_url(e.url)[1] if e.url else "" for e in events]
-    writer.copy_events(project.pk, events, mapping, now, paths)
+    paths = [_url_path(e.url) if e.url else "" for e in events]
+    if dedupe:
+        writer.copy_events(project.pk, events, mapping, now, paths)
+    else:
+        try:
+            # A savepoint: a uuid stored before (a client's retry) costs a second COPY,
+            # not the whole batch (or the drain's whole chunk) done again.
+            with transaction.atomic():
+                writer.copy_events(project.pk, events, mapping, now, paths)
+        except IntegrityError as error:
+            if not _retryable(error):
+                raise
+            already = writer.existing_uuids(project.pk, [e.uuid for e in events])
+            kept = [i for i, e in enumerate(events) if e.uuid not in already]
+            events, paths = [events[i] for i in kept], [paths[i] for i in kept]
+            if not events:
+                return [], []
+            writer.copy_events(project.pk, events, mapping, now, paths)
 
     persons.update_persons(project.pk, events, mapping)
-    ua = _user_agent_for(events, facts)
-    device = _device_for(events, facts)
-    geo_for = _geo_by_session(events, facts)
-    ip = facts.ip if project.ip_handling == "store" else None
-    sessions.upsert_sessions(
-        project.pk,
-        events,
-        mapping,
-        device=device,
-        geo_for=geo_for,
-        ip=ip,
-        is_bot=batch_is_bot(
-            user_agent=ua, lib=events[0].properties.get("$lib"), server_side=facts.server_side
-        ),
-        # matched now, while the address is known: it is not kept unless the project stores IPs
-        internal_network=project_rules(project).network_for(facts.ip),
-    )
+    sessions.upsert_sessions(project.pk, events, mapping, facts=per_session)
     # After update_persons has locked the persons' rows: a merge locks the person first
     # too, so the day rows are always taken second and batches never wait in a cycle.
     rollup.person_days_add(project.pk, project.zone, ((mapping[e.distinct_id], e.timestamp) for e in events))
@@ -207,12 +279,18 @@ def _store(
     return touched, special
 
 
+@functools.lru_cache(maxsize=8192)
+def _url_path(url: str) -> str:
+    # A site's events come from a few hundred pages: a drained chunk splits each once.
+    return split_url(url)[1]
+
+
 def _device_for(events: list[CleanEvent], facts: RequestFacts) -> Device:
     return parse_user_agent(_user_agent_for(events, facts)[:1000])
 
 
 def _user_agent_for(events: list[CleanEvent], facts: RequestFacts) -> str:
-    """The batch's user agent: the first event's `$user_agent` property, else the request's header."""
+    """The request's user agent: the first event's `$user_agent` property, else the header."""
     ua = facts.user_agent
     for e in events[:1]:
         override = e.properties.get("$user_agent")
@@ -234,14 +312,24 @@ def _geo_by_session(events: list[CleanEvent], facts: RequestFacts) -> dict[str, 
     return geos
 
 
-def _record_source(project_id: int, events: list[CleanEvent], facts: RequestFacts, now: datetime) -> None:
+def source_host(events: list[CleanEvent], facts: RequestFacts) -> str:
+    """The host a request's events came from, for the install check."""
+    return facts.origin_host or next((url_host(e.url) for e in events if e.url), "") or "(no origin)"
+
+
+def _record_source(project_id: int, host: str, count: int, now: datetime) -> None:
     """Count events per sending host, for the install check on the settings page."""
-    host = facts.origin_host or next((url_host(e.url) for e in events if e.url), "") or "(no origin)"
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tracking_ingestsource (project_id, host, first_seen, last_seen, event_count)"
             " VALUES (%s, %s, %s, %s, %s)"
             " ON CONFLICT (project_id, host) DO UPDATE"
             " SET last_seen = EXCLUDED.last_seen, event_count = tracking_ingestsource.event_count + EXCLUDED.event_count",
-            [project_id, host, now, now, len(events)],
+            [project_id, host, now, now, count],
         )
+
+
+def sources_record(project_id: int, counts: dict[str, int], now: datetime) -> None:
+    """`_record_source` for each host of a drained chunk."""
+    for host, count in sorted(counts.items()):
+        _record_source(project_id, host, count, now)

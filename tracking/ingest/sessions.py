@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 from django.db import connection
@@ -10,6 +10,7 @@ from django.db import connection
 from tracking.ingest.enrich import Device, Geo
 from tracking.ingest.validate import CleanEvent
 
+_NO_DEVICE = Device()
 _COUNTED = {"$pageview": 0, "$autocapture": 1, "$rageclick": 2, "$dead_click": 3}
 
 
@@ -29,18 +30,42 @@ class _Acc:
     dead_clicks: int = 0
 
 
+@dataclass
+class SessionFacts:
+    """What each session (by key) takes from its first request: device, geography, stored
+    address, the bot verdict and the internal network the address matched."""
+
+    device: dict[str, Device] = field(default_factory=dict)
+    geo: dict[str, Geo] = field(default_factory=dict)
+    ip: dict[str, str | None] = field(default_factory=dict)
+    bot: dict[str, bool] = field(default_factory=dict)
+    internal: dict[str, str] = field(default_factory=dict)
+
+    def keep_first(self, other: SessionFacts) -> None:
+        """Add the sessions of a later request that this one has not seen yet."""
+        for key in other.geo:
+            if key not in self.geo:
+                self.device[key], self.geo[key], self.ip[key] = (
+                    other.device[key],
+                    other.geo[key],
+                    other.ip[key],
+                )
+                self.bot[key], self.internal[key] = other.bot[key], other.internal[key]
+
+
 def upsert_sessions(
     project_id: int,
     events: list[CleanEvent],
     mapping: dict[str, int],
     *,
-    device: Device,
-    geo_for: dict[str, Geo],
-    ip: str | None,
-    is_bot: bool = False,
-    internal_network: str = "",
+    facts: SessionFacts,
 ) -> None:
-    """Create or extend the sessions of a batch; technographic and geographic facts are set once."""
+    """Create or extend the sessions of a batch; technographic and geographic facts are set once.
+
+    Device, geography, address, the bot verdict and the internal network are per
+    session: a drained chunk holds the requests of many clients, and each session
+    takes them from its first request.
+    """
     sessions: dict[str, _Acc] = {}
     for e in events:
         if not e.session_key:
@@ -82,7 +107,8 @@ def upsert_sessions(
         return
     keys = sorted(sessions)  # one lock order for every batch: no deadlock between concurrent batches
     rows = [sessions[k] for k in keys]
-    geos = [geo_for.get(k, Geo()) for k in keys]
+    geos = [facts.geo.get(k, Geo()) for k in keys]
+    devices = [facts.device.get(k, _NO_DEVICE) for k in keys]
     # relies on the unique index session_project_key (project_id, session_key)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -94,12 +120,13 @@ def upsert_sessions(
                 is_bot, internal_network)
             SELECT %s, v.key, v.person, v.started, v.ended, v.entry, v.exit, v.referrer,
                    v.events, v.pageviews, v.autocaptures, v.rageclicks, v.dead_clicks,
-                   %s, %s, %s, %s, %s, v.country, v.region, v.city, %s::inet, false,
-                   %s, %s
+                   v.browser, v.browser_version, v.os, v.os_version, v.device_type,
+                   v.country, v.region, v.city, v.ip::inet, false, v.is_bot, v.internal_network
             FROM jsonb_to_recordset(%s::jsonb)
                  AS v(key text, person bigint, started timestamptz, ended timestamptz, entry text, exit text,
                       referrer text, events int, pageviews int, autocaptures int, rageclicks int, dead_clicks int,
-                      country text, region text, city text)
+                      country text, region text, city text, browser text, browser_version text, os text,
+                      os_version text, device_type text, ip text, is_bot boolean, internal_network text)
             ON CONFLICT (project_id, session_key) DO UPDATE SET
                 entry_url = CASE WHEN EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> ''
                                    OR s.entry_url = '' THEN EXCLUDED.entry_url ELSE s.entry_url END,
@@ -122,21 +149,13 @@ def upsert_sessions(
                 region = CASE WHEN s.country = '' THEN EXCLUDED.region ELSE s.region END,
                 city = CASE WHEN s.country = '' THEN EXCLUDED.city ELSE s.city END,
                 ip = coalesce(s.ip, EXCLUDED.ip),
-                -- decided with the browser, by the batch that set it: the two always agree
+                -- decided with the browser, by the request that set it: the two always agree
                 is_bot = CASE WHEN s.browser = '' THEN EXCLUDED.is_bot ELSE s.is_bot END,
                 internal_network = CASE WHEN s.internal_network = '' THEN EXCLUDED.internal_network
                                         ELSE s.internal_network END
             """,
             [
                 project_id,
-                device.browser,
-                device.browser_version,
-                device.os,
-                device.os_version,
-                device.device_type,
-                ip,
-                is_bot,
-                internal_network,
                 # One JSON document for all rows (in key order): far cheaper to send than 15 arrays.
                 orjson.dumps(
                     [
@@ -156,8 +175,16 @@ def upsert_sessions(
                             "country": g.country,
                             "region": g.region,
                             "city": g.city,
+                            "browser": d.browser,
+                            "browser_version": d.browser_version,
+                            "os": d.os,
+                            "os_version": d.os_version,
+                            "device_type": d.device_type,
+                            "ip": facts.ip.get(key),
+                            "is_bot": facts.bot.get(key, False),
+                            "internal_network": facts.internal.get(key, ""),
                         }
-                        for key, r, g in zip(keys, rows, geos, strict=True)
+                        for key, r, g, d in zip(keys, rows, geos, devices, strict=True)
                     ]
                 ).decode(),
             ],

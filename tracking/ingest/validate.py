@@ -41,6 +41,11 @@ class CleanEvent:
     elements_chain: str = ""
     set_props: dict | None = None
     set_once_props: dict | None = None
+    # The target element's text and link, kept so the drain needs no element list.
+    el_text: str = ""
+    href: str = ""
+    # When the request was acknowledged (the drain stores events later than that).
+    received_at: datetime | None = None
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -204,6 +209,8 @@ def clean_event(raw: object, *, index: int, now: datetime, skew: timedelta) -> C
         url=url,
         elements=elements,
         elements_chain=elements_chain,
+        el_text=chain.target_text(elements) if elements else "",
+        href=chain.target_href(elements) if elements else "",
         set_props=_strip_nul(set_props) if set_props else None,
         set_once_props=_strip_nul(set_once_props) if set_once_props else None,
     )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
 
 from tracking.ingest.body import read_json
+from tracking.ingest.health import queue_health_get
 from tracking.ingest.http import (
     client_ip,
     error_response,
@@ -15,7 +18,8 @@ from tracking.ingest.http import (
     origin_host,
     project_for_key,
 )
-from tracking.ingest.pipeline import MAX_BATCH, RequestFacts, event_batch_ingest
+from tracking.ingest.pipeline import MAX_BATCH, RequestFacts
+from tracking.ingest.queue import batch_accept
 from tracking.ingest.ratelimit import rate_limited
 
 
@@ -58,7 +62,32 @@ def batch(request: HttpRequest) -> HttpResponse:
         )
     if rate_limited(project_id=project.pk, limit=project.ingest_rate_limit, events=len(events)):
         return error_response(429, "rate limited", "Too many events for this project.", {"Retry-After": "1"})
-    result = event_batch_ingest(
+    result = batch_accept(
         project=project, batch=events, sent_at=payload.get("sent_at"), facts=request_facts(request)
     )
     return json_response({"accepted": result.accepted, "rejected": result.rejected})
+
+
+def _health_details_allowed(request: HttpRequest) -> bool:
+    """Per-project figures name projects: staff, or monitoring holding INGEST_HEALTH_TOKEN."""
+    import hmac
+
+    from django.conf import settings
+
+    if request.user.is_authenticated and request.user.is_staff:
+        return True
+    token = settings.INGEST_HEALTH_TOKEN
+    sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(sent.encode(), token.encode())
+
+
+@require_GET
+def ingest_health(request: HttpRequest) -> HttpResponse:
+    """`GET /health/ingest`: the queue's depth, oldest item, drain rate (and per-project lag)."""
+    try:
+        health = queue_health_get()
+    except (OperationalError, InterfaceError) as error:
+        return error_response(503, "database unavailable", type(error).__name__, {"Retry-After": "5"})
+    response = json_response(health.as_json(with_projects=_health_details_allowed(request)))
+    response["Cache-Control"] = "no-store"
+    return response

@@ -7,7 +7,6 @@ from datetime import datetime
 from django.db import connection
 from psycopg import adapt, pq
 
-from tracking import elements as chain
 from tracking.ingest.validate import CleanEvent
 
 COLUMNS = (
@@ -96,11 +95,11 @@ def copy_events(
                         e.session_key,
                         e.name,
                         e.timestamp,
-                        received_at,
+                        e.received_at or received_at,
                         e.url,
                         path,
-                        chain.target_text(e.elements) if e.elements else "",
-                        chain.target_href(e.elements) if e.elements else "",
+                        e.el_text,
+                        e.href,
                         e.elements_chain,
                         RawJsonb(e.properties_json),
                     )

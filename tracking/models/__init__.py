@@ -10,6 +10,7 @@ from tracking.models.events import (
     PersonTouch,
     Session,
 )
+from tracking.models.queue import IngestDrained, IngestQueueItem
 from tracking.models.tenancy import (
     Invitation,
     Membership,
@@ -24,6 +25,8 @@ __all__ = [
     "Action",
     "Company",
     "Event",
+    "IngestDrained",
+    "IngestQueueItem",
     "IngestRejection",
     "IngestSource",
     "Invitation",

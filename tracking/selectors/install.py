@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Min, Sum
 from django.utils import timezone
 
+from tracking.ingest.health import ProjectLag, project_lag_get
 from tracking.models import IngestRejection, IngestSource, Project
 
 RECENT = timedelta(hours=24)
@@ -21,6 +22,7 @@ class InstallCheck:
     sources: list[IngestSource] = field(default_factory=list)
     rejected_recently: int = 0
     latest_rejections: list[IngestRejection] = field(default_factory=list)
+    lag: ProjectLag | None = None  # events acknowledged but not stored yet (the ingest queue)
 
     @property
     def receiving(self) -> bool:
@@ -41,4 +43,5 @@ def install_check_get(*, project: Project, now: datetime | None = None, hosts: i
         sources=list(sources.order_by("-last_seen", "host")[:hosts]),
         rejected_recently=rejections.count(),
         latest_rejections=list(rejections.order_by("-received_at", "-id")[:5]),
+        lag=project_lag_get(project_id=project.pk, now=now),
     )

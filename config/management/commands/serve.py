@@ -1,4 +1,6 @@
-"""`make run`: migrate, make sure the demo exists and has data, then serve the web app and the worker.
+"""`make run`: migrate, make sure the demo exists and has data, then serve the web app and the workers.
+
+The workers are django-q2's (`qcluster`) and the ingest queue's (`ingest_worker`).
 
 This is the process runner, so it lives with the project's configuration. It
 meets the demo only through its commands (`seed_demo --if-empty`,
@@ -69,7 +71,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         web = subprocess.Popen([*manage, "runserver", f"{host}:{port}"], start_new_session=True)
         worker = subprocess.Popen([*manage, "qcluster"], start_new_session=True)
-        children = [web, worker]
+        drain = subprocess.Popen([*manage, "ingest_worker", "--verbosity", "0"], start_new_session=True)
+        children = [web, worker, drain]
         try:
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.3)
@@ -78,8 +81,9 @@ class Command(BaseCommand):
             # main process stops its own pool, so it gets the signal alone.
             if web.poll() is None:
                 os.killpg(web.pid, signal.SIGTERM)
-            if worker.poll() is None:
-                worker.send_signal(signal.SIGTERM)
+            for child in (worker, drain):
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15
             for child in children:
                 try:
