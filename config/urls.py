@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from tracking.ingest.views import ingest_health
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -18,7 +16,7 @@ urlpatterns = [
     path(
         "password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
     ),
-    path("health/ingest", ingest_health, name="health_ingest"),
+    path("health/", include("tracking.health_urls")),
     path("i/v1/", include("tracking.ingest_urls")),
     path("i/v1/", include("interventions.ingest_urls")),
     path("i/v1/", include("replay.ingest_urls")),
