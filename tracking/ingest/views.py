@@ -4,34 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
+from tracking.ingest.accept import batch_accept
 from tracking.ingest.body import read_json
-from tracking.ingest.http import (
-    client_ip,
-    error_response,
-    ingest_endpoint,
-    json_response,
-    origin_allowed,
-    origin_host,
-    project_for_key,
-)
-from tracking.ingest.pipeline import MAX_BATCH, RequestFacts, event_batch_ingest
-from tracking.ingest.ratelimit import rate_limited
-
-
-def request_facts(request: HttpRequest) -> RequestFacts:
-    from django.conf import settings
-
-    header = settings.GEO_COUNTRY_HEADER
-    return RequestFacts(
-        user_agent=request.headers.get("User-Agent", ""),
-        ip=client_ip(request),
-        country_header=request.headers.get(header) if header else None,
-        origin_host=origin_host(request),
-    )
-
-
-def _opted_out(request: HttpRequest) -> bool:
-    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
+from tracking.ingest.http import error_response, ingest_endpoint, json_response, project_for_key
 
 
 @ingest_endpoint
@@ -47,19 +22,11 @@ def batch(request: HttpRequest) -> HttpResponse:
     events = payload.get("batch")
     if not isinstance(events, list):
         return error_response(400, "invalid batch", "batch must be a list of events.")
-    if len(events) > MAX_BATCH:
-        return error_response(413, "batch too large", f"Send at most {MAX_BATCH} events per batch.")
-    if not origin_allowed(project, request):
-        return error_response(
-            403, "origin not allowed", "Add this site's origin to the project's allowed origins."
-        )
-    if project.respect_dnt and _opted_out(request):
+    outcome = batch_accept(request=request, project=project, events=events, sent_at=payload.get("sent_at"))
+    if not outcome.ok:
+        return error_response(outcome.status, outcome.error, outcome.detail, outcome.headers)
+    if outcome.reason:
         return json_response(
-            {"accepted": 0, "rejected": [], "dropped": len(events), "reason": "do not track"}
+            {"accepted": 0, "rejected": [], "dropped": outcome.dropped, "reason": outcome.reason}
         )
-    if rate_limited(project_id=project.pk, limit=project.ingest_rate_limit, events=len(events)):
-        return error_response(429, "rate limited", "Too many events for this project.", {"Retry-After": "1"})
-    result = event_batch_ingest(
-        project=project, batch=events, sent_at=payload.get("sent_at"), facts=request_facts(request)
-    )
-    return json_response({"accepted": result.accepted, "rejected": result.rejected})
+    return json_response({"accepted": outcome.accepted, "rejected": outcome.rejected})
