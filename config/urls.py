@@ -19,6 +19,10 @@ urlpatterns = [
     path("i/v1/", include("tracking.ingest.urls")),
     path("i/v1/", include("interventions.urls_ingest")),
     path("i/v1/", include("replay.urls_ingest")),
+    # PostHog- and Segment-compatible endpoints (docs/wire-protocol.md, "Other clients")
+    path("", include("tracking.ingest.compat.urls")),
+    path("", include("interventions.urls_posthog")),
+    path("", include("replay.urls_posthog")),
     path("demo/", include("tracking.demo_urls")),
     path("api/v1/", include("tracking.api.urls")),
     path("api/v1/", include("segments.api_urls")),
