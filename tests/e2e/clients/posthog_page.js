@@ -2,7 +2,7 @@
 // The recorder is bundled in: posthog-js would otherwise fetch it from the API
 // host's /static/, where Sightline serves its own files.
 import posthog from "posthog-js";
-import "posthog-js/dist/recorder";
+import "posthog-js/dist/lazy-recorder";
 
 const config = window.COMPAT_CONFIG;
 posthog.init(config.key, {
