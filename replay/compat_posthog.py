@@ -21,6 +21,7 @@ request is stored once and chunks keep their order.
 
 from __future__ import annotations
 
+import math
 import uuid
 from datetime import UTC, datetime
 
@@ -90,6 +91,10 @@ def uncompress_event(event: object) -> object:
 # --- masking -------------------------------------------------------------------------
 
 
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _stars(value: object) -> object:
     return "*" * min(len(value), 100) if isinstance(value, str) else value
 
@@ -99,10 +104,12 @@ class _Masker:
 
     def __init__(self, *, all_inputs: bool) -> None:
         self.all_inputs = all_inputs
-        self.inputs: set[int] = set()
-        self.passwords: set[int] = set()
+        self.inputs: set[int | str] = set()
+        self.passwords: set[int | str] = set()
 
     def _masks(self, node_id: object) -> bool:
+        if not isinstance(node_id, int | str):
+            return False
         return node_id in self.passwords or (self.all_inputs and node_id in self.inputs)
 
     def node(self, node: object, depth: int = 0, inside_textarea: bool = False) -> None:
@@ -110,15 +117,19 @@ class _Masker:
             return
         if inside_textarea and node.get("type") == 3 and self.all_inputs:  # the textarea's text
             node["textContent"] = _stars(node.get("textContent"))
-        tag = str(node.get("tagName", "")).lower()
+        tag = node.get("tagName")
+        tag = tag.lower() if isinstance(tag, str) else ""
         attributes = node.get("attributes")
-        if tag in _MASKED_TAGS:
-            self.inputs.add(node.get("id"))
-            if isinstance(attributes, dict) and str(attributes.get("type", "")).lower() == "password":
-                self.passwords.add(node.get("id"))
-            if isinstance(attributes, dict) and "value" in attributes and self._masks(node.get("id")):
+        attributes = attributes if isinstance(attributes, dict) else {}
+        node_id = node.get("id")
+        if tag in _MASKED_TAGS and isinstance(node_id, int | str):
+            self.inputs.add(node_id)
+            kind = attributes.get("type")
+            if isinstance(kind, str) and kind.lower() == "password":
+                self.passwords.add(node_id)
+            if "value" in attributes and self._masks(node_id):
                 attributes["value"] = _stars(attributes["value"])
-        for child in node.get("childNodes") or []:
+        for child in _list(node.get("childNodes")):
             self.node(child, depth + 1, inside_textarea or tag == "textarea")
 
     def event(self, event: dict) -> None:
@@ -128,19 +139,19 @@ class _Masker:
         if event.get("type") == 2:
             self.node(data.get("node"))
         elif event.get("type") == 3 and data.get("source") == 0:
-            for add in data.get("adds") or []:
+            for add in _list(data.get("adds")):
                 if isinstance(add, dict):
                     self.node(add.get("node"))
-            for change in data.get("attributes") or []:
+            for change in _list(data.get("attributes")):
                 if isinstance(change, dict) and isinstance(change.get("attributes"), dict):
                     attrs = change["attributes"]
-                    if "value" in attrs and (self.all_inputs or change.get("id") in self.passwords):
+                    if "value" in attrs and (self.all_inputs or self._masks(change.get("id"))):
                         attrs["value"] = _stars(attrs["value"])
-            for text in data.get("texts") or []:
+            for text in _list(data.get("texts")):
                 if isinstance(text, dict) and self._masks(text.get("id")):
                     text["value"] = _stars(text.get("value"))
         elif event.get("type") == 3 and data.get("source") == 5:  # Input
-            if self.all_inputs or data.get("id") in self.passwords:
+            if self.all_inputs or self._masks(data.get("id")):
                 data["text"] = _stars(data.get("text"))
 
 
@@ -168,7 +179,12 @@ def _session_start_ms(session_id: str) -> int:
 def chunk_seq(session_id: str, events: list) -> int:
     """The first event's offset from the session's start, in ms (deciseconds since 2024 without a UUIDv7)."""
     stamps = [
-        e["timestamp"] for e in events if isinstance(e, dict) and isinstance(e.get("timestamp"), int | float)
+        e["timestamp"]
+        for e in events
+        if isinstance(e, dict)
+        and isinstance(e.get("timestamp"), int | float)
+        and not isinstance(e["timestamp"], bool)
+        and math.isfinite(e["timestamp"])
     ]
     first = int(min(stamps)) if stamps else 0
     start = _session_start_ms(session_id)

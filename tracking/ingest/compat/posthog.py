@@ -17,6 +17,7 @@ index); `translate_event` raises `Untranslated` for one that cannot be.
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.http import HttpRequest, HttpResponse
@@ -70,6 +71,10 @@ def key_of(events: list, envelope_key: object, request: HttpRequest) -> object:
     return None
 
 
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _merge_traits(properties: dict, raw: dict, key: str) -> None:
     top = raw.get(key)
     if top is None:
@@ -115,10 +120,10 @@ def translate_event(raw: object, *, sent_at_ms: float | None = None) -> dict:
     elif name == "$pageleave" or name == "$pageview":
         # posthog-js reports the previous page's time and scroll on the next view or leave
         duration = properties.get("$prev_pageview_duration")
-        if name == "$pageleave" and "$time_on_page" not in properties and isinstance(duration, int | float):
+        if name == "$pageleave" and "$time_on_page" not in properties and _finite(duration):
             properties["$time_on_page"] = duration
         scroll = properties.get("$prev_pageview_max_scroll_percentage")
-        if name == "$pageleave" and "$scroll_depth" not in properties and isinstance(scroll, int | float):
+        if name == "$pageleave" and "$scroll_depth" not in properties and _finite(scroll):
             properties["$scroll_depth"] = round(max(0.0, min(1.0, scroll)) * 100)
 
     if "$elements" in properties:
@@ -136,7 +141,7 @@ def translate_event(raw: object, *, sent_at_ms: float | None = None) -> dict:
 
     timestamp = raw.get("timestamp")
     offset = raw.get("offset")
-    if timestamp in (None, "") and isinstance(offset, int | float) and not isinstance(offset, bool):
+    if timestamp in (None, "") and _finite(offset):
         base = sent_at_ms if sent_at_ms is not None else time.time() * 1000
         timestamp = base - offset
     event: dict = {"event": name, "distinct_id": distinct_id, "properties": properties}

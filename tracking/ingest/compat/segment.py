@@ -33,6 +33,7 @@ from tracking.ingest.accept import batch_accept
 from tracking.ingest.compat.body import read_compat_payload
 from tracking.ingest.http import error_response, ingest_endpoint, json_response, project_for_key
 from tracking.ingest.validate import untranslatable
+from tracking.text import is_valid_text
 
 TYPES = ("track", "identify", "page", "screen", "group", "alias")
 SHORT_PATHS = {"t": "track", "i": "identify", "p": "page", "s": "screen", "g": "group", "a": "alias"}
@@ -71,8 +72,8 @@ def _id(value: object) -> str | None:
 
 
 def _event_uuid(message_id: object) -> str | None:
-    if not isinstance(message_id, str) or not message_id:
-        return None
+    if not isinstance(message_id, str) or not message_id or not is_valid_text(message_id):
+        return None  # the server makes one up: such a message cannot be told apart from its retry
     try:
         return str(uuidlib.UUID(message_id))
     except ValueError:
