@@ -6,7 +6,6 @@ from replay import compat_posthog
 
 urlpatterns = [
     path("s/", compat_posthog.snapshots, name="posthog_snapshots"),
-    path("s", compat_posthog.snapshots),
     path("array/<str:token>/config", compat_posthog.config, name="posthog_remote_config"),
     path("array/<str:token>/config.js", compat_posthog.config_script, name="posthog_remote_config_script"),
 ]

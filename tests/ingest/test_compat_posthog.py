@@ -39,7 +39,7 @@ def post(client, path, body: bytes, *, content_type="text/plain", **extra):
     return client.post(path, data=body, content_type=content_type, HTTP_USER_AGENT=UA_CHROME, **extra)
 
 
-@pytest.mark.parametrize("path", ["/e/", "/i/v0/e/", "/capture/", "/batch/", "/track/", "/e", "/batch"])
+@pytest.mark.parametrize("path", ["/e/", "/i/v0/e/", "/capture/", "/batch/", "/track/", "/i/v0/e", "/batch"])
 def test_a_posthog_js_batch_is_stored_at_every_capture_path(client, project, path):
     body = orjson.dumps([js_event(project), js_event(project, "signed_up", plan="pro")])
     response = post(client, path, body)

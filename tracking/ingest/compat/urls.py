@@ -10,7 +10,8 @@ urlpatterns = [
         for prefix in ("e", "i/v0/e", "capture", "batch", "track")
         for pattern in (
             path(f"{prefix}/", posthog.capture, name=f"posthog_{prefix.replace('/', '_')}"),
-            path(prefix, posthog.capture),
+            # mobile and server SDKs may leave the slash off; posthog-js always sends /e/
+            *([path(prefix, posthog.capture)] if prefix != "e" else []),
         )
     ],
     path("v1/batch", segment.endpoint(None), name="segment_batch"),
