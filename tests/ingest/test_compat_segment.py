@@ -147,3 +147,48 @@ def test_a_preflight_allows_the_authorization_header(client):
     assert response.status_code == 204
     assert "Authorization" in response["Access-Control-Allow-Headers"]
     assert response["Access-Control-Allow-Origin"] == "*"
+
+
+def _reload(project, **fields):
+    from tracking.ingest.http import forget_project_cache
+
+    for name, value in fields.items():
+        setattr(project, name, value)
+    project.save()
+    forget_project_cache()
+
+
+def test_allowed_origins_do_not_track_and_the_rate_limit_apply_as_on_i_v1(segment, client, project):
+    message = {"userId": "u-1", "event": "x"}
+    _reload(project, allowed_origins="https://www.acme.test")
+    assert segment("/v1/track", message, headers={"HTTP_ORIGIN": "https://evil.test"}).status_code == 403
+    assert segment("/v1/track", message, headers={"HTTP_ORIGIN": "https://www.acme.test"}).status_code == 200
+    _reload(project, allowed_origins="", respect_dnt=True)
+    dropped = segment("/v1/track", message, headers={"HTTP_DNT": "1"})
+    assert dropped.status_code == 200 and dropped.json()["dropped"] == 1
+    assert Event.objects.count() == 1
+    _reload(project, respect_dnt=False, ingest_rate_limit=3)
+    batch = {"batch": [{"type": "track", "userId": "u", "event": "e"}] * 2}
+    codes = [segment("/v1/batch", batch).status_code for _ in range(4)]
+    assert 429 in codes
+
+
+def test_the_posthog_endpoints_share_the_same_rules(client, project):
+    _reload(project, allowed_origins="https://www.acme.test", respect_dnt=True)
+    body = orjson.dumps([{"event": "x", "properties": {"token": project.public_key, "distinct_id": "u"}}])
+    response = client.post("/e/", data=body, content_type="text/plain", HTTP_ORIGIN="https://evil.test")
+    assert response.status_code == 403
+    response = client.post(
+        "/e/", data=body, content_type="text/plain", HTTP_ORIGIN="https://www.acme.test", HTTP_SEC_GPC="1"
+    )
+    assert response.json() == {
+        "status": 1,
+        "accepted": 0,
+        "rejected": [],
+        "dropped": 1,
+        "reason": "do not track",
+    }
+    too_many = orjson.dumps([{"event": "x", "properties": {"distinct_id": "u"}}] * 1001)
+    response = client.post(f"/e/?token={project.public_key}", data=too_many, content_type="text/plain")
+    assert response.status_code == 413
+    assert Event.objects.count() == 0

@@ -36,6 +36,12 @@ class Acceptance:
     def ok(self) -> bool:
         return self.status == 200
 
+    def answer(self) -> dict:
+        """The per-event part of a 200 answer (with why nothing was stored, when the batch was dropped)."""
+        if self.reason:
+            return {"accepted": 0, "rejected": [], "dropped": self.dropped, "reason": self.reason}
+        return {"accepted": self.accepted, "rejected": self.rejected}
+
 
 def request_facts(request: HttpRequest) -> RequestFacts:
     from django.conf import settings

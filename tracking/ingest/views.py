@@ -25,8 +25,4 @@ def batch(request: HttpRequest) -> HttpResponse:
     outcome = batch_accept(request=request, project=project, events=events, sent_at=payload.get("sent_at"))
     if not outcome.ok:
         return error_response(outcome.status, outcome.error, outcome.detail, outcome.headers)
-    if outcome.reason:
-        return json_response(
-            {"accepted": 0, "rejected": [], "dropped": outcome.dropped, "reason": outcome.reason}
-        )
-    return json_response({"accepted": outcome.accepted, "rejected": outcome.rejected})
+    return json_response(outcome.answer())

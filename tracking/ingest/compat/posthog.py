@@ -194,4 +194,4 @@ def capture(request: HttpRequest) -> HttpResponse:
     )
     if not outcome.ok:
         return error_response(outcome.status, outcome.error, outcome.detail, outcome.headers)
-    return json_response({"status": 1, "accepted": outcome.accepted, "rejected": outcome.rejected})
+    return json_response({"status": 1, **outcome.answer()})

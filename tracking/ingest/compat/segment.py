@@ -217,7 +217,7 @@ def _accept(request: HttpRequest, kind: str | None) -> HttpResponse:
     if kind is not None and outcome.rejected:
         # one message per request: its rejection is the request's
         return error_response(400, "invalid message", outcome.rejected[0]["error"])
-    return json_response({"success": True, "accepted": outcome.accepted, "rejected": outcome.rejected})
+    return json_response({"success": True, **outcome.answer()})
 
 
 def endpoint(kind: str | None):
