@@ -22,7 +22,6 @@ from django.http import HttpRequest, HttpResponse
 from interventions import targeting
 from interventions.decide import MAX_DECIDE_BYTES, person_id_for
 from interventions.models import FeatureFlag
-from tracking.ingest.body import BodyError
 from tracking.ingest.compat.body import read_compat_payload
 from tracking.ingest.http import error_response, ingest_endpoint, json_response, project_for_key
 from tracking.models import Project
@@ -70,9 +69,7 @@ def _detailed(project: Project, values: dict[str, bool | str]) -> dict[str, dict
 
 
 def _read(request: HttpRequest) -> tuple[Project, str] | HttpResponse:
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_DECIDE_BYTES:
-        raise BodyError(413, "payload too large", f"The body exceeds {MAX_DECIDE_BYTES} bytes.")
-    payload = read_compat_payload(request)
+    payload = read_compat_payload(request, max_bytes=MAX_DECIDE_BYTES)
     if not isinstance(payload, dict):
         return error_response(400, "invalid request", 'Send {"api_key", "distinct_id"}.')
     project = project_for_key(payload.get("api_key") or payload.get("token") or request.GET.get("token"))

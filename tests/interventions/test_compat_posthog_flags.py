@@ -123,3 +123,8 @@ def test_a_missing_distinct_id_is_400(client, project):
 def test_only_post_is_accepted(client):
     assert client.get("/flags/?v=2").status_code == 405
     assert client.options("/decide/").status_code == 204
+
+
+def test_a_body_over_64_kb_is_413(client, project):
+    body = orjson.dumps({"token": project.public_key, "distinct_id": "x", "pad": "x" * 70_000})
+    assert client.post("/flags/?v=2", data=body, content_type="application/json").status_code == 413

@@ -62,9 +62,9 @@ def _form_data(data: bytes) -> bytes | None:
     return values[0].encode("latin-1")
 
 
-def read_compat_payload(request: HttpRequest) -> object:
+def read_compat_payload(request: HttpRequest, *, max_bytes: int | None = None) -> object:
     """Read, unwrap and parse a PostHog- or Segment-style body, or raise BodyError (a 4xx)."""
-    data = read_raw(request)
+    data = read_raw(request, max_bytes=max_bytes)
     compression = _compression(request)
     encoding = request.headers.get("Content-Encoding", "").lower()
     if "gzip" in encoding or compression in ("gzip", "gzip-js") or data[:2] == _GZIP_MAGIC:
