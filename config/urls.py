@@ -19,7 +19,7 @@ urlpatterns = [
     path("i/v1/", include("tracking.ingest.urls")),
     path("i/v1/", include("interventions.urls_ingest")),
     path("i/v1/", include("replay.urls_ingest")),
-    # PostHog- and Segment-compatible endpoints (docs/wire-protocol.md, "Other clients")
+    # PostHog- and Segment-compatible endpoints (docs/wire-protocol.md, docs/send-from-anywhere.md)
     path("", include("tracking.ingest.compat.urls")),
     path("", include("interventions.urls_posthog")),
     path("", include("replay.urls_posthog")),

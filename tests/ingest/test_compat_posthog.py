@@ -248,3 +248,10 @@ def test_an_elements_chain_keeps_quotes_and_colons_inside_values():
     assert elements[0]["classes"] == ["hover:underline"]
     assert elements[0]["attrs"] == {"href": "/x;y"} and elements[0]["text"] == 'say "hi"'
     assert elements[1]["tag"] == "body"
+
+
+def test_a_client_cannot_smuggle_a_translation_marker_past_validation(send, project):
+    marker = {"$untranslatable": [[[["deep"]]]], "event": "x", "distinct_id": "u"}
+    response = send([marker])
+    assert response.status_code == 200
+    assert response.json()["rejected"] == [{"index": 0, "error": "event could not be translated"}]

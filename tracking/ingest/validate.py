@@ -128,7 +128,8 @@ def clean_event(raw: object, *, index: int, now: datetime, skew: timedelta) -> C
     if not isinstance(raw, dict):
         raise Rejected("event must be a JSON object")
     if UNTRANSLATABLE in raw:
-        raise Rejected(str(raw[UNTRANSLATABLE])[:500])
+        reason = raw[UNTRANSLATABLE]
+        raise Rejected(reason[:500] if isinstance(reason, str) else "event could not be translated")
     name = raw.get("event")
     if not isinstance(name, str) or not name.strip():
         raise Rejected("event must be a non-empty string")
