@@ -20,8 +20,12 @@ urlpatterns = [
     path("i/v1/", include("tracking.ingest_urls")),
     path("i/v1/", include("interventions.ingest_urls")),
     path("i/v1/", include("replay.ingest_urls")),
-    path("demo/", include("demo.urls")),
     path("api/v1/", include("tracking.api_urls")),
+    # PostHog- and Segment-compatible endpoints (docs/wire-protocol.md, docs/send-from-anywhere.md)
+    path("", include("tracking.compat_urls")),
+    path("", include("interventions.compat_urls")),
+    path("", include("replay.compat_urls")),
+    path("demo/", include("demo.urls")),
     path("api/v1/", include("segments.api_urls")),
     path("api/v1/", include("replay.api_urls")),
     path("api/v1/", include("interventions.api_urls")),

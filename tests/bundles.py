@@ -37,3 +37,29 @@ def bundles_build() -> None:
     )
     if result.returncode != 0:
         raise RuntimeError(f"`npm run build` failed:\n{result.stdout}\n{result.stderr}")
+
+
+CLIENTS = BASE_DIR / "tests" / "e2e" / "clients"
+POSTHOG_PAGE = CLIENTS / "dist" / "posthog_page.js"
+SEGMENT_PAGE = CLIENTS / "dist" / "segment_page.js"
+
+
+def client_bundles_build() -> None:
+    """Bundle posthog-js and analytics-next for the browser tests when missing or stale."""
+    outputs = (POSTHOG_PAGE, SEGMENT_PAGE)
+    sources = [*CLIENTS.glob("*.js"), CLIENTS / "build.mjs", BASE_DIR / "package-lock.json"]
+    newest = max(path.stat().st_mtime for path in sources)
+    if all(path.exists() for path in outputs) and min(p.stat().st_mtime for p in outputs) >= newest:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("The client bundles are missing and npm is not installed: run `make setup`.")
+    result = subprocess.run(
+        [npm, "run", "--silent", "build:test-clients"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"`npm run build:test-clients` failed:\n{result.stdout}\n{result.stderr}")

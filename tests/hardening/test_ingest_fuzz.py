@@ -37,7 +37,10 @@ from tracking.models import Event, IngestRejection, Project
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ENDPOINTS = ("/i/v1/batch", "/i/v1/decide", "/i/v1/recording")
+SIGHTLINE_ENDPOINTS = ("/i/v1/batch", "/i/v1/decide", "/i/v1/recording")
+# The PostHog- and Segment-compatible endpoints (tracking/ingest/compat, interventions and replay)
+COMPAT_ENDPOINTS = ("/e/", "/batch/", "/v1/batch", "/v1/track", "/flags/?v=2", "/decide/?v=3", "/s/")
+ENDPOINTS = SIGHTLINE_ENDPOINTS + COMPAT_ENDPOINTS
 FUZZ = settings(
     max_examples=60,
     deadline=None,
@@ -163,6 +166,29 @@ FIELDS: dict[str, list[tuple]] = {
         ("events", 2, "data", "type"), ("events", 3, "data", "tag"), ("events", 3, "data", "payload"),
         ("events", 3, "data", "payload", "href"), ("events", 4, "data", "adds"), ("events", 4, "data", "attributes"),
     ],
+    "/e/": [
+        (0,), (0, "event"), (0, "uuid"), (0, "timestamp"), (0, "offset"), (0, "$set"), (0, "$set_once"), (0, "properties"),
+        (0, "properties", "token"), (0, "properties", "distinct_id"), (0, "properties", "$elements"),
+        (0, "properties", "$elements", 0), (0, "properties", "$elements", 0, "tag_name"),
+        (0, "properties", "$elements", 0, "attr__id"), (0, "properties", "$elements", 0, "classes"),
+        (0, "properties", "$elements", 0, "nth_child"), (0, "properties", "$elements_chain"),
+        (0, "properties", "$groups"), (0, "properties", "$prev_pageview_max_scroll_percentage"),
+    ],
+    "/batch/": [("api_key",), ("sent_at",), ("batch",), ("data",)],
+    "/v1/batch": [("writeKey",), ("sentAt",), ("batch",), ("context",)],
+    "/v1/track": [
+        ("writeKey",), ("event",), ("userId",), ("anonymousId",), ("messageId",), ("timestamp",), ("properties",),
+        ("context",), ("context", "page"), ("context", "page", "url"), ("context", "groupId"), ("context", "library"),
+        ("integrations",),
+    ],
+    "/flags/?v=2": [("token",), ("distinct_id",), ("groups",), ("person_properties",)],
+    "/decide/?v=3": [("api_key",), ("distinct_id",)],
+    "/s/": [
+        (0,), (0, "event"), (0, "properties"), (0, "properties", "token"), (0, "properties", "$session_id"),
+        (0, "properties", "distinct_id"), (0, "properties", "$snapshot_data"), (0, "properties", "$snapshot_data", 0),
+        (0, "properties", "$snapshot_data", 1, "data"), (0, "properties", "$snapshot_data", 1, "cv"),
+        (0, "properties", "$snapshot_data", 2, "data", "adds"),
+    ],
 }  # fmt: skip
 _chunks = itertools.count()
 
@@ -198,6 +224,8 @@ def base_payload(endpoint: str, field: tuple, project: Project) -> dict:
             "distinct_id": "fuzz-1",
             "session_id": sampled_session(project),
         }
+    if endpoint in COMPAT_ENDPOINTS:
+        return compat_payload(endpoint, field, project)
     t = rrweb.now_ms()
     h1 = rrweb.element("h1", {"class": "title"}, [rrweb.text("Hello")])
     events = [
@@ -206,6 +234,51 @@ def base_payload(endpoint: str, field: tuple, project: Project) -> dict:
     ]  # fmt: skip
     return {"api_key": project.public_key, "session_id": sampled_session(project), "distinct_id": "fuzz-1",
             "seq": next(_chunks), "sent_at": now.isoformat(), "events": events}  # fmt: skip
+
+
+def compat_payload(endpoint: str, field: tuple, project: Project) -> object:
+    """A body a PostHog or Segment client would send to the endpoint."""
+    key, now = project.public_key, datetime.now(UTC).isoformat()
+    if endpoint == "/e/":
+        elements = [{"tag_name": "button", "attr__id": "buy", "classes": ["cta"], "$el_text": "Buy", "nth_child": 1},
+                    {"tag_name": "body"}]  # fmt: skip
+        return [{
+            "uuid": str(uuid.uuid4()), "event": "$autocapture", "timestamp": now, "offset": 10, "$set": {"plan": "pro"},
+            "$set_once": {"plan": "free"},
+            "properties": {"token": key, "distinct_id": "fuzz-1", "$elements": elements, "$elements_chain": "a:text=\"x\"",
+                           "$groups": {"company": "fuzz-co"}, "$prev_pageview_max_scroll_percentage": 0.5},
+        }]  # fmt: skip
+    if endpoint == "/batch/":
+        return {
+            "api_key": key,
+            "sent_at": now,
+            "batch": [{"event": "paid", "distinct_id": "fuzz-1"}],
+            "data": [],
+        }
+    message = {
+        "type": "track", "event": "Paid", "userId": "fuzz-1", "anonymousId": "fuzz-anon", "messageId": "m-1",
+        "timestamp": now, "properties": {"total": 1}, "integrations": {},
+        "context": {"page": {"url": "https://shop.test/"}, "groupId": "fuzz-co", "library": {"name": "x"}},
+    }  # fmt: skip
+    if endpoint == "/v1/batch":
+        return {
+            "writeKey": key,
+            "sentAt": now,
+            "context": {},
+            "batch": [message, {**message, "type": "group", "groupId": "co"}],
+        }
+    if endpoint == "/v1/track":
+        return {**message, "writeKey": key}
+    if endpoint == "/flags/?v=2":
+        return {"token": key, "distinct_id": "fuzz-1", "groups": {}, "person_properties": {}}
+    if endpoint == "/decide/?v=3":
+        return {"api_key": key, "distinct_id": "fuzz-1"}
+    t = rrweb.now_ms()
+    snapshot_data = [rrweb.meta(t), rrweb.full_snapshot(t + 1, rrweb.element("input", {"value": "x"})),
+                     rrweb.mutation(t + 2, adds=[rrweb.add(1, rrweb.element("p"))])]  # fmt: skip
+    return [{"event": "$snapshot", "properties": {
+        "token": key, "$session_id": sampled_session(project), "distinct_id": "fuzz-1", "$snapshot_data": snapshot_data,
+    }}]  # fmt: skip
 
 
 def sampled_session(project: Project) -> str:
@@ -267,7 +340,7 @@ def post(client: Client, path: str, body: bytes, framing: dict | None = None, **
     if mode in ("header", "header-only", "truncated"):
         headers["HTTP_CONTENT_ENCODING"] = "gzip"
     if mode in ("query", "query-only"):
-        query = "?compression=gzip"
+        query = ("&" if "?" in path else "?") + "compression=gzip"
     return client.post(
         path + query, data=body, content_type=framing["content_type"], HTTP_USER_AGENT=UA_CHROME, **headers
     )
@@ -400,7 +473,70 @@ def mixed_payloads(key: str) -> dict[str, st.SearchStrategy]:
             },
             optional={"sent_at": timestamps},
         ),
+        "/e/": st.lists(_maybe(posthog_event(key), anything), max_size=4),
+        "/batch/": st.fixed_dictionaries(
+            {"api_key": st.just(key), "batch": _maybe(st.lists(posthog_event(None), max_size=4), anything)},
+            optional={"sent_at": timestamps},
+        ),
+        "/v1/batch": st.fixed_dictionaries(
+            {"writeKey": st.just(key), "batch": _maybe(st.lists(segment_message(), max_size=4), anything)},
+            optional={"sentAt": timestamps, "context": anything},
+        ),
+        "/v1/track": segment_message().map(lambda m: {**m, "writeKey": key} if isinstance(m, dict) else m),
+        "/flags/?v=2": st.fixed_dictionaries(
+            {"token": st.just(key), "distinct_id": _maybe(st.just("user-1"), anything)},
+            optional={"groups": anything, "person_properties": anything},
+        ),
+        "/decide/?v=3": st.fixed_dictionaries(
+            {"api_key": st.just(key), "distinct_id": _maybe(st.just("user-1"), anything)}
+        ),
+        "/s/": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "event": _maybe(st.just("$snapshot"), anything),
+                    "properties": st.fixed_dictionaries(
+                        {
+                            "token": st.just(key),
+                            "$session_id": _maybe(st.sampled_from(["s1", "s2"]), anything),
+                            "distinct_id": _maybe(st.just("user-1"), anything),
+                            "$snapshot_data": _maybe(_rrweb_events(), anything),
+                        },
+                    ),
+                }
+            ),
+            max_size=3,
+        ),
     }
+
+
+def posthog_event(key: str | None) -> st.SearchStrategy:
+    """An event as posthog-js or posthog-python sends it, any field possibly wrong."""
+    properties = st.fixed_dictionaries(
+        {"distinct_id": _maybe(st.sampled_from(["anon-1", "user-1"]), anything)},
+        optional={
+            "token": st.just(key) if key else anything, "$elements": anything, "$elements_chain": anything | awkward_text,
+            "$groups": anything, "alias": anything, "$anon_distinct_id": anything, "$feature_flag": anything,
+        },
+    )  # fmt: skip
+    return st.fixed_dictionaries(
+        {"event": _maybe(st.sampled_from(["$pageview", "$autocapture", "$identify", "$create_alias",
+                                           "$groupidentify", "$feature_flag_called", "$pageleave", "$snapshot"]), anything)},
+        optional={"properties": _maybe(properties, anything), "timestamp": timestamps, "offset": anything,
+                  "uuid": _maybe(st.uuids().map(str), anything), "$set": anything, "distinct_id": anything},
+    )  # fmt: skip
+
+
+def segment_message() -> st.SearchStrategy:
+    """A Segment message, any field possibly wrong."""
+    return _maybe(
+        st.fixed_dictionaries(
+            {"type": _maybe(st.sampled_from(["track", "identify", "page", "screen", "group", "alias"]), anything)},
+            optional={key: anything for key in (
+                "userId", "anonymousId", "event", "properties", "traits", "groupId", "previousId", "messageId",
+                "timestamp", "context", "name", "category")},
+        ),
+        anything,
+    )  # fmt: skip
 
 
 @FUZZ

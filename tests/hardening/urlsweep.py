@@ -26,6 +26,12 @@ SKIPPED_PREFIXES: dict[str, str] = {
     "password-reset/": "public account pages (token in the URL, no project)",
     "signup/": "public account page",
     "invite/": "invitation link for someone not yet a member: a secret token, no project in the URL",
+    # The PostHog- and Segment-compatible endpoints: public too, keyed by the public key
+    # in the body, query or Basic header (test_ingest_fuzz.py, tests/ingest/test_compat_*.py).
+    **dict.fromkeys(
+        ("e/", "i/v0/", "capture", "batch", "track", "v1/", "decide", "flags", "s/", "array/"),
+        "PostHog- and Segment-compatible ingestion, authenticated by the public key (test_ingest_fuzz.py)",
+    ),
 }
 
 # Not in the resolver at all: WhiteNoise serves these before URL routing.

@@ -18,7 +18,7 @@ from django.db import connection
 from tests.hardening.servers import production_env
 from tracking.ingest.drain import LOCK_NAMESPACE, queue_drain_all
 from tracking.ingest.pipeline import RequestFacts
-from tracking.ingest.queue import batch_accept, pressure_forget
+from tracking.ingest.queue import batch_enqueue, pressure_forget
 from tracking.models import Event, IngestQueueItem
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -59,7 +59,7 @@ def _queue(project, settings) -> list[str]:
              "session_id": f"s{b % 11}", "timestamp": datetime.now(UTC).isoformat(), "properties": {"b": b, "i": i}}
             for i in range(PER_BATCH)
         ]  # fmt: skip
-        assert batch_accept(project=project, batch=batch, sent_at=None, facts=facts).accepted == PER_BATCH
+        assert batch_enqueue(project=project, batch=batch, sent_at=None, facts=facts).accepted == PER_BATCH
         sent.extend(e["uuid"] for e in batch)
     return sent
 

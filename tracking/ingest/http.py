@@ -35,7 +35,7 @@ def _cors(response: HttpResponse) -> HttpResponse:
     # Called from customers' sites: open to every origin, never with credentials.
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "Content-Type, Content-Encoding"
+    response["Access-Control-Allow-Headers"] = "Content-Type, Content-Encoding, Authorization"
     response["Access-Control-Expose-Headers"] = "Retry-After"  # so a snippet on another origin can honour it
     response["Access-Control-Max-Age"] = "86400"
     response["Cache-Control"] = "no-store"

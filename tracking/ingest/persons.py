@@ -148,7 +148,9 @@ def resolve_persons(project_id: int, events: list[CleanEvent]) -> dict[str, int]
     if new_ids:
         _lock_new_distinct_ids(project_id, new_ids)
         mapping.update(_fetch_mapping(project_id, new_ids))  # created by a batch we waited for
-    if mapping and any(e.name in ("$identify", "$groupidentify") for e in events):
+    if mapping and any(
+        e.name in ("$identify", "$groupidentify") or "$groups" in e.properties for e in events
+    ):
         # Merges, identification and apply_groups update persons before update_persons
         # does; lock them all now, in its id order, so that no other batch holds one
         # of them while waiting for another that this batch holds.
@@ -258,10 +260,41 @@ def update_persons(project_id: int, events: list[CleanEvent], mapping: dict[str,
         )
 
 
+def _group_key(groups: object) -> str | None:
+    """The company key of a `$groups` property (`{type: key}`): type `company` first, else the first type."""
+    if not isinstance(groups, dict) or not groups:
+        return None
+    key = groups.get("company", next(iter(groups.values())))
+    if not isinstance(key, str | int) or isinstance(key, bool) or not str(key).strip():
+        return None
+    return str(key).strip()[:200]
+
+
+def _join_company(project_id: int, person_id: int, key: str) -> None:
+    """Link a person to a company by key (created without traits when new), as `$groups` does."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO tracking_company (project_id, key, properties, created_at, updated_at)"
+            " VALUES (%s, %s, '{}'::jsonb, now(), now()) ON CONFLICT (project_id, key) DO NOTHING",
+            [project_id, key],
+        )
+        cursor.execute(
+            "UPDATE tracking_person SET company_id = c.id FROM tracking_company c"
+            " WHERE c.project_id = %s AND c.key = %s AND tracking_person.id = %s"
+            " AND tracking_person.company_id IS DISTINCT FROM c.id",
+            [project_id, key, person_id],
+        )
+
+
 def apply_groups(project_id: int, events: list[CleanEvent], mapping: dict[str, int]) -> None:
-    """`$groupidentify` upserts a company and links the sending person to it."""
+    """`$groupidentify` upserts a company and links the sending person to it; `$groups` links only."""
+    joined: set[tuple[int, str]] = set()
     for e in events:
         if e.name != "$groupidentify":
+            key = _group_key(e.properties.get("$groups"))
+            if key is not None and (mapping[e.distinct_id], key) not in joined:
+                joined.add((mapping[e.distinct_id], key))
+                _join_company(project_id, mapping[e.distinct_id], key)
             continue
         key = e.properties.get("$group_key")
         if not isinstance(key, str | int) or isinstance(key, bool) or not str(key).strip():

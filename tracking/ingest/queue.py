@@ -1,7 +1,7 @@
 """The durable ingest queue: acknowledge a request once its checked payload is appended, store it later.
 
 Every ingestion endpoint checks its request without the database, then calls
-`queue_append` (events through `batch_accept`): one INSERT, committed before the
+`queue_append` (events through `batch_enqueue`): one INSERT, committed before the
 answer, so an acknowledged request survives any crash after it. Workers
 (`manage.py ingest_worker`, tracking.ingest.drain) store the queue's items in
 large chunks. Each kind of item has a handler registered with `handler_register`;
@@ -145,12 +145,12 @@ def queue_append(*, project_id: int, kind: str, events: int, payload: bytes, rec
     return item_id
 
 
-def batch_accept(*, project: Project, batch: list, sent_at: object, facts: RequestFacts) -> BatchResult:
-    """The one way an event batch enters Sightline: check it, append it to the queue, answer.
+def batch_enqueue(*, project: Project, batch: list, sent_at: object, facts: RequestFacts) -> BatchResult:
+    """Check an event batch without the database, append it to the queue, answer.
 
-    Every endpoint that receives events (the snippet's `/i/v1/batch` and any
-    compatible one) calls this with the request's events in the wire format of
-    docs/wire-protocol.md. Events malformed on their own are reported in
+    Every endpoint that receives events reaches this through
+    `tracking.ingest.accept.batch_accept`, with the request's events in the wire
+    format of docs/wire-protocol.md. Events malformed on their own are reported in
     `rejected` and dead-lettered by the drain; the rest are stored by the drain.
     """
     now = timezone.now()

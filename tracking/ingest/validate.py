@@ -26,6 +26,16 @@ class Rejected(ValueError):
     pass
 
 
+# A compatible endpoint (PostHog, Segment) that cannot translate one event puts
+# `{UNTRANSLATABLE: "why", "payload": <the event as sent>}` in its place, so the
+# event is rejected and dead-lettered alone, at its own index.
+UNTRANSLATABLE = "$untranslatable"
+
+
+def untranslatable(reason: str, payload: object) -> dict:
+    return {UNTRANSLATABLE: reason, "payload": payload}
+
+
 @dataclass
 class CleanEvent:
     index: int
@@ -120,6 +130,9 @@ def clean_event(raw: object, *, index: int, now: datetime, skew: timedelta) -> C
     """Validate one wire event; raise Rejected with a reason the client can act on."""
     if not isinstance(raw, dict):
         raise Rejected("event must be a JSON object")
+    if UNTRANSLATABLE in raw:
+        reason = raw[UNTRANSLATABLE]
+        raise Rejected(reason[:500] if isinstance(reason, str) else "event could not be translated")
     name = raw.get("event")
     if not isinstance(name, str) or not name.strip():
         raise Rejected("event must be a non-empty string")
