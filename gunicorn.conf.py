@@ -102,6 +102,11 @@ proc_name = "sightline-web"
 
 
 def when_ready(server) -> None:
+    # Compile the crawler patterns (about 1,500 regexes) once, in the master: a worker
+    # forked after a timeout then answers its first batch without compiling them.
+    from tracking.traffic.bots import user_agent_is_bot
+
+    user_agent_is_bot.__wrapped__("Mozilla/5.0 (warm-up)")
     limit = int(os.environ.get("ANALYSIS_TIMEOUT_MS", "0") or 0)
     if limit >= server.cfg.timeout * 1000:
         server.log.warning(
