@@ -40,6 +40,8 @@ class RequestFacts:
     ip: str | None = None
     country_header: str | None = None
     origin_host: str = ""
+    # Server-side endpoints set this: their events are never bots (tracking.traffic.bots).
+    server_side: bool = False
 
 
 @dataclass(frozen=True)
