@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.db import connection
 
-from interventions.stats import ProportionComparison
+from interventions.lift import ProportionComparison
 from segments.compiler import event_spec_sql
 from segments.definition import DefinitionError, _Validator
 from segments.models import Segment

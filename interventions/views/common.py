@@ -15,9 +15,9 @@ from django.utils.safestring import SafeString
 from analysis.stats import p_text
 from interventions import forms, selectors
 from interventions import measure as measuring
+from interventions.lift import ProportionComparison
 from interventions.measure import GroupResult, Measurement, measure
 from interventions.models import FeatureFlag, Nudge, Survey
-from interventions.stats import ProportionComparison
 from segments.models import Segment
 from tracking.models import Action, Project
 from tracking.selectors.events import event_names

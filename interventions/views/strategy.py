@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from analysis.metrics import metric_spec
 from analysis.params import ParamError
 from analysis.selectors import metric_list
-from interventions import selectors
+from interventions.selectors.strategy import strategy
 from tracking.decorators import project_view
 from tracking.models import Project
 from web.rendering import render_page
@@ -22,7 +22,7 @@ from web.rendering import render_page
 @project_view
 @require_GET
 def strategy_page(request: HttpRequest, project: Project) -> HttpResponse:
-    context = {"strategy": selectors.strategy(project=project), "metrics": _metrics(project)}
+    context = {"strategy": strategy(project=project), "metrics": _metrics(project)}
     return render_page(request, "interventions/strategy.html", context, project=project)
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from interventions import forms, selectors, services
 from interventions.models import Survey
+from interventions.selectors import surveys as answers
 from interventions.views.common import (
     delete_confirm_page,
     end_confirm_page,
@@ -191,7 +192,7 @@ def survey_results(request: HttpRequest, project: Project, survey_id: int) -> Ht
             raise Http404("No such segment")
     context: dict = {"kind": "survey", "obj": survey, "survey": survey, "segment": segment}
     if target in (None, "answers"):
-        results = selectors.survey_results(survey=survey, segment=segment)
+        results = answers.survey_results(survey=survey, segment=segment)
         context.update(
             results=results,
             questions=[(q, _chart(q)) for q in results.questions],

@@ -6,7 +6,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from interventions import services
-from interventions.stats import ProportionComparison
+from interventions.lift import ProportionComparison
 from tests.ingest.conftest import event
 
 pytestmark = pytest.mark.django_db

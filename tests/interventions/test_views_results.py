@@ -9,8 +9,8 @@ import pytest
 
 from analysis.templatetags.analysis_tags import p_value as p_value_filter
 from interventions import services
+from interventions.lift import ProportionComparison
 from interventions.measure import lift_measure, measure
-from interventions.stats import ProportionComparison
 from interventions.views.common import ComparisonView
 from segments.services import segment_create
 from tests.ingest.conftest import event

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from tracking.api.base import ProjectAPIView
-from tracking.forms_actions import TrendForm
+from tracking.forms.actions import TrendForm
 from tracking.selectors.trends import TrendResult, trend_compute
 
 _PARAMETERS = [

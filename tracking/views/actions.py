@@ -9,7 +9,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tracking.decorators import project_view
-from tracking.forms_actions import ActionBuilder
+from tracking.forms.actions import ActionBuilder
 from tracking.matching.actions import ActionError, describe_step, validate_steps
 from tracking.models import Action, Project
 from tracking.selectors.actions import (

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET
 
 from tracking.decorators import project_view
-from tracking.forms_actions import BREAKDOWN_CHOICES, TrendForm
+from tracking.forms.actions import BREAKDOWN_CHOICES, TrendForm
 from tracking.models import Project
 from tracking.properties import OPERATORS
 from tracking.selectors.actions import action_list
