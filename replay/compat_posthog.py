@@ -272,7 +272,7 @@ def snapshots(request: HttpRequest) -> HttpResponse:
     # past the recording's size limit, or a seq stored before, is found there.
     for encoded in queued:
         queue_append(project_id=project.pk, kind=KIND_RECORDING, events=1, payload=encoded, received_at=now)
-    return json_response({"status": 1, "stored": len(queued)})
+    return json_response({"status": 1, "accepted": len(queued)})
 
 
 # --- remote config ---------------------------------------------------------------------

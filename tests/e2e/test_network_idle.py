@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.customer_pages import CHECKOUT_PAGE, SHOP_PAGE
 from tests.e2e.helpers import stored_events
-from tracking import demo_site
+from demo import site as demo_site
 
 pytestmark = pytest.mark.e2e
 
