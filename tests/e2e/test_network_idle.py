@@ -14,9 +14,9 @@ import uuid
 
 import pytest
 
+from demo import site as demo_site
 from tests.e2e.customer_pages import CHECKOUT_PAGE, SHOP_PAGE
 from tests.e2e.helpers import stored_events
-from demo import site as demo_site
 
 pytestmark = pytest.mark.e2e
 
