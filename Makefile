@@ -10,8 +10,10 @@ JS_SOURCES := $(shell find tracking/js static/js replay/js interventions/js demo
 
 .PHONY: run test setup lint format bench browser clean
 
+# Locally an acknowledged event is stored before the answer (INGEST_DRAIN_INLINE), so what
+# you send shows at once; the ingest worker that serve starts drains anything else.
 run: setup
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py serve --port $(PORT)
+	DEBUG=$${DEBUG:-1} INGEST_DRAIN_INLINE=$${INGEST_DRAIN_INLINE:-1} $(BIN)/python manage.py serve --port $(PORT)
 
 test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
