@@ -19,6 +19,7 @@ from psycopg import sql
 from segments.compiler import CompileError, compile_definition
 from segments.definition import DefinitionError, validate_definition
 from segments.models import Segment, SegmentationModel, SegmentMembership, SegmentSizeSnapshot
+from segments.selectors import segments_counted
 from tracking.models import Person, Project
 from tracking.traffic.filtering import TrafficFilter, person_filter_q
 from web.sql import QueryTimedOut, bounded_fetch
@@ -230,15 +231,22 @@ class ModelDistribution:
 
 
 def model_distributions(*, models: Iterable[SegmentationModel]) -> list[ModelDistribution]:
-    """Each model's groups in evaluation order (the remainder last) with their share of the model."""
+    """Each model's groups in evaluation order (the remainder last) with their share of the model.
+
+    Sizes are the counted ones (`counted_size`): bots and internal users are left out, as
+    everywhere a segment's size is shown.
+    """
     out = []
     for model in models:
         groups = sorted(model.groups.all(), key=lambda g: (g.is_model_remainder, g.model_position, g.pk))
-        total = sum(g.size for g in groups)
+        segments_counted(project=model.project, segments=groups)
+        total = sum(g.counted_size for g in groups)
         out.append(
             ModelDistribution(
                 model=model,
-                rows=[ModelGroupRow(segment=g, share=g.size / total if total else 0.0) for g in groups],
+                rows=[
+                    ModelGroupRow(segment=g, share=g.counted_size / total if total else 0.0) for g in groups
+                ],
                 total=total,
             )
         )

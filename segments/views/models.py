@@ -52,7 +52,7 @@ def model_detail(request: HttpRequest, project: Project, model_id: int) -> HttpR
     context.update(
         names=dict(zip([g.pk for g in groups], names, strict=True)),
         distribution_chart=bar_chart(
-            names, [g.size for g in groups], title=f"{model.name}: people per group"
+            names, [g.counted_size for g in groups], title=f"{model.name}: people per group"
         ),
         movement_chart=line_chart(
             labels,

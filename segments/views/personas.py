@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from segments.forms import PersonaForm
 from segments.models import Persona
+from segments.selectors import segments_counted
 from segments.selectors.sizes import persons_total, recent_members, size_trends
 from segments.services import persona_save
 from segments.views.common import get_persona
@@ -26,7 +27,9 @@ EXAMPLES = 5
 @require_GET
 def persona_list(request: HttpRequest, project: Project) -> HttpResponse:
     personas = list(Persona.objects.filter(project=project).select_related("segment").order_by("name"))
-    segments = [p.segment for p in personas if p.segment is not None]
+    segments = segments_counted(
+        project=project, segments=[p.segment for p in personas if p.segment is not None]
+    )
     trends = size_trends(project=project, segments=segments)
     rows = [(p, trends.get(p.segment_id) if p.segment_id else None) for p in personas]
     return render_page(request, "segments/personas.html", {"rows": rows}, project=project)
@@ -38,12 +41,12 @@ def persona_detail(request: HttpRequest, project: Project, persona_id: int) -> H
     persona = get_persona(project, persona_id)
     context: dict = {"persona": persona}
     if persona.segment is not None:
-        segment = persona.segment
+        segment = segments_counted(project=project, segments=[persona.segment])[0]
         trend = size_trends(project=project, segments=[segment], days=90)[segment.pk]
         total = persons_total(project=project)
         context.update(
             trend=trend,
-            share=segment.size / total if total else 0,
+            share=segment.counted_size / total if total else 0,
             chart=line_chart(
                 trend.known_labels,
                 [Series("People", trend.known_sizes)],

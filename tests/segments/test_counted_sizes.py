@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from segments.lifecycle import custom_model_create
 from segments.models import Segment, SegmentMembership
 from segments.selectors import excluded_member_counts
-from segments.services import segment_create
+from segments.services import persona_save, segment_create
 from tests.ingest.conftest import event
 
 pytestmark = pytest.mark.django_db
@@ -48,3 +49,18 @@ def test_the_list_and_the_segment_page_show_the_counted_size(alice_client, proje
     body = page.content.decode()
     assert '<div class="stat">2</div><div class="stat-label">members · 100% of 2 people' in body
     assert "2 bots and internal users among the members, not counted" in body
+
+
+def test_model_groups_and_personas_show_the_counted_size_too(alice_client, project, pro, on_commit):
+    with on_commit():
+        model = custom_model_create(
+            project=project, name="Plans", groups=[("Pro", PRO)], remainder_name="Rest"
+        )
+    persona = persona_save(project=project, name="Pro buyer", summary="Pays for more", segment=pro)
+    detail = alice_client.get(f"/p/{project.pk}/segments/models/{model.pk}/")
+    assert detail.status_code == 200
+    assert '<td class="num">2</td>' in detail.content.decode()  # the Pro group: 4 members, 2 counted
+    for url in (f"/p/{project.pk}/segments/personas/", f"/p/{project.pk}/segments/personas/{persona.pk}/"):
+        page = alice_client.get(url)
+        assert page.status_code == 200
+        assert '<div class="stat">2</div>' in page.content.decode()
