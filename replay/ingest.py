@@ -19,6 +19,7 @@ from django.utils import timezone
 from replay.queue import KIND_RECORDING, recording_encode
 from replay.sampling import session_sampled
 from replay.services import UnstorableEvents
+from tracking.ingest.accept import opted_out
 from tracking.ingest.body import read_json
 from tracking.ingest.http import (
     error_response,
@@ -105,10 +106,6 @@ def parse_chunk(payload: dict) -> Chunk:
     return Chunk(session_id=session_id, distinct_id=distinct_id, seq=seq, events=events)
 
 
-def _opted_out(request: HttpRequest) -> bool:
-    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
-
-
 @ingest_endpoint
 def recording(request: HttpRequest) -> HttpResponse:
     payload = read_json(request)
@@ -125,7 +122,7 @@ def recording(request: HttpRequest) -> HttpResponse:
         return error_response(
             403, "origin not allowed", "Add this site's origin to the project's allowed origins."
         )
-    if project.respect_dnt and _opted_out(request):
+    if project.respect_dnt and opted_out(request):
         return json_response({"stored": False, "reason": "do not track"})
     if not project.recording_enabled:
         return error_response(403, "recording disabled", "This project does not record sessions.")

@@ -72,8 +72,13 @@ def read_json(request: HttpRequest, *, max_bytes: int | None = None) -> object:
         data = decompress(data)
     elif len(data) > settings.INGEST_MAX_DECOMPRESSED_BYTES:
         raise BodyError(413, "payload too large", "The body exceeds the size limit.")
+    return parse_json(data, empty="Send a JSON object.")
+
+
+def parse_json(data: bytes, *, empty: str) -> object:
+    """Parse a decompressed JSON body, or raise BodyError (`empty` says what to send instead)."""
     if not data.strip():
-        raise BodyError(400, "empty body", "Send a JSON object.")
+        raise BodyError(400, "empty body", empty)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as error:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from urllib.parse import parse_qs
 
-import orjson
 from django.conf import settings
 from django.http import HttpRequest
 
-from tracking.ingest.body import BodyError, decompress, read_raw
+from tracking.ingest.body import BodyError, decompress, parse_json, read_raw
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -37,17 +35,7 @@ def _unbase64(data: bytes) -> bytes:
 
 
 def _parse_json(data: bytes) -> object:
-    if not data.strip():
-        raise BodyError(400, "empty body", "Send a JSON object or array.")
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        first_error = str(error)[:200]
-    # As in tracking.ingest.body: lone surrogates and bad UTF-8 reject one event, not the body.
-    try:
-        return json.loads(data.decode("utf-8", errors="replace"))
-    except (ValueError, RecursionError):
-        raise BodyError(400, "invalid JSON", first_error) from None
+    return parse_json(data, empty="Send a JSON object or array.")
 
 
 def _form_data(data: bytes) -> bytes | None:
