@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.clickhouse import parse_clickhouse_url
 from config.database import embedded_database, parse_database_url
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -116,6 +117,10 @@ _db["CONN_HEALTH_CHECKS"] = True
 # Separate test databases let several test runs share one PostgreSQL server.
 _db["TEST"] = {"NAME": env_str("SIGHTLINE_TEST_DB", "test_sightline")}
 DATABASES = {"default": _db}
+
+# Where events live: PostgreSQL (the default) or ClickHouse (config.clickhouse).
+CLICKHOUSE_URL = env_str("CLICKHOUSE_URL", "")
+CLICKHOUSE = parse_clickhouse_url(CLICKHOUSE_URL, DATA_DIR) if CLICKHOUSE_URL else None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tracking.User"

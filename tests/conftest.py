@@ -39,6 +39,41 @@ def ingest_drains_inline(settings):
     pressure_forget()
 
 
+_CHDB_DIR: str | None = None
+
+
+def _chdb_settings(tmp_path_factory) -> dict:
+    # one chDB directory per test process (an xdist worker is a process), kept for its life
+    global _CHDB_DIR
+    if _CHDB_DIR is None:
+        _CHDB_DIR = str(tmp_path_factory.mktemp("chdb"))
+    return {"kind": "chdb", "path": _CHDB_DIR, "database": "sightline"}
+
+
+@pytest.fixture
+def clickhouse(settings, tmp_path_factory, db):
+    """Events in ClickHouse (chDB in this process) for one test; its tables are emptied after.
+
+    PostgreSQL rolls a test's writes back; ClickHouse has no transactions, so
+    the tables are truncated instead.
+    """
+    from tracking.eventstore.clickhouse import client as ch_client
+    from tracking.eventstore.clickhouse import schema
+
+    settings.CLICKHOUSE = _chdb_settings(tmp_path_factory)
+    schema.migrate(ch_client.client())
+    yield ch_client.client()
+    schema.truncate(ch_client.client())
+
+
+@pytest.fixture(params=["postgres", "clickhouse"])
+def events_backend(request) -> str:
+    """Run the test once with events in PostgreSQL and once in ClickHouse."""
+    if request.param == "clickhouse":
+        request.getfixturevalue("clickhouse")
+    return request.param
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -12,6 +12,7 @@ from datetime import datetime
 import orjson
 from django.db import connection
 
+from tracking import eventstore
 from tracking.ingest.rollup import person_days_move
 from tracking.ingest.validate import CleanEvent
 from tracking.models import Person
@@ -106,11 +107,7 @@ def _merge(project_id: int, *, source: int, target: int) -> None:
             "UPDATE tracking_persondistinctid SET person_id = %s WHERE project_id = %s AND person_id = %s",
             [target, project_id, source],
         )
-        # relies on event_project_person_ts (project_id, person_id, timestamp)
-        cursor.execute(
-            "UPDATE tracking_event SET person_id = %s WHERE project_id = %s AND person_id = %s",
-            [target, project_id, source],
-        )
+        eventstore.person_events_move(project_id, source=source, target=target)
         cursor.execute(
             "UPDATE tracking_session SET person_id = %s WHERE project_id = %s AND person_id = %s",
             [target, project_id, source],

@@ -16,7 +16,8 @@ import orjson
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from tracking.ingest import persons, rollup, sessions, writer
+from tracking import eventstore
+from tracking.ingest import persons, rollup, sessions
 from tracking.ingest.enrich import Device, Geo, geolocate, parse_user_agent, split_url, url_host
 from tracking.ingest.sessions import SessionFacts
 from tracking.ingest.validate import CleanEvent, Rejected, clean_event, parse_timestamp
@@ -228,8 +229,8 @@ def _store(
     it, such an event makes the COPY fail with a unique violation (retryable).
     Returns the touched person ids and the stored events that other apps react to.
     """
-    if dedupe:
-        already = writer.existing_uuids(project.pk, [e.uuid for e in events])
+    if dedupe or eventstore.using_clickhouse():  # ClickHouse has no unique index to fail on
+        already = eventstore.stored_uuids(project.pk, events)
         if already:
             events = [e for e in events if e.uuid not in already]
     if not events:
@@ -237,26 +238,14 @@ def _store(
     mapping = persons.resolve_persons(project.pk, events)
     persons.apply_groups(project.pk, events, mapping)
 
-    # The events first: rows every other batch also updates (its persons and
-    # sessions, the ingest source) are locked only from here to the commit.
     paths = [_url_path(e.url) if e.url else "" for e in events]
-    if dedupe:
-        writer.copy_events(project.pk, events, mapping, now, paths)
-    else:
-        try:
-            # A savepoint: a uuid stored before (a client's retry) costs a second COPY,
-            # not the whole batch (or the drain's whole chunk) done again.
-            with transaction.atomic():
-                writer.copy_events(project.pk, events, mapping, now, paths)
-        except IntegrityError as error:
-            if not _retryable(error):
-                raise
-            already = writer.existing_uuids(project.pk, [e.uuid for e in events])
-            kept = [i for i, e in enumerate(events) if e.uuid not in already]
-            events, paths = [events[i] for i in kept], [paths[i] for i in kept]
-            if not events:
-                return [], []
-            writer.copy_events(project.pk, events, mapping, now, paths)
+    # PostgreSQL: the events first, so rows every other batch also updates (its persons
+    # and sessions, the ingest source) are locked only from here to the commit.
+    # ClickHouse: the events last, so a failure before it leaves nothing to re-point.
+    if not eventstore.using_clickhouse():
+        _copy(project, events, mapping, now, paths, dedupe=dedupe)
+        if not events:
+            return [], []
 
     persons.update_persons(project.pk, events, mapping)
     sessions.upsert_sessions(project.pk, events, mapping, facts=per_session)
@@ -265,6 +254,8 @@ def _store(
     rollup.person_days_add(project.pk, project.zone, ((mapping[e.distinct_id], e.timestamp) for e in events))
 
     touched = sorted({mapping[e.distinct_id] for e in events})
+    if eventstore.using_clickhouse():
+        eventstore.events_write(project.pk, events, mapping, now, paths)
     with connection.cursor() as cursor:
         # relies on the unique index person_touch_unique (project_id, person_id)
         cursor.execute(
@@ -279,6 +270,36 @@ def _store(
         if e.name.startswith(SPECIAL_PREFIXES)
     ]
     return touched, special
+
+
+def _copy(
+    project: Project,
+    events: list[CleanEvent],
+    mapping: dict[str, int],
+    now: datetime,
+    paths: list[str],
+    *,
+    dedupe: bool,
+) -> None:
+    if dedupe:
+        eventstore.events_write(project.pk, events, mapping, now, paths)
+        return
+    try:
+        # A savepoint: a uuid stored before (a client's retry) costs a second COPY,
+        # not the whole batch (or the drain's whole chunk) done again.
+        with transaction.atomic():
+            eventstore.events_write(project.pk, events, mapping, now, paths)
+    except IntegrityError as error:
+        if not _retryable(error):
+            raise
+        already = eventstore.stored_uuids(project.pk, events)
+        kept = [i for i, e in enumerate(events) if e.uuid not in already]
+        if kept:
+            eventstore.events_write(
+                project.pk, [events[i] for i in kept], mapping, now, [paths[i] for i in kept]
+            )
+        events[:] = [events[i] for i in kept]
+        paths[:] = [paths[i] for i in kept]
 
 
 @functools.lru_cache(maxsize=8192)

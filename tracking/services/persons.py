@@ -6,6 +6,7 @@ import orjson
 from django.db import connection, transaction
 from django.dispatch import Signal
 
+from tracking import eventstore
 from tracking.ingest.rollup import person_days_delete
 from tracking.models import Person
 
@@ -26,11 +27,7 @@ def person_delete(*, person: Person) -> None:
     person_deleting.send(sender=Person, person=person)
     distinct_ids = list(person.distinct_ids.values_list("distinct_id", flat=True))
     with connection.cursor() as cursor:
-        # relies on event_project_person_ts (project_id, person_id, timestamp)
-        cursor.execute(
-            "DELETE FROM tracking_event WHERE project_id = %s AND person_id = %s",
-            [person.project_id, person.pk],
-        )
+        eventstore.person_events_delete(person.project_id, person.pk)
         # Dead letters keep the rejected input as sent: drop those naming this person.
         needles = [orjson.dumps({"distinct_id": d}).decode()[1:-1] for d in distinct_ids]
         if needles:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
+from tracking import eventstore
 from tracking.models import Project
 
 BATCH = 20_000
@@ -18,19 +19,7 @@ def project_data_expire(*, project: Project, now=None) -> int:
     """Delete the project's events (and daily rollup rows) older than its retention; returns events deleted."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=project.data_retention_days)
-    deleted = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            # event_timestamp_brin narrows the scan to the oldest block ranges
-            cursor.execute(
-                "DELETE FROM tracking_event WHERE id IN ("
-                " SELECT id FROM tracking_event WHERE project_id = %s AND timestamp < %s LIMIT %s)",
-                [project.pk, cutoff, BATCH],
-            )
-            deleted += cursor.rowcount
-            done = cursor.rowcount < BATCH
-        if done:
-            break
+    deleted = eventstore.events_before_delete(project.pk, cutoff, batch=BATCH)
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM tracking_personday WHERE project_id = %s AND last_at < %s", [project.pk, cutoff]

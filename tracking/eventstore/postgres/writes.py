@@ -1,10 +1,10 @@
-"""Writing events with binary COPY (several times faster than INSERT for a batch)."""
+"""Writing events to PostgreSQL: binary COPY (several times faster than INSERT for a batch), merges, erasure."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from psycopg import adapt, pq
 
 from tracking.ingest.validate import CleanEvent
@@ -104,3 +104,41 @@ def copy_events(
                         RawJsonb(e.properties_json),
                     )
                 )
+
+
+def person_events_move(project_id: int, *, source: int, target: int) -> None:
+    with connection.cursor() as cursor:
+        # relies on event_project_person_ts (project_id, person_id, timestamp)
+        cursor.execute(
+            "UPDATE tracking_event SET person_id = %s WHERE project_id = %s AND person_id = %s",
+            [target, project_id, source],
+        )
+
+
+def person_events_delete(project_id: int, person_id: int) -> None:
+    with connection.cursor() as cursor:
+        # relies on event_project_person_ts (project_id, person_id, timestamp)
+        cursor.execute(
+            "DELETE FROM tracking_event WHERE project_id = %s AND person_id = %s", [project_id, person_id]
+        )
+
+
+def project_events_delete(project_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM tracking_event WHERE project_id = %s", [project_id])
+
+
+def events_before_delete(project_id: int, before: datetime, *, batch: int) -> int:
+    """Delete the project's events older than `before`, `batch` rows per transaction; returns how many."""
+    deleted = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # event_timestamp_brin narrows the scan to the oldest block ranges
+            cursor.execute(
+                "DELETE FROM tracking_event WHERE id IN ("
+                " SELECT id FROM tracking_event WHERE project_id = %s AND timestamp < %s LIMIT %s)",
+                [project_id, before, batch],
+            )
+            deleted += cursor.rowcount
+            if cursor.rowcount < batch:
+                return deleted

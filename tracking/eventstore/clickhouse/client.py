@@ -1,0 +1,221 @@
+"""One way to talk to ClickHouse, whether it runs in this process (chDB) or on a server.
+
+Every statement binds its values as server-side parameters (`{name:Type}`),
+never by formatting them into the text; `Params` hands out the names.
+Results come back as tuples of Python values (datetime, UUID, Decimal, int, str).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from django.conf import settings
+
+_lock = threading.Lock()
+_client: Client | None = None
+
+
+class ClickHouseUnavailable(RuntimeError):
+    """ClickHouse did not answer (down, unreachable, or the statement failed on its side)."""
+
+
+class Params(dict):
+    """Named parameters for one statement: `p.add(value, "String")` returns `{p0:String}`."""
+
+    def add(self, value: Any, type_: str) -> str:
+        name = f"p{len(self)}"
+        self[name] = value
+        return f"{{{name}:{type_}}}"
+
+
+class Client:
+    database: str
+    cluster: str = ""
+
+    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        raise NotImplementedError
+
+    def command(self, sql: str, params: dict | None = None) -> None:
+        raise NotImplementedError
+
+    def insert_json(self, table: str, rows: Iterable[dict]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def table(self, name: str) -> str:
+        return f"{self.database}.{name}"
+
+    def on_cluster(self) -> str:
+        return f" ON CLUSTER {self.cluster}" if self.cluster else ""
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
+
+
+def _dumps_rows(rows: Iterable[dict]) -> bytes:
+    return b"\n".join(orjson.dumps(row, default=_json_default) for row in rows)
+
+
+class ChdbClient(Client):
+    """chDB in this process: one session on one directory, shared by the process's threads."""
+
+    def __init__(self, path: str, database: str) -> None:
+        from chdb import session  # a dev/bench dependency, imported only when configured
+
+        self.database = database
+        self._session = session.Session(path)
+        self._lock = threading.Lock()
+        self._session.query(f"CREATE DATABASE IF NOT EXISTS {database}")
+
+    def _run(self, sql: str, params: dict | None, fmt: str):
+        try:
+            with self._lock:
+                if params:
+                    return self._session.query(sql, fmt, params=_plain(params))
+                return self._session.query(sql, fmt)
+        except Exception as error:  # chDB raises RuntimeError with ClickHouse's message
+            raise ClickHouseUnavailable(str(error).strip()) from error
+
+    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        table = self._run(sql, params, "ArrowTable")
+        if table.num_columns == 0:
+            return []
+        return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+
+    def command(self, sql: str, params: dict | None = None) -> None:
+        self._run(sql, params, "Null")
+
+    def insert_json(self, table: str, rows: Iterable[dict]) -> None:
+        body = _dumps_rows(rows)
+        if body:
+            self._run(f"INSERT INTO {table} FORMAT JSONEachRow\n" + body.decode(), None, "Null")
+
+    def close(self) -> None:
+        self._session.close()
+
+
+class HttpClient(Client):
+    """A ClickHouse server (or a cluster's load balancer) over HTTP, through clickhouse-connect."""
+
+    def __init__(self, config: dict) -> None:
+        import clickhouse_connect
+
+        self.database = config["database"]
+        self.cluster = config.get("cluster", "")
+        try:
+            self._client = clickhouse_connect.get_client(
+                host=config["host"],
+                port=config["port"],
+                username=config["username"],
+                password=config["password"],
+                secure=config["secure"],
+                database="default",
+                settings={"async_insert": 0},
+            )
+        except Exception as error:
+            raise ClickHouseUnavailable(f"cannot reach ClickHouse at {config['host']}: {error}") from error
+
+    def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        try:
+            return self._client.query(sql, parameters=params or None).result_rows
+        except Exception as error:
+            raise ClickHouseUnavailable(str(error).strip()) from error
+
+    def command(self, sql: str, params: dict | None = None) -> None:
+        try:
+            self._client.command(sql, parameters=params or None)
+        except Exception as error:
+            raise ClickHouseUnavailable(str(error).strip()) from error
+
+    def insert_json(self, table: str, rows: Iterable[dict]) -> None:
+        body = _dumps_rows(rows)
+        if not body:
+            return
+        try:
+            self._client.raw_insert(table, insert_block=body, fmt="JSONEachRow")
+        except Exception as error:
+            raise ClickHouseUnavailable(str(error).strip()) from error
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _plain(params: dict) -> dict:
+    # chDB reads a parameter's value in the escaped (TSV) text format, arrays as
+    # ClickHouse literals: give it exactly that text for every value
+    return {name: _param_text(value) for name, value in params.items()}
+
+
+def _param_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, list | tuple):
+        return _literal_text(value)  # a literal: its strings are quoted and escaped inside
+    return _escaped(_literal_text(value))
+
+
+_TSV = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
+
+
+def _escaped(text: str) -> str:
+    return text.translate(_TSV)
+
+
+def _literal_text(value: Any, *, nested: bool = False) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    elif isinstance(value, list | tuple):
+        return "[" + ",".join(_literal_text(v, nested=True) for v in value) + "]"
+    elif value is None:
+        return "NULL"
+    else:
+        text = str(value)
+    if nested and not isinstance(value, int | float | Decimal):
+        return "'" + _escaped(text).replace("'", "\\'") + "'"
+    return text
+
+
+def client() -> Client:
+    """The process's ClickHouse client, opened on first use from settings.CLICKHOUSE."""
+    global _client
+    if _client is None:
+        with _lock:
+            if _client is None:
+                config = settings.CLICKHOUSE
+                if not config:
+                    raise RuntimeError("events are stored in PostgreSQL: CLICKHOUSE_URL is not set")
+                if config["kind"] == "chdb":
+                    _client = ChdbClient(config["path"], config["database"])
+                else:
+                    _client = HttpClient(config)
+    return _client
+
+
+def client_reset() -> None:
+    """Forget the client (tests switch backends; a forked worker must not share a session)."""
+    global _client
+    with _lock:
+        if _client is not None:
+            _client.close()
+        _client = None
+
+
+def quote_identifier(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not an identifier: {name!r}")
+    return name
+
+
+def in_array(values: Sequence, type_: str, params: Params) -> str:
+    """`{pN:Array(T)}` for an IN test against a Python list."""
+    return params.add(list(values), f"Array({type_})")

@@ -1,0 +1,148 @@
+"""Property filters and action steps in ClickHouse SQL, with the meaning of tracking.properties.
+
+The PostgreSQL side (`jsonb_filter_sql`, `column_filter_sql`, `action_where_sql`)
+and the Python twins define the meaning; these give the same answers over the
+same data (tests/eventstore/test_agreement.py). Where the engines differ:
+
+- The JSON text form: ClickHouse stores the properties as the JSON text
+  ingestion wrote. A string reads as its value, a number as written, true/false
+  as such; null and a missing key have no text form, as with `->>`.
+- Case folding for `contains` is ASCII only, as in the Python twin.
+- Regular expressions run on RE2, which has no backreferences or lookaround;
+  selectors compile to patterns all three engines read alike.
+- Numbers compare as Decimal256 with 20 digits after the point.
+
+Every value is a `{name:Type}` parameter; column expressions come from code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from tracking.eventstore.clickhouse.client import Params
+from tracking.matching.actions import DEFAULT_MATCHING
+from tracking.matching.selectors import selector_regex
+from tracking.properties import FilterError, text_form
+
+_CMP = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "!="}
+_COLUMN = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+_NUMERIC = "'^-?[0-9]+(\\\\.[0-9]+)?$'"
+_NUMBER_TYPES = "('Int64', 'UInt64', 'Double')"
+_DECIMAL = "Decimal256(20)"
+_FILTER_OPERATOR = {"exact": "eq", "contains": "contains", "regex": "regex"}
+
+
+def _column(expression: str) -> str:
+    if not _COLUMN.match(expression):
+        raise ValueError(f"not a column expression: {expression!r}")
+    return expression
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def json_text(column: str, key: str, p: Params) -> str:
+    """Nullable(String): the text form of `column`'s `key` (NULL for null or missing)."""
+    col, k = _column(column), p.add(key, "String")
+    return (
+        f"multiIf(JSONType({col}, {k}) = 'String', JSONExtractString({col}, {k}),"
+        f" JSONType({col}, {k}) = 'Null', NULL, JSONExtractRaw({col}, {k}))"
+    )
+
+
+def json_number(column: str, key: str, p: Params) -> str:
+    """Nullable(Decimal): a JSON number, or a string holding a plain decimal number; else NULL."""
+    col, k = _column(column), p.add(key, "String")
+    return (
+        f"multiIf(JSONType({col}, {k}) IN {_NUMBER_TYPES}, toDecimal256OrNull(JSONExtractRaw({col}, {k}), 20),"
+        f" JSONType({col}, {k}) = 'String' AND match(JSONExtractString({col}, {k}), {_NUMERIC}),"
+        f" toDecimal256OrNull(JSONExtractString({col}, {k}), 20), NULL)"
+    )
+
+
+def _texts(values: Iterable, p: Params) -> str:
+    return p.add([text_form(v) for v in values], "Array(String)")
+
+
+def json_filter(column: str, key: str, operator: str, value: Any, p: Params) -> str:
+    """A boolean (never NULL) for a filter on `column`'s `key`; `column` holds JSON text."""
+    if operator == "is_set":
+        return f"JSONHas({_column(column)}, {p.add(key, 'String')})"
+    if operator == "is_not_set":
+        return f"NOT JSONHas({_column(column)}, {p.add(key, 'String')})"
+    if operator in ("gt", "gte", "lt", "lte") and _is_number(value):
+        return f"ifNull({json_number(column, key, p)} {_CMP[operator]} {p.add(Decimal(str(value)), _DECIMAL)}, 0)"
+    return _text_filter(json_text(column, key, p), operator, value, p)
+
+
+def _text_filter(text: str, operator: str, value: Any, p: Params) -> str:
+    # `text` is Nullable(String): NULL (no text form) matches nothing but the negations
+    if operator == "eq":
+        return f"ifNull({text} = {p.add(text_form(value), 'String')}, 0)"
+    if operator == "neq":
+        return f"ifNull({text} != {p.add(text_form(value), 'String')}, 1)"
+    if operator == "in":
+        return f"ifNull(has({_texts(value, p)}, {text}), 0)"
+    if operator == "not_in":
+        return f"NOT ifNull(has({_texts(value, p)}, {text}), 0)"
+    if operator == "contains":
+        return f"ifNull(positionCaseInsensitive({text}, {p.add(value, 'String')}) > 0, 0)"
+    if operator == "not_contains":
+        return f"NOT ifNull(positionCaseInsensitive({text}, {p.add(value, 'String')}) > 0, 0)"
+    if operator == "regex":
+        return f"ifNull(match({text}, {p.add(value, 'String')}), 0)"
+    if operator in ("gt", "gte", "lt", "lte"):
+        return f"ifNull({text} {_CMP[operator]} {p.add(value, 'String')}, 0)"
+    raise FilterError(f"unknown operator {operator!r}")
+
+
+def column_filter(column: str, operator: str, value: Any, p: Params) -> str:
+    """A boolean for a filter on a text column where '' means unset (twin of column_filter_sql)."""
+    col = _column(column)
+    if operator == "is_set":
+        return f"{col} != ''"
+    if operator == "is_not_set":
+        return f"{col} = ''"
+    if operator in ("gt", "gte", "lt", "lte") and _is_number(value):
+        number = f"if(match({col}, {_NUMERIC}), toDecimal256OrNull({col}, 20), NULL)"
+        return f"ifNull({number} {_CMP[operator]} {p.add(Decimal(str(value)), _DECIMAL)}, 0)"
+    return _text_filter(col, operator, value, p)
+
+
+def _step(step: Mapping, alias: str, p: Params) -> str:
+    parts: list[str] = []
+    if step.get("event"):
+        parts.append(f"{alias}.name = {p.add(step['event'], 'String')}")
+    if step.get("selector"):
+        parts.append(f"match({alias}.elements_chain, {p.add(selector_regex(step['selector']), 'String')})")
+    for key, column in (("text", "el_text"), ("href", "href"), ("url", "url")):
+        if step.get(key):
+            operator = _FILTER_OPERATOR[step.get(f"{key}_matching") or DEFAULT_MATCHING[key]]
+            parts.append(column_filter(f"{alias}.{column}", operator, step[key], p))
+    for flt in step.get("properties") or ():
+        parts.append(json_filter(f"{alias}.properties", flt["property"], flt["operator"], flt.get("value"), p))
+    if not parts:
+        return "false"
+    return "(" + " AND ".join(parts) + ")"
+
+
+def action_where(steps: Iterable[Mapping], alias: str, p: Params) -> str:
+    """A boolean over the events relation `alias`: true when any step matches (twin of action_where_sql)."""
+    clauses = [_step(step, alias, p) for step in steps]
+    if not clauses:
+        return "false"
+    return clauses[0] if len(clauses) == 1 else "(" + " OR ".join(clauses) + ")"
+
+
+def event_spec(spec: Mapping, alias: str, p: Params, *, action_steps: Callable[[int], list]) -> str:
+    """A boolean for one event spec: `{"name", "where"}` or `{"action": id}`."""
+    if "action" in spec:
+        return action_where(action_steps(spec["action"]), alias, p)
+    parts = [f"{alias}.name = {p.add(spec['name'], 'String')}"]
+    for flt in spec.get("where", []):
+        parts.append(json_filter(f"{alias}.properties", flt["property"], flt["operator"], flt["value"], p))
+    return " AND ".join(parts)

@@ -1,0 +1,32 @@
+"""The events relation every ClickHouse read starts from."""
+
+from __future__ import annotations
+
+from tracking.eventstore.clickhouse.client import Client, Params
+from tracking.eventstore.clickhouse.writes import overrides_sql
+
+# The stored columns, with person_id read through the project's merges
+_COLUMNS = (
+    "uuid", "distinct_id", "session_key", "name", "timestamp", "received_at",
+    "url", "path", "el_text", "href", "elements_chain", "properties",
+    "p_pathname", "p_host", "p_referrer", "p_event_type", "p_lib",
+)  # fmt: skip
+
+
+def events_from(ch: Client, project_id: int, p: Params, *, where: str = "", alias: str = "e") -> str:
+    """`(SELECT … FROM events WHERE project_id = … [AND where]) AS alias`, person ids merged.
+
+    `where` is a condition over the stored columns (names unqualified) applied
+    before the merge join, so the primary key and skip indexes serve it; a
+    filter on person_id must go outside, on the merged id.
+    """
+    project = p.add(project_id, "UInt64")
+    columns = ", ".join(f"ev.{c} AS {c}" for c in _COLUMNS)
+    stored = ", ".join(_COLUMNS)
+    condition = f" AND ({where})" if where else ""
+    return (
+        f"(SELECT {project} AS project_id, if(o.new_person_id = 0, ev.person_id, o.new_person_id) AS person_id,"
+        f" {columns}"
+        f" FROM (SELECT person_id, {stored} FROM {ch.table('events')} WHERE project_id = {project}{condition}) ev"
+        f" LEFT ANY JOIN ({overrides_sql(ch, project_id, p)}) o ON o.old_person_id = ev.person_id) AS {alias}"
+    )
