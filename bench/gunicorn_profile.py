@@ -53,7 +53,8 @@ def _install_timing(worker) -> None:
     from django.db.backends.base import base as db_base
 
     import segments.refresh as refresh
-    from tracking.ingest import persons, pipeline, sessions, views, writer
+    from tracking.eventstore.postgres import writes as writer
+    from tracking.ingest import persons, pipeline, sessions, views
 
     worker.wsgi = _timed("request (WSGI, whole)", worker.wsgi)
     _patch(views, "read_json", "body: read, gunzip, JSON parse")

@@ -516,7 +516,7 @@ def copy_baseline(url: str, project_id: int, batch: int) -> dict:
     """Time one binary COPY of the stored rows (and one COPY per batch) into the truncated table."""
     import psycopg
 
-    from tracking.ingest.writer import COLUMNS, TYPES, RawJsonb, _RawJsonbBinaryDumper
+    from tracking.eventstore.postgres.writes import COLUMNS, TYPES, RawJsonb, _RawJsonbBinaryDumper
 
     select_columns = ", ".join("properties::text" if c == "properties" else c for c in COLUMNS)
     with psycopg.connect(url) as conn:

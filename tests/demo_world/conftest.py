@@ -70,7 +70,7 @@ def _delete(project: Project) -> None:
             "tracking_session",
             "tracking_persondistinctid",
         ):
-            cursor.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk])  # noqa: S608 - constant names
+            cursor.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk])
         cursor.execute("UPDATE tracking_person SET company_id = NULL WHERE project_id = %s", [project.pk])
         cursor.execute("DELETE FROM tracking_person WHERE project_id = %s", [project.pk])
         cursor.execute("DELETE FROM tracking_company WHERE project_id = %s", [project.pk])

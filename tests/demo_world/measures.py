@@ -41,7 +41,7 @@ def checkout_failure_rates(project_id: int, *, since: datetime) -> dict[tuple[st
         JOIN tracking_session s ON s.project_id = e.project_id AND s.session_key = e.session_key
         WHERE e.project_id = %s AND {where}
         GROUP BY 1, 2
-        """,  # noqa: S608 - the action's SQL is composed from constants, values are parameters
+        """,
         [since, project_id, *params],
     )
     return {(browser, recent): Rate(attempts, failures) for browser, recent, attempts, failures in rows}

@@ -46,7 +46,7 @@ def _matching(project_id: int, steps: list[dict]) -> list[dict]:
     where, params = action_where_sql(steps, alias="e")
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT e.name, e.url, e.el_text, e.href, e.elements_chain, count(*) FROM tracking_event e"  # noqa: S608
+            "SELECT e.name, e.url, e.el_text, e.href, e.elements_chain, count(*) FROM tracking_event e"
             f" WHERE e.project_id = %s AND {where} GROUP BY 1, 2, 3, 4, 5",
             [project_id, *params],
         )
@@ -69,7 +69,7 @@ def clicks(world, django_db_blocker) -> list[dict]:
         params += more
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT d.name, d.url, d.el_text, d.href, d.elements_chain, {', '.join(flags)} FROM ("  # noqa: S608
+            f"SELECT d.name, d.url, d.el_text, d.href, d.elements_chain, {', '.join(flags)} FROM ("
             " SELECT name, url, el_text, href, elements_chain FROM tracking_event"
             " WHERE project_id = %s AND name = '$autocapture' GROUP BY 1, 2, 3, 4, 5) d",
             [*params, world.project.pk],

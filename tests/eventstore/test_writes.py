@@ -70,6 +70,7 @@ def test_deleting_a_project_deletes_its_events(clickhouse, send, project, other_
     project.delete()
     p = Params()
     left = clickhouse.query(
-        f"SELECT count() FROM {clickhouse.table('events')} WHERE project_id = {p.add(project_id, 'UInt64')}", p
+        f"SELECT count() FROM {clickhouse.table('events')} WHERE project_id = {p.add(project_id, 'UInt64')}",
+        p,
     )
     assert left == [(0,)]

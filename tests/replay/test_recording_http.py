@@ -49,7 +49,7 @@ def test_a_chunk_is_stored_compressed_in_storage_and_indexed_in_the_database(
     # the events live in the file only: no row of any replay table holds them
     with connection.cursor() as cursor:
         for table in ("replay_recording", "replay_recordingchunk"):
-            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 - fixed table names
+            cursor.execute(f"SELECT * FROM {table}")
             assert CANARY not in str(cursor.fetchall())
 
 

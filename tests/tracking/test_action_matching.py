@@ -42,7 +42,7 @@ def sql_says(steps: list[dict], row: dict) -> bool:
     condition, params = action_where_sql(steps, alias="e")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {condition} FROM (SELECT %s::text AS name, %s::text AS url, %s::text AS el_text,"  # noqa: S608
+            f"SELECT {condition} FROM (SELECT %s::text AS name, %s::text AS url, %s::text AS el_text,"
             " %s::text AS href, %s::text AS elements_chain, %s::jsonb AS properties) e",
             [
                 *params,

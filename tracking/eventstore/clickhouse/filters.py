@@ -124,7 +124,9 @@ def _step(step: Mapping, alias: str, p: Params) -> str:
             operator = _FILTER_OPERATOR[step.get(f"{key}_matching") or DEFAULT_MATCHING[key]]
             parts.append(column_filter(f"{alias}.{column}", operator, step[key], p))
     for flt in step.get("properties") or ():
-        parts.append(json_filter(f"{alias}.properties", flt["property"], flt["operator"], flt.get("value"), p))
+        parts.append(
+            json_filter(f"{alias}.properties", flt["property"], flt["operator"], flt.get("value"), p)
+        )
     if not parts:
         return "false"
     return "(" + " AND ".join(parts) + ")"
