@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
@@ -15,6 +15,11 @@ MICROSECOND = timedelta(microseconds=1)
 
 def micros(delta: timedelta) -> int:
     return delta // MICROSECOND
+
+
+def aware(value: datetime) -> datetime:
+    """A DateTime64 result as an aware UTC datetime (PostgreSQL reads it as timestamptz either way)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def moment(value: datetime, p: Params) -> str:

@@ -20,9 +20,10 @@ the breakdowns join sessions, persons, companies and segments.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from tracking.eventstore.clickhouse.analysis_common import (
+    aware,
     excluded_condition,
     micros,
     moment,
@@ -86,12 +87,8 @@ def levels_relation(
         f" FROM ({matched}) WHERE mask != 0 GROUP BY person_id HAVING countIf(bitTest(mask, 0)) > 0)",
         p,
     )
-    rows = [(r[0], r[1], _aware(r[2]), *r[3:]) for r in rows]
+    rows = [(r[0], r[1], aware(r[2]), *r[3:]) for r in rows]
     columns_pg = [("person_id", "bigint"), ("level", "int"), ("entered_at", "timestamptz")]
     if with_session:
         columns_pg.append(("session_key", "text"))
     return unnest_sql(columns_pg, rows)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
