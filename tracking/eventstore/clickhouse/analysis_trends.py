@@ -58,6 +58,79 @@ def _value(breakdown: tuple[str, str] | None, project_id: int) -> tuple[str, str
     return "coalesce(c.properties ->> %s, '')", joins, [project_id], [prop]
 
 
+def _matching(
+    *,
+    project_id: int,
+    start: datetime,
+    end: datetime,
+    event: str | None,
+    action_steps: list | None,
+    filters: list[dict],
+    excluded: tuple[str, list] | None,
+    p: Params,
+) -> str:
+    """`FROM events WHERE …`: the matching events (the event's name pushed down to the primary key)."""
+    where = f"timestamp >= {moment(start, p)} AND timestamp < {moment(end, p)}"
+    if action_steps is not None:
+        condition = action_where(action_steps, "e", p)
+    else:
+        where += f" AND name = {p.add(event, 'String')}"
+        condition = "true"
+    parts = [condition]
+    for flt in filters:
+        parts.append(json_filter("e.properties", flt["property"], flt["operator"], flt.get("value"), p))
+    parts.append(excluded_condition("e.person_id", excluded, p))
+    return f" FROM {events_from(client(), project_id, p, where=where)} WHERE {' AND '.join(parts)}"
+
+
+def _unbroken_rows(
+    *,
+    project_id: int,
+    zone: str,
+    interval: str,
+    start: datetime,
+    end: datetime,
+    event: str | None,
+    action_steps: list | None,
+    filters: list[dict],
+    excluded: tuple[str, list] | None,
+) -> list[tuple]:
+    """Without a breakdown everything is counted in ClickHouse, in the rows PostgreSQL's grouping sets give.
+
+    Every event has the value '' then, always the top value: the (bucket, value)
+    rows equal the (bucket) rows, the (value) row the () row, which PostgreSQL
+    gives even when nothing matched.
+    """
+    ch, p = client(), Params()
+    tz = p.add(zone, "String")
+    bucket = {
+        "hour": f"formatDateTime(e.timestamp, '%Y-%m-%d %H:00:00', {tz})",
+        "day": f"toString(toDate(e.timestamp, {tz}))",
+    }.get(interval, f"toString(toMonday(e.timestamp, {tz}))")
+    matching = _matching(
+        project_id=project_id, start=start, end=end, event=event, action_steps=action_steps,
+        filters=filters, excluded=excluded, p=p,
+    )  # fmt: skip
+    # the () set names no bucket: its bucket is the type's default, '' (a real bucket never is)
+    counted = ch.query(
+        f"SELECT {bucket} AS bucket, count(), uniqExact(e.person_id){matching}"
+        " GROUP BY GROUPING SETS ((bucket), ())",
+        p,
+    )
+    rows: list[tuple] = []
+    total, total_persons = 0, 0
+    for text, count, persons in counted:
+        if text == "":
+            total, total_persons = count, persons
+        else:
+            local = datetime.fromisoformat(text)
+            rows += [(local, True, "", count, persons, 0, 0), (local, None, None, count, persons, 0, 1)]
+    rows.append((None, None, None, total, total_persons, 1, 1))
+    if total:
+        rows.append((None, True, "", total, total_persons, 1, 0))
+    return rows
+
+
 def _facts(
     *,
     project_id: int,
@@ -73,24 +146,17 @@ def _facts(
 ) -> list[tuple]:
     """(local bucket text or '', person_id, key, events) for the matching events."""
     ch, p = client(), Params()
-    where = f"timestamp >= {moment(start, p)} AND timestamp < {moment(end, p)}"
-    if action_steps is not None:
-        condition = action_where(action_steps, "e", p)
-    else:
-        where += f" AND name = {p.add(event, 'String')}"
-        condition = "true"
-    parts = [condition]
-    for flt in filters:
-        parts.append(json_filter("e.properties", flt["property"], flt["operator"], flt.get("value"), p))
-    parts.append(excluded_condition("e.person_id", excluded, p))
+    matching = _matching(
+        project_id=project_id, start=start, end=end, event=event, action_steps=action_steps,
+        filters=filters, excluded=excluded, p=p,
+    )  # fmt: skip
     tz = p.add(zone, "String")
     bucket = {
         None: "''",
         "hour": f"formatDateTime(e.timestamp, '%Y-%m-%d %H:00:00', {tz})",
     }.get(local, f"toString(toDate(e.timestamp, {tz}))")
     return ch.query(
-        f"SELECT {bucket} AS local, e.person_id AS person_id, {_key(breakdown, p)} AS key, count()"
-        f" FROM {events_from(ch, project_id, p, where=where)} WHERE {' AND '.join(parts)}"
+        f"SELECT {bucket} AS local, e.person_id AS person_id, {_key(breakdown, p)} AS key, count(){matching}"
         " GROUP BY local, person_id, key",
         p,
     )
@@ -110,6 +176,11 @@ def trend_rows(
     excluded: tuple[str, list] | None,
     top_values: int,
 ) -> list[tuple]:
+    if breakdown is None:
+        return _unbroken_rows(
+            project_id=project_id, zone=zone, interval=interval, start=start, end=end, event=event,
+            action_steps=action_steps, filters=filters, excluded=excluded,
+        )  # fmt: skip
     rows = _facts(
         project_id=project_id, start=start, end=end, event=event, action_steps=action_steps, filters=filters,
         breakdown=breakdown, excluded=excluded, local="hour" if interval == "hour" else "day", zone=zone,
