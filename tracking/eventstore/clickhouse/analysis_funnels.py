@@ -38,9 +38,9 @@ from tracking.eventstore.clickhouse.reads import events_from
 def _chain(n: int, window: str) -> tuple[list[str], str]:
     """The per-person array columns s0…s(n-1) and the level they give (1…n)."""
     columns = [
-        "arraySort(groupArray((t, mask))) AS ev",
-        "arrayMap(x_ -> x_.1, ev) AS ts",
-        "arrayMap(x_ -> x_.2, ev) AS ms",
+        # the times in order and the step bits in the same order (within a timestamp any order will do)
+        "arraySort(groupArray(t)) AS ts",
+        "arraySort((m_, t_) -> t_, groupArray(mask), groupArray(t)) AS ms",
         # the first event of each timestamp: where "strictly earlier" moves on
         "arrayMap((d_, i_) -> i_ = 1 OR d_ != 0, arrayDifference(ts), arrayEnumerate(ts)) AS fresh",
         "arrayMap((x_, m_) -> if(bitTest(m_, 0), x_, -1), ts, ms) AS s0",
