@@ -44,6 +44,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, port: int, host: str, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("clickhouse_migrate", verbosity=0)
         # Before the servers start: the first page anyone opens already has data.
         # Without seeding, the demo login still exists (and its project stays empty).
         call_command("seed_demo", if_empty=not options["no_seed"], ensure_only=options["no_seed"])
