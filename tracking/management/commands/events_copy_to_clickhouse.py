@@ -10,7 +10,7 @@ from tracking.models import Project
 
 class Command(BaseCommand):
     help = (
-        "Copy one project's events from PostgreSQL (tracking_event) into ClickHouse. Run it with CLICKHOUSE_URL set;"
+        "Copy one project's events from PostgreSQL into ClickHouse. Run it with CLICKHOUSE_URL set;"
         " an interrupted copy resumes where it stopped, and events already in ClickHouse are never copied twice."
     )
 
