@@ -182,7 +182,9 @@ def test_old_events_are_found_beyond_the_recent_windows(api, project, send):
 
 
 @pytest.mark.parametrize("order", ["desc", "asc"])
-def test_the_cursor_walks_every_event_once_even_with_equal_timestamps(events_backend, api, project, send, order):
+def test_the_cursor_walks_every_event_once_even_with_equal_timestamps(
+    events_backend, api, project, send, order
+):
     same = at(5)
     sent = [event("tick", f"anon-{i % 2}", timestamp=same) for i in range(7)] + [
         event("tock", timestamp=at(1))

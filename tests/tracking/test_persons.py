@@ -226,7 +226,9 @@ def test_a_bad_timeline_cursor_is_a_400_naming_it(alice_client, project, people)
     assert "before:" in response.content.decode()
 
 
-def test_another_projects_member_gets_404_on_list_and_person(events_backend, alice_client, bob_client, project, people):
+def test_another_projects_member_gets_404_on_list_and_person(
+    events_backend, alice_client, bob_client, project, people
+):
     for url in (
         reverse("persons", args=[project.pk]),
         reverse("person_detail", args=[project.pk, people["ada"].pk]),
@@ -236,7 +238,9 @@ def test_another_projects_member_gets_404_on_list_and_person(events_backend, ali
         assert bob_client.get(url, **HTMX).status_code == 404
 
 
-def test_a_person_of_another_project_is_404_through_mine(events_backend, alice_client, project, other_project, send):
+def test_a_person_of_another_project_is_404_through_mine(
+    events_backend, alice_client, project, other_project, send
+):
     collect(send, [event("$pageview", "theirs")], api_key=other_project.public_key)
     theirs = Person.objects.get(project=other_project)
 
