@@ -64,10 +64,6 @@ def recording_list(*, project: Project, query: RecordingQuery | None = None) -> 
         recordings = recordings.filter(person_id__in=query.person_ids)
     if query.segment_id is not None:
         recordings = recordings.filter(current_member(segment_id=query.segment_id))
-    if query.action_steps is not None:
-        recordings = activity.sessions_with_action(
-            recordings, project_id=project.pk, steps=list(query.action_steps), slack=SESSION_SLACK
-        )
     for name, value in (
         ("session__browser", query.browser),
         ("session__os", query.os),
@@ -92,6 +88,11 @@ def recording_list(*, project: Project, query: RecordingQuery | None = None) -> 
         recordings = recordings.filter(started_at__gte=_day_start(query.date_from, project))
     if query.date_to:
         recordings = recordings.filter(started_at__lt=_day_start(query.date_to + timedelta(days=1), project))
+    if query.action_steps is not None:
+        # last: with ClickHouse the recordings left by every other filter are the candidates sent there
+        recordings = activity.sessions_with_action(
+            recordings, project_id=project.pk, steps=list(query.action_steps), slack=SESSION_SLACK
+        )
     if query.sort == "active":
         return recordings.order_by("-active_seconds", "-started_at", "-pk")
     # relies on recording_project_started (project_id, started_at DESC)

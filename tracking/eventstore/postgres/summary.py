@@ -113,7 +113,7 @@ def match_summary(
         SELECT 'total', NULL, NULL, count(*), count(DISTINCT person_id) FROM m
         UNION ALL
         (SELECT 'element', target, el_text, count(*), NULL FROM m WHERE target <> ''
-         GROUP BY target, el_text ORDER BY 4 DESC, 2 LIMIT %s)
+         GROUP BY target, el_text ORDER BY 4 DESC, 2, 3 LIMIT %s)
         UNION ALL
         (SELECT 'page', path, NULL, count(*), NULL FROM m GROUP BY path ORDER BY 4 DESC, 2 LIMIT %s)
     """  # noqa: S608 - code constants and %s parameters only
