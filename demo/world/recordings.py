@@ -22,15 +22,14 @@ import random
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-import orjson
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db import connection
 from django.templatetags.static import static
 from django.test import Client
 
 from demo import site as demo_site
 from demo.world.chains import PAGES, TARGETS
+from tracking.eventstore.activity import session_stream
 from tracking.models import Project, Session
 
 log = logging.getLogger(__name__)
@@ -380,27 +379,11 @@ class _Row:
 
 
 def _session_events(project_id: int, session_key: str) -> tuple[str, list[_Row]]:
-    # relies on event_project_person_ts through the session's person, then filters by key
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT e.distinct_id, e.name, e.timestamp, e.url, e.path, e.elements_chain, e.properties"
-            " FROM tracking_event e JOIN tracking_session s ON s.project_id = e.project_id AND s.person_id = e.person_id"
-            " WHERE s.project_id = %s AND s.session_key = %s AND e.session_key = s.session_key"
-            " AND e.timestamp BETWEEN s.started_at AND s.ended_at ORDER BY e.timestamp, e.id",
-            [project_id, session_key],
-        )
-        rows = cursor.fetchall()
-    distinct_id = rows[0][0] if rows else ""
+    rows = session_stream(project_id, session_key)
+    distinct_id = rows[0].distinct_id if rows else ""
     return distinct_id, [
-        _Row(
-            name,
-            int(ts.timestamp() * 1000),
-            url,
-            path,
-            chain,
-            orjson.loads(props) if isinstance(props, str) else props,
-        )
-        for _, name, ts, url, path, chain, props in rows
+        _Row(e.name, int(e.timestamp.timestamp() * 1000), e.url, e.path, e.elements_chain, e.properties)
+        for e in rows
     ]
 
 

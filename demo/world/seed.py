@@ -23,8 +23,9 @@ from demo.world.engagement import DAY, Period
 from demo.world.records import Batch
 from demo.world.world import Population
 from demo.world.writers import BackgroundWriter, CopyWriter, tables_analyze
+from tracking.eventstore.bulk import project_has_events
 from tracking.ingest.rollup import person_days_rebuild
-from tracking.models import Event, IngestSource, Person, Project
+from tracking.models import IngestSource, Person, Project
 
 BATCH_EVENTS = 25_000
 MAX_DAYS = 700  # ingestion refuses events older than two years; so does the world
@@ -109,10 +110,7 @@ def world_batches(options: WorldOptions, *, batch_events: int = BATCH_EVENTS) ->
 
 
 def project_is_empty(project: Project) -> bool:
-    return (
-        not Person.objects.filter(project=project).exists()
-        and not Event.objects.filter(project_id=project.pk).exists()
-    )
+    return not Person.objects.filter(project=project).exists() and not project_has_events(project.pk)
 
 
 def world_seed(

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
-from django.db import connection, transaction
-from django.db.models import Min
-from django.db.models.fields.json import KeyTextTransform
+from django.db import transaction
 from django.utils import timezone
 
 from analysis.models import Metric, SavedAnalysis
@@ -35,7 +33,13 @@ from interventions.services import alert_save, flag_save, nudge_save, survey_sav
 from segments.lifecycle import LifecycleParameters, lifecycle_model_create
 from segments.models import Segment, SegmentationModel
 from segments.services import segment_compute, segment_create
-from tracking.models import Action, Event, Project
+from tracking.eventstore.bulk import (
+    EventFacts,
+    events_property_rebind,
+    events_with_property,
+    first_event_time,
+)
+from tracking.models import Action, Project
 from tracking.services.actions import action_create
 
 DEMO_PERSONS = 2000
@@ -410,21 +414,12 @@ def _intervention_starters(*, project: Project, segments: dict[str, int], user=N
 
 
 def _first_event(project: Project, names: tuple[str, ...], properties: dict) -> datetime | None:
-    return Event.objects.filter(
-        project_id=project.pk, name__in=names, properties__contains=properties
-    ).aggregate(first=Min("timestamp"))["first"]
+    return first_event_time(project.pk, names, properties)
 
 
 def nudge_events_bind(*, project: Project, ref: str, nudge_id: int) -> int:
     """Point the generated events of the nudge `ref` at the nudge just created (`$nudge_id`); returns how many."""
-    with connection.cursor() as cursor:
-        # event_project_name_ts finds the four event names; a few thousand rows at the demo's size
-        cursor.execute(
-            "UPDATE tracking_event SET properties = properties || jsonb_build_object('$nudge_id', %s::bigint)"
-            " WHERE project_id = %s AND name = ANY(%s) AND properties ->> '$nudge_id' = %s",
-            [nudge_id, project.pk, list(campaigns.NUDGE_EVENTS), ref],
-        )
-        return cursor.rowcount
+    return events_property_rebind(project.pk, campaigns.NUDGE_EVENTS, "$nudge_id", ref, nudge_id)
 
 
 def exposures_record(*, project: Project, surveys=()) -> int:
@@ -436,8 +431,7 @@ def exposures_record(*, project: Project, surveys=()) -> int:
     each person's first `$flag_called` is passed.
     """
 
-    fields = ("name", "person_id", "timestamp", "properties")
-    events: list[Event] = []
+    events: list[EventFacts] = []
     nudges = [
         str(pk)
         for pk in Nudge.objects.filter(
@@ -446,32 +440,17 @@ def exposures_record(*, project: Project, surveys=()) -> int:
         if not Exposure.objects.filter(project=project, kind="nudge", object_id=pk).exists()
     ]
     if nudges:
-        events += (
-            Event.objects.filter(project_id=project.pk, name__in=campaigns.NUDGE_EVENTS)
-            .alias(nudge=KeyTextTransform("$nudge_id", "properties"))
-            .filter(nudge__in=nudges)
-            .only(*fields)
-        )
+        events += events_with_property(project.pk, campaigns.NUDGE_EVENTS, "$nudge_id", nudges)
     keys = [s.key for s in surveys]
     if keys:
-        events += (
-            Event.objects.filter(project_id=project.pk, name__in=SURVEY_EVENTS)
-            .alias(survey=KeyTextTransform("$survey", "properties"))
-            .filter(survey__in=keys)
-            .only(*fields)
-        )
+        events += events_with_property(project.pk, SURVEY_EVENTS, "$survey", keys)
     flag = FeatureFlag.objects.filter(project=project, key=campaigns.FLAG_KEY).first()
     if (
         flag is not None
         and not Exposure.objects.filter(project=project, kind="flag", object_id=flag.pk).exists()
     ):
-        events += (
-            Event.objects.filter(
-                project_id=project.pk, name="$flag_called", properties__contains={"$flag": flag.key}
-            )
-            .order_by("person_id", "timestamp")
-            .distinct("person_id")
-            .only(*fields)
+        events += events_with_property(
+            project.pk, ("$flag_called",), "$flag", [flag.key], first_per_person=True
         )
     with transaction.atomic():  # one commit, not one per row
         return record_exposures(project.pk, events)

@@ -1,4 +1,4 @@
-"""Writing generated batches with binary COPY: companies, persons, distinct ids, sessions, events.
+"""Writing generated batches with binary COPY: companies, persons, distinct ids, sessions; events through the store.
 
 Rows go in set by set, in an order that satisfies the foreign keys (companies
 before persons before their ids and sessions). Persons and companies get
@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from psycopg import adapt, pq
 
 from demo.world.records import Batch, EventRow, SessionRow
+from tracking.eventstore.bulk import events_analyze, events_copy
 
 _PG_EPOCH = 946_684_800.0  # 2000-01-01 in Unix time: PostgreSQL's binary timestamps count from there
 _INT8 = struct.Struct(">q")
@@ -56,22 +57,6 @@ class _JsonbTextDumper(adapt.Dumper):
         return b"\x01" + obj.encode()  # jsonb binary format: a version byte, then the JSON text
 
 
-EVENT_COLUMNS = (
-    ("project_id", "int8"),
-    ("uuid", "uuid"),
-    ("person_id", "int8"),
-    ("distinct_id", "text"),
-    ("session_key", "text"),
-    ("name", "text"),
-    ("timestamp", "timestamptz"),
-    ("received_at", "timestamptz"),
-    ("url", "text"),
-    ("path", "text"),
-    ("el_text", "text"),
-    ("href", "text"),
-    ("elements_chain", "text"),
-    ("properties", "jsonb"),
-)
 SESSION_COLUMNS = (
     ("project_id", "int8"),
     ("session_key", "text"),
@@ -225,12 +210,7 @@ class CopyWriter:
                 SESSION_COLUMNS,
                 (_session_row(project, s, person_ids[s.person]) for s in batch.sessions),
             )
-            self._copy(
-                cursor,
-                "tracking_event",
-                EVENT_COLUMNS,
-                (_event_row(project, e, person_ids[e[1]]) for e in batch.events),
-            )
+            events_copy(cursor, (_event_row(project, e, person_ids[e[1]]) for e in batch.events))
         self.companies += len(batch.companies)
         self.persons += len(batch.persons)
         self.sessions += len(batch.sessions)
@@ -239,9 +219,9 @@ class CopyWriter:
 
 def tables_analyze() -> None:
     """Fresh planner statistics after a bulk load (autovacuum would get there, later)."""
+    events_analyze()
     with connection.cursor() as cursor:
         for table in (
-            "tracking_event",
             "tracking_session",
             "tracking_person",
             "tracking_persondistinctid",

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from tracking.ingest.queue import QueuedItem, handler_for
 from tracking.models import IngestRejection, Project
+from web.outage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ def _store_or_dead_letter(project: Project, items: list[QueuedItem]) -> None:
         with transaction.atomic():
             _store(project, items)
         return
+    except StorageUnavailable as error:
+        raise DrainLater(str(error)) from error  # the event store is away: the whole chunk waits
     except (DrainLater, OperationalError, InterfaceError):
         raise  # the database or storage is away: the whole chunk waits
     except Exception as error:
@@ -126,6 +129,8 @@ def _store_or_dead_letter(project: Project, items: list[QueuedItem]) -> None:
         try:
             with transaction.atomic():
                 _store(project, [item])
+        except StorageUnavailable as error:
+            raise DrainLater(str(error)) from error
         except (DrainLater, OperationalError, InterfaceError):
             raise
         except Exception as error:

@@ -10,6 +10,10 @@ Each child runs in a process group of its own, and this command stops the
 whole group on Ctrl-C or SIGTERM (the web server's autoreloader has a child of
 its own); if one of them exits, the other is stopped too. The embedded
 PostgreSQL stops when the last process using it exits.
+
+With chDB (`CLICKHOUSE_URL=chdb://…`) one process owns the event directory: the
+web server then runs alone, without the autoreloader, with background tasks
+inline (`Q_SYNC`) and the ingest queue drained by each request.
 """
 
 from __future__ import annotations
@@ -43,7 +47,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, port: int, host: str, **options):
+        in_process = bool(settings.CLICKHOUSE) and settings.CLICKHOUSE["kind"] == "chdb"
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("clickhouse_migrate", verbosity=0)
         # Before the servers start: the first page anyone opens already has data.
         # Without seeding, the demo login still exists (and its project stays empty).
         call_command("seed_demo", if_empty=not options["no_seed"], ensure_only=options["no_seed"])
@@ -57,6 +63,7 @@ class Command(BaseCommand):
             + f"  Log in    {demo['email']} / {demo['password']}\n"
             + f"  Demo site {url}demo/\n"
             + f"  Database  {'embedded PostgreSQL in ' + str(settings.DATA_DIR / 'pg') if settings.EMBEDDED_DATABASE else 'DATABASE_URL'}\n"
+            + f"  Events    {'ClickHouse (CLICKHOUSE_URL)' if settings.CLICKHOUSE else 'PostgreSQL'}\n"
             + "  Stop      Ctrl-C\n"
         )
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
@@ -69,10 +76,22 @@ class Command(BaseCommand):
         # background makes us inherit an ignored SIGINT.
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        web = subprocess.Popen([*manage, "runserver", f"{host}:{port}"], start_new_session=True)
-        worker = subprocess.Popen([*manage, "qcluster"], start_new_session=True)
-        drain = subprocess.Popen([*manage, "ingest_worker", "--verbosity", "0"], start_new_session=True)
-        children = [web, worker, drain]
+        if in_process:
+            from tracking.eventstore.clickhouse.client import client_reset
+
+            client_reset()  # hand the chDB directory over to the web server
+            env = {**os.environ, "Q_SYNC": "1", "INGEST_DRAIN_INLINE": "1"}
+            web = subprocess.Popen(
+                [*manage, "runserver", "--noreload", f"{host}:{port}"], start_new_session=True, env=env
+            )
+            children = [web]
+        else:
+            web = subprocess.Popen([*manage, "runserver", f"{host}:{port}"], start_new_session=True)
+            children = [
+                web,
+                subprocess.Popen([*manage, "qcluster"], start_new_session=True),
+                subprocess.Popen([*manage, "ingest_worker", "--verbosity", "0"], start_new_session=True),
+            ]
         try:
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.3)
@@ -81,7 +100,7 @@ class Command(BaseCommand):
             # main process stops its own pool, so it gets the signal alone.
             if web.poll() is None:
                 os.killpg(web.pid, signal.SIGTERM)
-            for child in (worker, drain):
+            for child in children[1:]:
                 if child.poll() is None:
                     child.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 15

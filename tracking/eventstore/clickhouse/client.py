@@ -16,11 +16,14 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from web.outage import StorageUnavailable
+
 _lock = threading.Lock()
 _client: Client | None = None
+_client_config: dict | None = None
 
 
-class ClickHouseUnavailable(RuntimeError):
+class ClickHouseUnavailable(StorageUnavailable):
     """ClickHouse did not answer (down, unreachable, or the statement failed on its side)."""
 
 
@@ -186,28 +189,33 @@ def _literal_text(value: Any, *, nested: bool = False) -> str:
 
 
 def client() -> Client:
-    """The process's ClickHouse client, opened on first use from settings.CLICKHOUSE."""
-    global _client
-    if _client is None:
+    """The process's ClickHouse client for settings.CLICKHOUSE, opened on first use (and again if it changes)."""
+    global _client, _client_config
+    config = settings.CLICKHOUSE
+    if _client is None or _client_config != config:
         with _lock:
-            if _client is None:
-                config = settings.CLICKHOUSE
+            if _client is None or _client_config != config:
                 if not config:
                     raise RuntimeError("events are stored in PostgreSQL: CLICKHOUSE_URL is not set")
-                if config["kind"] == "chdb":
-                    _client = ChdbClient(config["path"], config["database"])
-                else:
-                    _client = HttpClient(config)
+                if _client is not None:
+                    _client.close()
+                    _client = None
+                _client = (
+                    ChdbClient(config["path"], config["database"])
+                    if config["kind"] == "chdb"
+                    else HttpClient(config)
+                )
+                _client_config = dict(config)
     return _client
 
 
 def client_reset() -> None:
-    """Forget the client (tests switch backends; a forked worker must not share a session)."""
-    global _client
+    """Forget the client (a forked worker must not share its parent's session)."""
+    global _client, _client_config
     with _lock:
         if _client is not None:
             _client.close()
-        _client = None
+        _client = _client_config = None
 
 
 def quote_identifier(name: str) -> str:

@@ -45,6 +45,11 @@ EVENT_COLUMNS = """
     INDEX name_set name TYPE set(0) GRANULARITY 4
 """
 
+PROGRESS = (
+    " (project_id UInt64, last_id Int64, copied UInt64, version UInt64)"
+    " ENGINE = ReplacingMergeTree(version) ORDER BY project_id"
+)
+
 OVERRIDE_COLUMNS = """
     project_id UInt64,
     old_person_id Int64,
@@ -73,6 +78,7 @@ def statements(client: Client) -> list[str]:
             " ORDER BY (project_id, person_id, timestamp)",
             f"CREATE TABLE IF NOT EXISTS {db}.person_overrides ({OVERRIDE_COLUMNS})"
             " ENGINE = ReplacingMergeTree(version) ORDER BY (project_id, old_person_id)",
+            f"CREATE TABLE IF NOT EXISTS {db}.copy_progress{PROGRESS}",
         ]
     return [
         f"CREATE DATABASE IF NOT EXISTS {db}{cluster}",
@@ -85,6 +91,10 @@ def statements(client: Client) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {db}.person_overrides{cluster} ({OVERRIDE_COLUMNS})"
         " ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/" + db + ".person_overrides',"
         " '{replica}', version) ORDER BY (project_id, old_person_id)",
+        f"CREATE TABLE IF NOT EXISTS {db}.copy_progress{cluster}"
+        " (project_id UInt64, last_id Int64, copied UInt64, version UInt64)"
+        " ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/" + db + ".copy_progress',"
+        " '{replica}', version) ORDER BY project_id",
     ]
 
 
@@ -99,5 +109,5 @@ def migrate(client: Client) -> list[str]:
 
 def truncate(client: Client) -> None:
     """Empty every table (tests)."""
-    for table in ("events", "person_overrides"):
+    for table in ("events", "person_overrides", "copy_progress"):
         client.command(f"TRUNCATE TABLE IF EXISTS {client.database}.{table}{client.on_cluster()}")
