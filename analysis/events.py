@@ -1,4 +1,4 @@
-"""Event specs of analyses: the segment format's `E`, checked and compiled to SQL.
+"""Event specs of analyses: the segment format's `E`, checked, and handed to the event store as steps.
 
 `E = {"name": "$pageview", "where": [{"property", "operator", "value"}, …]} | {"action": id}`
 — the same JSON as in segment definitions (docs/segments.md), so a step written
