@@ -43,7 +43,7 @@ def levels_sql(
     # OFFSET 0 keeps the subquery whole, so each step's condition (property filters can be costly)
     # is evaluated once per row, not once in the filter and again for the flags
     matched = (
-        f"SELECT * FROM (SELECT e.person_id, e.timestamp AS ts{session}, {flags} FROM tracking_event e"  # noqa: S608 - constant SQL, values as %s parameters
+        f"SELECT * FROM (SELECT e.person_id, e.timestamp AS ts{session}, {flags} FROM tracking_event e"
         f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s{prefilter}"
         f" AND {person_filter[0]} OFFSET 0) x WHERE {any_step}"
     )
@@ -59,7 +59,7 @@ def levels_sql(
     chain = "SELECT *, CASE WHEN m0 AND ts < %s THEN ts END AS s0 FROM ev"
     for i in range(1, len(steps)):
         chain = (
-            f"SELECT *, CASE WHEN m{i} THEN max(s{i - 1}) OVER (PARTITION BY person_id ORDER BY ts"  # noqa: S608 - constant SQL, values as %s parameters
+            f"SELECT *, CASE WHEN m{i} THEN max(s{i - 1}) OVER (PARTITION BY person_id ORDER BY ts"
             f" RANGE BETWEEN UNBOUNDED PRECEDING AND '1 microsecond'::interval PRECEDING) END AS s{i}"
             f" FROM ({chain}) l{i}"
         )
@@ -73,7 +73,7 @@ def levels_sql(
         else ""
     )
     sql = (
-        f"WITH ev AS MATERIALIZED ({matched})"  # noqa: S608 - constant SQL, values as %s parameters
+        f"WITH ev AS MATERIALIZED ({matched})"
         f" SELECT person_id, max(CASE {cases} WHEN s0 IS NOT NULL THEN 1 ELSE 0 END) AS level,"
         f" min(s0) AS entered_at{first_session}"
         f" FROM ({chain}) f GROUP BY person_id HAVING min(s0) IS NOT NULL"

@@ -24,7 +24,7 @@ def window_population_sql(
     if step is None:
         # any event: one probe per person on event_project_person_ts
         return (
-            "SELECT p.id AS person_id, EXISTS (SELECT 1 FROM tracking_event e WHERE e.project_id = %s"  # noqa: S608 - constant SQL, values as %s parameters
+            "SELECT p.id AS person_id, EXISTS (SELECT 1 FROM tracking_event e WHERE e.project_id = %s"
             f" AND e.person_id = p.id AND e.timestamp >= p.first_seen + %s AND e.timestamp {upper} p.first_seen + %s"
             f")::int AS y, p.first_seen + %s <= %s AS mature {cohort}",
             [pid, window_start, window_end, window_end, now, pid, start, end],
@@ -33,7 +33,7 @@ def window_population_sql(
     # a named event: its rows in the span any cohort member's window can cover (event_project_name_ts),
     # hashed by person and matched against each person's own window
     return (
-        f"SELECT p.id AS person_id, coalesce(bool_or(x.ts >= p.first_seen + %s AND x.ts {upper} p.first_seen + %s),"  # noqa: S608 - constant SQL, values as %s parameters
+        f"SELECT p.id AS person_id, coalesce(bool_or(x.ts >= p.first_seen + %s AND x.ts {upper} p.first_seen + %s),"
         " false)::int AS y, p.first_seen + %s <= %s AS mature"
         " FROM tracking_person p LEFT JOIN (SELECT e.person_id, e.timestamp AS ts FROM tracking_event e"
         f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp <= %s AND {cond}) x ON x.person_id = p.id"
@@ -66,7 +66,7 @@ def value_population_sql(
     cond, cond_params = step_sql(step, "e")
     if per == "active":
         return (
-            f"SELECT e.person_id, coalesce(sum(sl_numeric(e.properties -> %s)) FILTER (WHERE {cond}), 0) AS y,"  # noqa: S608 - constant SQL, values as %s parameters
+            f"SELECT e.person_id, coalesce(sum(sl_numeric(e.properties -> %s)) FILTER (WHERE {cond}), 0) AS y,"
             " true AS mature FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s"
             " GROUP BY e.person_id",
             [prop, *cond_params, pid, start, end],
@@ -74,7 +74,7 @@ def value_population_sql(
     function = "sum" if aggregate == "sum" else "avg"
     # only the event's rows: event_project_name_ts when the event has a name
     return (
-        f"SELECT e.person_id, {function}(sl_numeric(e.properties -> %s)) AS y, true AS mature"  # noqa: S608 - constant SQL, values as %s parameters
+        f"SELECT e.person_id, {function}(sl_numeric(e.properties -> %s)) AS y, true AS mature"
         f" FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {cond}"
         " GROUP BY e.person_id HAVING count(sl_numeric(e.properties -> %s)) > 0",
         [prop, pid, start, end, *cond_params, prop],
@@ -87,7 +87,7 @@ def frequency_population_sql(
     cond, cond_params = step_sql(step, "e")
     # per person and local day first (a hash aggregate), then per person: cheaper than count(DISTINCT day)
     return (
-        "SELECT d.person_id, sum(d.matching)::numeric / count(*) AS y, true AS mature FROM ("  # noqa: S608 - constant SQL, values as %s parameters
+        "SELECT d.person_id, sum(d.matching)::numeric / count(*) AS y, true AS mature FROM ("
         f"SELECT e.person_id, (e.timestamp AT TIME ZONE %s)::date AS day, count(*) FILTER (WHERE {cond}) AS matching"
         " FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s GROUP BY 1, 2"
         ") d GROUP BY d.person_id",

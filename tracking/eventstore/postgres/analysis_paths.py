@@ -71,7 +71,7 @@ def steps_sql(
             FROM kept WINDOW w AS (PARTITION BY person_id ORDER BY ts, id)
         )
         SELECT person_id, s1, s2, s3 FROM stepped WHERE is_anchor
-    """  # noqa: S608 - constants and %s parameters only
+    """
     params = [
         project_id, start, end, *anchor_params, *counted_params,
         *anchor_params, project_id, start, end, *kind_params,

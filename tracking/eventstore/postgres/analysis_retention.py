@@ -20,5 +20,5 @@ def returns_sql(*, project_id: int, step: dict | None, period: timedelta, period
             JOIN tracking_event e ON e.project_id = %s AND e.person_id = c.person_id
                 AND e.timestamp >= c.first_seen AND e.timestamp < c.first_seen + %s
             WHERE {cond}
-    """  # noqa: S608 - constants and %s parameters only
+    """
     return sql, [int(period.total_seconds()), project_id, period * periods, *cond_params]

@@ -101,7 +101,7 @@ def trend_rows(
         SELECT bucket, is_top, shown, count(*), count(DISTINCT person_id), GROUPING(bucket), GROUPING(is_top)
         FROM tagged
         GROUP BY GROUPING SETS ((bucket, is_top, shown), (is_top, shown), (bucket), ())
-    """  # noqa: S608 - code constants and %s parameters only
+    """
     with connection.cursor() as cursor:
         cursor.execute(sql, [interval, zone, *value_params, *where_params, top_values])
         return cursor.fetchall()
@@ -129,7 +129,7 @@ def person_counts(
     if breakdown is not None and breakdown_value is not None:
         extra, extra_params = f" AND {value_sql} = %s", [*value_params, breakdown_value]
     sql = (
-        f"SELECT e.person_id, count(*) FROM tracking_event e{joins}"  # noqa: S608 - constants and parameters
+        f"SELECT e.person_id, count(*) FROM tracking_event e{joins}"
         f" WHERE {where}{extra} GROUP BY e.person_id ORDER BY count(*) DESC, e.person_id LIMIT %s"
     )
     with connection.cursor() as cursor:
