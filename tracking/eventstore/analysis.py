@@ -18,8 +18,10 @@ or None: PostgreSQL tests `person_id NOT IN (…)`; ClickHouse gets the ids,
 computed in PostgreSQL, as an array parameter.
 
 Where the engines cannot agree: ClickHouse has no insertion order, so events of
-one person at the same microsecond are ordered by uuid (PostgreSQL: by id) —
-this only matters to paths, which order a session's events.
+one person at the same microsecond are ordered by uuid (PostgreSQL: by id).
+This matters only where such events are told apart by their order: paths
+(which order a session's events) and the session a funnel breakdown takes when
+two step-1 events share the first moment (arbitrary on both engines).
 """
 
 from __future__ import annotations
