@@ -1,4 +1,8 @@
-"""The SQL compiler against the pure-Python reference on generated worlds and definitions."""
+"""The SQL compiler against the pure-Python reference on generated worlds and definitions.
+
+Every test runs with events in PostgreSQL and in ClickHouse (`events_backend`):
+both must give the reference's members.
+"""
 
 from __future__ import annotations
 
@@ -103,15 +107,7 @@ def sql_members(definition, project) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(
-    spec=world_st, definition=definitions, timezone=st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo"])
-)
-def test_the_compiler_agrees_with_the_reference(spec, definition, timezone):
+def _agrees_with_the_reference(spec, definition, timezone):
     project = ProjectFactory(timezone=timezone)
     world = store_world(project, spec)
     normalized = validate_definition(definition, project_id=project.pk)
@@ -119,7 +115,23 @@ def test_the_compiler_agrees_with_the_reference(spec, definition, timezone):
     assert sql_members(normalized, project) == expected, normalized
 
 
-def test_the_reference_and_the_compiler_agree_on_a_hand_made_case(db):
+_TIMEZONES = st.sampled_from(["UTC", "America/New_York", "Asia/Tokyo"])
+_SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=_SLOW)
+@given(spec=world_st, definition=definitions, timezone=_TIMEZONES)
+def test_the_compiler_agrees_with_the_reference(spec, definition, timezone):
+    _agrees_with_the_reference(spec, definition, timezone)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=_SLOW)
+@given(spec=world_st, definition=definitions, timezone=_TIMEZONES)
+def test_the_compiler_agrees_with_the_reference_on_clickhouse(clickhouse, spec, definition, timezone):
+    _agrees_with_the_reference(spec, definition, timezone)
+
+
+def test_the_reference_and_the_compiler_agree_on_a_hand_made_case(events_backend):
     project = ProjectFactory()
     spec = [
         {"properties": {"plan": "pro"}, "company": 1, "surveys": [], "sessions": [{"minutes_ago": 10, "browser": "Firefox", "country": "FR"}],
@@ -187,7 +199,7 @@ def _fixed_world(project):
 
 @pytest.mark.parametrize("operator", ["eq", "neq", "gt", "gte", "lt", "lte"])
 @pytest.mark.parametrize("value", [0, 1, 2, 3])
-def test_every_count_comparison_treats_people_without_events_right(operator, value):
+def test_every_count_comparison_treats_people_without_events_right(events_backend, operator, value):
     project = ProjectFactory()
     world = _fixed_world(project)
     for condition in (
@@ -200,7 +212,7 @@ def test_every_count_comparison_treats_people_without_events_right(operator, val
 
 @pytest.mark.parametrize("function", ["sum", "avg", "min", "max"])
 @pytest.mark.parametrize("operator", ["eq", "neq", "gt", "gte", "lt", "lte"])
-def test_every_aggregate_matches_only_people_with_values(function, operator):
+def test_every_aggregate_matches_only_people_with_values(events_backend, function, operator):
     project = ProjectFactory()
     world = _fixed_world(project)
     definition = validate_definition(
@@ -243,7 +255,7 @@ SEQUENCE_CASES = [
 
 @pytest.mark.parametrize(("events", "steps", "days", "expected"), SEQUENCE_CASES)
 @pytest.mark.parametrize("last_step", ["did", "did_not"])
-def test_sequences_are_ordered_strict_and_bounded(events, steps, days, expected, last_step):
+def test_sequences_are_ordered_strict_and_bounded(events_backend, events, steps, days, expected, last_step):
     project = ProjectFactory()
     world = store_world(
         project, [{"properties": {}, "company": None, "surveys": [], "sessions": [], "events": events}]

@@ -1,0 +1,208 @@
+"""The segment compiler's event conditions on ClickHouse.
+
+Each function runs its condition in ClickHouse and returns the matching person
+ids; the facade hands them to PostgreSQL as `SELECT unnest(%s::bigint[])`, so the
+compiler keeps the boolean tree (and the "zero satisfies" negations) in
+PostgreSQL, exactly as on the PostgreSQL backend. The id list holds only
+persons with matching events, which is what the subquery on PostgreSQL yields.
+
+Every read starts from `events_from` (persons resolved through merges). Event
+names and the time window are pushed into its `where`, where the table's order
+(project_id, person_id, timestamp), its monthly partitions and the `name` set
+index prune what is read; a restriction to persons (incremental refresh) is on
+the merged id, outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from tracking.eventstore.clickhouse.client import Params, client
+from tracking.eventstore.clickhouse.filters import event_spec, json_filter, json_number, json_text
+from tracking.eventstore.clickhouse.reads import events_from
+
+ActionSteps = Callable[[int], list]
+_CMP = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "!="}
+_DECIMAL = "Decimal256(20)"
+_MICROS_PER_DAY = 86_400_000_000
+
+
+def _names(specs: list[dict], action_steps: ActionSteps) -> list[str] | None:
+    """The event names every match must have, or None when some spec matches any name."""
+    names: set[str] = set()
+    for spec in specs:
+        if "action" in spec:
+            steps = action_steps(spec["action"])
+            if not steps or not all(step.get("event") for step in steps):
+                return None
+            names.update(step["event"] for step in steps)
+        else:
+            names.add(spec["name"])
+    return sorted(names)
+
+
+def _relation(
+    project_id: int,
+    specs: list[dict],
+    p: Params,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    action_steps: ActionSteps,
+) -> str:
+    """The project's events, narrowed to the specs' names and the window before the merge join."""
+    where = []
+    names = _names(specs, action_steps)
+    if names is not None:
+        where.append(f"name IN {p.add(names, 'Array(String)')}")
+    if since is not None:
+        where.append(f"timestamp >= {p.add(since, 'DateTime64(6)')}")
+    if until is not None:
+        where.append(f"timestamp < {p.add(until, 'DateTime64(6)')}")
+    return events_from(client(), project_id, p, where=" AND ".join(where), alias="e")
+
+
+def _persons(person_ids: list[int] | None, p: Params) -> str:
+    if person_ids is None:
+        return ""
+    return f" AND e.person_id IN {p.add(list(person_ids), 'Array(Int64)')}"
+
+
+def _ids(sql: str, p: Params) -> list[int]:
+    return [row[0] for row in client().query(sql, p)]
+
+
+def count_persons(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    operator: str,
+    value: int,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> list[int]:
+    p = Params()
+    frm = _relation(project_id, [event], p, since=since, until=until, action_steps=action_steps)
+    condition = event_spec(event, "e", p, action_steps=action_steps)
+    return _ids(
+        f"SELECT e.person_id FROM {frm} WHERE ({condition}){_persons(person_ids, p)}"
+        f" GROUP BY e.person_id HAVING count() {_CMP[operator]} {p.add(value, 'Int64')}",
+        p,
+    )
+
+
+def aggregate_persons(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    prop: str,
+    function: str,
+    operator: str,
+    value: int | float,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> list[int]:
+    """`function` over the property's numbers (JSON numbers and numeric strings), as Decimal256(20).
+
+    `avg` is sum / count in decimals (ClickHouse's own avg of decimals is a
+    float); no numeric values at all gives NULL, which matches nothing.
+    """
+    p = Params()
+    frm = _relation(project_id, [event], p, since=since, until=until, action_steps=action_steps)
+    condition = event_spec(event, "e", p, action_steps=action_steps)
+    number = json_number("e.properties", prop, p)
+    if function == "avg":
+        result = "sum(x) / toDecimal256(greatest(count(x), 1), 0)"
+    else:
+        result = {"sum": "sum(x)", "min": "min(x)", "max": "max(x)"}[function]
+    return _ids(
+        f"SELECT person_id FROM (SELECT e.person_id AS person_id, {number} AS x FROM {frm}"
+        f" WHERE ({condition}){_persons(person_ids, p)})"
+        f" GROUP BY person_id HAVING count(x) > 0"
+        f" AND ifNull({result} {_CMP[operator]} {p.add(Decimal(str(value)), _DECIMAL)}, 0)",
+        p,
+    )
+
+
+def sequence_persons(
+    project_id: int,
+    steps: list[dict],
+    *,
+    within_days: int,
+    since: datetime | None,
+    until: datetime | None,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> list[int]:
+    """Persons who did steps[0], then steps[1], … (strictly later each), all within `within_days` of the first.
+
+    The PostgreSQL algorithm, in ClickHouse window functions over microsecond
+    timestamps: for each step k, the latest start of a chain reaching it is the
+    max of step k-1's starts strictly earlier (a RANGE frame ending 1 µs before).
+    `windowFunnel` is not used: with several events at one instant it gives up
+    chains that PostgreSQL (and the reference) find.
+    """
+    p = Params()
+    frm = _relation(project_id, steps, p, since=since, until=until, action_steps=action_steps)
+    flags = [
+        f"({event_spec(step, 'e', p, action_steps=action_steps)}) AS m{i}" for i, step in enumerate(steps)
+    ]
+    any_step = " OR ".join(f"m{i}" for i in range(len(steps)))
+    if len(steps) == 1:
+        return _ids(
+            f"SELECT DISTINCT person_id FROM (SELECT e.person_id AS person_id, {flags[0]} FROM {frm}"
+            f" WHERE 1{_persons(person_ids, p)}) WHERE m0",
+            p,
+        )
+    sql = (
+        f"SELECT e.person_id AS person_id, toUnixTimestamp64Micro(e.timestamp) AS ts, {', '.join(flags)}"
+        f" FROM {frm} WHERE 1{_persons(person_ids, p)}"
+    )
+    sql = f"SELECT *, if(m0, toNullable(ts), NULL) AS s0 FROM ({sql}) WHERE {any_step}"
+    for i in range(1, len(steps)):
+        sql = (
+            f"SELECT *, if(m{i}, max(s{i - 1}) OVER (PARTITION BY person_id ORDER BY ts"
+            f" RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), NULL) AS s{i} FROM ({sql})"
+        )
+    last = len(steps) - 1
+    window = p.add(within_days * _MICROS_PER_DAY, "Int64")
+    return _ids(
+        f"SELECT DISTINCT person_id FROM ({sql}) WHERE s{last} IS NOT NULL AND ts - s{last} <= {window}", p
+    )
+
+
+def survey_persons(
+    project_id: int,
+    *,
+    survey: str,
+    question: str,
+    operator: str | None,
+    value,
+    person_ids: list[int] | None,
+) -> list[int]:
+    """Persons whose latest answer satisfies the filter (any answer: `operator` None).
+
+    The latest answer is the one with the greatest (timestamp, uuid), the uuid
+    compared as its text (which orders as PostgreSQL orders uuids).
+    """
+    p = Params()
+    frm = events_from(
+        client(), project_id, p, where=f"name = {p.add('$survey_response', 'String')}", alias="e"
+    )
+    latest = (
+        f"SELECT e.person_id AS person_id,"
+        f" argMax(JSONExtractRaw(e.properties, '$answers'), (e.timestamp, toString(e.uuid))) AS answers"
+        f" FROM {frm} WHERE ifNull({json_text('e.properties', '$survey', p)} = {p.add(survey, 'String')}, 0)"
+        f" AND JSONHas(e.properties, '$answers', {p.add(question, 'String')}){_persons(person_ids, p)}"
+        " GROUP BY e.person_id"
+    )
+    if operator is None:
+        return _ids(f"SELECT person_id FROM ({latest})", p)
+    flt = json_filter("a.answers", question, operator, value, p)
+    return _ids(f"SELECT a.person_id FROM ({latest}) AS a WHERE {flt}", p)
