@@ -27,6 +27,7 @@ Semantics (documented in docs/segments.md):
 from __future__ import annotations
 
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -63,10 +64,25 @@ def text_form(value: Any) -> str | None:
         return value
     if isinstance(value, int):
         return str(value)
-
-    # floats as stored (ingestion serialises with the same rules); objects and
-    # arrays in PostgreSQL's spacing (key order may still differ: not comparable)
+    if isinstance(value, float) and math.isfinite(value):
+        return float_text(value)
+    # objects and arrays in PostgreSQL's spacing (key order may still differ: not comparable)
     return json.dumps(value, ensure_ascii=False)
+
+
+def float_text(value: float) -> str:
+    """What `->>` gives for a float as ingestion stores it (orjson's shortest form, read as numeric).
+
+    Written in fixed notation ("10.0", "0.00012") it reads back as written;
+    in exponent notation ("1e+16", "1.5e-7") as its plain digits without a
+    fraction ("10000000000000000", "0.00000015"). PostgreSQL has no -0.
+    """
+    if value == 0:
+        return "0.0"
+    text = format(Decimal(repr(value)), "f")
+    if abs(value) < 1e16 and "." not in text:
+        text += ".0"  # integral values below 1e16 are written "N.0"
+    return text
 
 
 def _number(value: Any) -> Decimal | None:

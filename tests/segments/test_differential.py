@@ -125,7 +125,7 @@ def test_the_compiler_agrees_with_the_reference(spec, definition, timezone):
     _agrees_with_the_reference(spec, definition, timezone)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=_SLOW)
+@settings(max_examples=100, deadline=None, suppress_health_check=_SLOW)
 @given(spec=world_st, definition=definitions, timezone=_TIMEZONES)
 def test_the_compiler_agrees_with_the_reference_on_clickhouse(clickhouse, spec, definition, timezone):
     _agrees_with_the_reference(spec, definition, timezone)

@@ -45,12 +45,52 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def json_text(column: str, key: str, p: Params) -> str:
-    """Nullable(String): the text form of `column`'s `key` (NULL for null or missing)."""
-    col, k = _column(column), p.add(key, "String")
+def _plain(raw: str, tag: str) -> str:
+    """String: a number ClickHouse printed in exponent form ("1.5e-7", "1e21") as plain digits.
+
+    ClickHouse prints a double's shortest digits, in exponent form below 1e-5
+    and from 1e21; PostgreSQL's numeric reads the stored text into plain digits.
+    `raw` is an alias; the parts get aliases suffixed `tag` (query-wide names).
+    """
+    unsigned = f"trimLeft(splitByChar('e', {raw})[1], '-')"
+    digits, point = f"_digits_{tag}", f"_point_{tag}"
+    digits_def = f"(replaceOne({unsigned}, '.', '') AS {digits})"
+    point_def = f"(toInt64(length(splitByChar('.', {unsigned})[1])) + toInt64OrZero(splitByChar('e', {raw})[2]) AS {point})"
+    plain = (
+        f"multiIf({point_def} >= length({digits_def}), concat({digits}, repeat('0', toUInt64(greatest({point} - length({digits}), 0)))),"
+        f" {point} <= 0, concat('0.', repeat('0', toUInt64(greatest(-{point}, 0))), {digits}),"
+        f" concat(substring({digits}, 1, {point}), '.', substring({digits}, {point} + 1)))"
+    )
+    return f"if(position({raw}, 'e') > 0, concat(if(startsWith({raw}, '-'), '-', ''), {plain}), {raw})"
+
+
+def _double_text(raw: str, tag: str) -> str:
+    """String: the text PostgreSQL's `->>` gives for a JSON double as ingestion wrote it (orjson).
+
+    orjson writes integral values below 1e16 as "N.0", which numeric keeps;
+    everything else reads as its plain shortest digits (tracking.properties.float_text).
+    """
+    plain = f"_plain_{tag}"
     return (
-        f"multiIf(JSONType({col}, {k}) = 'String', JSONExtractString({col}, {k}),"
-        f" JSONType({col}, {k}) = 'Null', NULL, JSONExtractRaw({col}, {k}))"
+        f"multiIf(toFloat64OrZero({raw}) = 0, '0.0',"
+        f" abs(toFloat64OrZero({raw})) < 1e16 AND position(({_plain(raw, tag)} AS {plain}), '.') = 0,"
+        f" concat({plain}, '.0'), {plain})"
+    )
+
+
+def json_text(column: str, key: str, p: Params) -> str:
+    """Nullable(String): the text form of `column`'s `key` (NULL for null or missing), as `->>` gives it.
+
+    Its parts carry query-wide aliases made unique by the key's parameter name
+    (ClickHouse resolves an alias wherever it is defined in the expression).
+    """
+    col, k = _column(column), p.add(key, "String")
+    tag = k[1:].split(":")[0]
+    kind, raw = f"_type_{tag}", f"_raw_{tag}"
+    return (
+        f"multiIf((JSONType({col}, {k}) AS {kind}) = 'String', JSONExtractString({col}, {k}),"
+        f" {kind} = 'Null', NULL, {kind} = 'Double', {_double_text(raw, tag)},"
+        f" (JSONExtractRaw({col}, {k}) AS {raw}))"
     )
 
 
