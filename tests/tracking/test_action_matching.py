@@ -1,4 +1,5 @@
-"""Action steps: validation, the SQL condition and the Python matcher, retroactively over ingested events."""
+"""Action steps: validation, the SQL conditions (PostgreSQL and ClickHouse) and the Python matcher,
+retroactively over ingested events."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 
 from tests.ingest.conftest import event
 from tracking.elements import encode, normalize
+from tracking.eventstore.clickhouse.client import Params
+from tracking.eventstore.clickhouse.filters import action_where
 from tracking.matching.actions import (
     ActionError,
     action_where_sql,
@@ -55,6 +58,23 @@ def sql_says(steps: list[dict], row: dict) -> bool:
             ],
         )
         return cursor.fetchone()[0]
+
+
+def clickhouse_says(ch, steps: list[dict], row: dict) -> bool:
+    p = Params()
+    condition = action_where(steps, "e", p)
+    columns = ", ".join(
+        f"{p.add(value, 'String')} AS {column}"
+        for column, value in (
+            ("name", row["name"]),
+            ("url", row["url"]),
+            ("el_text", row["el_text"]),
+            ("href", row["href"]),
+            ("elements_chain", row["elements_chain"]),
+            ("properties", orjson.dumps(row["properties"]).decode()),
+        )
+    )
+    return bool(ch.query(f"SELECT {condition} FROM (SELECT {columns}) AS e", p)[0][0])
 
 
 # -- validation ------------------------------------------------------------------------
@@ -241,10 +261,12 @@ def rows(draw):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw_steps=st.lists(steps_strategy(), min_size=1, max_size=3), row=rows())
-def test_action_sql_and_python_matcher_agree(raw_steps, row):
+def test_action_sql_and_python_matcher_agree(clickhouse, raw_steps, row):
     assume(all(raw_steps))
     steps = validate_steps(raw_steps, check_regex=False)
-    assert sql_says(steps, row) is event_matches(steps, row), (steps, row)
+    in_python = event_matches(steps, row)
+    assert sql_says(steps, row) is in_python, (steps, row)
+    assert clickhouse_says(clickhouse, steps, row) is in_python, (steps, row)
 
 
 def test_the_python_matcher_takes_objects_as_well_as_dicts():

@@ -24,7 +24,7 @@ from typing import Any
 
 from tracking.eventstore.clickhouse.client import Params
 from tracking.matching.actions import DEFAULT_MATCHING
-from tracking.matching.selectors import selector_regex
+from tracking.matching.re2 import selector_regex_sorted
 from tracking.properties import FilterError, text_form
 
 _CMP = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "!="}
@@ -153,12 +153,23 @@ def column_filter(column: str, operator: str, value: Any, p: Params) -> str:
     return _text_filter(col, operator, value, p)
 
 
+def sorted_chain(column: str) -> str:
+    """String: the element chain with each element's fields sorted, the tag first (re2.sorted_chain)."""
+    col = _column(column)
+    return (
+        "arrayStringConcat(arrayMap(el -> concat(splitByChar('\\x1F', el)[1],"
+        " arrayStringConcat(arrayMap(f -> concat('\\x1F', f), arraySort(arrayPopFront(splitByChar('\\x1F', el)))))),"
+        f" splitByChar('\\x1E', {col})), '\\x1E')"
+    )
+
+
 def _step(step: Mapping, alias: str, p: Params) -> str:
     parts: list[str] = []
     if step.get("event"):
         parts.append(f"{alias}.name = {p.add(step['event'], 'String')}")
     if step.get("selector"):
-        parts.append(f"match({alias}.elements_chain, {p.add(selector_regex(step['selector']), 'String')})")
+        regex = p.add(selector_regex_sorted(step["selector"]), "String")
+        parts.append(f"match({sorted_chain(f'{alias}.elements_chain')}, {regex})")
     for key, column in (("text", "el_text"), ("href", "href"), ("url", "url")):
         if step.get(key):
             operator = _FILTER_OPERATOR[step.get(f"{key}_matching") or DEFAULT_MATCHING[key]]
