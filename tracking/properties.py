@@ -97,7 +97,7 @@ def _number(value: Any) -> Decimal | None:
 
 
 def regex_error(pattern: str) -> str | None:
-    """Why a regular expression is unusable (by Python or PostgreSQL), or None."""
+    """Why a regular expression is unusable (by Python, PostgreSQL, or RE2 when events are in ClickHouse), or None."""
     if not isinstance(pattern, str) or not pattern:
         return "the regular expression is empty"
     if len(pattern) > MAX_VALUE_LENGTH:
@@ -113,6 +113,15 @@ def regex_error(pattern: str) -> str | None:
     except DatabaseError as error:
         message = str(getattr(error, "__cause__", error) or error).splitlines()[0]
         return f"invalid regular expression for PostgreSQL: {message}"
+    from tracking.eventstore import using_clickhouse
+
+    if using_clickhouse():
+        # events are matched by ClickHouse's RE2: no lookaround, no backreferences
+        from tracking.eventstore.clickhouse.filters import regex_problem
+
+        problem = regex_problem(pattern)
+        if problem:
+            return f"invalid regular expression for ClickHouse (RE2): {problem}"
     return None
 
 

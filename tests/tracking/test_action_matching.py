@@ -145,6 +145,15 @@ def test_invalid_steps_name_the_field_and_say_why(steps, field, message):
     assert message in caught.value.errors[field]
 
 
+def test_a_regex_re2_cannot_run_names_its_field_when_events_are_in_clickhouse(clickhouse):
+    with pytest.raises(ActionError) as caught:
+        validate_steps([{"event": "x", "href": "(a)\\1", "href_matching": "regex"}])
+    assert "ClickHouse (RE2)" in caught.value.errors["steps[0].href"]
+    with pytest.raises(ActionError) as caught:
+        validate_steps([{"properties": [{"property": "plan", "operator": "regex", "value": "(?=p)pro"}]}])
+    assert "ClickHouse (RE2)" in caught.value.errors["steps[0].properties[0].value"]
+
+
 def test_every_invalid_step_is_reported_at_once():
     with pytest.raises(ActionError) as caught:
         validate_steps([{"selector": "a + b"}, {"event": "ok"}, {"selector": "::after"}])

@@ -165,3 +165,26 @@ def test_a_regex_python_accepts_but_postgresql_refuses_is_caught():
     # Python accepts (?P<name>…) groups; PostgreSQL's regular expressions do not.
     with pytest.raises(FilterError, match="PostgreSQL"):
         validate_filter("regex", "(?P<x>a)")
+
+
+@pytest.mark.parametrize("pattern", ["(?=a)b", "(?<!x)y", "(a)\\1", "a\\Z"])
+def test_a_regex_re2_cannot_run_is_refused_when_events_are_in_clickhouse(clickhouse, pattern):
+    with pytest.raises(FilterError, match="ClickHouse"):
+        validate_filter("regex", pattern)
+
+
+def test_lookahead_stays_allowed_when_events_are_in_postgresql():
+    validate_filter("regex", "(?=a)a")
+
+
+def test_a_dot_matches_a_newline_in_postgresql_and_clickhouse(clickhouse):
+    props = {"note": "line one\nline two"}
+    assert _sql_says(props, "note", "regex", "one.line")
+    assert _clickhouse_says(clickhouse, props, "note", "regex", "one.line")
+    assert not _clickhouse_says(clickhouse, props, "note", "regex", "^line two")
+
+
+def test_contains_folds_accented_letters_in_postgresql_and_clickhouse(clickhouse):
+    props = {"city": "ÉVORA"}
+    assert _sql_says(props, "city", "contains", "évora")
+    assert _clickhouse_says(clickhouse, props, "city", "contains", "évora")

@@ -2,15 +2,28 @@
 
 The PostgreSQL side (`jsonb_filter_sql`, `column_filter_sql`, `action_where_sql`)
 and the Python twins define the meaning; these give the same answers over the
-same data (tests/eventstore/test_agreement.py). Where the engines differ:
+same data (the three-way hypothesis tests in tests/tracking/test_properties.py,
+test_action_matching.py and test_selectors.py). How:
 
 - The JSON text form: ClickHouse stores the properties as the JSON text
-  ingestion wrote. A string reads as its value, a number as written, true/false
-  as such; null and a missing key have no text form, as with `->>`.
-- Case folding for `contains` is ASCII only, as in the Python twin.
-- Regular expressions run on RE2, which has no backreferences or lookaround;
-  selectors compile to patterns all three engines read alike.
-- Numbers compare as Decimal256 with 20 digits after the point.
+  ingestion wrote. A string reads as its value, true/false as such, an integer
+  as written, a double as PostgreSQL's numeric reads orjson's text ("10.0",
+  "10000000000000000" for 1e+16: `json_text`); null and a missing key have no
+  text form, as with `->>`.
+- Case folding for `contains` is Unicode's simple folding, as PostgreSQL's
+  ILIKE under the C.UTF-8 collation ("É" contains "é"); the Python twin folds
+  ASCII only, a difference between PostgreSQL and Python that predates this.
+- Regular expressions run on RE2 with `.` matching newlines (`dotall`), as in
+  PostgreSQL. RE2 has no lookaround or backreferences: with ClickHouse active,
+  `tracking.properties.regex_error` refuses such patterns (`regex_problem`).
+  Selectors compile to a lookahead-free pattern over the chain with each
+  element's fields sorted (`tracking.matching.re2`, `sorted_chain`).
+
+Differences the engines force (docs/segments.md):
+- numbers compare as Decimal256 with 20 digits after the point (PostgreSQL's
+  numeric is exact);
+- `\\w` is ASCII-only in RE2; `\\b` is a word boundary in RE2 (a backspace in
+  PostgreSQL).
 
 Every value is a `{name:Type}` parameter; column expressions come from code.
 """
@@ -22,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from tracking.eventstore.clickhouse.client import Params
+from tracking.eventstore.clickhouse.client import ClickHouseUnavailable, Params, client
 from tracking.matching.actions import DEFAULT_MATCHING
 from tracking.matching.re2 import selector_regex_sorted
 from tracking.properties import FilterError, text_form
@@ -130,11 +143,11 @@ def _text_filter(text: str, operator: str, value: Any, p: Params) -> str:
     if operator == "not_in":
         return f"NOT ifNull(has({_texts(value, p)}, {text}), 0)"
     if operator == "contains":
-        return f"ifNull(positionCaseInsensitive({text}, {p.add(value, 'String')}) > 0, 0)"
+        return f"ifNull(positionCaseInsensitiveUTF8({text}, {p.add(value, 'String')}) > 0, 0)"
     if operator == "not_contains":
-        return f"NOT ifNull(positionCaseInsensitive({text}, {p.add(value, 'String')}) > 0, 0)"
+        return f"NOT ifNull(positionCaseInsensitiveUTF8({text}, {p.add(value, 'String')}) > 0, 0)"
     if operator == "regex":
-        return f"ifNull(match({text}, {p.add(value, 'String')}), 0)"
+        return f"ifNull(match({text}, {p.add(dotall(value), 'String')}), 0)"
     if operator in ("gt", "gte", "lt", "lte"):
         return f"ifNull({text} {_CMP[operator]} {p.add(value, 'String')}, 0)"
     raise FilterError(f"unknown operator {operator!r}")
@@ -151,6 +164,25 @@ def column_filter(column: str, operator: str, value: Any, p: Params) -> str:
         number = f"if(match({col}, {_NUMERIC}), toDecimal256OrNull({col}, 20), NULL)"
         return f"ifNull({number} {_CMP[operator]} {p.add(Decimal(str(value)), _DECIMAL)}, 0)"
     return _text_filter(col, operator, value, p)
+
+
+def dotall(pattern: str) -> str:
+    """The pattern with `.` matching a newline too, as in PostgreSQL's regular expressions."""
+    return "(?s)" + pattern
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why RE2 cannot compile `pattern` (as ClickHouse's `match` would run it), or None."""
+    p = Params()
+    try:
+        client().query(f"SELECT match('', {p.add(dotall(pattern), 'String')})", p)
+    except ClickHouseUnavailable as error:
+        message = str(error)
+        if "CANNOT_COMPILE_REGEXP" not in message and "re2" not in message.lower():
+            raise
+        found = re.search(r"error: ([^.]*)", message)
+        return found.group(1) if found else "RE2 cannot compile it"
+    return None
 
 
 def sorted_chain(column: str) -> str:
