@@ -9,8 +9,10 @@ persons with matching events, which is what the subquery on PostgreSQL yields.
 Every read starts from `events_from` (persons resolved through merges). Event
 names and the time window are pushed into its `where`, where the table's order
 (project_id, person_id, timestamp), its monthly partitions and the `name` set
-index prune what is read; a restriction to persons (incremental refresh) is on
-the merged id, outside.
+index prune what is read. A restriction to persons (incremental refresh) is
+exact on the merged id, outside; inside, the stored ids that can resolve to
+those persons (theirs and those merged into them) narrow the read along the
+primary key, so a refresh costs what the touched persons' events cost.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from decimal import Decimal
 from tracking.eventstore.clickhouse.client import Params, client
 from tracking.eventstore.clickhouse.filters import event_spec, json_filter, json_number, json_text
 from tracking.eventstore.clickhouse.reads import events_from
+from tracking.eventstore.clickhouse.writes import overrides_sql
 
 ActionSteps = Callable[[int], list]
 _CMP = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "!="}
@@ -50,10 +53,18 @@ def _relation(
     *,
     since: datetime | None,
     until: datetime | None,
+    person_ids: list[int] | None,
     action_steps: ActionSteps,
 ) -> str:
-    """The project's events, narrowed to the specs' names and the window before the merge join."""
+    """The project's events, narrowed to the specs' names, the window and the persons before the merge join."""
+    ch = client()
     where = []
+    if person_ids is not None:
+        ids = p.add(list(person_ids), "Array(Int64)")
+        where.append(
+            f"(person_id IN {ids} OR person_id IN (SELECT old_person_id"
+            f" FROM ({overrides_sql(ch, project_id, p)}) WHERE new_person_id IN {ids}))"
+        )
     names = _names(specs, action_steps)
     if names is not None:
         where.append(f"name IN {p.add(names, 'Array(String)')}")
@@ -61,7 +72,7 @@ def _relation(
         where.append(f"timestamp >= {p.add(since, 'DateTime64(6)')}")
     if until is not None:
         where.append(f"timestamp < {p.add(until, 'DateTime64(6)')}")
-    return events_from(client(), project_id, p, where=" AND ".join(where), alias="e")
+    return events_from(ch, project_id, p, where=" AND ".join(where), alias="e")
 
 
 def _persons(person_ids: list[int] | None, p: Params) -> str:
@@ -86,7 +97,9 @@ def count_persons(
     action_steps: ActionSteps,
 ) -> list[int]:
     p = Params()
-    frm = _relation(project_id, [event], p, since=since, until=until, action_steps=action_steps)
+    frm = _relation(
+        project_id, [event], p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
+    )
     condition = event_spec(event, "e", p, action_steps=action_steps)
     return _ids(
         f"SELECT e.person_id FROM {frm} WHERE ({condition}){_persons(person_ids, p)}"
@@ -114,7 +127,9 @@ def aggregate_persons(
     float); no numeric values at all gives NULL, which matches nothing.
     """
     p = Params()
-    frm = _relation(project_id, [event], p, since=since, until=until, action_steps=action_steps)
+    frm = _relation(
+        project_id, [event], p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
+    )
     condition = event_spec(event, "e", p, action_steps=action_steps)
     number = json_number("e.properties", prop, p)
     if function == "avg":
@@ -142,29 +157,90 @@ def sequence_persons(
 ) -> list[int]:
     """Persons who did steps[0], then steps[1], … (strictly later each), all within `within_days` of the first.
 
-    The PostgreSQL algorithm, in ClickHouse window functions over microsecond
-    timestamps: for each step k, the latest start of a chain reaching it is the
-    max of step k-1's starts strictly earlier (a RANGE frame ending 1 µs before).
-    `windowFunnel` is not used: with several events at one instant it gives up
-    chains that PostgreSQL (and the reference) find.
+    `windowFunnel` (one pass per person) gives exactly PostgreSQL's answer when
+    each of the person's relevant events is at its own instant and matches one
+    step: it keeps, per step, the latest start of a chain reaching it, which is
+    PostgreSQL's rule. Otherwise (two events at one instant, or one event
+    matching several steps) its order of processing loses chains, so those
+    persons are computed again by `_sequence_exact`.
     """
     p = Params()
-    frm = _relation(project_id, steps, p, since=since, until=until, action_steps=action_steps)
+    if len(steps) == 1:
+        frm = _relation(
+            project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
+        )
+        flag = event_spec(steps[0], "e", p, action_steps=action_steps)
+        return _ids(f"SELECT DISTINCT e.person_id FROM {frm} WHERE ({flag}){_persons(person_ids, p)}", p)
+    relevant = _relevant(
+        project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
+    )
+    flags = ", ".join(f"m{i}" for i in range(len(steps)))
+    several = " + ".join(f"toUInt8(m{i})" for i in range(len(steps)))
+    window = p.add(within_days * _MICROS_PER_DAY, "UInt64")
+    rows = client().query(
+        f"SELECT person_id, windowFunnel({window}, 'strict_increase')(toUInt64(ts + {_SHIFT}), {flags})"
+        f" = {len(steps)} AS done, count() != uniqExact(ts) OR max({several}) > 1 AS tied"
+        f" FROM ({relevant}) GROUP BY person_id HAVING done OR tied",
+        p,
+    )
+    found = [person for person, done, tied in rows if done and not tied]
+    tied = [person for person, _, tied in rows if tied]
+    if tied:
+        found += _sequence_exact(
+            project_id, steps, within_days=within_days, since=since, until=until, person_ids=tied,
+            action_steps=action_steps,
+        )  # fmt: skip
+    return found
+
+
+# windowFunnel takes unsigned times: microseconds shifted so that any date after year -144000 is positive
+_SHIFT = "4611686018427387904"
+
+
+def _relevant(
+    project_id: int,
+    steps: list[dict],
+    p: Params,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> str:
+    """(person_id, ts in µs, m0…mn: which steps the event matches) for events matching some step."""
+    frm = _relation(
+        project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
+    )
     flags = [
         f"({event_spec(step, 'e', p, action_steps=action_steps)}) AS m{i}" for i, step in enumerate(steps)
     ]
     any_step = " OR ".join(f"m{i}" for i in range(len(steps)))
-    if len(steps) == 1:
-        return _ids(
-            f"SELECT DISTINCT person_id FROM (SELECT e.person_id AS person_id, {flags[0]} FROM {frm}"
-            f" WHERE 1{_persons(person_ids, p)}) WHERE m0",
-            p,
-        )
-    sql = (
-        f"SELECT e.person_id AS person_id, toUnixTimestamp64Micro(e.timestamp) AS ts, {', '.join(flags)}"
-        f" FROM {frm} WHERE 1{_persons(person_ids, p)}"
+    return (
+        f"SELECT * FROM (SELECT e.person_id AS person_id, toUnixTimestamp64Micro(e.timestamp) AS ts,"
+        f" {', '.join(flags)} FROM {frm} WHERE 1{_persons(person_ids, p)}) WHERE {any_step}"
     )
-    sql = f"SELECT *, if(m0, toNullable(ts), NULL) AS s0 FROM ({sql}) WHERE {any_step}"
+
+
+def _sequence_exact(
+    project_id: int,
+    steps: list[dict],
+    *,
+    within_days: int,
+    since: datetime | None,
+    until: datetime | None,
+    person_ids: list[int],
+    action_steps: ActionSteps,
+) -> list[int]:
+    """The PostgreSQL algorithm in window functions over microsecond timestamps, for any events.
+
+    For each step k, the latest start of a chain reaching it is the max of step
+    k-1's starts strictly earlier (a RANGE frame ending 1 µs before).
+    """
+    p = Params()
+    sql = _relevant(
+        project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
+    )
+    sql = f"SELECT *, if(m0, toNullable(ts), NULL) AS s0 FROM ({sql})"
     for i in range(1, len(steps)):
         sql = (
             f"SELECT *, if(m{i}, max(s{i - 1}) OVER (PARTITION BY person_id ORDER BY ts"
@@ -192,8 +268,14 @@ def survey_persons(
     compared as its text (which orders as PostgreSQL orders uuids).
     """
     p = Params()
-    frm = events_from(
-        client(), project_id, p, where=f"name = {p.add('$survey_response', 'String')}", alias="e"
+    frm = _relation(
+        project_id,
+        [{"name": "$survey_response"}],
+        p,
+        since=None,
+        until=None,
+        person_ids=person_ids,
+        action_steps=lambda _: [],
     )
     latest = (
         f"SELECT e.person_id AS person_id,"
