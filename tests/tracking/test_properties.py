@@ -188,3 +188,12 @@ def test_contains_folds_accented_letters_in_postgresql_and_clickhouse(clickhouse
     props = {"city": "ÉVORA"}
     assert _sql_says(props, "city", "contains", "évora")
     assert _clickhouse_says(clickhouse, props, "city", "contains", "évora")
+
+
+@pytest.mark.parametrize("operator", ["gt", "gte", "lt", "lte"])
+@pytest.mark.parametrize("bound", [10**60, -1e300, 1e-30])
+def test_bounds_beyond_clickhouse_decimals_compare_as_in_postgresql(clickhouse, operator, bound):
+    for props in ({"n": 5}, {"n": "-2.5"}, {"n": "x"}, {}):
+        in_python = jsonb_filter_match(props, "n", operator, bound)
+        assert _sql_says(props, "n", operator, bound) == in_python, props
+        assert _clickhouse_says(clickhouse, props, "n", operator, bound) == in_python, props

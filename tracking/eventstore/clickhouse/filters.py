@@ -117,6 +117,25 @@ def json_number(column: str, key: str, p: Params) -> str:
     )
 
 
+# Decimal256(20) holds magnitudes below 10^56; a bound beyond it cannot be a parameter of that type
+_DECIMAL_LIMIT = Decimal(10) ** 55
+
+
+def number_compare(number: str, operator: str, value: Any, p: Params) -> str:
+    """A boolean (never NULL): the Nullable(Decimal) `number` compared with `value`; NULL never holds.
+
+    A value too large for Decimal256(20) (or NaN, which PostgreSQL orders above
+    every number) is beyond every number ClickHouse reads, so the answer is
+    the same for all of them.
+    """
+    bound = Decimal(str(value))
+    if bound.is_finite() and abs(bound) < _DECIMAL_LIMIT:
+        return f"ifNull({number} {_CMP[operator]} {p.add(bound, _DECIMAL)}, 0)"
+    above_all = bound.is_nan() or bound > 0
+    holds = {"gt": not above_all, "gte": not above_all, "lt": above_all, "lte": above_all, "eq": False}
+    return f"(({number}) IS NOT NULL AND {'true' if holds.get(operator, True) else 'false'})"
+
+
 def _texts(values: Iterable, p: Params) -> str:
     return p.add([text_form(v) for v in values], "Array(String)")
 
@@ -152,7 +171,7 @@ def json_filter(column: str, key: str, operator: str, value: Any, p: Params) -> 
     if operator == "is_not_set":
         return f"NOT JSONHas({_column(column)}, {p.add(key, 'String')})"
     if operator in ("gt", "gte", "lt", "lte") and _is_number(value):
-        return f"ifNull({json_number(column, key, p)} {_CMP[operator]} {p.add(Decimal(str(value)), _DECIMAL)}, 0)"
+        return number_compare(json_number(column, key, p), operator, value, p)
     return _text_filter(json_text(column, key, p), operator, value, p)
 
 
@@ -186,7 +205,7 @@ def column_filter(column: str, operator: str, value: Any, p: Params) -> str:
         return f"{col} = ''"
     if operator in ("gt", "gte", "lt", "lte") and _is_number(value):
         number = f"if(match({col}, {_NUMERIC}), toDecimal256OrNull({col}, 20), NULL)"
-        return f"ifNull({number} {_CMP[operator]} {p.add(Decimal(str(value)), _DECIMAL)}, 0)"
+        return number_compare(number, operator, value, p)
     return _text_filter(col, operator, value, p)
 
 

@@ -19,16 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 
 from tracking.eventstore.clickhouse.client import Params, client
-from tracking.eventstore.clickhouse.filters import event_spec, json_filter, json_number, json_text
+from tracking.eventstore.clickhouse.filters import (
+    event_spec,
+    json_filter,
+    json_number,
+    json_text,
+    number_compare,
+)
 from tracking.eventstore.clickhouse.reads import events_from
 from tracking.eventstore.clickhouse.writes import overrides_sql
 
 ActionSteps = Callable[[int], list]
 _CMP = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "neq": "!="}
-_DECIMAL = "Decimal256(20)"
 _MICROS_PER_DAY = 86_400_000_000
 
 
@@ -140,7 +144,7 @@ def aggregate_persons(
         f"SELECT person_id FROM (SELECT e.person_id AS person_id, {number} AS x FROM {frm}"
         f" WHERE ({condition}){_persons(person_ids, p)})"
         f" GROUP BY person_id HAVING count(x) > 0"
-        f" AND ifNull({result} {_CMP[operator]} {p.add(Decimal(str(value)), _DECIMAL)}, 0)",
+        f" AND {number_compare(result, operator, value, p)}",
         p,
     )
 
