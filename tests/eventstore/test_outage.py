@@ -47,3 +47,24 @@ def test_events_wait_in_the_queue_until_clickhouse_is_back(clickhouse_down, send
         f"SELECT count() FROM {ch.table('events')} WHERE project_id = {p.add(project.pk, 'UInt64')}", p
     )
     assert count == [(3,)]
+
+
+def test_pages_show_a_banner_and_the_api_a_503_while_clickhouse_is_away(
+    clickhouse_down, alice_client, project
+):
+    from tracking.eventstore.clickhouse.client import client_reset
+
+    client_reset()
+    page = alice_client.get(f"/p/{project.pk}/events/")
+    assert page.status_code == 503
+    body = page.content.decode()
+    assert "The event store is not answering right now" in body and 'role="alert"' in body
+    assert f'href="/p/{project.pk}/segments/"' in body  # the app around it still works
+    fragment = alice_client.get(f"/p/{project.pk}/overview/", HTTP_HX_REQUEST="true")
+    assert (
+        fragment.status_code == 200
+        and "The event store is not answering right now" in fragment.content.decode()
+    )
+    api = alice_client.get(f"/api/v1/projects/{project.pk}/events/")
+    assert api.status_code == 503 and "event store" in api.json()["detail"]
+    assert api["Retry-After"] == "30"

@@ -122,6 +122,7 @@ class HttpClient(Client):
                 secure=config["secure"],
                 database="default",
                 settings={"async_insert": 0},
+                connect_timeout=5,
             )
         except Exception as error:
             raise ClickHouseUnavailable(f"cannot reach ClickHouse at {config['host']}: {error}") from error
