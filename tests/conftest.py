@@ -51,7 +51,7 @@ def _chdb_settings(tmp_path_factory) -> dict:
 
 
 @pytest.fixture
-def clickhouse(settings, tmp_path_factory, db):
+def clickhouse(settings, tmp_path_factory):
     """Events in ClickHouse (chDB in this process) for one test; its tables are emptied after.
 
     PostgreSQL rolls a test's writes back; ClickHouse has no transactions, so

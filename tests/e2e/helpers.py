@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from tracking import eventstore
 from tracking.elements import decode
-from tracking.models import Event
+from tracking.eventstore import explore
+from tracking.models import Event, Project
 
 
 def flush(page) -> None:
@@ -23,10 +25,22 @@ def stored_events(page, until: Callable[[list[Event]], bool] = bool, *, timeout:
     """
     deadline = time.monotonic() + timeout
     while True:
-        events = list(Event.objects.order_by("timestamp", "id"))
+        events = _all_events()
         if until(events) or time.monotonic() > deadline:
             return events
         page.wait_for_timeout(50)
+
+
+def _all_events() -> list:
+    if not eventstore.using_clickhouse():
+        # ties (events of one batch in the same millisecond) in the order they were sent
+        return list(Event.objects.order_by("timestamp", "id"))
+    stored = (
+        e
+        for project in Project.objects.all()
+        for e in explore.event_list(project.pk, ascending=True, limit=10_000)
+    )
+    return sorted(stored, key=lambda e: (e.timestamp, str(e.uuid)))
 
 
 def chain_of(event: Event) -> list[dict]:

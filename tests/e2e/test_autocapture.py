@@ -9,7 +9,7 @@ from tracking.elements import decode
 pytestmark = pytest.mark.e2e
 
 
-def test_a_click_is_stored_with_its_element_chain_up_to_body(page):
+def test_a_click_is_stored_with_its_element_chain_up_to_body(events_backend, page):
     page.goto("/demo/pricing/")
     page.click(".plan-card[data-plan='pro'] .choose-plan")
     page.wait_for_url("**/demo/signup/?plan=pro")
@@ -28,7 +28,7 @@ def test_a_click_is_stored_with_its_element_chain_up_to_body(page):
     assert click.path == "/demo/pricing/"
 
 
-def test_a_form_submission_is_stored_with_the_forms_chain(page):
+def test_a_form_submission_is_stored_with_the_forms_chain(events_backend, page):
     page.goto("/demo/signup/")
     page.fill("#signup-name", "Dana Whitfield")
     page.fill("#signup-email", "dana@brightpath.test")
