@@ -1,0 +1,146 @@
+"""Where a benchmark run keeps its events: PostgreSQL (`tracking_event`) or ClickHouse through chDB.
+
+`--backend clickhouse` points CLICKHOUSE_URL at a fresh chDB directory inside
+the run's scratch folder before Django starts, so the product's own code reads
+and writes events in ClickHouse (in this process) while persons, sessions,
+companies, segments and the daily rollup stay in the scratch PostgreSQL.
+
+Loading: the generators write event rows in PostgreSQL's COPY text format,
+which is also ClickHouse's TabSeparated (`\\t`, `\\n`, `\\\\` escapes). On
+ClickHouse the rows go to a file and in with one `INSERT … SELECT FROM file()`
+(chDB parses it on both cores; a 10M-row list of dicts through
+`tracking.eventstore.bulk.events_copy` would not fit in memory, and JSON is
+several times slower to parse), then `OPTIMIZE … FINAL` leaves one part per
+month as a server's background merges would. The daily rollup that ingestion
+keeps (`tracking_personday`) is computed in ClickHouse and copied into
+PostgreSQL.
+
+DuckDB baselines read the rows back from the backend that holds them (COPY TO
+on PostgreSQL, a Parquet file from chDB), so every engine sees the same rows.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+BACKENDS = ("postgres", "clickhouse")
+
+# The event file's columns in tracking.eventstore.bulk.EVENT_COLUMNS order; times
+# are ISO 8601 with an offset (best_effort parsing), uuids 32 hex digits
+EVENT_FILE_STRUCTURE = (
+    "project_id UInt64, uuid UUID, person_id Int64, distinct_id String, session_key String, name String,"
+    " timestamp DateTime64(6, 'UTC'), received_at DateTime64(6, 'UTC'), url String, path String,"
+    " el_text String, href String, elements_chain String, properties String"
+)
+EVENT_FILE_COLUMNS = (
+    "project_id, uuid, person_id, distinct_id, session_key, name, timestamp, received_at, url, path,"
+    " el_text, href, elements_chain, properties"
+)
+
+
+def add_argument(parser) -> None:
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="postgres",
+        help="where events live: PostgreSQL, or ClickHouse through chDB in this process (bench/backends.py)",
+    )
+
+
+def configure(backend: str, folder: Path) -> None:
+    """Before Django starts: ClickHouse in a chDB directory under `folder`, or no CLICKHOUSE_URL at all."""
+    if backend == "clickhouse":
+        os.environ["CLICKHOUSE_URL"] = f"chdb://{(folder / 'chdb').resolve()}"
+    else:
+        os.environ.pop("CLICKHOUSE_URL", None)
+
+
+def clickhouse_migrate() -> None:
+    from tracking.eventstore.clickhouse.client import client
+    from tracking.eventstore.clickhouse.schema import migrate
+
+    migrate(client())
+
+
+def clickhouse_insert_file(path: Path) -> dict:
+    """Insert an event file (COPY text format) and merge the parts; returns timings and the row count."""
+    from tracking.eventstore.clickhouse.client import Params, client
+
+    ch = client()
+    timings: dict = {}
+    t0 = time.perf_counter()
+    p = Params()
+    ch.command(
+        f"INSERT INTO {ch.table('events')} ({EVENT_FILE_COLUMNS})"
+        f" SELECT * FROM file({p.add(str(path), 'String')}, 'TSV', {p.add(EVENT_FILE_STRUCTURE, 'String')})"
+        " SETTINGS date_time_input_format = 'best_effort'",
+        p,
+    )
+    timings["insert_s"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    ch.command(f"OPTIMIZE TABLE {ch.table('events')} FINAL")
+    timings["optimize_s"] = time.perf_counter() - t1
+    timings["rows"] = ch.query(f"SELECT count() FROM {ch.table('events')}")[0][0]
+    timings["bytes"] = ch.query(
+        "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = {db:String} AND table = 'events'",
+        {"db": ch.database},
+    )[0][0]
+    return timings
+
+
+def clickhouse_rollup_to_postgres(url: str, project_id: int, zone: str, work: Path) -> int:
+    """Fill tracking_personday from the events in ClickHouse, as ingestion would have; returns the rows copied."""
+    import psycopg
+
+    from tracking.eventstore.clickhouse.client import Params, client
+
+    ch = client()
+    p = Params()
+    out = work / "personday.tsv"
+    tz = p.add(zone, "String")
+    # The output file is named in the text: INTO OUTFILE takes a literal only
+    ch.command(
+        f"SELECT project_id, person_id, toDate(timestamp, {tz}), count(), min(timestamp), max(timestamp)"
+        f" FROM {ch.table('events')} WHERE project_id = {p.add(project_id, 'UInt64')} GROUP BY 1, 2, 3"
+        f" INTO OUTFILE '{_plain_path(out)}' TRUNCATE FORMAT TSV",
+        p,
+    )
+    copied = 0
+    with psycopg.connect(url) as conn:
+        conn.execute("SET TimeZone = 'UTC'")  # the file's times are UTC without an offset
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(
+                "COPY tracking_personday (project_id, person_id, day, events, first_at, last_at) FROM STDIN"
+            ) as copy,
+            open(out, "rb") as fh,
+        ):
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        copied = conn.execute(
+            "SELECT count(*) FROM tracking_personday WHERE project_id = %s", [project_id]
+        ).fetchone()[0]
+    out.unlink()
+    return copied
+
+
+def clickhouse_export_parquet(project_id: int, columns: str, path: Path) -> None:
+    """Write one project's stored events (`columns`: ClickHouse expressions with aliases) to a Parquet file."""
+    from tracking.eventstore.clickhouse.client import Params, client
+
+    ch = client()
+    p = Params()
+    ch.command(
+        f"SELECT {columns} FROM {ch.table('events')} WHERE project_id = {p.add(project_id, 'UInt64')}"
+        f" INTO OUTFILE '{_plain_path(path)}' TRUNCATE FORMAT Parquet",
+        p,
+    )
+
+
+def _plain_path(path: Path) -> str:
+    text = str(path.resolve())
+    if not set(text) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-."):
+        raise ValueError(f"a scratch path with unexpected characters: {text!r}")
+    return text
