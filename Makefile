@@ -15,6 +15,9 @@ JS_SOURCES := $(shell find tracking/js static/js replay/js interventions/js demo
 run: setup
 	DEBUG=$${DEBUG:-1} INGEST_DRAIN_INLINE=$${INGEST_DRAIN_INLINE:-1} $(BIN)/python manage.py serve --port $(PORT)
 
+# Two test processes: each has its own test database and ClickHouse (chDB) directory.
+PYTEST_ARGS ?= -n 2
+
 test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
