@@ -144,3 +144,65 @@ def _plain_path(path: Path) -> str:
     if not set(text) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-."):
         raise ValueError(f"a scratch path with unexpected characters: {text!r}")
     return text
+
+
+def drop_event_indexes(conn) -> list[str]:
+    """Drop tracking_event's secondary indexes and unique constraints; returns the statements that recreate them."""
+    recreate = []
+    constraints = conn.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = 'tracking_event'::regclass AND contype = 'u'"
+    ).fetchall()
+    for name, definition in constraints:
+        conn.execute(f'ALTER TABLE tracking_event DROP CONSTRAINT "{name}"')
+        recreate.append(f'ALTER TABLE tracking_event ADD CONSTRAINT "{name}" {definition}')
+    indexes = conn.execute(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        " WHERE x.indrelid = 'tracking_event'::regclass AND NOT x.indisprimary"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)"
+    ).fetchall()
+    for name, definition in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+        recreate.append(definition)
+    return recreate
+
+
+def postgres_insert_file(url: str, path: Path) -> dict:
+    """COPY an event file into tracking_event as a bulk load would: secondary indexes dropped
+    and rebuilt, the daily rollup built once, then VACUUM ANALYZE. Returns timings."""
+    import psycopg
+
+    timings: dict = {}
+    t0 = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        conn.execute("SET synchronous_commit = off")
+        dropped = drop_event_indexes(conn)
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(f"COPY tracking_event ({EVENT_FILE_COLUMNS}) FROM STDIN") as copy,
+            open(path, "rb") as fh,
+        ):
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        conn.commit()
+        timings["copy_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        conn.execute("SET maintenance_work_mem = '1GB'")
+        for statement in dropped:
+            conn.execute(statement)
+        conn.commit()
+        timings["index_s"] = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        conn.autocommit = True
+        conn.execute(
+            "INSERT INTO tracking_personday (project_id, person_id, day, events, first_at, last_at)"
+            " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, count(*),"
+            " min(e.timestamp), max(e.timestamp) FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id"
+            " GROUP BY 1, 2, 3"
+        )
+        timings["rollup_s"] = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        conn.execute("VACUUM (ANALYZE) tracking_event, tracking_person, tracking_session, tracking_personday")
+        timings["vacuum_s"] = time.perf_counter() - t3
+        timings["rows"] = conn.execute("SELECT count(*) FROM tracking_event").fetchone()[0]
+    return timings

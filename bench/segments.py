@@ -321,7 +321,7 @@ def load(
         _copy_text(conn, "COPY tracking_company (id, project_id, key, properties, created_at, updated_at) FROM STDIN",
                    gen.company_rows())  # fmt: skip
         conn.execute("SELECT setval(pg_get_serial_sequence('tracking_company', 'id'), %s)", [gen.companies])
-        dropped = drop_event_indexes(conn) if event_out is None else []
+        dropped = backends.drop_event_indexes(conn) if event_out is None else []
         conn.commit()
         next_report = 0
         for first in range(1, gen.persons + 1, chunk_persons):
@@ -377,27 +377,6 @@ def load(
                      " tracking_persondistinctid, tracking_personday")  # fmt: skip
         timings["vacuum_s"] = time.perf_counter() - t2
     return timings
-
-
-def drop_event_indexes(conn) -> list[str]:
-    """Drop tracking_event's secondary indexes and unique constraints; returns the statements that recreate them."""
-    recreate = []
-    constraints = conn.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = 'tracking_event'::regclass AND contype = 'u'"
-    ).fetchall()
-    for name, definition in constraints:
-        conn.execute(f'ALTER TABLE tracking_event DROP CONSTRAINT "{name}"')
-        recreate.append(f'ALTER TABLE tracking_event ADD CONSTRAINT "{name}" {definition}')
-    indexes = conn.execute(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-        " WHERE x.indrelid = 'tracking_event'::regclass AND NOT x.indisprimary"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)"
-    ).fetchall()
-    for name, definition in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-        recreate.append(definition)
-    return recreate
 
 
 # -- DuckDB ----------------------------------------------------------------------------------
