@@ -112,6 +112,8 @@ def test_every_starter_segment_has_the_same_members(worlds):
     on_postgres, on_clickhouse = worlds
     expected, got = _members(on_postgres), _members(on_clickhouse)
     assert set(got) == set(expected) and len(expected) >= 10
-    differing = {name: (len(expected[name]), len(got[name])) for name in expected if expected[name] != got[name]}
+    differing = {
+        name: (len(expected[name]), len(got[name])) for name in expected if expected[name] != got[name]
+    }
     assert not differing, f"members differ (postgres, clickhouse): {differing}"
     assert sum(len(m) for m in expected.values()) > 0
