@@ -256,9 +256,10 @@ def main() -> None:
             loaded["rollup_s"] = time.perf_counter()
             backends.clickhouse_rollup_to_postgres(db.url, project.pk, project.timezone, work)
             loaded["rollup_s"] = time.perf_counter() - loaded["rollup_s"]
+            vacuum_s = backends.postgres_analyze(db.url)
             print(f"clickhouse (chDB): {loaded['rows']:,} events inserted in {loaded['insert_s']:.1f} s, merged in"
                   f" {loaded['optimize_s']:.1f} s, {loaded['bytes'] / 1e6:,.0f} MB on disk; daily rollup to"
-                  f" PostgreSQL {loaded['rollup_s']:.1f} s", flush=True)  # fmt: skip
+                  f" PostgreSQL {loaded['rollup_s']:.1f} s; vacuum analyze {vacuum_s:.1f} s", flush=True)  # fmt: skip
         else:
             loaded = backends.postgres_insert_file(db.url, work / "events.tsv")
             print(f"postgres: {loaded['rows']:,} events copied in {loaded['copy_s']:.1f} s, indexes"

@@ -206,3 +206,13 @@ def postgres_insert_file(url: str, path: Path) -> dict:
         timings["vacuum_s"] = time.perf_counter() - t3
         timings["rows"] = conn.execute("SELECT count(*) FROM tracking_event").fetchone()[0]
     return timings
+
+
+def postgres_analyze(url: str) -> float:
+    """VACUUM ANALYZE what stays in PostgreSQL after a bulk load; without statistics its plans go wrong."""
+    import psycopg
+
+    t0 = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) tracking_person, tracking_session, tracking_personday")
+    return time.perf_counter() - t0
