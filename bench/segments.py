@@ -756,6 +756,8 @@ def main() -> None:
         print(f"{'all segments':<22} {'':>9} {1000 * total_pg:>8.0f}ms {1000 * total_dk:>7.0f}ms {total_pg / total_dk:>6.1f}x"
               f"   goal <= 2x: {'met' if total_pg / total_dk <= 2 else 'NOT met'} in total; worst {worst[0]}"
               f" {worst[1] / worst[2]:.1f}x")  # fmt: skip
+        within = sum(1 for r in rows if r[1] <= 1 and r[1] <= r[2])
+        print(f"segments <= 1 s and no slower than DuckDB: {within}/{len(rows)}")
 
         if not args.skip_refresh:
             print()
