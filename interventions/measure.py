@@ -1,12 +1,15 @@
 """Did the segment respond? Exposed vs holdout (or each flag variant vs the first) on a goal.
 
 The goal is "did E within N days of first exposure" (E an event or action).
-Everything is counted in SQL over exposures, with one indexed EXISTS per
-exposure on event_project_person_ts.
+Everything is counted in SQL over exposures; whether an exposure converted is
+the event store's test (`tracking.eventstore.activity.conversion_sql`): on
+PostgreSQL one indexed EXISTS per exposure on event_project_person_ts, on
+ClickHouse the converted persons found there once per measurement.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +20,8 @@ from segments.compiler import event_spec_sql
 from segments.definition import DefinitionError, _Validator
 from segments.models import Segment
 from segments.selectors import member_at_sql
+from tracking.eventstore import activity
+from tracking.models import Action
 from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 
 
@@ -40,6 +45,8 @@ class Measurement:
     by_segment: list[dict] = field(default_factory=list)
     timeline: list[dict] = field(default_factory=list)
     error: str = ""
+    # the conversion test, worked out once for every breakdown of this measurement
+    conversion: tuple[str, list] = field(default=("false", []), repr=False)
 
     def as_dict(self) -> dict:
         c = self.comparison
@@ -71,17 +78,44 @@ def validate_goal(goal: object, *, project_id: int) -> dict:
     }
 
 
+def _action_steps(project) -> Callable[[int], list]:
+    def steps(action_id: int) -> list:
+        return (
+            Action.objects.filter(project_id=project.pk, pk=action_id).values_list("steps", flat=True).first()
+            or []
+        )
+
+    return steps
+
+
+def _conversion(project, kind: str, object_id: int, goal: dict) -> tuple[str, list]:
+    """Did exposure `x` convert: the goal within the goal's days of first exposure (event store)."""
+    exposures = (
+        "SELECT person_id, first_at FROM interventions_exposure"
+        " WHERE project_id = %s AND kind = %s AND object_id = %s",
+        [project.pk, kind, object_id],
+    )
+    return activity.conversion_sql(
+        project.pk,
+        exposures_sql=exposures,
+        within=timedelta(days=goal["within_days"]),
+        event_sql=event_spec_sql(goal["event"], project=project),
+        spec=goal["event"],
+        action_steps=_action_steps(project),
+    )
+
+
 def _rows(
     project,
     kind: str,
     object_id: int,
-    goal: dict,
+    conversion: tuple[str, list],
     *,
     segment_id: int | None,
     by_day: bool,
     traffic: TrafficFilter | None = None,
 ) -> list[tuple]:
-    event_sql, event_params = event_spec_sql(goal["event"], project=project)
+    converted, converted_params = conversion
     counted, counted_params = person_filter_sql(
         "x.person_id", project=project, traffic=traffic or TrafficFilter()
     )
@@ -98,21 +132,15 @@ def _rows(
     select_day = ", (x.first_at AT TIME ZONE %s)::date" if by_day else ""
     tz = [project.zone.key] if by_day else []
     sql = f"""
-        SELECT x.held_out, x.variant{select_day}, count(*),
-               count(*) FILTER (WHERE EXISTS (
-                   SELECT 1 FROM tracking_event e
-                   WHERE e.project_id = %s AND e.person_id = x.person_id
-                     AND e.timestamp > x.first_at AND e.timestamp <= x.first_at + %s AND ({event_sql})))
+        SELECT x.held_out, x.variant{select_day}, count(*), count(*) FILTER (WHERE {converted})
         FROM interventions_exposure x
         WHERE x.project_id = %s AND x.kind = %s AND x.object_id = %s
           AND (x.held_out OR x.times_shown > 0 OR x.kind = 'flag') AND {counted}{segment_sql}
         GROUP BY {group_by}
-    """  # noqa: S608 - constant SQL composed with the compiler's parameterised event test
+    """  # noqa: S608 - constant SQL composed with the event store's parameterised conversion test
     params = [
         *tz,
-        project.pk,
-        timedelta(days=goal["within_days"]),
-        *event_params,
+        *converted_params,
         project.pk,
         kind,
         object_id,
@@ -176,8 +204,9 @@ def lift_measure(
     except DefinitionError as error:
         return Measurement(goal=goal, error=str(error))
     result = Measurement(goal=goal)
+    result.conversion = _conversion(project, kind, obj.pk, goal)
     result.groups = _groups(
-        kind, _rows(project, kind, obj.pk, goal, segment_id=None, by_day=False, traffic=traffic)
+        kind, _rows(project, kind, obj.pk, result.conversion, segment_id=None, by_day=False, traffic=traffic)
     )
     result.comparison = compare_groups(kind, result.groups)
     if result.comparison:
@@ -210,7 +239,10 @@ def measure(
 
     for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
         groups = _groups(
-            kind, _rows(project, kind, obj.pk, goal, segment_id=segment.pk, by_day=False, traffic=traffic)
+            kind,
+            _rows(
+                project, kind, obj.pk, result.conversion, segment_id=segment.pk, by_day=False, traffic=traffic
+            ),
         )
         comparison = compare_groups(kind, groups)
         result.by_segment.append(
@@ -234,7 +266,7 @@ def measure(
         return result
     days: dict = {}
     for held, variant, day, n, converted in _rows(
-        project, kind, obj.pk, goal, segment_id=None, by_day=True, traffic=traffic
+        project, kind, obj.pk, result.conversion, segment_id=None, by_day=True, traffic=traffic
     ):
         entry = days.setdefault(day, {})
         label = _label(kind, held, variant)

@@ -6,8 +6,7 @@ import gzip
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import BooleanField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,8 +14,9 @@ from replay.blobs import blob_read
 from replay.models import Recording, RecordingChunk, RecordingRetentionRule
 from segments.selectors import current_member
 from tracking import elements as chain
-from tracking.matching.actions import action_where_sql
-from tracking.models import Event, Project, Session
+from tracking.eventstore import activity
+from tracking.eventstore.stored import StoredEvent
+from tracking.models import Project, Session
 
 SORTS = ("recent", "active")
 # Events joined to a recording lie in its session; the session's events can start a
@@ -50,22 +50,6 @@ class RecordingQuery:
     sort: str = "recent"
 
 
-def _action_sql(steps: tuple[dict, ...]) -> RawSQL:
-    where, params = action_where_sql(steps, alias="e")
-    # The action's condition is built from constants and %s parameters only
-    # (tracking.matching.actions); with an event name in its steps the lookup walks
-    # event_project_name_ts (project_id, name, timestamp) over the session's window.
-    sql = (
-        "EXISTS (SELECT 1 FROM tracking_event e"  # noqa: S608
-        " WHERE e.project_id = replay_recording.project_id"
-        " AND e.session_key = replay_recording.session_key"
-        " AND e.timestamp >= replay_recording.started_at - %s"
-        " AND e.timestamp <= replay_recording.ended_at + %s"
-        f" AND {where})"
-    )
-    return RawSQL(sql, [SESSION_SLACK, SESSION_SLACK, *params], output_field=BooleanField())  # noqa: S611
-
-
 def _day_start(day: date, project: Project) -> datetime:
     return datetime.combine(day, time.min, tzinfo=project.zone)
 
@@ -80,8 +64,6 @@ def recording_list(*, project: Project, query: RecordingQuery | None = None) -> 
         recordings = recordings.filter(person_id__in=query.person_ids)
     if query.segment_id is not None:
         recordings = recordings.filter(current_member(segment_id=query.segment_id))
-    if query.action_steps is not None:
-        recordings = recordings.filter(_action_sql(query.action_steps))
     for name, value in (
         ("session__browser", query.browser),
         ("session__os", query.os),
@@ -106,6 +88,11 @@ def recording_list(*, project: Project, query: RecordingQuery | None = None) -> 
         recordings = recordings.filter(started_at__gte=_day_start(query.date_from, project))
     if query.date_to:
         recordings = recordings.filter(started_at__lt=_day_start(query.date_to + timedelta(days=1), project))
+    if query.action_steps is not None:
+        # last: with ClickHouse the recordings left by every other filter are the candidates sent there
+        recordings = activity.sessions_with_action(
+            recordings, project_id=project.pk, steps=list(query.action_steps), slack=SESSION_SLACK
+        )
     if query.sort == "active":
         return recordings.order_by("-active_seconds", "-started_at", "-pk")
     # relies on recording_project_started (project_id, started_at DESC)
@@ -156,7 +143,7 @@ class Marker:
     timestamp: datetime
 
 
-def _marker(event: Event, started_at: datetime, length_ms: int) -> Marker:
+def _marker(event: StoredEvent, started_at: datetime, length_ms: int) -> Marker:
     marker = _marker_at(event, max(0, int((event.timestamp - started_at).total_seconds() * 1000)))
     if marker.offset_ms <= length_ms:
         return marker
@@ -165,7 +152,7 @@ def _marker(event: Event, started_at: datetime, length_ms: int) -> Marker:
     return Marker(length_ms, marker.kind, f"{marker.label} (after the recording ends)", marker.timestamp)
 
 
-def _marker_at(event: Event, offset: int) -> Marker:
+def _marker_at(event: StoredEvent, offset: int) -> Marker:
     if event.name == "$pageview":
         return Marker(offset, "pageview", event.path or event.url or "Page view", event.timestamp)
     target = ""
@@ -185,14 +172,14 @@ def _marker_at(event: Event, offset: int) -> Marker:
 
 def recording_markers(*, recording: Recording) -> list[Marker]:
     """Page views, clicks, changes, submits, rage and dead clicks of the recorded session, in time order."""
-    # relies on event_project_name_ts (project_id, name, timestamp): four names, one time window
-    events = Event.objects.filter(
-        project_id=recording.project_id,
-        name__in=MARKER_EVENTS,
+    events = activity.session_events(
+        recording.project_id,
         session_key=recording.session_key,
-        timestamp__gte=recording.started_at - timedelta(minutes=1),
-        timestamp__lte=recording.ended_at + timedelta(minutes=1),
-    ).order_by("timestamp", "id")[:MAX_MARKERS]
+        names=MARKER_EVENTS,
+        start=recording.started_at - timedelta(minutes=1),
+        end=recording.ended_at + timedelta(minutes=1),
+        limit=MAX_MARKERS,
+    )
     return [_marker(event, recording.started_at, recording.length_ms) for event in events]
 
 

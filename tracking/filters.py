@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django import forms
 
-from tracking.selectors.events import EventCursor
+from tracking.eventstore.stored import EventCursor
 
 CURSOR_ERROR = "Not a position in this list; start again from the newest events."
 
 
 class EventCursorField(forms.Field):
-    """An opaque `(timestamp, id)` position from a previous page."""
+    """An opaque `(timestamp, uuid)` position from a previous page."""
 
     def to_python(self, value: object) -> EventCursor | None:
         text = str(value or "").strip()
@@ -25,11 +25,11 @@ class EventCursorField(forms.Field):
 
 
 class LiveEventsFilter(forms.Form):
-    """`event` narrows the feed to one name; `since` asks for what arrived after an event id;
-    `before` pages back through older events."""
+    """`event` narrows the feed to one name; `since` asks for what came after the newest event
+    on the page; `before` pages back through older events."""
 
     event = forms.CharField(required=False, max_length=200)
-    since = forms.IntegerField(required=False, min_value=0)
+    since = EventCursorField(required=False)
     before = EventCursorField(required=False)
 
 

@@ -13,6 +13,7 @@ from interventions.models import (
 )
 from segments.models import Segment
 from segments.selectors import member_list
+from tracking.eventstore import activity
 
 OPEN_ANSWERS_SHOWN = 20
 
@@ -75,15 +76,8 @@ class SurveyResults:
 
 
 def _responses_cte(survey: Survey) -> tuple[str, list]:
-    # one index range on event_project_name_ts (project_id, name, timestamp); a response names
-    # its survey by id ($survey_id, from the snippet) or by key ($survey, from a server)
-    return (
-        "SELECT e.person_id, e.timestamp, e.properties -> '$answers' AS answers FROM tracking_event e"
-        " WHERE e.project_id = %s AND e.name = '$survey_response'"
-        " AND (e.properties ->> '$survey_id' = %s OR e.properties ->> '$survey' = %s)"
-        " AND jsonb_typeof(e.properties -> '$answers') = 'object'",
-        [survey.project_id, str(survey.pk), survey.key],
-    )
+    # a response names its survey by id ($survey_id, from the snippet) or by key ($survey, from a server)
+    return activity.survey_responses_sql(survey.project_id, survey_id=survey.pk, key=survey.key)
 
 
 def _member_test(segment: Segment | None) -> tuple[str, list]:
@@ -151,8 +145,9 @@ def survey_results(*, survey: Survey, segment: Segment | None = None) -> SurveyR
     """Response counts, each closed question's distribution and each open question's latest answers.
 
     Each person counts once per question, with their latest answer to it (as the
-    survey condition of a segment reads it). Everything is aggregated in SQL over
-    the survey's `$survey_response` events; no event is loaded into Python.
+    survey condition of a segment reads it). Everything is aggregated in PostgreSQL
+    over the survey's `$survey_response` events, read where the event store keeps
+    them (with ClickHouse, the responses' answers are handed in as arrays).
     """
     responses_sql, responses_params = _responses_cte(survey)
     member_sql, member_params = _member_test(segment)

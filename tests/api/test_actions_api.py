@@ -135,7 +135,7 @@ def test_it_lists_the_events_an_action_matches(client, send, project, alice_api_
     data = response.json()
     assert data["count"] == 2 and len(data["results"]) == 1
     first = data["results"][0]
-    assert first["event"] == "$autocapture" and first["el_text"] == "Buy"
+    assert first["event"] == "$autocapture" and first["el_text"] == "Buy" and first["distinct_id"] == "ben"
     assert first["elements"][1]["id"] == "buy"
 
 

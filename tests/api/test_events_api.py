@@ -36,7 +36,7 @@ def api(client, alice_api_key):
     return get
 
 
-def test_the_export_returns_exactly_what_was_sent(api, project, send):
+def test_the_export_returns_exactly_what_was_sent(events_backend, api, project, send):
     sent = [
         event(
             "$pageview",
@@ -105,7 +105,7 @@ def test_the_export_returns_exactly_what_was_sent(api, project, send):
     assert results[0]["person_id"] == results[1]["person_id"] != results[2]["person_id"]
 
 
-def test_events_come_newest_first_unless_asked_otherwise(api, project, send):
+def test_events_come_newest_first_unless_asked_otherwise(events_backend, api, project, send):
     sent = [event("e", "anon-1", timestamp=at(minutes)) for minutes in (50, 40, 30)]
     collect(send, sent)
 
@@ -131,7 +131,7 @@ def test_the_event_filter_keeps_one_name(api, project, send):
     assert [r["event"] for r in results] == ["clicked_buy"]
 
 
-def test_the_distinct_id_filter_follows_the_person_through_identify(api, project, send):
+def test_the_distinct_id_filter_follows_the_person_through_identify(events_backend, api, project, send):
     collect(
         send,
         [
@@ -153,7 +153,7 @@ def test_the_distinct_id_filter_follows_the_person_through_identify(api, project
     assert unknown.json()["results"] == []
 
 
-def test_after_and_before_bound_the_time_range(api, project, send):
+def test_after_and_before_bound_the_time_range(events_backend, api, project, send):
     times = [datetime.now(UTC) - timedelta(hours=h) for h in (30, 20, 10)]
     sent = [event("e", timestamp=t.isoformat()) for t in times]
     collect(send, sent)
@@ -182,7 +182,9 @@ def test_old_events_are_found_beyond_the_recent_windows(api, project, send):
 
 
 @pytest.mark.parametrize("order", ["desc", "asc"])
-def test_the_cursor_walks_every_event_once_even_with_equal_timestamps(api, project, send, order):
+def test_the_cursor_walks_every_event_once_even_with_equal_timestamps(
+    events_backend, api, project, send, order
+):
     same = at(5)
     sent = [event("tick", f"anon-{i % 2}", timestamp=same) for i in range(7)] + [
         event("tock", timestamp=at(1))
@@ -238,7 +240,7 @@ def test_a_bad_parameter_is_a_400_naming_it(api, project, params, field):
     assert field in response.json()
 
 
-def test_extreme_but_valid_dates_answer_200(api, project, send):
+def test_extreme_but_valid_dates_answer_200(events_backend, api, project, send):
     collect(send, [event("e", timestamp=at(1))])
 
     assert api(url(project, before="0001-01-02T00:00:00Z")).json()["results"] == []
@@ -266,7 +268,7 @@ def test_an_anonymous_caller_is_refused(client, project):
     assert client.get(url(project)).status_code in (401, 403)
 
 
-def test_events_of_another_project_never_appear(api, project, other_project, send):
+def test_events_of_another_project_never_appear(events_backend, api, project, other_project, send):
     collect(send, [event("mine")])
     response = send([event("theirs")], api_key=other_project.public_key)
     assert response.status_code == 200

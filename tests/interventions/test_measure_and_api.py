@@ -31,7 +31,7 @@ def test_small_groups_are_tested_exactly_and_called_inconclusive_only_when_no_te
     assert "Not enough data" in ProportionComparison(n_a=50, x_a=0, n_b=40, x_b=0).verdict()
 
 
-def test_exposed_versus_holdout_on_a_goal(project, send, on_commit):
+def test_exposed_versus_holdout_on_a_goal(events_backend, project, send, on_commit):
     nudge = services.nudge_save(project=project, data={"name": "Upgrade", "title": "Upgrade", "status": "live",
                                                        "goal": {"event": {"name": "upgraded"}, "within_days": 7}})  # fmt: skip
     t0 = datetime.now(UTC) - timedelta(days=3)

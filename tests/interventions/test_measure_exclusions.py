@@ -36,7 +36,7 @@ def _persons(result) -> dict:
     return {g["label"]: g["persons"] for g in result.as_dict()["groups"]}
 
 
-def test_measurements_leave_bots_out_unless_asked(project, nudge):
+def test_measurements_leave_bots_out_unless_asked(events_backend, project, nudge):
     assert _persons(measure(project=project, kind="nudge", obj=nudge)) == {"exposed": 1}
     assert _persons(measure(project=project, kind="nudge", obj=nudge, traffic=EVERYONE)) == {"exposed": 2}
 

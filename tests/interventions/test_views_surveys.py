@@ -202,7 +202,7 @@ def _row(answer: str, people: int, share: int) -> str:
     return f'<tr><td>{answer}</td><td class="num">{people}</td><td class="num">{share}%</td>'
 
 
-def test_the_answers_page_shows_each_questions_distribution(alice_client, project, answered):
+def test_the_answers_page_shows_each_questions_distribution(events_backend, alice_client, project, answered):
     survey, _ = answered
     body = alice_client.get(url(project, f"surveys/{survey.pk}/results/")).content.decode()
     assert '<div class="stat">7</div><div class="stat-label">responses</div>' in body

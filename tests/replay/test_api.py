@@ -48,7 +48,9 @@ def test_the_list_is_paginated_and_filtered(alice_client, recorded_project, two)
     assert bad.status_code == 400 and "date_from" in bad.json()
 
 
-def test_a_recording_has_its_figures_chunks_markers_and_viewer_url(alice_client, recorded_project, two):
+def test_a_recording_has_its_figures_chunks_markers_and_viewer_url(
+    events_backend, alice_client, recorded_project, two
+):
     first, _ = two
     body = alice_client.get(f"/api/v1/projects/{recorded_project.pk}/recordings/{first.pk}/").json()
     assert body["session_id"] == "s-1" and body["person"] == first.person_id

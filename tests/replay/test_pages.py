@@ -173,7 +173,9 @@ def test_the_list_filters_by_segment_members(alice_client, recorded_project, ses
     assert _listed(alice_client, recorded_project, f"?segment={segment.pk}") == ["s-rage"]
 
 
-def test_the_list_filters_by_an_action_performed_in_the_session(alice_client, recorded_project, sessions):
+def test_the_list_filters_by_an_action_performed_in_the_session(
+    events_backend, alice_client, recorded_project, sessions
+):
     action = Action.objects.create(
         project=recorded_project,
         name="Saw pricing",

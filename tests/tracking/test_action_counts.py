@@ -45,7 +45,9 @@ def test_the_list_the_preview_and_the_chart_count_the_same_events(project, purch
     assert listed.persons == previewed.persons == charted.total_persons == 2
 
 
-def test_the_lists_counts_are_cached_until_the_action_changes(project, purchases, django_assert_num_queries):
+def test_the_lists_counts_are_cached_until_the_action_changes(
+    events_backend, project, purchases, django_assert_num_queries
+):
     action = action_create(project=project, user=None, name="Bought", steps=STEPS)
     assert action_stats(project=project, actions=[action], now=NOW)[action.pk].events == 2
     with django_assert_num_queries(0):

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.ingest.conftest import event
 from tracking.elements import encode, normalize
+from tracking.eventstore import explore
 from tracking.matching.actions import (
     ActionError,
     action_where_sql,
@@ -20,7 +21,7 @@ from tracking.matching.actions import (
     validate_steps,
 )
 from tracking.models import Event
-from tracking.selectors.actions import action_events, action_stats
+from tracking.selectors.actions import action_events, action_preview, action_stats
 from tracking.services.actions import action_create
 
 pytestmark = pytest.mark.django_db
@@ -322,10 +323,10 @@ def test_an_action_defined_after_the_events_matches_them(send, project, alice):
         ],
     )
 
-    matched = list(action_events(project=project, steps=buy.steps))
+    matched = action_events(project=project, steps=buy.steps)[:100]
     assert [e.distinct_id for e in matched] == ["ann", "ann", "cid"]  # newest first, all history
     assert all(buy.matches(e) for e in matched)
-    assert {e.name for e in action_events(project=project, steps=pricing.steps)} == {
+    assert {e.name for e in action_events(project=project, steps=pricing.steps)[:100]} == {
         "$pageview",
         "$autocapture",
     }
@@ -335,7 +336,7 @@ def test_an_action_defined_after_the_events_matches_them(send, project, alice):
     assert (stats[pricing.pk].events, stats[pricing.pk].persons) == (2, 1)
 
 
-def test_an_action_never_matches_another_projects_events(send, project, other_project, alice):
+def test_an_action_never_matches_another_projects_events(events_backend, send, project, other_project, alice):
     assert (
         send(
             [event("$autocapture", "ann", **{"$elements": BUY})], api_key=other_project.public_key
@@ -343,22 +344,86 @@ def test_an_action_never_matches_another_projects_events(send, project, other_pr
         == 200
     )
     buy = action_create(project=project, user=alice, name="Clicked buy", steps=[{"selector": "#buy"}])
-    assert list(action_events(project=project, steps=buy.steps)) == []
+    assert action_events(project=project, steps=buy.steps)[:100] == []
+    assert action_events(project=project, steps=buy.steps).count() == 0
     assert action_stats(project=project, actions=[buy])[buy.pk].events == 0
 
 
-def test_element_text_and_link_come_from_the_stored_columns(send, project):
+def test_counts_previews_and_matches_agree_on_both_backends(events_backend, send, project, alice):
+    send(
+        [
+            event(
+                "$autocapture",
+                "ann",
+                timestamp=_ago(days=2),
+                **{"$current_url": "https://shop.test/", "$elements": LINK},
+            ),
+            event(
+                "$autocapture",
+                "ann",
+                timestamp=_ago(days=1),
+                **{"$current_url": "https://shop.test/", "$elements": LINK},
+            ),
+            event(
+                "$pageview",
+                "ben",
+                timestamp=_ago(hours=5),
+                **{"$current_url": "https://shop.test/pricing", "plan": "pro"},
+            ),
+            event(
+                "$pageview",
+                "cid",
+                timestamp=_ago(hours=4),
+                **{"$current_url": "https://shop.test/pricing", "plan": "free"},
+            ),
+            event(
+                "$pageview",
+                "cid",
+                timestamp=_ago(days=40),
+                **{"$current_url": "https://shop.test/pricing", "plan": "pro"},
+            ),
+        ]
+    )
+    pricing = action_create(
+        project=project,
+        user=alice,
+        name="Pricing",
+        steps=[
+            {"event": "$pageview", "url": "/pricing", "url_matching": "contains",
+             "properties": [{"property": "plan", "operator": "eq", "value": "pro"}]},
+            {"event": "$autocapture", "text": "pricing", "text_matching": "contains"},
+        ],
+    )  # fmt: skip
+    nothing = action_create(project=project, user=alice, name="Nothing", steps=[{"event": "never"}])
+
+    matched = action_events(project=project, steps=pricing.steps)
+    assert matched.count() == 4
+    assert [(e.distinct_id, e.name) for e in matched[:3]] == [
+        ("ben", "$pageview"), ("ann", "$autocapture"), ("ann", "$autocapture"),
+    ]  # fmt: skip
+    assert [e.distinct_id for e in matched[3:10]] == ["cid"]
+    stats = action_stats(project=project, actions=[pricing, nothing])
+    assert (stats[pricing.pk].events, stats[pricing.pk].persons) == (3, 2)  # the 40-day-old view is outside
+    assert (stats[nothing.pk].events, stats[nothing.pk].persons) == (0, 0)
+    preview = action_preview(project=project, steps=pricing.steps)
+    assert (preview.events, preview.persons) == (3, 2)
+    assert [(e.label, e.text, e.count) for e in preview.elements] == [("a.nav-link", "Pricing", 2)]
+    assert [(p.path, p.count) for p in preview.pages] == [("/", 2), ("/pricing", 1)]
+
+
+def test_element_text_and_link_come_from_the_stored_columns(events_backend, send, project):
     send([event("$autocapture", "ann", **{"$elements": LINK})])
-    stored = Event.objects.get(project_id=project.pk)
+    (stored,) = explore.event_list(project.pk)
     assert (stored.el_text, stored.href) == ("Pricing", "/pricing?ref=nav")
     steps = validate_steps(
         [{"text": "pricing", "text_matching": "contains", "href": "^/pricing\\?", "href_matching": "regex"}]
     )
-    assert [e.pk for e in action_events(project=project, steps=steps)] == [stored.pk]
+    assert [e.uuid for e in action_events(project=project, steps=steps)[:10]] == [stored.uuid]
     assert event_matches(steps, stored)
 
 
 def test_a_preview_that_takes_too_long_says_so_instead_of_failing(send, project, monkeypatch):
+    from tracking.eventstore.postgres import summary
     from tracking.selectors import actions as selectors
 
     send([event("$autocapture", "ann", **{"$elements": BUY})])
@@ -366,8 +431,6 @@ def test_a_preview_that_takes_too_long_says_so_instead_of_failing(send, project,
     assert selectors.action_preview(project=project, steps=steps).events == 1
     # a condition slower than the preview's time limit
     monkeypatch.setattr(selectors, "PREVIEW_TIMEOUT_MS", 10)
-    monkeypatch.setattr(
-        selectors, "action_where_sql", lambda steps, alias: ("(pg_sleep(0.2) IS NOT NULL)", [])
-    )
+    monkeypatch.setattr(summary, "action_where_sql", lambda steps, alias: ("(pg_sleep(0.2) IS NOT NULL)", []))
     preview = selectors.action_preview(project=project, steps=steps)
     assert preview.timed_out and preview.events == 0

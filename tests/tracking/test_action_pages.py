@@ -6,7 +6,8 @@ import pytest
 from django.urls import reverse
 
 from tests.ingest.conftest import event
-from tracking.models import Action, Event
+from tracking.eventstore import explore
+from tracking.models import Action
 from tracking.services.actions import action_create
 
 pytestmark = pytest.mark.django_db
@@ -204,9 +205,14 @@ def test_an_invalid_property_filter_names_the_filter_and_its_part(alice_client, 
 # -- from_event ------------------------------------------------------------------------------
 
 
+def ann_click(project):
+    (click,) = [e for e in explore.event_list(project.pk, name="$autocapture") if e.distinct_id == "ann"]
+    return click
+
+
 def test_from_event_prefills_a_step_from_the_stored_click(alice_client, project, clicks):
-    click = Event.objects.filter(project_id=project.pk, name="$autocapture", distinct_id="ann").get()
-    response = alice_client.get(reverse("action_new", args=[project.pk]) + f"?from_event={click.pk}")
+    click = ann_click(project)
+    response = alice_client.get(reverse("action_new", args=[project.pk]) + f"?from_event={click.uuid}")
     assert response.status_code == 200
     body = response.content.decode()
     assert 'value="$autocapture"' in body
@@ -214,28 +220,28 @@ def test_from_event_prefills_a_step_from_the_stored_click(alice_client, project,
     assert 'name="steps-0-url" value=' not in body  # the element on every page, not only this one
     assert "Clicked “Buy now”" in body
     assert '<div class="stat" id="preview-events">2</div>' in body  # both clicks, previewed straight away
-    assert f"?from_event={click.pk}&amp;page=1" in body  # the page is offered, not imposed
+    assert f"?from_event={click.uuid}&amp;page=1" in body  # the page is offered, not imposed
 
 
 def test_from_event_with_page_keeps_the_clicked_page_without_its_query_string(alice_client, project, clicks):
-    click = Event.objects.filter(project_id=project.pk, name="$autocapture", distinct_id="ann").get()
-    url = reverse("action_new", args=[project.pk]) + f"?from_event={click.pk}&page=1"
+    click = ann_click(project)
+    url = reverse("action_new", args=[project.pk]) + f"?from_event={click.uuid}&page=1"
     full = alice_client.get(url)
     fragment = alice_client.get(url, **HTMX)
     assert full.status_code == fragment.status_code == 200
     body = full.content.decode()
     assert 'value="https://shop.test/cart"' in body
     assert "Only clicks on <code>https://shop.test/cart</code>" in body
-    assert f'href="?from_event={click.pk}"' in body  # and the way back to every page
+    assert f'href="?from_event={click.uuid}"' in body  # and the way back to every page
     assert '<div class="stat" id="preview-events">2</div>' in body  # "contains" keeps ?step=2
     assert 'value="https://shop.test/cart"' in fragment.content.decode()
 
 
 def test_from_event_on_the_home_page_matches_the_url_exactly(alice_client, project, send):
     send([event("$pageview", "ann", **{"$current_url": "https://shop.test/?utm_source=mail"})])
-    view = Event.objects.get(project_id=project.pk)
+    (view,) = explore.event_list(project.pk)
     body = alice_client.get(
-        reverse("action_new", args=[project.pk]) + f"?from_event={view.pk}"
+        reverse("action_new", args=[project.pk]) + f"?from_event={view.uuid}"
     ).content.decode()
     assert 'value="https://shop.test/"' in body
     url_select = body[body.index('name="steps-0-url_matching"') :]
@@ -245,11 +251,16 @@ def test_from_event_on_the_home_page_matches_the_url_exactly(alice_client, proje
     assert "Viewed /" in body
 
 
-def test_from_event_of_another_project_is_404(alice_client, bob_client, project, other_project, send):
-    send([event("$autocapture", "zed", **{"$elements": BUY})], api_key=other_project.public_key)
-    theirs = Event.objects.get(project_id=other_project.pk)
+def test_from_event_of_another_project_is_404(
+    events_backend, alice_client, bob_client, project, other_project, send
+):
+    theirs = event("$autocapture", "zed", **{"$elements": BUY})
+    send([theirs], api_key=other_project.public_key)
+    assert [str(e.uuid) for e in explore.event_list(other_project.pk)] == [theirs["uuid"]]
     assert (
-        alice_client.get(reverse("action_new", args=[project.pk]) + f"?from_event={theirs.pk}").status_code
+        alice_client.get(
+            reverse("action_new", args=[project.pk]) + f"?from_event={theirs['uuid']}"
+        ).status_code
         == 404
     )
     assert alice_client.get(reverse("action_new", args=[project.pk]) + "?from_event=abc").status_code == 404
@@ -258,6 +269,17 @@ def test_from_event_of_another_project_is_404(alice_client, bob_client, project,
         == 404
     )
     assert alice_client.get(f"/p/{project.pk}/actions/{'9' * 30}/").status_code == 404
+    mine = event("$pageview", "ann", **{"$current_url": "https://shop.test/cart"})
+    send([mine])
+    for url in (
+        reverse("action_new", args=[other_project.pk]) + f"?from_event={mine['uuid']}",
+        reverse("action_new", args=[project.pk]) + f"?from_event={mine['uuid']}",
+    ):
+        assert bob_client.get(url).status_code == 404
+    assert (
+        alice_client.get(reverse("action_new", args=[project.pk]) + f"?from_event={mine['uuid']}").status_code
+        == 200
+    )
 
 
 # -- detail, edit, delete ------------------------------------------------------------------------

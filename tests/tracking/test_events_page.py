@@ -8,7 +8,7 @@ from django.urls import path, reverse
 
 from config.urls import urlpatterns as site_urlpatterns
 from tests.ingest.conftest import event
-from tracking.models import Event
+from tracking.eventstore import explore
 from tracking.templatetags.collect import url_if_exists
 
 pytestmark = pytest.mark.django_db
@@ -35,15 +35,28 @@ def collect(send, events: list[dict], **kwargs) -> None:
     assert response.json()["accepted"] == len(events), response.json()
 
 
-def row_ids(body: str) -> list[int]:
-    return [int(i) for i in re.findall(r'data-event-id="(\d+)"', body)]
+def row_ids(body: str) -> list[str]:
+    return re.findall(r'data-event-id="([0-9a-f-]{36})"', body)
+
+
+def stored(project, **filters) -> list:
+    """The project's events as the event store holds them, newest first (ties by uuid)."""
+    return explore.event_list(project.pk, limit=10_000, **filters)
+
+
+def uuids(events) -> list[str]:
+    return [str(e.uuid) for e in events]
+
+
+def since_of(body: str) -> str:
+    return re.search(r"since=([A-Za-z0-9_-]+)", body).group(1)
 
 
 def events_url(project) -> str:
     return reverse("events", args=[project.pk])
 
 
-def test_the_live_page_lists_events_newest_first(alice_client, project, send):
+def test_the_live_page_lists_events_newest_first(events_backend, alice_client, project, send):
     collect(
         send,
         [
@@ -57,53 +70,46 @@ def test_the_live_page_lists_events_newest_first(alice_client, project, send):
             event("signed_up", "anon-1", timestamp=at(1)),
         ],
     )
-    ids = list(Event.objects.filter(project=project).order_by("-timestamp").values_list("id", flat=True))
+    events = stored(project)
 
     response = alice_client.get(events_url(project))
 
     assert response.status_code == 200
     body = response.content.decode()
     assert "<html" in body
-    assert row_ids(body) == ids
+    assert [e.name for e in events] == ["signed_up", "$autocapture", "$pageview"]
+    assert row_ids(body) == uuids(events)
     assert "/pricing" in body
     assert "button#buy.btn" in body and "Buy now" in body
-    person_id = Event.objects.filter(project=project).first().person_id
+    person_id = events[0].person_id
     assert reverse("person_detail", args=[project.pk, person_id]) in body
 
 
 def test_autocaptured_events_link_to_the_action_builder(alice_client, project, send):
-    collect(
-        send,
-        [event("$autocapture", timestamp=at(2), **{"$elements": BUY}), event("$pageview", timestamp=at(1))],
-    )
-    click = Event.objects.get(project=project, name="$autocapture")
-    pageview = Event.objects.get(project=project, name="$pageview")
+    click = event("$autocapture", timestamp=at(2), **{"$elements": BUY})
+    pageview = event("$pageview", timestamp=at(1))
+    collect(send, [click, pageview])
 
     body = alice_client.get(events_url(project)).content.decode()
 
-    assert f'href="/p/{project.pk}/actions/new/?from_event={click.pk}"' in body
-    assert f"from_event={pageview.pk}" not in body
+    assert f'href="/p/{project.pk}/actions/new/?from_event={click["uuid"]}"' in body
+    assert f"from_event={pageview['uuid']}" not in body
     assert "Define an action from this element" in body
 
 
-def test_the_name_filter_keeps_one_event_name(alice_client, project, send):
-    collect(
-        send,
-        [
-            event("$pageview", timestamp=at(3)),
-            event("clicked", timestamp=at(2)),
-            event("$pageview", timestamp=at(1)),
-        ],
-    )
-    clicked = Event.objects.get(project=project, name="clicked")
+def test_the_name_filter_keeps_one_event_name(events_backend, alice_client, project, send):
+    clicked = event("clicked", timestamp=at(2))
+    collect(send, [event("$pageview", timestamp=at(3)), clicked, event("$pageview", timestamp=at(1))])
 
     response = alice_client.get(events_url(project), {"event": "clicked"})
 
     assert response.status_code == 200
-    assert row_ids(response.content.decode()) == [clicked.pk]
+    assert row_ids(response.content.decode()) == [clicked["uuid"]]
 
 
-def test_the_filter_offers_the_names_this_project_has_seen(alice_client, project, other_project, send):
+def test_the_filter_offers_the_names_this_project_has_seen(
+    events_backend, alice_client, project, other_project, send
+):
     collect(send, [event("b_event"), event("a_event"), event("b_event")])
     collect(send, [event("their_event")], api_key=other_project.public_key)
 
@@ -127,31 +133,26 @@ def test_an_htmx_filter_returns_only_the_feed(alice_client, project, send):
     assert "HX-Request" in partial["Vary"]
 
 
-def test_a_poll_brings_only_events_newer_than_the_page(alice_client, project, send):
+def test_a_poll_brings_only_events_newer_than_the_page(events_backend, alice_client, project, send):
     collect(send, [event("old", timestamp=at(5))])
     page = alice_client.get(events_url(project)).content.decode()
-    newest = max(row_ids(page))
-    assert f"since={newest}" in page
-    collect(send, [event("new-1", timestamp=at(1)), event("new-2", timestamp=at(0.5))])
-    fresh = list(
-        Event.objects.filter(project=project, name__startswith="new")
-        .order_by("-timestamp")
-        .values_list("id", flat=True)
-    )
+    newest = since_of(page)
+    new_1, new_2 = event("new-1", timestamp=at(1)), event("new-2", timestamp=at(0.5))
+    collect(send, [new_1, new_2])
 
     poll = alice_client.get(events_url(project), {"since": newest}, **HTMX)
 
     assert poll.status_code == 200
     body = poll.content.decode()
     assert body.startswith('<tr id="live-poll"')
-    assert row_ids(body) == fresh
-    assert f"since={max(fresh)}" in body
+    assert row_ids(body) == [new_2["uuid"], new_1["uuid"]]
+    assert alice_client.get(events_url(project), {"since": since_of(body)}, **HTMX).status_code == 204
     assert "<html" not in body
 
 
 def test_a_poll_with_nothing_new_answers_204(alice_client, project, send):
     collect(send, [event("only")])
-    newest = Event.objects.get(project=project).pk
+    newest = since_of(alice_client.get(events_url(project)).content.decode())
 
     poll = alice_client.get(events_url(project), {"since": newest}, **HTMX)
 
@@ -161,38 +162,45 @@ def test_a_poll_with_nothing_new_answers_204(alice_client, project, send):
 
 def test_a_poll_keeps_the_name_filter(alice_client, project, send):
     collect(send, [event("kept", timestamp=at(3))])
-    since = Event.objects.get(project=project).pk
-    collect(send, [event("kept", timestamp=at(2)), event("dropped", timestamp=at(1))])
-    kept = Event.objects.filter(project=project, name="kept", pk__gt=since).get()
+    since = since_of(alice_client.get(events_url(project), {"event": "kept"}).content.decode())
+    kept = event("kept", timestamp=at(2))
+    collect(send, [kept, event("dropped", timestamp=at(1))])
 
     body = alice_client.get(events_url(project), {"since": since, "event": "kept"}, **HTMX).content.decode()
 
-    assert row_ids(body) == [kept.pk]
+    assert row_ids(body) == [kept["uuid"]]
     assert "event=kept&amp;since=" in body
 
 
-def test_a_poll_on_an_empty_project_waits_quietly(alice_client, project):
+def test_a_poll_on_an_empty_project_waits_quietly(events_backend, alice_client, project, send):
     page = alice_client.get(events_url(project)).content.decode()
-    assert 'since=0"' in page
+    since = since_of(page)
 
-    assert alice_client.get(events_url(project), {"since": 0}, **HTMX).status_code == 204
+    assert alice_client.get(events_url(project), {"since": since}, **HTMX).status_code == 204
+    first = event("first")
+    collect(send, [first])
+    assert row_ids(alice_client.get(events_url(project), {"since": since}, **HTMX).content.decode()) == [
+        first["uuid"]
+    ]
 
 
 def test_the_full_page_ignores_since_without_htmx(alice_client, project, send):
-    collect(send, [event("one", timestamp=at(2)), event("two", timestamp=at(1))])
-    first = Event.objects.get(project=project, name="one").pk
+    collect(send, [event("one", timestamp=at(2))])
+    since = since_of(alice_client.get(events_url(project)).content.decode())
+    collect(send, [event("two", timestamp=at(1))])
 
-    response = alice_client.get(events_url(project), {"since": first})
+    response = alice_client.get(events_url(project), {"since": since})
 
     assert response.status_code == 200
     assert len(row_ids(response.content.decode())) == 2
 
 
-def test_older_events_are_one_link_away(alice_client, project, send):
-    collect(send, [event("e", f"anon-{i}", timestamp=at(200 - i)) for i in range(105)])
-    ordered = list(
-        Event.objects.filter(project=project).order_by("-timestamp", "-id").values_list("id", flat=True)
-    )
+def test_older_events_are_one_link_away(events_backend, alice_client, project, send):
+    same_moment = at(300)
+    collect(send, [event("e", f"anon-{i}", timestamp=at(200 - i)) for i in range(100)])
+    collect(send, [event("e", f"tied-{i}", timestamp=same_moment) for i in range(5)])
+    ordered = uuids(stored(project))
+    assert ordered[100:] == sorted(ordered[100:], reverse=True)  # ties fall by uuid
 
     first = alice_client.get(events_url(project)).content.decode()
     older = re.search(r'href="\?before=([^"&]+)"', first)
@@ -226,12 +234,14 @@ def test_an_empty_project_points_at_the_snippet_and_the_demo(alice_client, proje
 def test_another_projects_member_gets_404(alice_client, bob_client, project, send):
     collect(send, [event("secret")])
 
-    assert alice_client.get(events_url(project)).status_code == 200
+    page = alice_client.get(events_url(project))
+    assert page.status_code == 200
     assert bob_client.get(events_url(project)).status_code == 404
-    assert bob_client.get(events_url(project), {"since": 0}, **HTMX).status_code == 404
+    since = since_of(page.content.decode())
+    assert bob_client.get(events_url(project), {"since": since}, **HTMX).status_code == 404
 
 
-def test_events_of_another_project_never_show(alice_client, project, other_project, send):
+def test_events_of_another_project_never_show(events_backend, alice_client, project, other_project, send):
     collect(send, [event("theirs")], api_key=other_project.public_key)
 
     body = alice_client.get(events_url(project)).content.decode()

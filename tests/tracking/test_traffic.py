@@ -205,7 +205,7 @@ def mixed_traffic(send, project):
     return project
 
 
-def test_the_overview_leaves_bots_and_internal_users_out_unless_asked(mixed_traffic):
+def test_the_overview_leaves_bots_and_internal_users_out_unless_asked(events_backend, mixed_traffic):
     default = overview_get(project=mixed_traffic)
     assert default.active_persons == 1 and default.sessions == 1
     assert [b.label for b in default.browsers] == ["Chrome"]

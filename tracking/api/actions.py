@@ -10,7 +10,8 @@ from rest_framework.response import Response
 
 from tracking import elements as chain
 from tracking.api.base import ProjectAPIView, ProjectScopedMixin
-from tracking.models import Action, Event
+from tracking.eventstore.stored import StoredEvent
+from tracking.models import Action
 from tracking.selectors.actions import action_events, action_get, action_list
 from tracking.services.actions import action_create, action_delete, action_update
 
@@ -77,18 +78,22 @@ class ActionDetailApi(ProjectAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MatchedEventSerializer(serializers.ModelSerializer):
+class MatchedEventSerializer(serializers.Serializer):
+    """A stored event, known by its uuid (events have no serial id in every store)."""
+
+    uuid = serializers.UUIDField()
     event = serializers.CharField(source="name")
+    distinct_id = serializers.CharField()
+    person_id = serializers.IntegerField()
+    session_key = serializers.CharField()
+    timestamp = serializers.DateTimeField()
+    url = serializers.CharField()
+    el_text = serializers.CharField()
+    href = serializers.CharField()
     elements = serializers.SerializerMethodField()
+    properties = serializers.JSONField()
 
-    class Meta:
-        model = Event
-        fields = [
-            "id", "uuid", "event", "distinct_id", "person_id", "session_key", "timestamp",
-            "url", "el_text", "href", "elements", "properties",
-        ]  # fmt: skip
-
-    def get_elements(self, event: Event) -> list[dict]:
+    def get_elements(self, event: StoredEvent) -> list[dict]:
         return chain.decode(event.elements_chain) if event.elements_chain else []
 
 

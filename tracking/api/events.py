@@ -1,6 +1,6 @@
 """`/api/v1/projects/{project_id}/events/` — export raw events, page by page.
 
-Pages follow a keyset cursor on `(timestamp, id)` rather than an offset, so a
+Pages follow a keyset cursor on `(timestamp, uuid)` rather than an offset, so a
 deep page costs what the first one does and events arriving meanwhile neither
 repeat nor go missing.
 """
@@ -16,8 +16,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from tracking.api.base import ProjectAPIView
-from tracking.models import Event
-from tracking.selectors.events import EventCursor, event_elements, event_list
+from tracking.selectors.events import EventCursor, StoredEvent, event_elements, event_list
 from tracking.selectors.persons import person_by_distinct_id
 
 MAX_LIMIT = 1000
@@ -46,7 +45,7 @@ class EventFilterSerializer(serializers.Serializer):
     after = Iso8601Field(required=False, help_text="ISO 8601; events at or after this time.")
     before = Iso8601Field(required=False, help_text="ISO 8601; events strictly before this time.")
     order = serializers.ChoiceField(
-        choices=["desc", "asc"], default="desc", help_text="By timestamp, then id."
+        choices=["desc", "asc"], default="desc", help_text="By timestamp, then uuid."
     )
     limit = serializers.IntegerField(required=False, default=100, min_value=1, max_value=MAX_LIMIT)
     cursor = serializers.CharField(required=False, max_length=200, help_text="The `next` link carries it.")
@@ -75,7 +74,7 @@ class EventSerializer(serializers.Serializer):
     properties = serializers.JSONField()
     elements = serializers.SerializerMethodField(help_text="The autocaptured element chain, target first.")
 
-    def get_elements(self, event: Event) -> list[dict]:
+    def get_elements(self, event: StoredEvent) -> list[dict]:
         return event_elements(event)
 
 

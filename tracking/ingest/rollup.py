@@ -76,14 +76,10 @@ def person_days_delete(project_id: int, *, person_id: int) -> None:
 
 def person_days_rebuild(project_id: int) -> int:
     """Recompute the project's rollup from its events (after a bulk load or a time-zone change)."""
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM tracking_personday WHERE project_id = %s", [project_id])
-        cursor.execute(
-            "INSERT INTO tracking_personday (project_id, person_id, day, events, first_at, last_at)"
-            " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, count(*),"
-            "        min(e.timestamp), max(e.timestamp)"
-            " FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id"
-            " WHERE e.project_id = %s GROUP BY 1, 2, 3",
-            [project_id],
-        )
-        return cursor.rowcount
+    from tracking.eventstore import explore
+    from tracking.models import Project
+
+    project = Project.objects.filter(pk=project_id).only("timezone").first()
+    if project is None:
+        return 0
+    return explore.person_days_rebuild(project_id, zone=project.zone.key)

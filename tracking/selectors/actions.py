@@ -1,8 +1,9 @@
 """Reads for actions: lists, their matching events, counts and the builder's live preview.
 
-Every query is scoped by `project_id` and bounded in time where it aggregates;
-the action's condition comes from `tracking.matching.actions.action_where_sql`
-(which explains the indexes it relies on).
+Events are read through the event store (`tracking.eventstore.explore`), scoped
+by project and bounded in time where they are counted; an action's condition is
+`tracking.matching.actions.action_where_sql` on PostgreSQL (which explains the
+indexes it relies on) and its twin `filters.action_where` on ClickHouse.
 """
 
 from __future__ import annotations
@@ -14,17 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db import DatabaseError, connection, transaction
-from django.db.models import BooleanField, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
-from psycopg.errors import QueryCanceled
 
 from tracking import elements as chain
-from tracking.matching.actions import action_where_sql
+from tracking.eventstore import explore
 from tracking.matching.suggest import suggest_selector
-from tracking.models import Action, Event, Project
+from tracking.models import Action, Project
+from tracking.selectors.events import event_get
 
 WINDOW_DAYS = 30
 # How long the Actions list may show a count before counting again (events keep arriving).
@@ -74,17 +73,41 @@ def action_get(*, project: Project, action_id: int) -> Action:
     return action
 
 
-def action_events(*, project: Project, steps: list[dict]) -> QuerySet[Event]:
-    """Matching events, newest first: a queryset, so callers paginate with LIMIT/OFFSET.
+class MatchedEvents:
+    """The events an action matches, newest first, read a slice at a time from the event store:
+    sliced and counted like a queryset, so list pages and the API paginate with LIMIT/OFFSET."""
 
-    With an event name in every step this walks `event_project_name_ts` backwards.
-    """
-    sql, params = action_where_sql(steps, alias="tracking_event")
-    return (
-        Event.objects.filter(project_id=project.pk)
-        .filter(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611 - constants; values are params
-        .order_by("-timestamp", "-id")
-    )
+    def __init__(self, project_id: int, steps: list[dict]) -> None:
+        self.project_id, self.steps = project_id, steps
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = explore.action_matched_count(self.project_id, self.steps)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop = index.start or 0, index.stop
+            if index.step not in (None, 1) or start < 0 or stop is None or stop < 0:
+                raise ValueError("only [start:stop] slices")
+            if stop <= start:
+                return []
+            return explore.action_matched_events(
+                self.project_id, self.steps, offset=start, limit=stop - start
+            )
+        found = self[index : index + 1]
+        if not found:
+            raise IndexError(index)
+        return found[0]
+
+
+def action_events(*, project: Project, steps: list[dict]) -> MatchedEvents:
+    """Matching events, newest first (ties by uuid): slice it to read a page."""
+    return MatchedEvents(project.pk, steps)
 
 
 def action_window(
@@ -133,28 +156,11 @@ def action_stats(
 def _count(
     project: Project, actions: list[Action], since: datetime, until: datetime
 ) -> dict[int, ActionStats]:
-    """One pass over the window: each matching event is tagged with the actions it matches, once."""
-    tags: list[str] = []
-    params: list = []
-    conditions: list[str] = []
-    condition_params: list = []
-    for i, action in enumerate(actions):
-        condition, condition_sql_params = action_where_sql(action.steps, alias="e")
-        tags.append(f"CASE WHEN {condition} THEN {i} END")
-        params += condition_sql_params
-        conditions.append(condition)
-        condition_params += condition_sql_params
-    # relies on event_project_name_ts for steps with an event name, else the BRIN on timestamp
-    sql = (
-        "SELECT t.i, count(*), count(DISTINCT t.person_id) FROM ("  # noqa: S608 - code constants and %s parameters only
-        f"SELECT e.person_id, unnest(ARRAY[{', '.join(tags)}]) AS i FROM tracking_event e"
-        f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND ({' OR '.join(conditions)})"
-        ") t WHERE t.i IS NOT NULL GROUP BY t.i"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, project.pk, since, until, *condition_params])
-        rows = {i: ActionStats(events=n, persons=persons) for i, n, persons in cursor.fetchall()}
-    return {a.pk: rows.get(i, ActionStats()) for i, a in enumerate(actions)}
+    """One pass over the window for all the actions."""
+    counts = explore.action_match_counts(project.pk, [a.steps for a in actions], since=since, until=until)
+    return {
+        a.pk: ActionStats(events=n, persons=persons) for a, (n, persons) in zip(actions, counts, strict=True)
+    }
 
 
 def action_preview(
@@ -167,43 +173,22 @@ def action_preview(
 ) -> Preview:
     """What validated steps match over the last `days`: counts, top clicked elements, top pages.
 
-    One statement: the matching rows are collected once, then aggregated three ways.
+    Runs while someone types, so it gives up after PREVIEW_TIMEOUT_MS (`timed_out`).
     """
     since, until = action_window(project=project, days=days, now=now)
-    condition, params = action_where_sql(steps, alias="e")
-    sql = f"""
-        WITH m AS MATERIALIZED (
-            SELECT e.person_id, e.path, split_part(e.elements_chain, %s, 2) AS target, e.el_text
-            FROM tracking_event e
-            WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {condition}
-        )
-        SELECT 'total', NULL, NULL, count(*), count(DISTINCT person_id) FROM m
-        UNION ALL
-        (SELECT 'element', target, el_text, count(*), NULL FROM m WHERE target <> ''
-         GROUP BY target, el_text ORDER BY 4 DESC, 2 LIMIT %s)
-        UNION ALL
-        (SELECT 'page', path, NULL, count(*), NULL FROM m GROUP BY path ORDER BY 4 DESC, 2 LIMIT %s)
-    """  # noqa: S608 - code constants and %s parameters only
+    summary = explore.action_match_summary(
+        project.pk, steps, since=since, until=until, limit=limit, timeout_ms=PREVIEW_TIMEOUT_MS
+    )
     preview = Preview(days=days)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL statement_timeout = {int(PREVIEW_TIMEOUT_MS)}")
-            cursor.execute(sql, [chain.RS, project.pk, since, until, *params, limit, limit])
-            rows = cursor.fetchall()
-    except DatabaseError as error:
-        if not isinstance(error.__cause__, QueryCanceled):
-            raise
+    if summary is None:
         preview.timed_out = True
         return preview
-    for kind, value, text, count, persons in rows:
-        if kind == "total":
-            preview.events, preview.persons = count, persons
-        elif kind == "element":
-            elements = chain.decode(chain.RS + value + chain.RS)
-            label = chain.describe(elements[0]) if elements else value
-            preview.elements.append(SampleElement(label=label, text=text or "", count=count))
-        else:
-            preview.pages.append(SamplePage(path=value or "", count=count))
+    preview.events, preview.persons = summary.events, summary.persons
+    for target, text, count in summary.elements:
+        elements = chain.decode(chain.RS + target + chain.RS)
+        label = chain.describe(elements[0]) if elements else target
+        preview.elements.append(SampleElement(label=label, text=text, count=count))
+    preview.pages = [SamplePage(path=path, count=count) for path, count in summary.pages]
     return preview
 
 
@@ -230,16 +215,14 @@ def _page_url(url: str) -> tuple[str, str]:
     return base, "exact" if root else "contains"
 
 
-def action_draft_from_event(*, project: Project, event_id: int, on_page: bool = False) -> ActionDraft:
-    """Name and one step describing an event of the project: its name and clicked element.
+def action_draft_from_event(*, project: Project, event_id: str, on_page: bool = False) -> ActionDraft:
+    """Name and one step describing an event of the project (by uuid): its name and clicked element.
 
     A click's step matches the element on every page unless `on_page` asks for the page
     too; an event without an element (a page view) is described by its page.
     """
 
-    event = Event.objects.filter(project_id=project.pk, pk=event_id).first()
-    if event is None:
-        raise Http404("No such event")
+    event = event_get(project=project, event_uuid=event_id)
     step: dict = {"event": event.name}
     elements = chain.decode(event.elements_chain) if event.elements_chain else []
     selector = suggest_selector(elements)

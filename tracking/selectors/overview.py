@@ -5,14 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Func, Max, TextField, Value
-from django.db.models.functions import TruncDate
+from django.db.models import Count
 from django.utils import timezone
 
 from tracking import elements as chain
-from tracking.models import Event, Person, Project, Session
+from tracking.eventstore import explore
+from tracking.eventstore.summary import ClickedTarget
+from tracking.models import Person, Project, Session
 from tracking.selectors.events import event_exists
-from tracking.traffic.filtering import Excluded, TrafficFilter, excluded_counts, person_filter_q
+from tracking.traffic.filtering import (
+    Excluded,
+    TrafficFilter,
+    excluded_counts,
+    excluded_persons_sql,
+    person_filter_q,
+)
 
 TOP = 10
 
@@ -32,7 +39,7 @@ class Ranked:
     count: int
     share: float
     detail: str = ""
-    event_id: int | None = None
+    event_id: str | None = None  # the uuid of one of its events
 
 
 @dataclass
@@ -72,40 +79,18 @@ def overview_get(
     first_day = now.astimezone(zone).date() - timedelta(days=days - 1)
     since = datetime.combine(first_day, time.min, tzinfo=zone)
 
-    # The time range is all the BRIN index on timestamp needs to skip old blocks.
-    recent = Event.objects.filter(counted, project_id=project.pk, timestamp__gte=since)
-    per_day = {
-        row["day"]: row
-        for row in recent.annotate(day=TruncDate("timestamp", tzinfo=zone))
-        .values("day")
-        .annotate(events=Count("*"), persons=Count("person_id", distinct=True))
-        .order_by()
-    }
+    summary = explore.activity_summary(
+        project.pk,
+        since=since,
+        zone=zone,
+        excluded=excluded_persons_sql(project=project, traffic=traffic),
+        top=TOP,
+    )
     series = []
     for offset in range(days):
         day = first_day + timedelta(days=offset)
-        row = per_day.get(day, {})
-        series.append(Day(day=day, events=row.get("events", 0), persons=row.get("persons", 0)))
-    totals = recent.aggregate(events=Count("*"), persons=Count("person_id", distinct=True))
-
-    # event_project_name_ts serves both top lists: one name over a time range.
-    pages = (
-        recent.filter(name="$pageview")
-        .values("path")
-        .annotate(count=Count("*"))
-        .order_by("-count", "path")
-        .values_list("path", "count")[:TOP]
-    )
-    target = Func(
-        F("elements_chain"), Value(chain.RS), Value(2), function="split_part", output_field=TextField()
-    )
-    clicks = (
-        recent.filter(name="$autocapture")
-        .annotate(target=target)
-        .values("target")
-        .annotate(count=Count("*"), example=Max("id"), text=Max("el_text"))
-        .order_by("-count", "target")[:TOP]
-    )
+        events, persons = summary.per_day.get(day, (0, 0))
+        series.append(Day(day=day, events=events, persons=persons))
 
     sessions = Session.objects.filter(
         counted, project_id=project.pk, started_at__gte=since
@@ -116,34 +101,34 @@ def overview_get(
     return Overview(
         has_events=True,
         days=series,
-        events=totals["events"],
-        active_persons=totals["persons"],
+        events=summary.events,
+        active_persons=summary.persons,
         sessions=sessions.count(),
         persons_total=Person.objects.filter(person_filter_q("id", project=project, traffic=traffic))
         .filter(project_id=project.pk)
         .count(),
         traffic=traffic,
         excluded=excluded_counts(project=project, start=since),
-        top_pages=_ranked(list(pages), empty_label="(no path)"),
-        top_elements=_elements_ranked(list(clicks)),
+        top_pages=_ranked(summary.pages, empty_label="(no path)"),
+        top_elements=_elements_ranked(summary.clicks),
         browsers=_ranked(list(browsers.values_list("browser", "count")[:8])),
         countries=_ranked(list(countries.values_list("country", "count")[:8])),
     )
 
 
-def _elements_ranked(rows: list[dict]) -> list[Ranked]:
-    top = max((row["count"] for row in rows), default=0) or 1
+def _elements_ranked(clicks: list[ClickedTarget]) -> list[Ranked]:
+    top = max((click.count for click in clicks), default=0) or 1
     ranked = []
-    for row in rows:
-        decoded = chain.decode(chain.RS + row["target"] + chain.RS) if row["target"] else []
+    for click in clicks:
+        decoded = chain.decode(chain.RS + click.target + chain.RS) if click.target else []
         element = decoded[0] if decoded else {}
         ranked.append(
             Ranked(
                 label=chain.describe(element) if element else "(unknown element)",
-                detail=element.get("text") or row["text"] or "",
-                count=row["count"],
-                share=row["count"] / top,
-                event_id=row["example"],
+                detail=element.get("text") or click.text or "",
+                count=click.count,
+                share=click.count / top,
+                event_id=str(click.example) if click.example else None,
             )
         )
     return ranked

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import BooleanField, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
-from tracking.models import Event, Person, PersonDistinctId, Project, Session
+from tracking.eventstore import explore
+from tracking.models import Person, PersonDistinctId, Project, Session
 
 MAX_SEARCH = 200
 
@@ -89,17 +90,8 @@ def person_by_distinct_id(*, project: Project, distinct_id: str) -> int | None:
 
 
 def person_event_counts(*, project: Project, person_ids: Iterable[int]) -> dict[int, int]:
-    """How many events each person has, for one page of persons (event_project_person_ts)."""
-    ids = list(person_ids)
-    if not ids:
-        return {}
-    rows = (
-        Event.objects.filter(project_id=project.pk, person_id__in=ids)
-        .values("person_id")
-        .annotate(count=Count("*"))
-        .values_list("person_id", "count")
-    )
-    return dict(rows)
+    """How many events each person has, for one page of persons."""
+    return explore.person_event_counts(project.pk, list(person_ids))
 
 
 def person_sessions(*, project: Project, person: Person) -> QuerySet[Session]:

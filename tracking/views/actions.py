@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -121,7 +121,7 @@ def _initial_builder(
     request: HttpRequest, project: Project, action: Action | None
 ) -> tuple[ActionBuilder, list[dict], ActionDraft | None]:
     """The builder for a GET, the steps to preview straight away (stored or suggested ones),
-    and the draft it was taken from (`?from_event=<id>`, with `&page=1` to keep its page)."""
+    and the draft it was taken from (`?from_event=<uuid>`, with `&page=1` to keep its page)."""
     if action is not None:
         return ActionBuilder(action=action), action.steps, None
     raw = request.GET.get("from_event")
@@ -129,11 +129,7 @@ def _initial_builder(
         # every click, to start from: the preview then shows what there is to narrow down
         steps = [{"event": "$autocapture"}]
         return ActionBuilder(initial_steps=steps), steps, None
-    if not raw.isdecimal():
-        raise Http404("No such event")
-    draft = action_draft_from_event(
-        project=project, event_id=int(raw), on_page=request.GET.get("page") == "1"
-    )
+    draft = action_draft_from_event(project=project, event_id=raw, on_page=request.GET.get("page") == "1")
     builder = ActionBuilder(initial_steps=draft.steps, initial={"name": draft.name})
     try:
         steps = validate_steps(draft.steps, check_regex=False)

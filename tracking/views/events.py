@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from tracking.decorators import project_view
+from tracking.eventstore.stored import START
 from tracking.filters import LiveEventsFilter, error_summary
 from tracking.models import Project
 from tracking.selectors.events import (
@@ -39,13 +40,13 @@ def events(request: HttpRequest, project: Project) -> HttpResponse:
 
     if since is not None and wants_fragment(request):
         # A poll: only what arrived after the newest event on the page, or nothing to swap.
-        newer = event_list_newer(project=project, since_id=since, name=name, limit=PAGE)
+        newer = event_list_newer(project=project, since=since, name=name, limit=PAGE)
         if not newer:
             return HttpResponse(status=204)
         context = {
             "rows": event_rows(project=project, events=newer),
             "name": name,
-            "newest_id": max(e.pk for e in newer),
+            "newest": EventCursor.of(newer[0]).encode(),
         }
         return render_page(request, TEMPLATE, context, project=project, fragment="new_rows")
 
@@ -58,7 +59,7 @@ def events(request: HttpRequest, project: Project) -> HttpResponse:
         "names": event_names(project=project),
         "rows": event_rows(project=project, events=page),
         "live": before is None,
-        "newest_id": max((e.pk for e in page), default=since or 0),
+        "newest": (EventCursor.of(page[0]) if page else since or START).encode(),
         "older": EventCursor.of(page[-1]).encode() if len(found) > PAGE else None,
         "has_any": bool(page) or event_exists(project=project),
     }
