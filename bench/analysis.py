@@ -274,7 +274,9 @@ def main() -> None:
                   f" {loaded['index_s']:.1f} s, daily rollup {loaded['rollup_s']:.1f} s, vacuum analyze"
                   f" {loaded['vacuum_s']:.1f} s", flush=True)  # fmt: skip
         (work / "events.tsv").unlink()
+        meter = backends.cpu_meter(db)
         run_queries(project, now, db.url, work, args.backend, args.timeout)
+        backends.cpu_report(meter)
     finally:
         db.close()
         import shutil

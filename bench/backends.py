@@ -216,3 +216,25 @@ def postgres_analyze(url: str) -> float:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE) tracking_person, tracking_session, tracking_personday")
     return time.perf_counter() - t0
+
+
+def cpu_meter(db):
+    """A started harness.CpuMeter over this process (Django, chDB, DuckDB) and the scratch PostgreSQL."""
+    from bench.harness import CpuMeter
+
+    meter = CpuMeter()
+    meter.add("this process", lambda: [os.getpid()])
+    meter.add("postgres", db.server_pids)
+    meter.start()
+    return meter
+
+
+def cpu_report(meter) -> None:
+    """How busy the machine was meanwhile: on a shared 2-core machine a busy neighbour halves any figure."""
+    meter.stop()
+    cores = os.cpu_count() or 1
+    print(
+        f"cpu while timing ({meter.wall:.0f} s wall, {cores} cores, load average {os.getloadavg()[0]:.1f}):"
+    )
+    for line in meter.report(cores):
+        print(line)

@@ -714,6 +714,7 @@ def main() -> None:
               f" ({duck.execute('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]} threads)")  # fmt: skip
 
         cases = [c for c in segment_cases(now) if not args.only or c[0] in args.only]
+        meter = backends.cpu_meter(db)
         print()
         if clickhouse:
             print("clickhouse: compile (events in ClickHouse) + execute (PostgreSQL), best of the warm runs")
@@ -758,6 +759,7 @@ def main() -> None:
               f" {worst[1] / worst[2]:.1f}x")  # fmt: skip
         within = sum(1 for r in rows if r[1] <= 1 and r[1] <= r[2])
         print(f"segments <= 1 s and no slower than DuckDB: {within}/{len(rows)}")
+        backends.cpu_report(meter)
 
         if not args.skip_refresh:
             print()
