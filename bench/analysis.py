@@ -183,6 +183,7 @@ def segments_for(project) -> list:
         if segment is None:
             started = time.perf_counter()
             segment = segment_create(project=project, name=name, definition=definition)
+            segment.refresh_from_db()  # the creation may have computed it already (a synchronous queue)
             if segment.computed_at is None:
                 segment_compute(segment=segment)
             segment.refresh_from_db()
