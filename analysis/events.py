@@ -1,4 +1,4 @@
-"""Event specs of analyses: the segment format's `E`, checked and compiled to SQL.
+"""Event specs of analyses: the segment format's `E`, checked, and handed to the event store as steps.
 
 `E = {"name": "$pageview", "where": [{"property", "operator", "value"}, …]} | {"action": id}`
 — the same JSON as in segment definitions (docs/segments.md), so a step written
@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.params import Checker
-from tracking.matching.actions import action_where_sql
 from tracking.models import Action
-from tracking.properties import OPERATORS, FilterError, jsonb_filter_sql, validate_filter
+from tracking.properties import OPERATORS, FilterError, validate_filter
 
 MAX_FILTERS = 20
 
@@ -26,30 +25,11 @@ class EventSpec:
     where: list[dict] = field(default_factory=list)
     action: Action | None = None
 
-    def sql(self, alias: str = "e") -> tuple[str, list]:
-        """A parameterised boolean over the events table `alias`.
-
-        With a name it is `alias.name = %s AND …`, which event_project_name_ts
-        (project_id, name, timestamp) serves together with the caller's project
-        and time range; an action's steps name their events the same way.
-        """
+    def step(self) -> dict:
+        """The spec as an event-store step (tracking.eventstore.analysis): a name with filters, or action steps."""
         if self.action is not None:
-            return action_where_sql(self.action.steps, alias=alias)
-        parts, params = [f"{alias}.name = %s"], [self.name]
-        for flt in self.where:
-            sql, more = jsonb_filter_sql(
-                f"{alias}.properties", flt["property"], flt["operator"], flt.get("value")
-            )
-            parts.append(sql)
-            params += more
-        return "(" + " AND ".join(parts) + ")", params
-
-    def event_names(self) -> list[str] | None:
-        """The event names this spec can match, or None when some step of its action matches any name."""
-        if self.action is None:
-            return [self.name] if self.name else None
-        names = [step.get("event") for step in self.action.steps]
-        return names if names and all(names) else None
+            return {"action_steps": self.action.steps}
+        return {"name": self.name, "where": [dict(f) for f in self.where]}
 
     def to_json(self) -> dict:
         if self.action is not None:
@@ -102,10 +82,6 @@ def _filter_label(flt: dict) -> str:
     if flt["operator"] in ("is_set", "is_not_set"):
         return f"{flt['property']} {flt['operator'].replace('_', ' ')}"
     return f"{flt['property']} {flt['operator']} {flt.get('value')}"
-
-
-def any_event_sql() -> tuple[str, list]:
-    return "true", []
 
 
 def parse_event(raw: Any, path: str, checker: Checker) -> EventSpec | None:

@@ -31,6 +31,7 @@ from analysis.events import EventSpec, parse_event
 from analysis.funnels.statements import levels_sql
 from analysis.models import MetricKind
 from analysis.params import Checker, DateRange, ParamError, Window, parse_window, range_bounds
+from tracking.eventstore import analysis as eventstore
 from tracking.models import Project
 
 RATE_KINDS = ("conversion", "activation", "retention", "churn")
@@ -188,15 +189,19 @@ def metric_spec(metric: Any, *, project: Project) -> MetricSpec:
 # -- SQL -----------------------------------------------------------------------------------
 
 
-def _condition(spec: MetricSpec, key: str) -> tuple[str, list]:
+def _step(spec: MetricSpec, key: str) -> dict | None:
     event = spec.events.get(key)
-    return event.sql("e") if event else ("true", [])
+    return event.step() if event else None
 
 
 def population_sql(
     spec: MetricSpec, *, project: Project, date_range: DateRange, now: datetime
 ) -> tuple[str, list]:
-    """`SELECT person_id, y, mature`: the metric's population with each person's value (0/1 for rates)."""
+    """`SELECT person_id, y, mature`: the metric's population with each person's value (0/1 for rates).
+
+    The event store answers each kind (tracking.eventstore.analysis); conversion
+    is a two-step funnel.
+    """
     start, end = range_bounds(date_range, project)
     pid = project.pk
     d = spec.definition
@@ -215,73 +220,36 @@ def population_sql(
             [spec.within.delta, now, *params],
         )
     if spec.kind in ("activation", "retention"):
-        cond, cond_params = _condition(spec, "event")
         if spec.kind == "activation":
             window_start, window_end = timedelta(0), timedelta(days=d["within_days"])
-            upper = "<="
         else:
             period = PERIODS[d["period"]]
             window_start, window_end = period * d["n"], period * (d["n"] + 1)
-            upper = "<"
-        cohort = "FROM tracking_person p WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s"
-        if spec.events.get("event") is None:
-            # any event: one probe per person on event_project_person_ts
-            return (
-                "SELECT p.id AS person_id, EXISTS (SELECT 1 FROM tracking_event e WHERE e.project_id = %s"  # noqa: S608 - constant SQL, values as %s parameters
-                f" AND e.person_id = p.id AND e.timestamp >= p.first_seen + %s AND e.timestamp {upper} p.first_seen + %s"
-                f")::int AS y, p.first_seen + %s <= %s AS mature {cohort}",
-                [pid, window_start, window_end, window_end, now, pid, start, end],
-            )
-        # a named event: its rows in the span any cohort member's window can cover (event_project_name_ts),
-        # hashed by person and matched against each person's own window
-        return (
-            f"SELECT p.id AS person_id, coalesce(bool_or(x.ts >= p.first_seen + %s AND x.ts {upper} p.first_seen + %s),"  # noqa: S608 - constant SQL, values as %s parameters
-            " false)::int AS y, p.first_seen + %s <= %s AS mature"
-            " FROM tracking_person p LEFT JOIN (SELECT e.person_id, e.timestamp AS ts FROM tracking_event e"
-            f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp <= %s AND {cond}) x ON x.person_id = p.id"
-            " WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s GROUP BY p.id, p.first_seen",
-            [window_start, window_end, window_end, now, pid, start + window_start, end + window_end, *cond_params,
-             pid, start, end],
-        )  # fmt: skip
+        return eventstore.window_population_sql(
+            project_id=pid,
+            step=_step(spec, "event"),
+            start=start,
+            end=end,
+            window_start=window_start,
+            window_end=window_end,
+            inclusive_end=spec.kind == "activation",
+            now=now,
+        )
     if spec.kind == "churn":
         quiet = timedelta(days=d["days"])
-        # the last event of each active person (a range scan: event_timestamp_brin), then one probe
-        # per person on event_project_person_ts for anything in the quiet period after it
-        return (
-            "SELECT l.person_id, (NOT EXISTS (SELECT 1 FROM tracking_event e WHERE e.project_id = %s"
-            " AND e.person_id = l.person_id AND e.timestamp > l.last_at AND e.timestamp <= l.last_at + %s))::int AS y,"
-            " l.last_at + %s <= %s AS mature"
-            " FROM (SELECT e.person_id, max(e.timestamp) AS last_at FROM tracking_event e"
-            " WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s GROUP BY e.person_id) l",
-            [pid, quiet, quiet, now, pid, start, end],
-        )
+        return eventstore.churn_population_sql(project_id=pid, start=start, end=end, quiet=quiet, now=now)
     if spec.kind == "value":
-        cond, cond_params = _condition(spec, "event")
-        prop = d["property"]
-        if d["per"] == "active":
-            return (
-                f"SELECT e.person_id, coalesce(sum(sl_numeric(e.properties -> %s)) FILTER (WHERE {cond}), 0) AS y,"  # noqa: S608 - constant SQL, values as %s parameters
-                " true AS mature FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s"
-                " GROUP BY e.person_id",
-                [prop, *cond_params, pid, start, end],
-            )
-        function = "sum" if d["aggregate"] == "sum" else "avg"
-        # only the event's rows: event_project_name_ts when the event has a name
-        return (
-            f"SELECT e.person_id, {function}(sl_numeric(e.properties -> %s)) AS y, true AS mature"  # noqa: S608 - constant SQL, values as %s parameters
-            f" FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {cond}"
-            " GROUP BY e.person_id HAVING count(sl_numeric(e.properties -> %s)) > 0",
-            [prop, pid, start, end, *cond_params, prop],
+        return eventstore.value_population_sql(
+            project_id=pid,
+            step=_step(spec, "event"),
+            prop=d["property"],
+            start=start,
+            end=end,
+            aggregate=d["aggregate"],
+            per=d["per"],
         )
-    cond, cond_params = _condition(spec, "event")
-    zone = str(project.zone)
-    # per person and local day first (a hash aggregate), then per person: cheaper than count(DISTINCT day)
-    return (
-        "SELECT d.person_id, sum(d.matching)::numeric / count(*) AS y, true AS mature FROM ("  # noqa: S608 - constant SQL, values as %s parameters
-        f"SELECT e.person_id, (e.timestamp AT TIME ZONE %s)::date AS day, count(*) FILTER (WHERE {cond}) AS matching"
-        " FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s GROUP BY 1, 2"
-        ") d GROUP BY d.person_id",
-        [zone, *cond_params, pid, start, end],
+    return eventstore.frequency_population_sql(
+        project_id=pid, step=_step(spec, "event"), start=start, end=end, zone=str(project.zone)
     )
 
 

@@ -7,11 +7,11 @@ the page path for page views, the clicked text for autocaptured clicks, and the
 event name otherwise; repeats in a row (reloads, double clicks) count once.
 Sessions that end before three steps end the path early.
 
-One statement: each person's first anchor, the events of that session on the
-anchor's side ordered by time with window functions (lag to fold repeats,
-lead/lag for the steps), then counts per prefix of the path and per group
-(everyone, and each segment's current members) with GROUPING SETS. The tree is
-assembled from those counts.
+The event store gives each person's three steps (the first anchor, the events
+of that session on the anchor's side ordered by time, repeats folded:
+tracking.eventstore.analysis.path_steps_sql); one statement counts them per
+prefix of the path and per group (everyone, and each segment's current
+members) with GROUPING SETS. The tree is assembled from those counts.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError, rang
 from analysis.reads import fetch_all
 from analysis.selectors import tagged_members_sql
 from segments.models import Segment
+from tracking.eventstore.analysis import path_steps_sql
 from tracking.models import Project
-from tracking.traffic.filtering import TrafficFilter, person_filter_sql
+from tracking.traffic.filtering import TrafficFilter, excluded_persons_sql
 
 DEPTH = 3
 BRANCHES = (6, 4, 3)  # children shown per node at depth 1, 2, 3; the rest are folded
@@ -156,59 +157,22 @@ class PathsResult:
         }
 
 
-_LABEL = (
-    "CASE WHEN e.name = '$pageview' THEN coalesce(nullif(e.path, ''), e.url)"
-    " WHEN e.name = '$autocapture' AND e.el_text <> '' THEN 'click “' || left(e.el_text, 60) || '”'"
-    " ELSE e.name END"
-)
-
-
 def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
     start, end = range_bounds(query.range, project)
-    if query.start_path is not None:
-        anchor, anchor_params = "(e.name = '$pageview' AND e.path = %s)", [query.start_path]
-    else:
-        anchor, anchor_params = query.start_event.sql("e")  # type: ignore[union-attr]
-    if query.steps == "pageviews":
-        # page views only (and the anchor itself, when it is another event): event_project_name_ts
-        kinds, kind_params = f"(e.name = '$pageview' OR {anchor})", list(anchor_params)
-    else:
-        kinds, kind_params = "NOT (e.name = ANY(%s))", [list(SKIPPED_EVENTS)]
-    shift = "lead" if query.direction == "next" else "lag"
-    side = ">=" if query.direction == "next" else "<="
+    firsts, firsts_params = path_steps_sql(
+        project_id=project.pk,
+        start=start,
+        end=end,
+        anchor=query.start_event.step() if query.start_event else None,
+        start_path=query.start_path,
+        pageviews_only=query.steps == "pageviews",
+        skipped=SKIPPED_EVENTS,
+        forward=query.direction == "next",
+        excluded=excluded_persons_sql(project=project, traffic=query.traffic),
+    )
     members, member_params = tagged_members_sql(query.segments)
-    counted, counted_params = person_filter_sql("e.person_id", project=project, traffic=query.traffic)
-    # 1. each person's first anchor (event_project_name_ts when the anchor names its event);
-    # 2. only that session's events on the anchor's side of it (event_project_person_ts per anchor),
-    #    so the window functions run over the paths asked about, not over every session of the range.
     sql = f"""
-        WITH anchors AS MATERIALIZED (
-            SELECT DISTINCT ON (e.person_id) e.person_id, e.session_key, e.timestamp AS ts, e.id
-            FROM tracking_event e
-            WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {anchor} AND {counted}
-            ORDER BY e.person_id, e.timestamp, e.id
-        ),
-        ev AS (
-            SELECT e.person_id, e.timestamp AS ts, e.id, {_LABEL} AS label, {anchor} AS is_start, e.id = a.id AS is_anchor
-            FROM anchors a
-            JOIN tracking_event e ON e.project_id = %s AND e.person_id = a.person_id AND e.session_key = a.session_key
-                AND e.timestamp >= %s AND e.timestamp < %s AND e.timestamp {side} a.ts
-            WHERE {kinds}
-        ),
-        marked AS (
-            SELECT ev.*, lag(label) OVER w AS prev_label, lag(is_start) OVER w AS prev_start
-            FROM ev WINDOW w AS (PARTITION BY person_id ORDER BY ts, id)
-        ),
-        kept AS (
-            SELECT * FROM marked
-            WHERE prev_label IS DISTINCT FROM label OR (is_start AND NOT coalesce(prev_start, false))
-        ),
-        stepped AS (
-            SELECT person_id, is_anchor,
-                   {shift}(label, 1) OVER w AS s1, {shift}(label, 2) OVER w AS s2, {shift}(label, 3) OVER w AS s3
-            FROM kept WINDOW w AS (PARTITION BY person_id ORDER BY ts, id)
-        ),
-        firsts AS (SELECT person_id, s1, s2, s3 FROM stepped WHERE is_anchor),
+        WITH firsts AS ({firsts}),
         m AS ({members}),
         tagged AS (
             SELECT 0::bigint AS grp, f.* FROM firsts f
@@ -218,12 +182,7 @@ def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
         FROM tagged
         GROUP BY GROUPING SETS ((grp), (grp, s1), (grp, s1, s2), (grp, s1, s2, s3))
     """  # noqa: S608 - constants and %s parameters only
-    params = [
-        project.pk, start, end, *anchor_params, *counted_params,
-        *anchor_params, project.pk, start, end, *kind_params,
-        *member_params,
-    ]  # fmt: skip
-    return sql, params
+    return sql, [*firsts_params, *member_params]
 
 
 def _children(counts: dict[tuple, int], prefix: tuple, total: int, depth: int, edge: str) -> list[PathNode]:

@@ -10,8 +10,9 @@ of the per-segment averages.
 
 Rows are split by segment (current members); "Everyone" is the whole cohort.
 One statement: the cohorts from tracking_person (its first_seen index), the
-return periods from each person's events (event_project_person_ts), counted per
-cohort, group and period.
+return periods from each person's events (the event store:
+tracking.eventstore.analysis.retention_returns_sql), counted per cohort, group
+and period.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError, rang
 from analysis.reads import fetch_all
 from analysis.selectors import tagged_members_sql
 from segments.models import Segment
+from tracking.eventstore.analysis import retention_returns_sql
 from tracking.models import Project
 from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 
@@ -172,22 +174,23 @@ def retention_compute(
     zone = project.zone
     start, end = range_bounds(query.range, project)
     period = PERIODS[query.period]
-    cond, cond_params = query.event.sql("e") if query.event else ("true", [])
     members, member_params = tagged_members_sql(query.segments)
     counted, counted_params = person_filter_sql("p.id", project=project, traffic=query.traffic)
+    cohort_sql = (
+        "SELECT p.id AS person_id, p.first_seen, date_trunc(%s, p.first_seen AT TIME ZONE %s)::date AS cohort"  # noqa: S608 - constants and %s parameters only
+        f" FROM tracking_person p WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s AND {counted}"
+    )
+    cohort_params = [query.period, str(zone), project.pk, start, end, *counted_params]
+    returns, returns_params = retention_returns_sql(
+        project_id=project.pk,
+        cohort=(cohort_sql, cohort_params),
+        step=query.event.step() if query.event else None,
+        period=period,
+        periods=query.periods,
+    )
     sql = f"""
-        WITH cohort AS (
-            SELECT p.id AS person_id, p.first_seen, date_trunc(%s, p.first_seen AT TIME ZONE %s)::date AS cohort
-            FROM tracking_person p
-            WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s AND {counted}
-        ),
-        returned AS (
-            SELECT DISTINCT c.person_id, floor(extract(epoch FROM e.timestamp - c.first_seen) / %s)::int AS period
-            FROM cohort c
-            JOIN tracking_event e ON e.project_id = %s AND e.person_id = c.person_id
-                AND e.timestamp >= c.first_seen AND e.timestamp < c.first_seen + %s
-            WHERE {cond}
-        ),
+        WITH cohort AS ({cohort_sql}),
+        returned AS ({returns}),
         m AS ({members}),
         tagged AS (
             SELECT 0::bigint AS grp, person_id, cohort FROM cohort
@@ -198,11 +201,7 @@ def retention_compute(
         SELECT t.cohort, t.grp, r.period, count(*) FROM tagged t JOIN returned r ON r.person_id = t.person_id
         GROUP BY t.cohort, t.grp, r.period
     """  # noqa: S608 - constants and %s parameters only
-    params = [
-        query.period, str(zone), project.pk, start, end, *counted_params,
-        int(period.total_seconds()), project.pk, period * query.periods, *cond_params,
-        *member_params,
-    ]  # fmt: skip
+    params = [*cohort_params, *returns_params, *member_params]
     records = fetch_all(sql, params)
 
     sizes: dict[tuple[date, int], int] = {}

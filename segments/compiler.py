@@ -7,21 +7,20 @@ The statement has the shape
 
 where every condition is a boolean over `p` (and `c`): person and company
 traits are direct jsonb tests; behavioural conditions are `p.id IN (subquery)`
-over events or sessions, uncorrelated, so PostgreSQL computes each subquery
-once and hashes it (or turns it into a semi-join when it sits at the top of the
-tree). Conditions satisfied by zero events ("never did", "fewer than 3") are
-written as `NOT (p.id IN (persons whose count does not satisfy it))`, so people
-with no events at all are included without scanning them.
+over sessions, the daily rollup, or a fragment from the event store
+(`tracking.eventstore.segments`: a subquery over `tracking_event` on PostgreSQL,
+the ids ClickHouse found otherwise). Subqueries are uncorrelated, so PostgreSQL
+computes each once and hashes it (or turns it into a semi-join when it sits at
+the top of the tree). Conditions satisfied by zero events ("never did", "fewer
+than 3") are written as `NOT (p.id IN (persons whose count does not satisfy
+it))`, so people with no events at all are included without scanning them.
 
 Incremental refresh passes `person_ids`: every subquery is then restricted to
-those persons as well, which moves the work onto the (project_id, person_id,
-timestamp) index and makes the cost grow with the touched persons' events,
-not with history.
+those persons as well, which makes the cost grow with the touched persons'
+events, not with history.
 
 Indexes each construct relies on:
-- behavior/aggregate/sequence/survey with an event name: event_project_name_ts
-  (project_id, name, timestamp) — name equality plus the time window;
-- the same restricted to persons: event_project_person_ts (project_id, person_id, timestamp);
+- behavior/aggregate/sequence/survey: see tracking/eventstore/postgres/segments.py;
 - active_days: the daily rollup tracking_personday (person_day_unique);
 - device/geo: session_project_started / session_project_person;
 - person traits: person_properties_gin is not used by `->>` tests; a full
@@ -33,19 +32,19 @@ Values are always %s parameters; the SQL text is built only from constants.
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from segments.models import Segment
-from tracking.matching.actions import action_where_sql
+from tracking.eventstore import segments as event_store
 from tracking.models import Action
 from tracking.properties import column_filter_sql, compare_sql, jsonb_filter_sql
 
 ZERO_SATISFIES = {"eq": lambda n: n == 0, "neq": lambda n: n != 0, "gt": lambda n: False,
                   "gte": lambda n: n <= 0, "lt": lambda n: n > 0, "lte": lambda n: n >= 0}  # fmt: skip
-_NEGATED = {"eq": "<>", "neq": "=", "gt": "<=", "gte": "<", "lt": ">=", "lte": ">"}
+_NEGATED = {"eq": "neq", "neq": "eq", "gt": "lte", "gte": "lt", "lt": "gte", "lte": "gt"}
 
 
 class CompileError(ValueError):
@@ -102,19 +101,6 @@ class Compiler:
             params.append(end)
         return sql, params
 
-    def event_sql(self, spec: dict) -> tuple[str, list]:
-        """A boolean over events aliased `e` for an event spec (name + where, or an action)."""
-        if "action" in spec:
-            steps = self.action_steps(spec["action"])
-
-            return action_where_sql(steps, alias="e")
-        parts, params = ["e.name = %s"], [spec["name"]]
-        for flt in spec.get("where", []):
-            sql, p = jsonb_filter_sql("e.properties", flt["property"], flt["operator"], flt["value"])
-            parts.append(sql)
-            params.extend(p)
-        return " AND ".join(parts), params
-
     def action_steps(self, action_id: int) -> list:
         if action_id not in self.ctx.actions:
             action = Action.objects.filter(pk=action_id, project_id=self.ctx.project_id).first()
@@ -123,26 +109,27 @@ class Compiler:
             self.ctx.actions[action_id] = action.steps
         return self.ctx.actions[action_id]
 
-    def events_from(self, where: str, params: list, window: dict | None) -> tuple[str, list]:
-        """`FROM tracking_event e WHERE project AND <where> AND <window> AND <persons>`."""
-        w_sql, w_params = self.window_sql(window, "e.timestamp")
-        r_sql, r_params = self.restrict("e.person_id")
-        return (
-            f"FROM tracking_event e WHERE e.project_id = %s AND ({where}){w_sql}{r_sql}",
-            [self.ctx.project_id, *params, *w_params, *r_params],
-        )
+    def event_window(self, node: dict) -> dict:
+        """The window and the context every event-store fragment takes."""
+        since, until = window_bounds(node.get("window"), now=self.ctx.now, tz=self.ctx.tz)
+        return {
+            "since": since,
+            "until": until,
+            "person_ids": self.ctx.person_ids,
+            "action_steps": self.action_steps,
+        }
 
-    def counted(
-        self, subquery_select: str, params: list, having: str, having_params: list, operator: str, value
-    ) -> tuple[str, list]:
-        """Membership by an aggregate per person; people with no rows count as zero."""
+    @staticmethod
+    def counted(persons: Callable[[str], tuple[str, list]], operator: str, value) -> tuple[str, list]:
+        """Membership by a count per person; people with no rows count as zero.
+
+        `persons(op)` selects the persons (with rows) whose count `op` `value`.
+        """
         if ZERO_SATISFIES[operator](value):
-            negated = having.replace("{cmp}", _NEGATED[operator])
-            return f"NOT (p.id IN ({subquery_select} HAVING {negated}))", [*params, *having_params]
-        return f"p.id IN ({subquery_select} HAVING {having.replace('{cmp}', compare_sql(operator))})", [
-            *params,
-            *having_params,
-        ]
+            sql, params = persons(_NEGATED[operator])
+            return f"NOT (p.id IN ({sql}))", params
+        sql, params = persons(operator)
+        return f"p.id IN ({sql})", params
 
     # -- the tree -----------------------------------------------------------------------
     def group(self, node: dict) -> tuple[str, list]:
@@ -182,14 +169,12 @@ class Compiler:
     c_geo = _session_condition
 
     def c_behavior(self, node: dict) -> tuple[str, list]:
-        where, params = self.event_sql(node["event"])
-        frm, frm_params = self.events_from(where, params, node.get("window"))
         count = node["count"]
+        context = self.event_window(node)
         return self.counted(
-            f"SELECT e.person_id {frm} GROUP BY e.person_id",
-            frm_params,
-            "count(*) {cmp} %s",
-            [count["value"]],
+            lambda op: event_store.count_persons(
+                self.ctx.project_id, node["event"], operator=op, value=count["value"], **context
+            ),
             count["operator"],
             count["value"],
         )
@@ -208,72 +193,39 @@ class Compiler:
         r_sql, r_params = self.restrict("d.person_id")
         count = node["count"]
         return self.counted(
-            f"SELECT d.person_id FROM tracking_personday d WHERE d.project_id = %s AND {days_sql}{r_sql}"
-            " GROUP BY d.person_id",
-            [self.ctx.project_id, *days_params, *r_params],
-            "count(*) {cmp} %s",
-            [count["value"]],
+            lambda op: (
+                f"SELECT d.person_id FROM tracking_personday d WHERE d.project_id = %s AND {days_sql}{r_sql}"
+                f" GROUP BY d.person_id HAVING count(*) {compare_sql(op)} %s",
+                [self.ctx.project_id, *days_params, *r_params, count["value"]],
+            ),
             count["operator"],
             count["value"],
         )
 
     def c_aggregate(self, node: dict) -> tuple[str, list]:
-        where, params = self.event_sql(node["event"])
-        frm, frm_params = self.events_from(where, params, node.get("window"))
-        function = {"sum": "sum", "avg": "avg", "min": "min", "max": "max"}[node["function"]]
-        # no numeric values at all -> NULL aggregate -> no match, whatever the comparison
-        return (
-            f"p.id IN (SELECT e.person_id {frm} GROUP BY e.person_id"
-            f" HAVING {function}(sl_numeric(e.properties -> %s)) {compare_sql(node['operator'])} %s)",
-            [*frm_params, node["property"], Decimal(str(node["value"]))],
+        sql, params = event_store.aggregate_persons(
+            self.ctx.project_id,
+            node["event"],
+            prop=node["property"],
+            function=node["function"],
+            operator=node["operator"],
+            value=node["value"],
+            **self.event_window(node),
         )
-
-    def did_sequence(self, steps: list[dict], within_days: int, window: dict | None) -> tuple[str, list]:
-        """Persons who did steps[0], then steps[1], … (strictly later each), all within `within_days` of the first.
-
-        One pass over the persons' relevant events ordered by time: for each step k,
-        the latest possible start of a chain reaching it is the max of step k-1's
-        starts strictly earlier — the latest start leaves the most room for the
-        deadline, so checking it suffices.
-        """
-        compiled = [self.event_sql(step) for step in steps]
-        flags = [f"({sql}) AS m{i}" for i, (sql, _) in enumerate(compiled)]
-        params = [v for _, p in compiled for v in p]
-        any_step = " OR ".join(f"({sql})" for sql, _ in compiled)
-        any_params = list(params)
-        names = [step["name"] for step in steps if "name" in step]
-        if len(names) == len(steps) and self.ctx.person_ids is None:
-            # One `name = ANY(…)` lets the planner use event_project_name_ts (an OR of
-            # per-step conditions forces reading the table). Not for a refresh of a few
-            # persons: there event_project_person_ts is the index to use, and the hint
-            # would steer the planner to the name index over all of history.
-            any_step, any_params = f"e.name = ANY(%s) AND ({any_step})", [sorted(set(names)), *any_params]
-        frm, frm_params = self.events_from(any_step, any_params, window)
-        sql = f"SELECT e.person_id, e.timestamp AS ts, {', '.join(flags)} {frm}"
-        all_params = [*params, *frm_params]
-        sql = f"SELECT *, CASE WHEN m0 THEN ts END AS s0 FROM ({sql}) l"
-        for i in range(1, len(steps)):
-            sql = (
-                f"SELECT *, CASE WHEN m{i} THEN max(s{i - 1}) OVER (PARTITION BY person_id ORDER BY ts"
-                f" RANGE BETWEEN UNBOUNDED PRECEDING AND '1 microsecond'::interval PRECEDING) END AS s{i}"
-                f" FROM ({sql}) l{i}"
-            )
-        last = len(steps) - 1
-        sql = f"SELECT person_id FROM ({sql}) f WHERE s{last} IS NOT NULL AND ts - s{last} <= %s"
-        return sql, [*all_params, timedelta(days=within_days)]
+        return f"p.id IN ({sql})", params
 
     def c_sequence(self, node: dict) -> tuple[str, list]:
-        steps, days, window = node["steps"], node["within_days"], node.get("window")
-        full_sql, full_params = self.did_sequence(steps, days, window)
+        steps, days = node["steps"], node["within_days"]
+        context = self.event_window(node)
+        full_sql, full_params = event_store.sequence_persons(
+            self.ctx.project_id, steps, within_days=days, **context
+        )
         if node["last_step"] == "did":
             return f"p.id IN ({full_sql})", full_params
         # reached the steps before the last one, and never completed the whole sequence
-        if len(steps) == 2:
-            where, params = self.event_sql(steps[0])
-            frm, frm_params = self.events_from(where, params, window)
-            prefix_sql, prefix_params = f"SELECT e.person_id {frm}", frm_params
-        else:
-            prefix_sql, prefix_params = self.did_sequence(steps[:-1], days, window)
+        prefix_sql, prefix_params = event_store.sequence_persons(
+            self.ctx.project_id, steps[:-1], within_days=days, **context
+        )
         return f"p.id IN ({prefix_sql}) AND NOT (p.id IN ({full_sql}))", [*prefix_params, *full_params]
 
     def c_first_seen(self, node: dict) -> tuple[str, list]:
@@ -286,18 +238,16 @@ class Compiler:
 
     def c_survey(self, node: dict) -> tuple[str, list]:
         # the person's latest answer to that question
-        r_sql, r_params = self.restrict("e.person_id")
-        latest = (
-            "SELECT DISTINCT ON (e.person_id) e.person_id, e.properties -> '$answers' AS answers"
-            " FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
-            " AND e.properties ->> '$survey' = %s AND coalesce((e.properties -> '$answers') ? %s, false)"
-            f"{r_sql} ORDER BY e.person_id, e.timestamp DESC, e.id DESC"
+        answered = node["operator"] == "is_not_set"
+        sql, params = event_store.survey_persons(
+            self.ctx.project_id,
+            survey=node["survey"],
+            question=node["question"],
+            operator=None if answered else node["operator"],
+            value=node.get("value"),
+            person_ids=self.ctx.person_ids,
         )
-        params = [self.ctx.project_id, node["survey"], node["question"], *r_params]
-        if node["operator"] == "is_not_set":
-            return f"NOT (p.id IN (SELECT person_id FROM ({latest}) a))", params
-        flt, flt_params = jsonb_filter_sql("a.answers", node["question"], node["operator"], node["value"])
-        return f"p.id IN (SELECT a.person_id FROM ({latest}) a WHERE {flt})", [*params, *flt_params]
+        return (f"NOT (p.id IN ({sql}))" if answered else f"p.id IN ({sql})"), params
 
     def c_segment(self, node: dict) -> tuple[str, list]:
         segment = Segment.objects.filter(pk=node["segment"], project_id=self.ctx.project_id).first()
@@ -327,14 +277,11 @@ class Compiler:
 
 
 def event_spec_sql(spec: dict, *, project) -> tuple[str, list]:
-    """A boolean over events aliased `e` for one event spec (`{"name", "where"}` or `{"action": id}`)."""
-    ctx = _Context(
-        project.pk,
-        project.zone,
-        datetime.now(tz=UTC),
-        None,
-    )
-    return Compiler(ctx).event_sql(spec)
+    """A PostgreSQL boolean over `tracking_event` aliased `e` for one event spec (`{"name", "where"}` or `{"action": id}`)."""
+    from tracking.eventstore.postgres.segments import event_sql
+
+    ctx = _Context(project.pk, project.zone, datetime.now(tz=UTC), None)
+    return event_sql(spec, Compiler(ctx).action_steps)
 
 
 def effective_definition(segment) -> dict:

@@ -27,6 +27,7 @@ Semantics (documented in docs/segments.md):
 from __future__ import annotations
 
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -63,10 +64,25 @@ def text_form(value: Any) -> str | None:
         return value
     if isinstance(value, int):
         return str(value)
-
-    # floats as stored (ingestion serialises with the same rules); objects and
-    # arrays in PostgreSQL's spacing (key order may still differ: not comparable)
+    if isinstance(value, float) and math.isfinite(value):
+        return float_text(value)
+    # objects and arrays in PostgreSQL's spacing (key order may still differ: not comparable)
     return json.dumps(value, ensure_ascii=False)
+
+
+def float_text(value: float) -> str:
+    """What `->>` gives for a float as ingestion stores it (orjson's shortest form, read as numeric).
+
+    Written in fixed notation ("10.0", "0.00012") it reads back as written;
+    in exponent notation ("1e+16", "1.5e-7") as its plain digits without a
+    fraction ("10000000000000000", "0.00000015"). PostgreSQL has no -0.
+    """
+    if value == 0:
+        return "0.0"
+    text = format(Decimal(repr(value)), "f")
+    if abs(value) < 1e16 and "." not in text:
+        text += ".0"  # integral values below 1e16 are written "N.0"
+    return text
 
 
 def _number(value: Any) -> Decimal | None:
@@ -81,7 +97,7 @@ def _number(value: Any) -> Decimal | None:
 
 
 def regex_error(pattern: str) -> str | None:
-    """Why a regular expression is unusable (by Python or PostgreSQL), or None."""
+    """Why a regular expression is unusable (by Python, PostgreSQL, or RE2 when events are in ClickHouse), or None."""
     if not isinstance(pattern, str) or not pattern:
         return "the regular expression is empty"
     if len(pattern) > MAX_VALUE_LENGTH:
@@ -97,6 +113,15 @@ def regex_error(pattern: str) -> str | None:
     except DatabaseError as error:
         message = str(getattr(error, "__cause__", error) or error).splitlines()[0]
         return f"invalid regular expression for PostgreSQL: {message}"
+    from tracking.eventstore import using_clickhouse
+
+    if using_clickhouse():
+        # events are matched by ClickHouse's RE2: no lookaround, no backreferences
+        from tracking.eventstore.clickhouse.filters import regex_problem
+
+        problem = regex_problem(pattern)
+        if problem:
+            return f"invalid regular expression for ClickHouse (RE2): {problem}"
     return None
 
 

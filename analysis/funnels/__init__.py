@@ -6,12 +6,15 @@ before) with step k at most the conversion window after that same step 1. Later
 steps may fall after the range ends, within the window. People can try several
 times: the furthest step any of their attempts reached counts.
 
-One SQL statement answers a funnel. It reads only the events that match some
-step, ordered per person by time (one sort), and walks the steps with window
-functions as `segments.compiler.did_sequence` does: at each event matching
-step k, the latest start of a chain reaching step k-1 strictly earlier. The
-latest start leaves the most room before the deadline, so checking it is
-enough. Nothing but per-step counts and a sample of ids leaves the database.
+The event store gives each entrant's furthest step
+(tracking.eventstore.analysis.funnel_levels_sql): it reads only the events that
+match some step, ordered per person by time, and walks the steps — at each
+event matching step k, the latest start of a chain reaching step k-1 strictly
+earlier. The latest start leaves the most room before the deadline, so
+checking it is enough. On PostgreSQL one statement answers the funnel (window
+functions, as `segments.compiler.did_sequence`); on ClickHouse the levels are
+computed there and counted per breakdown value in PostgreSQL. Nothing but
+per-step counts and a sample of ids reaches Python.
 
 A breakdown assigns each entrant one value: the browser, OS, device type or
 country of the session of their first step-1 event in the range, a person or

@@ -29,7 +29,7 @@ from django.test import Client
 
 from demo import site as demo_site
 from demo.world.chains import PAGES, TARGETS
-from tracking.eventstore.bulk import session_events
+from tracking.eventstore.activity import session_stream
 from tracking.models import Project, Session
 
 log = logging.getLogger(__name__)
@@ -379,7 +379,7 @@ class _Row:
 
 
 def _session_events(project_id: int, session_key: str) -> tuple[str, list[_Row]]:
-    rows = session_events(project_id, session_key)
+    rows = session_stream(project_id, session_key)
     distinct_id = rows[0].distinct_id if rows else ""
     return distinct_id, [
         _Row(e.name, int(e.timestamp.timestamp() * 1000), e.url, e.path, e.elements_chain, e.properties)

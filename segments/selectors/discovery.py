@@ -4,7 +4,8 @@ Event names, person and company property keys, the property keys of one
 event, survey ids and questions, and the most common values of a property.
 Every query reads a bounded sample (the newest rows along an index) before it
 groups, so a suggestion costs the same on a project with a million events as
-on one with a thousand; suggestions are hints, not statistics.
+on one with a thousand; suggestions are hints, not statistics. Reads of events
+go through the event store (tracking.eventstore.discovery).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 from psycopg import sql
 
+from tracking.eventstore import discovery as event_store
 from tracking.models import Project
 from tracking.selectors.events import event_names as _event_names
 
@@ -43,6 +45,10 @@ def _rows(query: str | sql.Composed, params: list) -> list[Suggestion]:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return [Suggestion(value=str(value), count=count) for value, count in cursor.fetchall()]
+
+
+def _suggestions(rows: list[tuple[str, int]]) -> list[Suggestion]:
+    return [Suggestion(value=value, count=count) for value, count in rows]
 
 
 def event_names(*, project: Project) -> list[str]:
@@ -84,17 +90,16 @@ def event_property_keys(
     now: datetime | None = None,
     limit: int = MAX_KEYS,
 ) -> list[Suggestion]:
-    """Property keys of the newest events named `event` in the last `days` days.
-
-    Walks event_project_name_ts backwards from now: at most EVENT_SAMPLE rows are read.
-    """
-    return _rows(
-        "SELECT k, count(*) FROM ("
-        " SELECT properties FROM tracking_event WHERE project_id = %s AND name = %s AND timestamp >= %s"
-        " ORDER BY timestamp DESC LIMIT %s"
-        ") e CROSS JOIN LATERAL jsonb_object_keys(CASE WHEN jsonb_typeof(e.properties) = 'object'"
-        " THEN e.properties ELSE '{}'::jsonb END) k WHERE NOT (k = ANY(%s)) GROUP BY k ORDER BY count(*) DESC, k LIMIT %s",
-        [project.pk, event, _since(days, now), EVENT_SAMPLE, list(HIDDEN_EVENT_KEYS), limit],
+    """Property keys of the newest events named `event` in the last `days` days (at most EVENT_SAMPLE read)."""
+    return _suggestions(
+        event_store.event_property_keys(
+            project.pk,
+            event,
+            since=_since(days, now),
+            sample=EVENT_SAMPLE,
+            hidden=list(HIDDEN_EVENT_KEYS),
+            limit=limit,
+        )
     )
 
 
@@ -128,14 +133,17 @@ def event_property_values(
     now: datetime | None = None,
     limit: int = MAX_VALUES,
 ) -> list[Suggestion]:
-    """The most common values of `key` on the newest events named `event` (event_project_name_ts)."""
-    return _rows(
-        "SELECT e.properties ->> %s, count(*) FROM ("
-        " SELECT properties FROM tracking_event WHERE project_id = %s AND name = %s AND timestamp >= %s"
-        " ORDER BY timestamp DESC LIMIT %s"
-        ") e WHERE jsonb_typeof(e.properties -> %s) = ANY(%s)"
-        " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s",
-        [key, project.pk, event, _since(days, now), EVENT_SAMPLE, key, list(SCALAR), limit],
+    """The most common values of `key` on the newest events named `event`."""
+    return _suggestions(
+        event_store.event_property_values(
+            project.pk,
+            event,
+            key,
+            since=_since(days, now),
+            sample=EVENT_SAMPLE,
+            types=list(SCALAR),
+            limit=limit,
+        )
     )
 
 
@@ -151,22 +159,10 @@ def session_values(*, project: Project, column: str, limit: int = MAX_VALUES) ->
     return _rows(query, [project.pk, SESSION_SAMPLE, limit])
 
 
-def _survey_sample(project: Project, now: datetime | None) -> tuple[str, list]:
-    # `$survey_response` is one name: event_project_name_ts bounds the read
-    return (
-        "SELECT properties FROM tracking_event WHERE project_id = %s AND name = '$survey_response'"
-        " AND timestamp >= %s ORDER BY timestamp DESC LIMIT %s",
-        [project.pk, _since(SURVEY_DAYS, now), EVENT_SAMPLE],
-    )
-
-
 def survey_keys(*, project: Project, now: datetime | None = None, limit: int = MAX_KEYS) -> list[Suggestion]:
     """Survey keys seen in `$survey_response` events of the last year."""
-    sample, params = _survey_sample(project, now)
-    return _rows(
-        f"SELECT e.properties ->> '$survey', count(*) FROM ({sample}) e"  # noqa: S608 - constant SQL, values are parameters
-        " WHERE jsonb_typeof(e.properties -> '$survey') = 'string' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s",
-        [*params, limit],
+    return _suggestions(
+        event_store.survey_keys(project.pk, since=_since(SURVEY_DAYS, now), sample=EVENT_SAMPLE, limit=limit)
     )
 
 
@@ -174,12 +170,10 @@ def survey_questions(
     *, project: Project, survey: str, now: datetime | None = None, limit: int = MAX_KEYS
 ) -> list[Suggestion]:
     """Question keys answered in a survey."""
-    sample, params = _survey_sample(project, now)
-    return _rows(
-        f"SELECT k, count(*) FROM ({sample}) e CROSS JOIN LATERAL jsonb_object_keys("  # noqa: S608 - constant SQL
-        " CASE WHEN jsonb_typeof(e.properties -> '$answers') = 'object' THEN e.properties -> '$answers'"
-        " ELSE '{}'::jsonb END) k WHERE e.properties ->> '$survey' = %s GROUP BY k ORDER BY count(*) DESC, k LIMIT %s",
-        [*params, survey, limit],
+    return _suggestions(
+        event_store.survey_questions(
+            project.pk, survey, since=_since(SURVEY_DAYS, now), sample=EVENT_SAMPLE, limit=limit
+        )
     )
 
 
@@ -187,10 +181,14 @@ def survey_answers(
     *, project: Project, survey: str, question: str, now: datetime | None = None, limit: int = MAX_VALUES
 ) -> list[Suggestion]:
     """The most common answers to one question of a survey."""
-    sample, params = _survey_sample(project, now)
-    return _rows(
-        f"SELECT e.properties -> '$answers' ->> %s, count(*) FROM ({sample}) e"  # noqa: S608 - constant SQL
-        " WHERE e.properties ->> '$survey' = %s AND jsonb_typeof(e.properties -> '$answers' -> %s) = ANY(%s)"
-        " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s",
-        [question, *params, survey, question, list(SCALAR), limit],
+    return _suggestions(
+        event_store.survey_answers(
+            project.pk,
+            survey,
+            question,
+            since=_since(SURVEY_DAYS, now),
+            sample=EVENT_SAMPLE,
+            types=list(SCALAR),
+            limit=limit,
+        )
     )

@@ -15,7 +15,7 @@ from analysis.services import metric_create
 from segments.models import Segment, SegmentMembership
 from tests.analysis.conftest import NOW, act, at, page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("events_backend")]
 
 ACTIVATED = {"event": {"name": "signup"}, "within_days": 7}
 

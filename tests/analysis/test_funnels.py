@@ -9,7 +9,7 @@ from analysis.params import ParamError
 from tests.analysis.conftest import UA_FIREFOX, UA_SAFARI, act, at, page
 from tracking.models import PersonDistinctId
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("events_backend")]
 
 PRICING = {
     "name": "$pageview",
@@ -291,3 +291,17 @@ def test_an_action_that_matches_any_event_name_is_not_narrowed_to_names(attempts
     )
     result = run(project, steps=[{"action": pricing.pk}, {"name": "signup"}, {"name": "purchase"}])
     assert counts(result.overall) == [5, 4, 3]
+
+
+def test_a_step_at_the_same_moment_as_a_repeated_step_1_still_chains_from_the_earlier_one(collect, project):
+    """
+    gus: pricing 9:00, pricing and signup at 10:00 the same microsecond   (signup counts: after the 9:00 pricing)
+    hal: pricing and signup at the same moment                           (signup does not count: not strictly later)
+    """
+    collect([
+        page("gus", "/pricing", at(3, 9)), page("gus", "/pricing", at(3, 10)), act("signup", "gus", at(3, 10)),
+        page("hal", "/pricing", at(4, 9)), act("signup", "hal", at(4, 9)),
+    ])  # fmt: skip
+    result = run(project)
+    assert counts(result.overall) == [2, 1, 0]
+    assert result.overall.steps[0].dropped_ids == [person_id(project, "hal")]

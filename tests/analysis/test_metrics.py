@@ -12,7 +12,7 @@ from analysis.metrics import validate_metric
 from analysis.params import DateRange, ParamError
 from tests.analysis.conftest import NOW, act, at, page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("events_backend")]
 
 FIRST_HALF = DateRange(date(2026, 6, 1), date(2026, 6, 14))
 PRICING = {

@@ -8,7 +8,7 @@ from analysis.params import ParamError
 from analysis.paths import paths_compute, paths_params
 from tests.analysis.conftest import act, at, page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("events_backend")]
 
 TRIAL = [{"tag": "button", "text": "Start trial", "attr_id": "trial"}, {"tag": "body"}]
 

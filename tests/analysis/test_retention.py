@@ -10,7 +10,7 @@ from analysis.params import ParamError
 from analysis.retention import retention_compute, retention_params
 from tests.analysis.conftest import NOW, act, at, page
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("events_backend")]
 
 
 @pytest.fixture

@@ -6,11 +6,12 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 
 from tests.ingest.conftest import event
 from tracking.services.actions import action_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("events_backend")]
 
 UA_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0"
 TODAY = datetime.now(UTC).date()
@@ -288,3 +289,25 @@ def test_another_projects_action_is_no_such_action(client, project, other_projec
 def test_another_projects_member_gets_404(client, project, bob_api_key, alice_api_key):
     assert trends(client, project, alice_api_key).status_code == 200
     assert trends(client, project, bob_api_key).status_code == 404
+
+
+def test_buckets_follow_the_projects_time_zone_across_a_dst_change(client, send, project, alice_api_key):
+    # Berlin leaves summer time on 25 October 2026 at 01:00 UTC: the local hour from 02:00 to 03:00 happens twice
+    project.timezone = "Europe/Berlin"
+    project.save(update_fields=["timezone"])
+    utc = [(24, 22, 30), (25, 0, 30), (25, 1, 30), (25, 22, 30), (25, 23, 30)]
+    with time_machine.travel(datetime(2026, 10, 27, 12, 0, tzinfo=UTC), tick=False):
+        events = [
+            event("$pageview", f"z{i}", timestamp=datetime(2026, 10, d, h, m, tzinfo=UTC).isoformat())
+            for i, (d, h, m) in enumerate(utc)
+        ]
+        assert send(events).json()["accepted"] == 5
+        days = {"date_from": "2026-10-24", "date_to": "2026-10-26"}
+        assert trends(client, project, alice_api_key, **days).json()["counts"] == [0, 4, 1]
+        hours = trends(
+            client, project, alice_api_key, interval="hour", date_from="2026-10-25", date_to="2026-10-25"
+        ).json()
+    assert len(hours["labels"]) == 24
+    expected = [0] * 24
+    expected[0], expected[2], expected[23] = 1, 2, 1
+    assert hours["counts"] == expected

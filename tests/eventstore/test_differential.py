@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -117,3 +118,71 @@ def test_every_starter_segment_has_the_same_members(worlds):
     }
     assert not differing, f"members differ (postgres, clickhouse): {differing}"
     assert sum(len(m) for m in expected.values()) > 0
+
+
+PRICING = {
+    "name": "$pageview",
+    "where": [{"property": "$current_url", "operator": "contains", "value": "/pricing"}],
+}
+METRICS = {
+    "conversion": {"from": PRICING, "to": {"name": "purchase"}, "within": {"value": 3, "unit": "days"}},
+    "activation": {"event": {"name": "created_task"}, "within_days": 7},
+    "retention": {"period": "week", "n": 1},
+    "churn": {"days": 7},
+    "value": {"event": {"name": "purchase"}, "property": "amount", "aggregate": "avg", "per": "performer"},
+    "frequency": {"event": {"name": "created_task"}},
+}
+
+
+def _tree(nodes) -> list:
+    return [(node.display, node.count, _tree(node.children)) for node in nodes]
+
+
+def _analyses(seeded: Seeded) -> dict:
+    from analysis.compare import metric_compute
+    from analysis.funnels import funnel_compute, funnel_params
+    from analysis.metrics import validate_metric
+    from analysis.params import DateRange
+    from analysis.paths import paths_compute, paths_params
+    from analysis.retention import retention_compute, retention_params
+    from demo.site import ROOT
+
+    project = seeded.project
+    out: dict = {}
+    with seeded.active(), at_now():
+        steps = [PRICING, {"name": "signed_up"}, {"name": "created_task"}, {"name": "purchase"}]
+        funnel = funnel_compute(
+            project=project,
+            query=funnel_params(
+                {"steps": steps, "last_days": 30, "breakdown": {"type": "browser"}}, project=project
+            ),
+        )
+        out["funnel"] = [(row.label, [s.count for s in row.steps]) for row in [funnel.overall, *funnel.rows]]
+        retention = retention_compute(
+            project=project, query=retention_params({"last_days": 42, "periods": 4}, project=project), now=NOW
+        )
+        out["retention table"] = [(r.cohort, r.size, [c.count for c in r.cells]) for r in retention.rows]
+        for direction in ("next", "previous"):
+            query = paths_params(
+                {
+                    "last_days": 30,
+                    "start": {"path": f"{ROOT}pricing/"},
+                    "direction": direction,
+                    "steps": "events",
+                },
+                project=project,
+            )
+            out[f"paths {direction}"] = _tree(paths_compute(project=project, query=query).groups[0].children)
+        days = DateRange(NOW.date() - timedelta(days=28), NOW.date() - timedelta(days=14))
+        for kind, definition in METRICS.items():
+            spec = validate_metric(kind=kind, definition=definition, project=project)
+            result = metric_compute(project=project, spec=spec, date_range=days, now=NOW).overall
+            out[kind] = (result.n, result.successes, result.value)
+    return out
+
+
+def test_funnels_retention_paths_and_metrics_give_the_same_results(worlds):
+    on_postgres, on_clickhouse = worlds
+    expected, got = _analyses(on_postgres), _analyses(on_clickhouse)
+    assert expected["funnel"][0][1][0] > 0 and expected["paths next"]
+    assert {k: v for k, v in got.items() if v != expected[k]} == {}, expected

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import uuid as uuidlib
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -25,7 +26,7 @@ class RefEvent:
     el_text: str = ""
     href: str = ""
     elements_chain: str = ""
-    id: int = 0
+    uuid: uuidlib.UUID | None = None
 
 
 @dataclass
@@ -186,7 +187,8 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
             return node["operator"] == "is_not_set"
         if node["operator"] == "is_not_set":
             return False
-        latest = max(answers, key=lambda e: (e.timestamp, e.id))
+        # ties on the timestamp: the greater uuid (as text), the rule of both event stores
+        latest = max(answers, key=lambda e: (e.timestamp, str(e.uuid)))
         return jsonb_filter_match(
             latest.properties["$answers"], node["question"], node["operator"], node["value"]
         )

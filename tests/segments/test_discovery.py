@@ -1,3 +1,5 @@
+"""Suggestions for the builder; those read from events run on both event stores."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -90,7 +92,7 @@ def test_company_property_keys_and_values(project, seen):
     assert counts(discovery.company_property_values(project=project, key="industry")) == {"retail": 1}
 
 
-def test_event_property_keys_are_those_of_that_event_in_the_recent_window(project, seen):
+def test_event_property_keys_are_those_of_that_event_in_the_recent_window(events_backend, project, seen):
     keys = counts(discovery.event_property_keys(project=project, event="purchase"))
     assert keys["amount"] == 3 and keys["currency"] == 2 and keys["coupon"] == 1
     # the 60-day-old purchase is outside the 30-day window
@@ -98,11 +100,11 @@ def test_event_property_keys_are_those_of_that_event_in_the_recent_window(projec
     assert "legacy_field" in values(discovery.event_property_keys(project=project, event="purchase", days=90))
 
 
-def test_structural_keys_are_not_offered_as_event_properties(project, seen):
+def test_structural_keys_are_not_offered_as_event_properties(events_backend, project, seen):
     assert "$set" not in values(discovery.event_property_keys(project=project, event="$identify"))
 
 
-def test_the_most_common_values_of_a_property(project, seen):
+def test_the_most_common_values_of_a_property(events_backend, project, seen):
     assert discovery.person_property_values(project=project, key="plan")[0] == discovery.Suggestion("pro", 2)
     assert counts(discovery.person_property_values(project=project, key="beta")) == {"true": 1}
     assert counts(discovery.event_property_values(project=project, event="purchase", key="amount")) == {
@@ -122,7 +124,7 @@ def test_session_values_come_from_parsed_user_agents(project, seen):
         discovery.session_values(project=project, column="ip; drop table x")
 
 
-def test_surveys_questions_and_answers(project, seen):
+def test_surveys_questions_and_answers(events_backend, project, seen):
     assert counts(discovery.survey_keys(project=project)) == {"nps": 2, "onboarding": 1}
     assert counts(discovery.survey_questions(project=project, survey="nps")) == {"score": 2, "goal": 1}
     assert counts(discovery.survey_answers(project=project, survey="nps", question="score")) == {"9": 2}

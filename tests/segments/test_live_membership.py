@@ -1,4 +1,7 @@
-"""Live refresh: incremental equals full, windows expire, entries and exits are recorded and signalled."""
+"""Live refresh: incremental equals full, windows expire, entries and exits are recorded and signalled.
+
+The tests that read events run with events in PostgreSQL and in ClickHouse.
+"""
 
 from __future__ import annotations
 
@@ -49,7 +52,9 @@ def signals():
     membership_changed.disconnect(receiver)
 
 
-def test_a_new_event_moves_a_person_in_without_a_manual_refresh(send, project, on_commit, signals):
+def test_a_new_event_moves_a_person_in_without_a_manual_refresh(
+    events_backend, send, project, on_commit, signals
+):
     with on_commit():
         segment = segment_create(project=project, name="Active", definition=ACTIVE)
     send([event(distinct_id="a")])
@@ -62,7 +67,7 @@ def test_a_new_event_moves_a_person_in_without_a_manual_refresh(send, project, o
     assert RefreshState.objects.get(project=project).pending is False
 
 
-def test_incremental_refresh_equals_a_full_recomputation(send, project, on_commit):
+def test_incremental_refresh_equals_a_full_recomputation(events_backend, send, project, on_commit):
     t = datetime.now(UTC)
     with on_commit():
         segment = segment_create(project=project, name="Active", definition=ACTIVE)
@@ -84,7 +89,25 @@ def test_incremental_refresh_equals_a_full_recomputation(send, project, on_commi
     )
 
 
-def test_a_window_expires_without_new_events(send, project, on_commit, settings):
+def test_an_identify_merge_counts_the_anonymous_events_for_the_identified_person(
+    events_backend, send, project, on_commit
+):
+    with on_commit():
+        segment = segment_create(project=project, name="Active", definition=ACTIVE)
+    with on_commit():
+        send([event(distinct_id="anon-9")])
+    with on_commit():
+        send([event(distinct_id="ann@example.com")])
+    assert _members(segment) == set()
+    with on_commit():
+        send([event("$identify", "ann@example.com", **{"$anon_distinct_id": "anon-9"})])
+    assert "ann@example.com" in _members(segment)
+    incremental = _members(segment)
+    segment_compute(segment=segment)
+    assert _members(segment) == incremental
+
+
+def test_a_window_expires_without_new_events(events_backend, send, project, on_commit, settings):
     settings.SEGMENT_TIME_REFRESH_SECONDS = 10
     start = datetime.now(UTC)
     send([event(distinct_id="a"), event(distinct_id="a")])
@@ -113,7 +136,7 @@ def test_the_periodic_pass_leaves_timeless_segments_alone(project, on_commit, se
         assert refresh_time_windows() == 0
 
 
-def test_a_worker_that_dies_mid_refresh_loses_nothing(send, project, on_commit, monkeypatch):
+def test_a_worker_that_dies_mid_refresh_loses_nothing(events_backend, send, project, on_commit, monkeypatch):
     with on_commit():
         segment = segment_create(project=project, name="Active", definition=ACTIVE)
     send([event(distinct_id="a"), event(distinct_id="a")])  # touches recorded; no refresh ran
@@ -131,7 +154,7 @@ def test_a_worker_that_dies_mid_refresh_loses_nothing(send, project, on_commit, 
     assert _members(segment) == {"a"}
 
 
-def test_size_snapshots_record_entries_and_exits(send, project, on_commit):
+def test_size_snapshots_record_entries_and_exits(events_backend, send, project, on_commit):
     send([event(distinct_id="a"), event(distinct_id="a"), event(distinct_id="b"), event(distinct_id="b")])
     with on_commit():
         segment = segment_create(project=project, name="Active", definition=ACTIVE)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from hypothesis import strategies as st
 
 from tests.segments.reference import RefEvent, RefPerson, RefSession, World
+from tracking.eventstore import using_clickhouse
+from tracking.eventstore.rows import NewEvent
 from tracking.ingest.rollup import person_days_rebuild
-from tracking.models import Company, Event, Person, PersonDistinctId, Project, Session
+from tracking.models import Company, Event, Person, PersonDay, PersonDistinctId, Project, Session
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 EVENT_NAMES = ["$pageview", "signed_up", "created_project", "invited_teammate", "purchase"]
@@ -67,7 +71,11 @@ COMPANIES = [
 
 
 def store_world(project: Project, spec: list[dict]) -> World:
-    """Write the world into the database (as ingestion would leave it) and return its reference mirror."""
+    """Write the world into the database (as ingestion would leave it) and return its reference mirror.
+
+    Events go to the active event store: `tracking_event`, or ClickHouse (the
+    daily rollup is then built here, as ingestion would have kept it).
+    """
     companies = [
         Company.objects.create(project=project, key=f"c{i}", properties=props)
         for i, props in enumerate(COMPANIES)
@@ -122,29 +130,43 @@ def store_world(project: Project, spec: list[dict]) -> World:
             )  # fmt: skip
             ref.sessions.append(RefSession(started_at=started, browser=s["browser"], country=s["country"]))
         for e in ref.events:
-            events.append(
-                Event(
-                    project=project,
-                    uuid=uuid.uuid4(),
-                    person=person,
-                    distinct_id=f"p{index}",
-                    name=e.name,
-                    timestamp=e.timestamp,
-                    received_at=NOW,
-                    url=e.url,
-                    path="",
-                    properties=e.properties,
-                )
-            )
+            e.uuid = uuid.uuid4()
+            events.append((person, index, e))
         ref_persons.append(ref)
-    created = Event.objects.bulk_create(events)
-    person_days_rebuild(project.pk)  # the daily rollup ingestion would have kept
-    by_person: dict[int, list[RefEvent]] = {r.id: r.events for r in ref_persons}
-    cursor = {pid: 0 for pid in by_person}
-    for stored in created:  # give reference events the stored ids (tie-breaks on survey answers)
-        ref_event = by_person[stored.person_id][cursor[stored.person_id]]
-        ref_event.id = stored.pk
-        cursor[stored.person_id] += 1
-    import zoneinfo
+    tz = zoneinfo.ZoneInfo(project.timezone)
+    if using_clickhouse():
+        _store_in_clickhouse(project, events, tz)
+    else:
+        Event.objects.bulk_create(
+            Event(
+                project=project, uuid=e.uuid, person=person, distinct_id=f"p{index}", name=e.name,
+                timestamp=e.timestamp, received_at=NOW, url=e.url, path="", properties=e.properties,
+            )
+            for person, index, e in events
+        )  # fmt: skip
+        person_days_rebuild(project.pk)  # the daily rollup ingestion would have kept
+    return World(persons=ref_persons, now=NOW, tz=tz)
 
-    return World(persons=ref_persons, now=NOW, tz=zoneinfo.ZoneInfo(project.timezone))
+
+def _store_in_clickhouse(project: Project, events: list, tz: zoneinfo.ZoneInfo) -> None:
+    from tracking.eventstore.clickhouse.writes import events_insert
+
+    rows = [
+        NewEvent(
+            project_id=project.pk, uuid=e.uuid, person_id=person.pk, distinct_id=f"p{index}", session_key="",
+            name=e.name, timestamp=e.timestamp, received_at=NOW, url=e.url, path="", el_text="", href="",
+            elements_chain="", properties_json=orjson.dumps(e.properties),
+        )
+        for person, index, e in events
+    ]  # fmt: skip
+    events_insert(project.pk, rows)
+    days: dict[tuple[int, object], list[datetime]] = {}
+    for person, _, e in events:
+        days.setdefault((person.pk, e.timestamp.astimezone(tz).date()), []).append(e.timestamp)
+    PersonDay.objects.bulk_create(
+        PersonDay(
+            project_id=project.pk, person_id=person_id, day=day, events=len(moments),
+            first_at=min(moments), last_at=max(moments),
+        )
+        for (person_id, day), moments in days.items()
+    )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Action steps: validation, the SQL condition and the Python matcher, retroactively over ingested events."""
+"""Action steps: validation, the SQL conditions (PostgreSQL and ClickHouse) and the Python matcher,
+retroactively over ingested events."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 from tests.ingest.conftest import event
 from tracking.elements import encode, normalize
 from tracking.eventstore import explore
+from tracking.eventstore.clickhouse.client import Params
+from tracking.eventstore.clickhouse.filters import action_where
 from tracking.matching.actions import (
     ActionError,
     action_where_sql,
@@ -56,6 +59,23 @@ def sql_says(steps: list[dict], row: dict) -> bool:
             ],
         )
         return cursor.fetchone()[0]
+
+
+def clickhouse_says(ch, steps: list[dict], row: dict) -> bool:
+    p = Params()
+    condition = action_where(steps, "e", p)
+    columns = ", ".join(
+        f"{p.add(value, 'String')} AS {column}"
+        for column, value in (
+            ("name", row["name"]),
+            ("url", row["url"]),
+            ("el_text", row["el_text"]),
+            ("href", row["href"]),
+            ("elements_chain", row["elements_chain"]),
+            ("properties", orjson.dumps(row["properties"]).decode()),
+        )
+    )
+    return bool(ch.query(f"SELECT {condition} FROM (SELECT {columns}) AS e", p)[0][0])
 
 
 # -- validation ------------------------------------------------------------------------
@@ -124,6 +144,15 @@ def test_invalid_steps_name_the_field_and_say_why(steps, field, message):
         validate_steps(steps)
     assert field in caught.value.errors, caught.value.errors
     assert message in caught.value.errors[field]
+
+
+def test_a_regex_re2_cannot_run_names_its_field_when_events_are_in_clickhouse(clickhouse):
+    with pytest.raises(ActionError) as caught:
+        validate_steps([{"event": "x", "href": "(a)\\1", "href_matching": "regex"}])
+    assert "ClickHouse (RE2)" in caught.value.errors["steps[0].href"]
+    with pytest.raises(ActionError) as caught:
+        validate_steps([{"properties": [{"property": "plan", "operator": "regex", "value": "(?=p)pro"}]}])
+    assert "ClickHouse (RE2)" in caught.value.errors["steps[0].properties[0].value"]
 
 
 def test_every_invalid_step_is_reported_at_once():
@@ -242,10 +271,12 @@ def rows(draw):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw_steps=st.lists(steps_strategy(), min_size=1, max_size=3), row=rows())
-def test_action_sql_and_python_matcher_agree(raw_steps, row):
+def test_action_sql_and_python_matcher_agree(clickhouse, raw_steps, row):
     assume(all(raw_steps))
     steps = validate_steps(raw_steps, check_regex=False)
-    assert sql_says(steps, row) is event_matches(steps, row), (steps, row)
+    in_python = event_matches(steps, row)
+    assert sql_says(steps, row) is in_python, (steps, row)
+    assert clickhouse_says(clickhouse, steps, row) is in_python, (steps, row)
 
 
 def test_the_python_matcher_takes_objects_as_well_as_dicts():

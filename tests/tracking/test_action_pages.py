@@ -115,7 +115,7 @@ def test_a_taken_name_is_an_error_on_the_name(alice_client, project, buy_action)
     assert Action.objects.count() == 1
 
 
-def test_the_preview_counts_what_the_steps_match(alice_client, project, clicks):
+def test_the_preview_counts_what_the_steps_match(events_backend, alice_client, project, clicks):
     data = {**step_data(event="$autocapture", selector="button.btn"), "intent": "preview"}
     url = reverse("action_new", args=[project.pk])
     full = alice_client.post(url, data)
@@ -285,7 +285,9 @@ def test_from_event_of_another_project_is_404(
 # -- detail, edit, delete ------------------------------------------------------------------------
 
 
-def test_the_detail_page_shows_the_trend_and_recent_matches(alice_client, project, clicks, buy_action):
+def test_the_detail_page_shows_the_trend_and_recent_matches(
+    events_backend, alice_client, project, clicks, buy_action
+):
     response = alice_client.get(reverse("action_detail", args=[project.pk, buy_action.pk]))
     assert response.status_code == 200
     body = response.content.decode()

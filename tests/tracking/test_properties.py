@@ -1,4 +1,4 @@
-"""The SQL and Python implementations of property filters agree."""
+"""Property filters mean the same in PostgreSQL, ClickHouse and Python."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracking.eventstore.clickhouse.client import Params
+from tracking.eventstore.clickhouse.filters import column_filter, json_filter
 from tracking.properties import (
     FilterError,
     column_filter_match,
     column_filter_sql,
+    float_text,
     jsonb_filter_match,
     jsonb_filter_sql,
     validate_filter,
@@ -23,7 +26,7 @@ KEYS = ["plan", "seats", "email", "flag"]
 scalars = st.one_of(
     st.sampled_from(["pro", "free", "Pro", "10", "2.5", "-3", "ann@x.io", "", "2026-01-05", "a_b%c"]),
     st.integers(min_value=-20, max_value=20),
-    st.sampled_from([0.5, 2.5, 10.0, -1.25]),
+    st.sampled_from([0.5, 2.5, 10.0, -1.25, 1e16, 1.5e-7, -0.0, 2e21]),
     st.booleans(),
     st.none(),
 )
@@ -31,7 +34,7 @@ properties = st.dictionaries(st.sampled_from(KEYS), scalars, max_size=4)
 values = st.one_of(
     st.sampled_from(["pro", "PRO", "10", "2.5", "ann", "2026-01-01", "_b%", "true"]),
     st.integers(min_value=-5, max_value=15),
-    st.sampled_from([2.5, 0.5]),
+    st.sampled_from([2.5, 0.5, 10.0, 1e16]),
     st.booleans(),
 )
 
@@ -81,26 +84,52 @@ def _sql_says(props: dict, key: str, operator: str, value) -> bool:
         return cursor.fetchone()[0]
 
 
+def _clickhouse_says(ch, props: dict, key: str, operator: str, value) -> bool:
+    p = Params()
+    expression = json_filter("t.props", key, operator, value, p)
+    row = p.add(orjson.dumps(props).decode(), "String")  # the JSON text, as ingestion stores it
+    return bool(ch.query(f"SELECT {expression} FROM (SELECT {row} AS props) AS t", p)[0][0])
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(props=properties, flt=filters())
-def test_jsonb_filters_mean_the_same_in_sql_and_python(props, flt):
+def test_jsonb_filters_mean_the_same_in_postgresql_clickhouse_and_python(clickhouse, props, flt):
     key, operator, value = flt
     validate_filter(operator, value)
-    assert _sql_says(props, key, operator, value) == jsonb_filter_match(props, key, operator, value), (
-        props,
-        flt,
-    )
+    in_python = jsonb_filter_match(props, key, operator, value)
+    assert _sql_says(props, key, operator, value) == in_python, (props, flt)
+    assert _clickhouse_says(clickhouse, props, key, operator, value) == in_python, (props, flt)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.sampled_from(["Chrome", "Firefox", "", "chrome", "10", "2.5", "US"]), flt=filters())
-def test_column_filters_mean_the_same_in_sql_and_python(text, flt):
+def test_column_filters_mean_the_same_in_postgresql_clickhouse_and_python(clickhouse, text, flt):
     _, operator, value = flt
     expression, params = column_filter_sql("t.col", operator, value)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {expression} FROM (SELECT %s::text AS col) t", [*params, text])
         in_sql = cursor.fetchone()[0]
-    assert in_sql == column_filter_match(text, operator, value), (text, flt)
+    p = Params()
+    ch_expression = column_filter("t.col", operator, value, p)
+    in_clickhouse = clickhouse.query(
+        f"SELECT {ch_expression} FROM (SELECT {p.add(text, 'String')} AS col) AS t", p
+    )
+    in_python = column_filter_match(text, operator, value)
+    assert in_sql == in_python, (text, flt)
+    assert bool(in_clickhouse[0][0]) == in_python, (text, flt)
+
+
+@pytest.mark.parametrize(
+    "number", [10.0, 0.5, -1.25, 1e16, 9.999e15, 1.5e-7, 1e-5, -0.0, 2e21, 1e100, 5e-324]
+)
+def test_a_float_reads_as_postgresql_reads_it_in_every_engine(clickhouse, number):
+    # orjson writes 10.0 and 1e+16; numeric reads them as "10.0" and "10000000000000000"
+    props = {"n": number}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (%s::jsonb) ->> 'n'", [orjson.dumps(props).decode()])
+        assert cursor.fetchone()[0] == float_text(number)
+    assert _clickhouse_says(clickhouse, props, "n", "eq", float_text(number))
+    assert jsonb_filter_match(props, "n", "eq", float_text(number))
 
 
 def test_a_missing_property_is_not_equal_and_does_not_contain():
@@ -136,3 +165,35 @@ def test_a_regex_python_accepts_but_postgresql_refuses_is_caught():
     # Python accepts (?P<name>…) groups; PostgreSQL's regular expressions do not.
     with pytest.raises(FilterError, match="PostgreSQL"):
         validate_filter("regex", "(?P<x>a)")
+
+
+@pytest.mark.parametrize("pattern", ["(?=a)b", "(?<!x)y", "(a)\\1", "a\\Z"])
+def test_a_regex_re2_cannot_run_is_refused_when_events_are_in_clickhouse(clickhouse, pattern):
+    with pytest.raises(FilterError, match="ClickHouse"):
+        validate_filter("regex", pattern)
+
+
+def test_lookahead_stays_allowed_when_events_are_in_postgresql():
+    validate_filter("regex", "(?=a)a")
+
+
+def test_a_dot_matches_a_newline_in_postgresql_and_clickhouse(clickhouse):
+    props = {"note": "line one\nline two"}
+    assert _sql_says(props, "note", "regex", "one.line")
+    assert _clickhouse_says(clickhouse, props, "note", "regex", "one.line")
+    assert not _clickhouse_says(clickhouse, props, "note", "regex", "^line two")
+
+
+def test_contains_folds_accented_letters_in_postgresql_and_clickhouse(clickhouse):
+    props = {"city": "ÉVORA"}
+    assert _sql_says(props, "city", "contains", "évora")
+    assert _clickhouse_says(clickhouse, props, "city", "contains", "évora")
+
+
+@pytest.mark.parametrize("operator", ["gt", "gte", "lt", "lte"])
+@pytest.mark.parametrize("bound", [10**60, -1e300, 1e-30])
+def test_bounds_beyond_clickhouse_decimals_compare_as_in_postgresql(clickhouse, operator, bound):
+    for props in ({"n": 5}, {"n": "-2.5"}, {"n": "x"}, {}):
+        in_python = jsonb_filter_match(props, "n", operator, bound)
+        assert _sql_says(props, "n", operator, bound) == in_python, props
+        assert _clickhouse_says(clickhouse, props, "n", operator, bound) == in_python, props

@@ -1,6 +1,9 @@
-"""CSS selectors over stored element chains: the subset, its errors, and one meaning in SQL and Python."""
+"""CSS selectors over stored element chains: the subset, its errors, and one meaning in PostgreSQL,
+ClickHouse (RE2) and Python."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.db import connection
@@ -8,6 +11,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tracking.elements import encode, normalize
+from tracking.eventstore.clickhouse.client import Params, client
+from tracking.eventstore.clickhouse.filters import sorted_chain
+from tracking.matching.re2 import selector_regex_sorted
+from tracking.matching.re2 import sorted_chain as python_sorted_chain
 from tracking.matching.selectors import SelectorError, chain_matches, escape_literal, selector_regex
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +41,27 @@ def sql_matches(selector: str, chain: str) -> bool:
         return cursor.fetchone()[0]
 
 
+def clickhouse_matches(selector: str, chain: str) -> bool:
+    """ClickHouse's answer, as `filters.action_where` asks it: RE2 over the chain with sorted fields."""
+    p = Params()
+    regex = p.add(selector_regex_sorted(selector), "String")
+    sql = f"SELECT match({sorted_chain('t.chain')}, {regex}) FROM (SELECT {p.add(chain, 'String')} AS chain) AS t"
+    in_clickhouse = bool(client().query(sql, p)[0][0])
+    # the lookahead-free pattern means the same in Python
+    assert bool(re.search(selector_regex_sorted(selector), python_sorted_chain(chain))) == in_clickhouse
+    return in_clickhouse
+
+
+@pytest.fixture(autouse=True)
+def _clickhouse_too(clickhouse):
+    """Every selector is also matched by ClickHouse's RE2."""
+
+
 def both(selector: str, chain: str = CHAIN) -> bool:
+    """The answer of Python, asserting PostgreSQL and ClickHouse give the same."""
     in_python = chain_matches(selector, chain)
     assert sql_matches(selector, chain) == in_python, selector
+    assert clickhouse_matches(selector, chain) == in_python, selector
     return in_python
 
 
@@ -428,3 +453,4 @@ def test_sql_python_and_css_semantics_agree(case, hex_style):
     event("matches" if expected else "no match")
     assert chain_matches(text, stored) is expected, text
     assert sql_matches(text, stored) is expected, text
+    assert clickhouse_matches(text, stored) is expected, text

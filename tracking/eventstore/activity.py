@@ -31,6 +31,15 @@ def session_events(
     return found(project_id, session_key=session_key, names=names, start=start, end=end, limit=limit)
 
 
+def session_stream(project_id: int, session_key: str) -> list[StoredEvent]:
+    """Everything the session's person did in the session, oldest first (ties by uuid): the demo's recordings."""
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.activity import session_stream as found
+    else:
+        from tracking.eventstore.clickhouse.activity import session_stream as found
+    return found(project_id, session_key)
+
+
 def sessions_with_action(
     queryset: QuerySet, *, project_id: int, steps: list[dict], slack: timedelta
 ) -> QuerySet:

@@ -1,7 +1,9 @@
 """The events explorer: counts and unique persons of an event or action over time, broken down.
 
-One SQL statement per question, grouped by `date_trunc` in the project's time
-zone; nothing loads events into Python. A breakdown keeps the top values by
+The event store answers each question (tracking.eventstore.analysis: one
+statement on PostgreSQL, grouped by `date_trunc` in the project's time zone;
+per-person counts from ClickHouse finished in PostgreSQL otherwise); nothing
+loads events into Python. A breakdown keeps the top values by
 event count and folds the rest into one "other" series.
 """
 
@@ -11,13 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.utils import timezone
 
-from tracking.matching.actions import action_where_sql
+from tracking.eventstore import analysis as eventstore
 from tracking.models import Action, Person, Project
-from tracking.properties import jsonb_filter_sql
-from tracking.traffic.filtering import EVERYONE, TrafficFilter, person_filter_sql
+from tracking.traffic.filtering import EVERYONE, TrafficFilter, excluded_persons_sql
 
 INTERVALS = ("hour", "day", "week")
 SESSION_BREAKDOWNS = ("browser", "os", "device_type", "country")
@@ -132,49 +132,20 @@ def _bounds(query: TrendQuery, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _breakdown_sql(breakdown: Breakdown | None) -> tuple[str, str, list]:
-    """(value expression, joins, parameters of the value expression) — column names are constants."""
-    if breakdown is None:
-        return "''", "", []
-    kind = breakdown.kind
-    if kind in SESSION_BREAKDOWNS:
-        # relies on the unique index session_project_key (project_id, session_key)
-        joins = (
-            " LEFT JOIN tracking_session s ON s.project_id = e.project_id AND s.session_key = e.session_key"
-        )
-        return f"coalesce(s.{kind}, '')", joins, []
-    if kind == "path":
-        return "e.path", "", []
-    if kind == "event":
-        return "coalesce(e.properties ->> %s, '')", "", [breakdown.prop]
-    joins = " LEFT JOIN tracking_person p ON p.id = e.person_id AND p.project_id = e.project_id"
-    if kind == "person":
-        return "coalesce(p.properties ->> %s, '')", joins, [breakdown.prop]
-    joins += " LEFT JOIN tracking_company c ON c.id = p.company_id"
-    return "coalesce(c.properties ->> %s, '')", joins, [breakdown.prop]
-
-
-def _where(project: Project, query: TrendQuery, zone: ZoneInfo) -> tuple[str, list]:
-    """Rows of the question: project, time range, event or action, property filters."""
-    start, end = _bounds(query, zone)
-    parts = ["e.project_id = %s", "e.timestamp >= %s", "e.timestamp < %s"]
-    params: list = [project.pk, start, end]
-    if query.action is not None:
-        condition, more = action_where_sql(query.action.steps, alias="e")
-    else:
-        # relies on event_project_name_ts (project_id, name, timestamp)
-        condition, more = "e.name = %s", [query.event]
-    parts.append(condition)
-    params += more
-    for flt in query.filters:
-        condition, more = jsonb_filter_sql("e.properties", flt["property"], flt["operator"], flt.get("value"))
-        parts.append(condition)
-        params += more
-    counted, counted_params = person_filter_sql("e.person_id", project=project, traffic=query.traffic)
-    if counted_params:
-        parts.append(counted)
-        params += counted_params
-    return " AND ".join(parts), params
+def _question(project: Project, query: TrendQuery) -> dict:
+    """The event store's arguments for the rows of the question: range, event or action, filters, traffic."""
+    start, end = _bounds(query, project.zone)
+    breakdown = query.breakdown
+    return dict(
+        project_id=project.pk,
+        start=start,
+        end=end,
+        event=query.event if query.action is None else None,
+        action_steps=query.action.steps if query.action is not None else None,
+        filters=[dict(f) for f in query.filters],
+        breakdown=(breakdown.kind, breakdown.prop) if breakdown else None,
+        excluded=excluded_persons_sql(project=project, traffic=query.traffic),
+    )
 
 
 def trend_compute(*, project: Project, query: TrendQuery) -> TrendResult:
@@ -182,29 +153,11 @@ def trend_compute(*, project: Project, query: TrendQuery) -> TrendResult:
     zone = project.zone
     buckets = bucket_starts(query.date_from, query.date_to, query.interval)
     index = {b: i for i, b in enumerate(buckets)}
-    value_sql, joins, value_params = _breakdown_sql(query.breakdown)
-    where_sql, where_params = _where(project, query, zone)
-    # GROUPING SETS give, in one pass: per bucket and value, per value (series totals,
-    # where persons are not a sum of buckets), per bucket (all values) and overall.
-    sql = f"""
-        WITH base AS (
-            SELECT date_trunc(%s, e.timestamp AT TIME ZONE %s) AS bucket, e.person_id, {value_sql} AS value
-            FROM tracking_event e{joins}
-            WHERE {where_sql}
-        ),
-        top AS (SELECT value FROM base GROUP BY value ORDER BY count(*) DESC, value LIMIT %s),
-        tagged AS (
-            SELECT b.bucket, b.person_id, t.value IS NOT NULL AS is_top, t.value AS shown
-            FROM base b LEFT JOIN top t ON t.value = b.value
-        )
-        SELECT bucket, is_top, shown, count(*), count(DISTINCT person_id), GROUPING(bucket), GROUPING(is_top)
-        FROM tagged
-        GROUP BY GROUPING SETS ((bucket, is_top, shown), (is_top, shown), (bucket), ())
-    """  # noqa: S608 - code constants and %s parameters only
-    params = [query.interval, str(zone), *value_params, *where_params, TOP_VALUES]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    # per bucket and value, per value (series totals, where persons are not a sum of
+    # buckets), per bucket (all values) and overall
+    rows = eventstore.trend_rows(
+        **_question(project, query), zone=str(zone), interval=query.interval, top_values=TOP_VALUES
+    )
 
     n = len(buckets)
     result = TrendResult(query=query, buckets=buckets, counts=[0] * n, persons=[0] * n)
@@ -244,18 +197,8 @@ def trend_persons(
     *, project: Project, query: TrendQuery, breakdown_value: str | None = None, limit: int = 25
 ) -> list[tuple[Person, int]]:
     """The persons behind a trend (optionally one breakdown value), most events first."""
-    zone = project.zone
-    value_sql, joins, value_params = _breakdown_sql(query.breakdown)
-    where_sql, where_params = _where(project, query, zone)
-    extra, extra_params = "", []
-    if query.breakdown is not None and breakdown_value is not None:
-        extra, extra_params = f" AND {value_sql} = %s", [*value_params, breakdown_value]
-    sql = (
-        f"SELECT e.person_id, count(*) FROM tracking_event e{joins}"  # noqa: S608 - constants and parameters
-        f" WHERE {where_sql}{extra} GROUP BY e.person_id ORDER BY count(*) DESC, e.person_id LIMIT %s"
+    counts = eventstore.trend_person_counts(
+        **_question(project, query), breakdown_value=breakdown_value, limit=limit
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*where_params, *extra_params, limit])
-        counts = cursor.fetchall()
     persons = Person.objects.filter(project_id=project.pk, pk__in=[pid for pid, _ in counts]).in_bulk()
     return [(persons[pid], count) for pid, count in counts if pid in persons]

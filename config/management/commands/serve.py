@@ -77,9 +77,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         if in_process:
-            from tracking.eventstore.clickhouse.client import client_reset
-
-            client_reset()  # hand the chDB directory over to the web server
+            call_command(
+                "clickhouse_migrate", close=True, verbosity=0
+            )  # hand the chDB directory to the web server
             env = {**os.environ, "Q_SYNC": "1", "INGEST_DRAIN_INLINE": "1"}
             web = subprocess.Popen(
                 [*manage, "runserver", "--noreload", f"{host}:{port}"], start_new_session=True, env=env

@@ -34,6 +34,26 @@ def session_events(
     return to_events(rows)
 
 
+def session_stream(project_id: int, session_key: str) -> list[StoredEvent]:
+    from tracking.models import Session
+
+    session = Session.objects.filter(project_id=project_id, session_key=session_key).first()
+    if session is None:
+        return []
+    ch, p = client(), Params()
+    where = (
+        f"session_key = {p.add(session_key, 'String')}"
+        f" AND timestamp >= {p.add(moment(session.started_at), 'DateTime64(6)')}"
+        f" AND timestamp <= {p.add(moment(session.ended_at), 'DateTime64(6)')}"
+    )
+    rows = ch.query(
+        f"SELECT {SELECT_EVENT} FROM {events_from(ch, project_id, p, where=where)}"
+        f" WHERE e.person_id = {p.add(session.person_id, 'Int64')} ORDER BY e.timestamp, toString(e.uuid)",
+        p,
+    )
+    return to_events(rows)
+
+
 def sessions_with_action(
     project_id: int,
     candidates: list[tuple[int, str, datetime, datetime]],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import orjson
+from django.db import connection
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -31,6 +33,23 @@ def session_events(
     return [StoredEvent(*row) for row in rows]
 
 
+def session_stream(project_id: int, session_key: str) -> list[StoredEvent]:
+    columns = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+    with connection.cursor() as cursor:
+        # relies on event_project_person_ts through the session's person, then filters by key
+        cursor.execute(
+            f"SELECT {columns} FROM tracking_event e JOIN tracking_session s"
+            " ON s.project_id = e.project_id AND s.person_id = e.person_id"
+            " WHERE s.project_id = %s AND s.session_key = %s AND e.session_key = s.session_key"
+            " AND e.timestamp BETWEEN s.started_at AND s.ended_at ORDER BY e.timestamp, e.uuid",
+            [project_id, session_key],
+        )
+        rows = cursor.fetchall()
+    return [
+        StoredEvent(*row[:-1], orjson.loads(row[-1]) if isinstance(row[-1], str) else row[-1]) for row in rows
+    ]
+
+
 def sessions_with_action(queryset: QuerySet, *, steps: list[dict], slack: timedelta) -> QuerySet:
     table = queryset.model._meta.db_table
     where, params = action_where_sql(steps, alias="e")
@@ -38,7 +57,7 @@ def sessions_with_action(queryset: QuerySet, *, steps: list[dict], slack: timede
     # (tracking.matching.actions); with an event name in its steps the lookup walks
     # event_project_name_ts (project_id, name, timestamp) over the session's window.
     sql = (
-        "EXISTS (SELECT 1 FROM tracking_event e"  # noqa: S608 - the table name comes from the model
+        "EXISTS (SELECT 1 FROM tracking_event e"
         f" WHERE e.project_id = {table}.project_id"
         f" AND e.session_key = {table}.session_key"
         f" AND e.timestamp >= {table}.started_at - %s"
@@ -54,7 +73,7 @@ def conversion_sql(
     """One indexed EXISTS per exposure on event_project_person_ts."""
     condition, params = event_sql
     return (
-        "EXISTS (SELECT 1 FROM tracking_event e"  # noqa: S608 - column expressions from code, values as parameters
+        "EXISTS (SELECT 1 FROM tracking_event e"
         f" WHERE e.project_id = %s AND e.person_id = {person}"
         f" AND e.timestamp > {at} AND e.timestamp <= {at} + %s AND ({condition}))",
         [project_id, within, *params],

@@ -87,7 +87,7 @@ def match_counts(
         where_params += condition_params
     # relies on event_project_name_ts for steps with an event name, else the BRIN on timestamp
     sql = (
-        "SELECT t.i, count(*), count(DISTINCT t.person_id) FROM ("  # noqa: S608 - code constants and %s parameters only
+        "SELECT t.i, count(*), count(DISTINCT t.person_id) FROM ("
         f"SELECT e.person_id, unnest(ARRAY[{', '.join(tags)}]) AS i FROM tracking_event e"
         f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND ({' OR '.join(where)})"
         ") t WHERE t.i IS NOT NULL GROUP BY t.i"
@@ -116,7 +116,7 @@ def match_summary(
          GROUP BY target, el_text ORDER BY 4 DESC, 2, 3 LIMIT %s)
         UNION ALL
         (SELECT 'page', path, NULL, count(*), NULL FROM m GROUP BY path ORDER BY 4 DESC, 2 LIMIT %s)
-    """  # noqa: S608 - code constants and %s parameters only
+    """
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")

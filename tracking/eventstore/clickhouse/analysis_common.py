@@ -1,0 +1,73 @@
+"""What the ClickHouse analyses share: steps as conditions, the traffic filter, results as PostgreSQL relations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+
+from tracking.eventstore.clickhouse.client import Params
+from tracking.eventstore.clickhouse.filters import action_where, json_filter
+
+MICROSECOND = timedelta(microseconds=1)
+
+
+def micros(delta: timedelta) -> int:
+    return delta // MICROSECOND
+
+
+def aware(value: datetime) -> datetime:
+    """A DateTime64 result as an aware UTC datetime (PostgreSQL reads it as timestamptz either way)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def moment(value: datetime, p: Params) -> str:
+    """A bound instant, comparable with the events' `timestamp` (DateTime64(6, 'UTC'))."""
+    return p.add(value, "DateTime64(6, 'UTC')")
+
+
+def step_condition(step: dict | None, alias: str, p: Params) -> str:
+    """The ClickHouse twin of tracking.eventstore.postgres.analysis_steps.step_sql."""
+    if step is None:
+        return "true"
+    if "action_steps" in step:
+        return action_where(step["action_steps"], alias, p)
+    parts = [f"{alias}.name = {p.add(step['name'], 'String')}"]
+    for flt in step.get("where") or ():
+        parts.append(
+            json_filter(f"{alias}.properties", flt["property"], flt["operator"], flt.get("value"), p)
+        )
+    return "(" + " AND ".join(parts) + ")"
+
+
+def step_names(step: dict | None) -> list[str] | None:
+    from tracking.eventstore.postgres.analysis_steps import step_names as names
+
+    return names(step)
+
+
+def excluded_condition(column: str, excluded: tuple[str, list] | None, p: Params) -> str:
+    """`column NOT IN (the excluded persons)`, the ids computed in PostgreSQL and bound as an array.
+
+    A NULL among the excluded ids makes PostgreSQL's `NOT IN` false for every row:
+    so it is here.
+    """
+    if excluded is None:
+        return "true"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT x.person_id FROM ({excluded[0]}) x", excluded[1])
+        ids = [row[0] for row in cursor.fetchall()]
+    if any(i is None for i in ids):
+        return "false"
+    if not ids:
+        return "true"
+    return f"{column} NOT IN {p.add(sorted(set(ids)), 'Array(Int64)')}"
+
+
+def unnest_sql(columns: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> tuple[str, list]:
+    """`SELECT … FROM unnest(%s::t1[], …) AS u(c1, …)`: ClickHouse's result rows as a PostgreSQL relation."""
+    arrays = [list(values) for values in zip(*rows, strict=True)] if rows else [[] for _ in columns]
+    casts = ", ".join(f"%s::{pg_type}[]" for _, pg_type in columns)
+    names = ", ".join(name for name, _ in columns)
+    return f"SELECT {names} FROM unnest({casts}) AS u({names})", arrays

@@ -1,0 +1,95 @@
+"""Metric populations on PostgreSQL: `SELECT person_id, y, mature` per metric kind (analysis.metrics)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tracking.eventstore.postgres.analysis_steps import step_sql
+
+
+def window_population_sql(
+    *,
+    project_id: int,
+    step: dict | None,
+    start: datetime,
+    end: datetime,
+    window_start: timedelta,
+    window_end: timedelta,
+    inclusive_end: bool,
+    now: datetime,
+) -> tuple[str, list]:
+    pid = project_id
+    upper = "<=" if inclusive_end else "<"
+    cohort = "FROM tracking_person p WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s"
+    if step is None:
+        # any event: one probe per person on event_project_person_ts
+        return (
+            "SELECT p.id AS person_id, EXISTS (SELECT 1 FROM tracking_event e WHERE e.project_id = %s"
+            f" AND e.person_id = p.id AND e.timestamp >= p.first_seen + %s AND e.timestamp {upper} p.first_seen + %s"
+            f")::int AS y, p.first_seen + %s <= %s AS mature {cohort}",
+            [pid, window_start, window_end, window_end, now, pid, start, end],
+        )
+    cond, cond_params = step_sql(step, "e")
+    # a named event: its rows in the span any cohort member's window can cover (event_project_name_ts),
+    # hashed by person and matched against each person's own window
+    return (
+        f"SELECT p.id AS person_id, coalesce(bool_or(x.ts >= p.first_seen + %s AND x.ts {upper} p.first_seen + %s),"
+        " false)::int AS y, p.first_seen + %s <= %s AS mature"
+        " FROM tracking_person p LEFT JOIN (SELECT e.person_id, e.timestamp AS ts FROM tracking_event e"
+        f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp <= %s AND {cond}) x ON x.person_id = p.id"
+        " WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s GROUP BY p.id, p.first_seen",
+        [window_start, window_end, window_end, now, pid, start + window_start, end + window_end, *cond_params,
+         pid, start, end],
+    )  # fmt: skip
+
+
+def churn_population_sql(
+    *, project_id: int, start: datetime, end: datetime, quiet: timedelta, now: datetime
+) -> tuple[str, list]:
+    pid = project_id
+    # the last event of each active person (a range scan: event_timestamp_brin), then one probe
+    # per person on event_project_person_ts for anything in the quiet period after it
+    return (
+        "SELECT l.person_id, (NOT EXISTS (SELECT 1 FROM tracking_event e WHERE e.project_id = %s"
+        " AND e.person_id = l.person_id AND e.timestamp > l.last_at AND e.timestamp <= l.last_at + %s))::int AS y,"
+        " l.last_at + %s <= %s AS mature"
+        " FROM (SELECT e.person_id, max(e.timestamp) AS last_at FROM tracking_event e"
+        " WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s GROUP BY e.person_id) l",
+        [pid, quiet, quiet, now, pid, start, end],
+    )
+
+
+def value_population_sql(
+    *, project_id: int, step: dict | None, prop: str, start: datetime, end: datetime, aggregate: str, per: str
+) -> tuple[str, list]:
+    pid = project_id
+    cond, cond_params = step_sql(step, "e")
+    if per == "active":
+        return (
+            f"SELECT e.person_id, coalesce(sum(sl_numeric(e.properties -> %s)) FILTER (WHERE {cond}), 0) AS y,"
+            " true AS mature FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s"
+            " GROUP BY e.person_id",
+            [prop, *cond_params, pid, start, end],
+        )
+    function = "sum" if aggregate == "sum" else "avg"
+    # only the event's rows: event_project_name_ts when the event has a name
+    return (
+        f"SELECT e.person_id, {function}(sl_numeric(e.properties -> %s)) AS y, true AS mature"
+        f" FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {cond}"
+        " GROUP BY e.person_id HAVING count(sl_numeric(e.properties -> %s)) > 0",
+        [prop, pid, start, end, *cond_params, prop],
+    )
+
+
+def frequency_population_sql(
+    *, project_id: int, step: dict | None, start: datetime, end: datetime, zone: str
+) -> tuple[str, list]:
+    cond, cond_params = step_sql(step, "e")
+    # per person and local day first (a hash aggregate), then per person: cheaper than count(DISTINCT day)
+    return (
+        "SELECT d.person_id, sum(d.matching)::numeric / count(*) AS y, true AS mature FROM ("
+        f"SELECT e.person_id, (e.timestamp AT TIME ZONE %s)::date AS day, count(*) FILTER (WHERE {cond}) AS matching"
+        " FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s GROUP BY 1, 2"
+        ") d GROUP BY d.person_id",
+        [zone, *cond_params, project_id, start, end],
+    )

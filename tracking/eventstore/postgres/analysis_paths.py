@@ -1,0 +1,79 @@
+"""Path steps on PostgreSQL: the three steps after (or before) each person's first anchor."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tracking.eventstore.postgres.analysis_steps import excluded_sql, step_sql
+
+_LABEL = (
+    "CASE WHEN e.name = '$pageview' THEN coalesce(nullif(e.path, ''), e.url)"
+    " WHEN e.name = '$autocapture' AND e.el_text <> '' THEN 'click “' || left(e.el_text, 60) || '”'"
+    " ELSE e.name END"
+)
+
+
+def steps_sql(
+    *,
+    project_id: int,
+    start: datetime,
+    end: datetime,
+    anchor: dict | None,
+    start_path: str | None,
+    pageviews_only: bool,
+    skipped: tuple[str, ...],
+    forward: bool,
+    excluded: tuple[str, list] | None = None,
+) -> tuple[str, list]:
+    """`person_id, s1, s2, s3` as one statement (its own WITH), events ordered by (timestamp, id).
+
+    1. each person's first anchor (event_project_name_ts when the anchor names its event);
+    2. only that session's events on the anchor's side of it (event_project_person_ts per anchor),
+       so the window functions run over the paths asked about, not over every session of the range.
+    """
+    if start_path is not None:
+        anchor_sql, anchor_params = "(e.name = '$pageview' AND e.path = %s)", [start_path]
+    else:
+        anchor_sql, anchor_params = step_sql(anchor, "e")
+    if pageviews_only:
+        # page views only (and the anchor itself, when it is another event): event_project_name_ts
+        kinds, kind_params = f"(e.name = '$pageview' OR {anchor_sql})", list(anchor_params)
+    else:
+        kinds, kind_params = "NOT (e.name = ANY(%s))", [list(skipped)]
+    shift = "lead" if forward else "lag"
+    side = ">=" if forward else "<="
+    counted, counted_params = excluded_sql("e.person_id", excluded)
+    sql = f"""
+        WITH anchors AS MATERIALIZED (
+            SELECT DISTINCT ON (e.person_id) e.person_id, e.session_key, e.timestamp AS ts, e.id
+            FROM tracking_event e
+            WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {anchor_sql} AND {counted}
+            ORDER BY e.person_id, e.timestamp, e.id
+        ),
+        ev AS (
+            SELECT e.person_id, e.timestamp AS ts, e.id, {_LABEL} AS label, {anchor_sql} AS is_start, e.id = a.id AS is_anchor
+            FROM anchors a
+            JOIN tracking_event e ON e.project_id = %s AND e.person_id = a.person_id AND e.session_key = a.session_key
+                AND e.timestamp >= %s AND e.timestamp < %s AND e.timestamp {side} a.ts
+            WHERE {kinds}
+        ),
+        marked AS (
+            SELECT ev.*, lag(label) OVER w AS prev_label, lag(is_start) OVER w AS prev_start
+            FROM ev WINDOW w AS (PARTITION BY person_id ORDER BY ts, id)
+        ),
+        kept AS (
+            SELECT * FROM marked
+            WHERE prev_label IS DISTINCT FROM label OR (is_start AND NOT coalesce(prev_start, false))
+        ),
+        stepped AS (
+            SELECT person_id, is_anchor,
+                   {shift}(label, 1) OVER w AS s1, {shift}(label, 2) OVER w AS s2, {shift}(label, 3) OVER w AS s3
+            FROM kept WINDOW w AS (PARTITION BY person_id ORDER BY ts, id)
+        )
+        SELECT person_id, s1, s2, s3 FROM stepped WHERE is_anchor
+    """
+    params = [
+        project_id, start, end, *anchor_params, *counted_params,
+        *anchor_params, project_id, start, end, *kind_params,
+    ]  # fmt: skip
+    return sql, params

@@ -1,0 +1,186 @@
+"""The segment compiler's event conditions on PostgreSQL: subqueries over `tracking_event`.
+
+Each function returns `(sql, params)`: an uncorrelated SELECT of person ids that
+the compiler embeds as `p.id IN (…)`, so PostgreSQL computes it once and hashes
+it (or turns it into a semi-join at the top of the tree).
+
+Indexes each construct relies on:
+- a condition with an event name: event_project_name_ts (project_id, name,
+  timestamp) — name equality plus the time window;
+- the same restricted to persons (incremental refresh passes `person_ids`):
+  event_project_person_ts (project_id, person_id, timestamp), so the cost grows
+  with the touched persons' events, not with history.
+
+Values are always %s parameters; the SQL text is built only from constants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from tracking.matching.actions import action_where_sql
+from tracking.properties import compare_sql, jsonb_filter_sql
+
+ActionSteps = Callable[[int], list]
+AGGREGATES = {"sum": "sum", "avg": "avg", "min": "min", "max": "max"}
+
+
+def event_sql(spec: dict, action_steps: ActionSteps) -> tuple[str, list]:
+    """A boolean over events aliased `e` for an event spec (name + where, or an action)."""
+    if "action" in spec:
+        return action_where_sql(action_steps(spec["action"]), alias="e")
+    parts, params = ["e.name = %s"], [spec["name"]]
+    for flt in spec.get("where", []):
+        sql, p = jsonb_filter_sql("e.properties", flt["property"], flt["operator"], flt["value"])
+        parts.append(sql)
+        params.extend(p)
+    return " AND ".join(parts), params
+
+
+def _restrict(column: str, person_ids: list[int] | None) -> tuple[str, list]:
+    if person_ids is None:
+        return "", []
+    return f" AND {column} = ANY(%s::bigint[])", [person_ids]
+
+
+def _events_from(
+    project_id: int,
+    where: str,
+    params: list,
+    since: datetime | None,
+    until: datetime | None,
+    person_ids: list[int] | None,
+) -> tuple[str, list]:
+    """`FROM tracking_event e WHERE project AND <where> AND <window> AND <persons>`."""
+    w_sql, w_params = "", []
+    if since is not None:
+        w_sql += " AND e.timestamp >= %s"
+        w_params.append(since)
+    if until is not None:
+        w_sql += " AND e.timestamp < %s"
+        w_params.append(until)
+    r_sql, r_params = _restrict("e.person_id", person_ids)
+    return (
+        f"FROM tracking_event e WHERE e.project_id = %s AND ({where}){w_sql}{r_sql}",
+        [project_id, *params, *w_params, *r_params],
+    )
+
+
+def count_persons(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    operator: str,
+    value: int,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> tuple[str, list]:
+    where, params = event_sql(event, action_steps)
+    frm, frm_params = _events_from(project_id, where, params, since, until, person_ids)
+    return (
+        f"SELECT e.person_id {frm} GROUP BY e.person_id HAVING count(*) {compare_sql(operator)} %s",
+        [*frm_params, value],
+    )
+
+
+def aggregate_persons(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    prop: str,
+    function: str,
+    operator: str,
+    value: int | float,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> tuple[str, list]:
+    where, params = event_sql(event, action_steps)
+    frm, frm_params = _events_from(project_id, where, params, since, until, person_ids)
+    # no numeric values at all -> NULL aggregate -> no match, whatever the comparison
+    return (
+        f"SELECT e.person_id {frm} GROUP BY e.person_id"
+        f" HAVING {AGGREGATES[function]}(sl_numeric(e.properties -> %s)) {compare_sql(operator)} %s",
+        [*frm_params, prop, Decimal(str(value))],
+    )
+
+
+def sequence_persons(
+    project_id: int,
+    steps: list[dict],
+    *,
+    within_days: int,
+    since: datetime | None,
+    until: datetime | None,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> tuple[str, list]:
+    """Persons who did steps[0], then steps[1], … (strictly later each), all within `within_days` of the first.
+
+    One pass over the persons' relevant events ordered by time: for each step k,
+    the latest possible start of a chain reaching it is the max of step k-1's
+    starts strictly earlier — the latest start leaves the most room for the
+    deadline, so checking it suffices. A single step is "did it in the window".
+    """
+    if len(steps) == 1:
+        where, params = event_sql(steps[0], action_steps)
+        frm, frm_params = _events_from(project_id, where, params, since, until, person_ids)
+        return f"SELECT e.person_id {frm}", frm_params
+    compiled = [event_sql(step, action_steps) for step in steps]
+    flags = [f"({sql}) AS m{i}" for i, (sql, _) in enumerate(compiled)]
+    params = [v for _, p in compiled for v in p]
+    any_step = " OR ".join(f"({sql})" for sql, _ in compiled)
+    any_params = list(params)
+    names = [step["name"] for step in steps if "name" in step]
+    if len(names) == len(steps) and person_ids is None:
+        # One `name = ANY(…)` lets the planner use event_project_name_ts (an OR of
+        # per-step conditions forces reading the table). Not for a refresh of a few
+        # persons: there event_project_person_ts is the index to use, and the hint
+        # would steer the planner to the name index over all of history.
+        any_step, any_params = f"e.name = ANY(%s) AND ({any_step})", [sorted(set(names)), *any_params]
+    frm, frm_params = _events_from(project_id, any_step, any_params, since, until, person_ids)
+    sql = f"SELECT e.person_id, e.timestamp AS ts, {', '.join(flags)} {frm}"
+    all_params = [*params, *frm_params]
+    sql = f"SELECT *, CASE WHEN m0 THEN ts END AS s0 FROM ({sql}) l"
+    for i in range(1, len(steps)):
+        sql = (
+            f"SELECT *, CASE WHEN m{i} THEN max(s{i - 1}) OVER (PARTITION BY person_id ORDER BY ts"
+            f" RANGE BETWEEN UNBOUNDED PRECEDING AND '1 microsecond'::interval PRECEDING) END AS s{i}"
+            f" FROM ({sql}) l{i}"
+        )
+    last = len(steps) - 1
+    sql = f"SELECT person_id FROM ({sql}) f WHERE s{last} IS NOT NULL AND ts - s{last} <= %s"
+    return sql, [*all_params, timedelta(days=within_days)]
+
+
+def survey_persons(
+    project_id: int,
+    *,
+    survey: str,
+    question: str,
+    operator: str | None,
+    value,
+    person_ids: list[int] | None,
+) -> tuple[str, list]:
+    """Persons whose latest answer to the question satisfies the filter (any answer: `operator` None).
+
+    The latest answer is the one with the greatest (timestamp, uuid): the same
+    tie rule as on ClickHouse, which has no serial id.
+    """
+    r_sql, r_params = _restrict("e.person_id", person_ids)
+    latest = (
+        "SELECT DISTINCT ON (e.person_id) e.person_id, e.properties -> '$answers' AS answers"
+        " FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
+        " AND e.properties ->> '$survey' = %s AND coalesce((e.properties -> '$answers') ? %s, false)"
+        f"{r_sql} ORDER BY e.person_id, e.timestamp DESC, e.uuid DESC"
+    )
+    params = [project_id, survey, question, *r_params]
+    if operator is None:
+        return f"SELECT person_id FROM ({latest}) a", params
+    flt, flt_params = jsonb_filter_sql("a.answers", question, operator, value)
+    return f"SELECT a.person_id FROM ({latest}) a WHERE {flt}", [*params, *flt_params]

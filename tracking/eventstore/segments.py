@@ -1,0 +1,141 @@
+"""The segment compiler's event conditions, on either backend.
+
+The compiler (segments.compiler) builds one PostgreSQL statement over persons
+and keeps the boolean tree there; every condition on events comes from here as
+a fragment `(sql, params)` selecting person ids, to embed as `p.id IN (…)`.
+
+- PostgreSQL: an uncorrelated subquery over `tracking_event`
+  (`postgres/segments.py`), planned together with the rest of the statement.
+- ClickHouse: the condition runs in ClickHouse now (`clickhouse/segments.py`)
+  and the fragment is `SELECT unnest(%s::bigint[])` with the ids found. The
+  ids are persons with at least one matching event, as the subquery yields on
+  PostgreSQL, so "zero satisfies" negations built by the compiler mean the same.
+  Computing in ClickHouse and handing ids over (rather than sending persons to
+  ClickHouse) keeps every condition one scan of events, whatever the tree.
+
+Inputs are primitive: the window as [since, until) datetimes (None: open),
+`person_ids` to restrict to (incremental refresh) or None, and `action_steps`,
+a callable giving an action's steps by id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from tracking.eventstore import using_clickhouse
+
+Fragment = tuple[str, list]
+ActionSteps = Callable[[int], list]
+
+
+def _ids(ids: list[int]) -> Fragment:
+    return "SELECT unnest(%s::bigint[])", [sorted(ids)]
+
+
+def count_persons(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    operator: str,
+    value: int,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> Fragment:
+    """Persons with at least one event matching `event` in the window, whose number of them `operator` `value`."""
+    kwargs = {
+        "since": since, "until": until, "operator": operator, "value": value,
+        "person_ids": person_ids, "action_steps": action_steps,
+    }  # fmt: skip
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.segments import count_persons as persons
+
+        return persons(project_id, event, **kwargs)
+    from tracking.eventstore.clickhouse.segments import count_persons as persons
+
+    return _ids(persons(project_id, event, **kwargs))
+
+
+def aggregate_persons(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    prop: str,
+    function: str,
+    operator: str,
+    value: int | float,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> Fragment:
+    """Persons whose `function` (sum, avg, min, max) of `prop` over matching events `operator` `value`.
+
+    Only numeric values count (JSON numbers and strings holding a plain decimal
+    number, the meaning of sl_numeric); a person without any does not match.
+    """
+    kwargs = {
+        "since": since, "until": until, "prop": prop, "function": function, "operator": operator,
+        "value": value, "person_ids": person_ids, "action_steps": action_steps,
+    }  # fmt: skip
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.segments import aggregate_persons as persons
+
+        return persons(project_id, event, **kwargs)
+    from tracking.eventstore.clickhouse.segments import aggregate_persons as persons
+
+    return _ids(persons(project_id, event, **kwargs))
+
+
+def sequence_persons(
+    project_id: int,
+    steps: list[dict],
+    *,
+    within_days: int,
+    since: datetime | None,
+    until: datetime | None,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> Fragment:
+    """Persons who did steps[0], then steps[1], … each strictly later, the last within `within_days` of the first.
+
+    Only events in the window count. One step: did it in the window.
+    """
+    kwargs = {
+        "within_days": within_days, "since": since, "until": until,
+        "person_ids": person_ids, "action_steps": action_steps,
+    }  # fmt: skip
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.segments import sequence_persons as persons
+
+        return persons(project_id, steps, **kwargs)
+    from tracking.eventstore.clickhouse.segments import sequence_persons as persons
+
+    return _ids(persons(project_id, steps, **kwargs))
+
+
+def survey_persons(
+    project_id: int,
+    *,
+    survey: str,
+    question: str,
+    operator: str | None,
+    value,
+    person_ids: list[int] | None,
+) -> Fragment:
+    """Persons whose latest answer to `question` of `survey` satisfies the filter (`operator` None: answered).
+
+    Latest: the greatest (timestamp, uuid) on both backends, so ties resolve alike.
+    """
+    kwargs = {
+        "survey": survey, "question": question, "operator": operator, "value": value, "person_ids": person_ids,
+    }  # fmt: skip
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.segments import survey_persons as persons
+
+        return persons(project_id, **kwargs)
+    from tracking.eventstore.clickhouse.segments import survey_persons as persons
+
+    return _ids(persons(project_id, **kwargs))
