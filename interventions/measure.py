@@ -16,7 +16,6 @@ from datetime import timedelta
 from django.db import connection
 
 from interventions.lift import ProportionComparison
-from segments.compiler import event_spec_sql
 from segments.definition import DefinitionError, _Validator
 from segments.models import Segment
 from segments.selectors import member_at_sql
@@ -99,7 +98,6 @@ def _conversion(project, kind: str, object_id: int, goal: dict) -> tuple[str, li
         project.pk,
         exposures_sql=exposures,
         within=timedelta(days=goal["within_days"]),
-        event_sql=event_spec_sql(goal["event"], project=project),
         spec=goal["event"],
         action_steps=_action_steps(project),
     )

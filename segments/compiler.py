@@ -8,7 +8,7 @@ The statement has the shape
 where every condition is a boolean over `p` (and `c`): person and company
 traits are direct jsonb tests; behavioural conditions are `p.id IN (subquery)`
 over sessions, the daily rollup, or a fragment from the event store
-(`tracking.eventstore.segments`: a subquery over `tracking_event` on PostgreSQL,
+(`tracking.eventstore.segments`: a subquery over the events table on PostgreSQL,
 the ids ClickHouse found otherwise). Subqueries are uncorrelated, so PostgreSQL
 computes each once and hashes it (or turns it into a semi-join when it sits at
 the top of the tree). Conditions satisfied by zero events ("never did", "fewer
@@ -34,7 +34,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from segments.models import Segment
@@ -274,14 +274,6 @@ class Compiler:
             )
             params = [segment.pk]
         return (f"NOT ({sql})" if node.get("negate") else sql), params
-
-
-def event_spec_sql(spec: dict, *, project) -> tuple[str, list]:
-    """A PostgreSQL boolean over `tracking_event` aliased `e` for one event spec (`{"name", "where"}` or `{"action": id}`)."""
-    from tracking.eventstore.postgres.segments import event_sql
-
-    ctx = _Context(project.pk, project.zone, datetime.now(tz=UTC), None)
-    return event_sql(spec, Compiler(ctx).action_steps)
 
 
 def effective_definition(segment) -> dict:

@@ -111,7 +111,9 @@ def test_the_sweep_names_an_argument_it_cannot_fill():
         Route("api/v1/projects/<int:project_id>/widgets/<int:object_id>/", None).url(project_id=1, world={})
 
 
-def test_the_owner_reaches_every_url_of_the_sweep(alice_client, alice_api_key, project, world):
+def test_the_owner_reaches_every_url_of_the_sweep(
+    events_backend, alice_client, alice_api_key, project, world
+):
     """Guards the sweep itself: were A's objects made wrong, bob's 404s would prove nothing."""
     failures = []
     for route in swept_routes():
@@ -123,7 +125,7 @@ def test_the_owner_reaches_every_url_of_the_sweep(alice_client, alice_api_key, p
     assert failures == [], "\n".join(failures)
 
 
-def test_another_organizations_member_finds_nothing_in_the_pages(bob_client, project, world):
+def test_another_organizations_member_finds_nothing_in_the_pages(events_backend, bob_client, project, world):
     before, counts = snapshot(world), row_counts()
     routes = [r for r in swept_routes() if not r.is_api]
     failures = _sweep(bob_client, routes, _methods, _in_a(project, world), _refused)
@@ -132,7 +134,7 @@ def test_another_organizations_member_finds_nothing_in_the_pages(bob_client, pro
 
 
 def test_another_organizations_member_finds_nothing_in_the_api_with_his_key(
-    client, bob_api_key, project, world
+    events_backend, client, bob_api_key, project, world
 ):
     before, counts = snapshot(world), row_counts()
     routes = [r for r in swept_routes() if r.is_api]

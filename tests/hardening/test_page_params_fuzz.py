@@ -65,6 +65,22 @@ def test_the_parameters_are_found_in_the_code():
 def test_no_page_answers_an_awkward_parameter_with_a_server_error(
     alice_client: Client, project, world, value
 ):
+    _sweep_with(alice_client, project, world, value)
+
+
+# With events in ClickHouse, the values that reach its statements: numbers and dates out of range
+@pytest.mark.parametrize(
+    "value",
+    [VALUES["huge"], VALUES["negative"], VALUES["not a date"]],
+    ids=["huge", "negative", "not a date"],
+)
+def test_no_page_on_clickhouse_answers_an_awkward_parameter_with_a_server_error(
+    clickhouse, alice_client: Client, project, world, value
+):
+    _sweep_with(alice_client, project, world, value)
+
+
+def _sweep_with(alice_client: Client, project, world, value: str) -> None:
     params = dict.fromkeys(_parameter_names(), value)
     routes: list[Route] = [r for r in swept_routes() if not r.is_api]
     # deletions last: one that succeeds leaves the routes after it looking at a missing object

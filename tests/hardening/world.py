@@ -16,6 +16,7 @@ from django.forms.models import model_to_dict
 
 from tests.ingest.conftest import event
 from tests.replay import rrweb
+from tracking import eventstore
 from tracking.models import Company, Event, Person, PersonDistinctId, Project, Session, User
 
 MARKER = "Acmesecret"
@@ -73,11 +74,10 @@ def build_world(
         project=project,
         data={"name": f"{MARKER} CRM", "url": "http://127.0.0.1:9/hook", "segments": [segment.pk]},
     )
-    return {
+    objects = {
         "project": project,
         "person": Person.objects.get(project=project, pk=person_id),
         "company": Company.objects.get(project=project, key=f"{MARKER}-co"),
-        "event": Event.objects.filter(project=project, name="signup").get(),
         "session": Session.objects.get(project=project, session_key=session_key),
         "action": action_create(
             project=project, user=owner, name=f"{MARKER} signed up", steps=[{"event": "signup"}]
@@ -128,6 +128,9 @@ def build_world(
         ).invitation,
         "api_key": api_key_create(user=owner, label=f"{MARKER} key").key,
     }
+    if not eventstore.using_clickhouse():  # a row of its own only in PostgreSQL
+        objects["event"] = Event.objects.filter(project=project, name="signup").get()
+    return objects
 
 
 def _spread_ids() -> None:
@@ -169,11 +172,20 @@ def snapshot(world: dict[str, models.Model]) -> dict[str, dict]:
 
 
 def row_counts() -> dict[str, int]:
-    """Rows per model of the product apps: a write anywhere shows up here."""
+    """Rows per model of the product apps, and events in ClickHouse: a write anywhere shows up here."""
     from django.apps import apps
 
-    return {
+    counts = {
         model._meta.label: model.objects.count()
         for model in apps.get_models()
         if model._meta.app_label in {"tracking", "segments", "analysis", "replay", "interventions"}
     }
+    if eventstore.using_clickhouse():
+        from tracking.eventstore.clickhouse.client import client
+
+        ch = client()
+        counts["clickhouse.events"] = ch.query(f"SELECT count() FROM {ch.table('events')}")[0][0]
+        counts["clickhouse.person_overrides"] = ch.query(
+            f"SELECT count() FROM {ch.table('person_overrides')}"
+        )[0][0]
+    return counts

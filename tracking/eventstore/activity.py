@@ -65,15 +65,14 @@ def conversion_sql(
     *,
     exposures_sql: tuple[str, list],
     within: timedelta,
-    event_sql: tuple[str, list],
     spec: dict,
     action_steps: Callable[[int], list],
 ) -> tuple[str, list]:
     """A PostgreSQL predicate over `x.person_id` and `x.first_at` (an exposure): the person did the
     goal event within `within` after `first_at`.
 
-    `event_sql` is the goal as a PostgreSQL condition over events `e`; `spec`
-    and `action_steps` are the same goal for ClickHouse. `exposures_sql` selects
+    `spec` is the goal event (`{"name", "where"}` or `{"action": id}`, its steps
+    given by `action_steps`). `exposures_sql` selects
     the (person_id, first_at) of every exposure the predicate will test.
     PostgreSQL: one indexed EXISTS per exposure. ClickHouse: the exposures are
     read once, the converted persons found there and tested by id (an exposure
@@ -81,15 +80,22 @@ def conversion_sql(
     """
     if not using_clickhouse():
         from tracking.eventstore.postgres.activity import conversion_sql as exists
+        from tracking.eventstore.postgres.segments import event_sql
 
-        return exists(project_id, person="x.person_id", at="x.first_at", within=within, event_sql=event_sql)
+        return exists(
+            project_id,
+            person="x.person_id",
+            at="x.first_at",
+            within=within,
+            event_sql=event_sql(spec, action_steps),
+        )
     from tracking.eventstore.clickhouse.activity import converted_persons
 
     with connection.cursor() as cursor:
         cursor.execute(*exposures_sql)
         exposures = [(person, at) for person, at in cursor.fetchall()]
     converted = converted_persons(project_id, exposures, within=within, spec=spec, action_steps=action_steps)
-    return "x.person_id = ANY(%s)", [sorted(converted)]
+    return "x.person_id IN (SELECT unnest(%s::bigint[]))", [sorted(converted)]
 
 
 def survey_responses_sql(project_id: int, *, survey_id: int, key: str) -> tuple[str, list]:
