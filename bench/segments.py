@@ -4,6 +4,7 @@
     .venv/bin/python bench/segments.py --events 10000000   # 10M: several minutes, ~10 GB of disk while it runs
     .venv/bin/python bench/segments.py --explain pageviews_30d --explain active_days
     .venv/bin/python bench/segments.py --only never_upgraded --repeat 5
+    .venv/bin/python bench/segments.py --backend clickhouse    # events in ClickHouse through chDB (bench/backends.py)
 
 What it does, in one run:
 
@@ -15,11 +16,15 @@ What it does, in one run:
    around seven days, upgrades with amounts). The event table's secondary
    indexes are dropped for the load and rebuilt after it (as a bulk load
    would), then everything is VACUUM ANALYZEd;
-2. exports the same rows with COPY TO (CSV) and loads them into DuckDB;
+2. exports the same rows with COPY TO (CSV) and loads them into DuckDB (on
+   ClickHouse, the events come back from ClickHouse as Parquet);
 3. computes each segment with the engine (`compile_definition`, the exact
    SELECT that `apply_membership` materialises) and with DuckDB, checks that
    the member sets are EQUAL, and prints the best of `--repeat` warm runs for
-   each, with the ratio PostgreSQL / DuckDB (goal: <= 2);
+   each, with the ratio PostgreSQL / DuckDB (goal: <= 2). On ClickHouse a
+   segment costs compile (its event conditions run in ClickHouse then) plus
+   executing the PostgreSQL statement, and both are timed (goal: <= 1 s and no
+   slower than DuckDB);
 4. materialises every segment (`segment_compute`), then measures incremental
    refresh: 1,000 new events for ~100 existing people through
    `event_batch_ingest`, then `segments_refresh_persons` for the touched
@@ -45,7 +50,7 @@ from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench import harness  # noqa: E402
+from bench import backends, harness  # noqa: E402
 
 DAYS = 120
 PLANS = [("free", 60), ("pro", 30), ("enterprise", 10)]
@@ -297,18 +302,31 @@ def _copy_text(conn, statement: str, rows: list[str]) -> None:
             copy.write("".join(rows[i : i + 5000]))
 
 
-def load(url: str, gen: Generator, *, chunk_persons: int = 2000, verbose: bool = True) -> dict:
-    """Generate and COPY everything; event indexes are rebuilt at the end. Returns timings."""
+def load(
+    url: str,
+    gen: Generator,
+    *,
+    chunk_persons: int = 2000,
+    verbose: bool = True,
+    events_file: Path | None = None,
+) -> dict:
+    """Generate and COPY everything; event indexes are rebuilt at the end. Returns timings.
+
+    With `events_file` (the ClickHouse backend) the events are written to that
+    file instead of tracking_event, for bench.backends to insert into ClickHouse,
+    and the daily rollup is built there.
+    """
     import psycopg
 
     timings = {}
     t0 = time.perf_counter()
+    event_out = open(events_file, "w") if events_file else None
     with psycopg.connect(url) as conn:
         conn.execute("SET synchronous_commit = off")
         _copy_text(conn, "COPY tracking_company (id, project_id, key, properties, created_at, updated_at) FROM STDIN",
                    gen.company_rows())  # fmt: skip
         conn.execute("SELECT setval(pg_get_serial_sequence('tracking_company', 'id'), %s)", [gen.companies])
-        dropped = drop_event_indexes(conn)
+        dropped = backends.drop_event_indexes(conn) if event_out is None else []
         conn.commit()
         next_report = 0
         for first in range(1, gen.persons + 1, chunk_persons):
@@ -324,7 +342,10 @@ def load(url: str, gen: Generator, *, chunk_persons: int = 2000, verbose: bool =
                 conn, "COPY tracking_persondistinctid (project_id, distinct_id, person_id) FROM STDIN", pdis
             )
             _copy_text(conn, f"COPY tracking_session ({SESSION_COLUMNS}) FROM STDIN", sessions)
-            _copy_text(conn, f"COPY tracking_event ({EVENT_COLUMNS}) FROM STDIN", events)
+            if event_out is None:
+                _copy_text(conn, f"COPY tracking_event ({EVENT_COLUMNS}) FROM STDIN", events)
+            else:
+                event_out.writelines(events)
             conn.commit()
             if verbose and gen.written >= next_report:
                 rate = gen.written / (time.perf_counter() - t0)
@@ -339,16 +360,23 @@ def load(url: str, gen: Generator, *, chunk_persons: int = 2000, verbose: bool =
             conn.execute(statement)
         conn.commit()
         timings["index_s"] = time.perf_counter() - t1
+        if event_out is not None:
+            event_out.close()
+            timings.update(backends.clickhouse_insert_file(events_file))
+            events_file.unlink()
         t2 = time.perf_counter()
         conn.autocommit = True
         t3 = time.perf_counter()
         # ingestion keeps the daily rollup as batches arrive; a bulk load builds it once
-        conn.execute(
-            "INSERT INTO tracking_personday (project_id, person_id, day, events, first_at, last_at)"
-            " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, count(*),"
-            " min(e.timestamp), max(e.timestamp) FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id"
-            " GROUP BY 1, 2, 3"
-        )
+        if event_out is not None:
+            backends.clickhouse_rollup_to_postgres(url, gen.project_id, "UTC", events_file.parent)
+        else:
+            conn.execute(
+                "INSERT INTO tracking_personday (project_id, person_id, day, events, first_at, last_at)"
+                " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, count(*),"
+                " min(e.timestamp), max(e.timestamp) FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id"
+                " GROUP BY 1, 2, 3"
+            )
         timings["rollup_s"] = time.perf_counter() - t3
         conn.execute("VACUUM (ANALYZE) tracking_event, tracking_person, tracking_session, tracking_company,"
                      " tracking_persondistinctid, tracking_personday")  # fmt: skip
@@ -356,32 +384,14 @@ def load(url: str, gen: Generator, *, chunk_persons: int = 2000, verbose: bool =
     return timings
 
 
-def drop_event_indexes(conn) -> list[str]:
-    """Drop tracking_event's secondary indexes and unique constraints; returns the statements that recreate them."""
-    recreate = []
-    constraints = conn.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = 'tracking_event'::regclass AND contype = 'u'"
-    ).fetchall()
-    for name, definition in constraints:
-        conn.execute(f'ALTER TABLE tracking_event DROP CONSTRAINT "{name}"')
-        recreate.append(f'ALTER TABLE tracking_event ADD CONSTRAINT "{name}" {definition}')
-    indexes = conn.execute(
-        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
-        " WHERE x.indrelid = 'tracking_event'::regclass AND NOT x.indisprimary"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)"
-    ).fetchall()
-    for name, definition in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-        recreate.append(definition)
-    return recreate
-
-
 # -- DuckDB ----------------------------------------------------------------------------------
 
 
-def export_to_duckdb(url: str, project_id: int, work: Path):
-    """COPY the rows out of PostgreSQL as CSV and load them into an in-memory DuckDB."""
+def export_to_duckdb(url: str, project_id: int, work: Path, backend: str = "postgres"):
+    """COPY the rows out of PostgreSQL as CSV and load them into an in-memory DuckDB.
+
+    On the ClickHouse backend the events come from ClickHouse as Parquet instead.
+    """
     import duckdb
     import psycopg
 
@@ -400,6 +410,13 @@ def export_to_duckdb(url: str, project_id: int, work: Path):
     }  # fmt: skip
     timings = {}
     t0 = time.perf_counter()
+    if backend == "clickhouse":
+        del exports["events"]
+        backends.clickhouse_export_parquet(
+            project_id,
+            "person_id, toString(name) AS name, toUnixTimestamp64Micro(timestamp) AS ts_us, properties",
+            work / "events.parquet",
+        )
     with psycopg.connect(url) as conn:
         for table, (select, _) in exports.items():
             path = work / f"{table}.csv"
@@ -415,15 +432,20 @@ def export_to_duckdb(url: str, project_id: int, work: Path):
         spec = ", ".join(f"'{k}': '{v}'" for k, v in columns.items())
         db.execute(f"CREATE TABLE {table}_raw AS SELECT * FROM read_csv('{work / (table + '.csv')}',"
                    f" header = false, columns = {{{spec}}}, quote = '\"', escape = '\"')")  # fmt: skip
+    if backend == "clickhouse":
+        db.execute(f"CREATE TABLE events_raw AS SELECT * FROM read_parquet('{work / 'events.parquet'}')")
+        (work / "events.parquet").unlink()
     db.execute(
         "CREATE TABLE events AS SELECT person_id, name, make_timestamp(ts_us) AS ts, properties FROM events_raw"
     )
+    db.execute("DROP TABLE events_raw")
     db.execute("CREATE TABLE sessions AS SELECT person_id, make_timestamp(started_us) AS started_at, browser, os,"
                " device_type, country FROM sessions_raw")  # fmt: skip
     db.execute("CREATE TABLE persons AS SELECT * FROM persons_raw")
     db.execute("CREATE TABLE companies AS SELECT * FROM companies_raw")
     for table in exports:
-        db.execute(f"DROP TABLE {table}_raw")
+        if table != "events":
+            db.execute(f"DROP TABLE {table}_raw")
         (work / f"{table}.csv").unlink()
     timings["load_s"] = time.perf_counter() - t1
     return db, timings
@@ -536,6 +558,31 @@ def time_pg(url: str, sql: str, params: list, repeat: int, work_mem: str) -> tup
     return best, ids
 
 
+def time_compiled(url: str, definition: dict, project, now: datetime, repeat: int, work_mem: str):
+    """Best of `repeat` warm runs of compiling (the ClickHouse part runs here) and executing the SQL."""
+    import psycopg
+
+    from segments.compiler import compile_definition
+
+    best = float("inf")
+    with psycopg.connect(url) as conn:
+        conn.execute("SELECT set_config('work_mem', %s, false)", [work_mem])
+        for i in range(repeat + 1):  # the first run warms up
+            t0 = time.perf_counter()
+            query = compile_definition(definition, project=project, now=now)
+            rows = conn.execute(query.sql, query.params).fetchall()
+            if i:
+                best = min(best, time.perf_counter() - t0)
+            ids = {r[0] for r in rows}
+    return query, best, ids
+
+
+def _chdb_version() -> str:
+    import chdb
+
+    return chdb.__version__
+
+
 def time_duckdb(db, sql: str, repeat: int) -> tuple[float, set[int]]:
     best = float("inf")
     ids: set[int] = set()
@@ -627,14 +674,19 @@ def main() -> None:
     )
     parser.add_argument("--skip-refresh", action="store_true")
     parser.add_argument("--seed", type=int, default=11)
+    backends.add_argument(parser)
     args = parser.parse_args()
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     db = harness.ScratchDatabase(args.server, harness.parse_pg_settings(args.pg_setting)).open()
     work = Path(tempfile.mkdtemp(prefix="sightline-bench-segments-"))
+    clickhouse = args.backend == "clickhouse"
     duck = None
     try:
+        backends.configure(args.backend, work)
         harness.django_setup(db)
+        if clickhouse:
+            backends.clickhouse_migrate()
         from django.conf import settings
 
         from segments.compiler import compile_definition
@@ -653,25 +705,36 @@ def main() -> None:
             f"generating ~{args.events:,} events, {gen.persons:,} persons, {gen.companies:,} companies ...",
             flush=True,
         )
-        timings = load(db.url, gen)
+        timings = load(db.url, gen, events_file=work / "events.tsv" if clickhouse else None)
         print(f"loaded {gen.written:,} events, {gen.sessions_written:,} sessions in {timings['copy_s']:.0f} s"
               f" ({gen.written / timings['copy_s']:,.0f} events/s); indexes {timings['index_s']:.0f} s,"
               f" vacuum analyze {timings['vacuum_s']:.0f} s")  # fmt: skip
-        duck, dtimings = export_to_duckdb(db.url, project.pk, work)
+        if clickhouse:
+            print(f"clickhouse (chDB {_chdb_version()}): {timings['rows']:,} events inserted from the file in"
+                  f" {timings['insert_s']:.1f} s ({timings['rows'] / timings['insert_s']:,.0f} events/s), merged in"
+                  f" {timings['optimize_s']:.1f} s, {timings['bytes'] / 1e6:,.0f} MB on disk;"
+                  f" daily rollup to PostgreSQL {timings['rollup_s']:.1f} s")  # fmt: skip
+        duck, dtimings = export_to_duckdb(db.url, project.pk, work, args.backend)
         print(f"duckdb: exported in {dtimings['export_s']:.0f} s, loaded in {dtimings['load_s']:.0f} s"
               f" ({duck.execute('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]} threads)")  # fmt: skip
 
         cases = [c for c in segment_cases(now) if not args.only or c[0] in args.only]
+        meter = backends.cpu_meter(db)
         print()
+        if clickhouse:
+            print("clickhouse: compile (events in ClickHouse) + execute (PostgreSQL), best of the warm runs")
         print(
-            f"{'segment':<22} {'members':>9} {'postgres':>10} {'duckdb':>9} {'ratio':>7}  equal  materialise"
+            f"{'segment':<22} {'members':>9} {args.backend:>10} {'duckdb':>9} {'ratio':>7}  equal  materialise"
         )
         rows = []
         segments = []
         for name, description, definition, duck_sql in cases:
             definition = validate_definition(definition, project_id=project.pk)
-            query = compile_definition(definition, project=project, now=now)
-            pg_s, pg_ids = time_pg(db.url, query.sql, query.params, args.repeat, work_mem)
+            if clickhouse:
+                query, pg_s, pg_ids = time_compiled(db.url, definition, project, now, args.repeat, work_mem)
+            else:
+                query = compile_definition(definition, project=project, now=now)
+                pg_s, pg_ids = time_pg(db.url, query.sql, query.params, args.repeat, work_mem)
             dk_s, dk_ids = time_duckdb(duck, duck_sql, args.repeat)
             equal = pg_ids == dk_ids
             segment = Segment.objects.create(
@@ -686,7 +749,7 @@ def main() -> None:
             detail = (
                 ""
                 if equal
-                else f" (postgres only {len(pg_ids - dk_ids)}, duckdb only {len(dk_ids - pg_ids)})"
+                else f" ({args.backend} only {len(pg_ids - dk_ids)}, duckdb only {len(dk_ids - pg_ids)})"
             )
             print(f"{name:<22} {len(pg_ids):>9,} {1000 * pg_s:>8.0f}ms {1000 * dk_s:>7.0f}ms {pg_s / dk_s:>6.1f}x"
                   f"  {'yes' if equal else 'NO'}{detail}  {1000 * materialise_s:>6.0f}ms", flush=True)  # fmt: skip
@@ -699,6 +762,9 @@ def main() -> None:
         print(f"{'all segments':<22} {'':>9} {1000 * total_pg:>8.0f}ms {1000 * total_dk:>7.0f}ms {total_pg / total_dk:>6.1f}x"
               f"   goal <= 2x: {'met' if total_pg / total_dk <= 2 else 'NOT met'} in total; worst {worst[0]}"
               f" {worst[1] / worst[2]:.1f}x")  # fmt: skip
+        within = sum(1 for r in rows if r[1] <= 1 and r[1] <= r[2])
+        print(f"segments <= 1 s and no slower than DuckDB: {within}/{len(rows)}")
+        backends.cpu_report(meter)
 
         if not args.skip_refresh:
             print()

@@ -73,7 +73,7 @@ def window_population(
             )
         ]
     return (
-        f"SELECT p.id AS person_id, (p.id = ANY(%s::bigint[]))::int AS y, p.first_seen + %s <= %s AS mature {cohort}",
+        f"SELECT p.id AS person_id, (p.id IN (SELECT unnest(%s::bigint[])))::int AS y, p.first_seen + %s <= %s AS mature {cohort}",
         [did, window_end, now, project_id, start, end],
     )
 
