@@ -91,7 +91,7 @@ class ChdbClient(Client):
         table = self._run(sql, params, "ArrowTable")
         if table.num_columns == 0:
             return []
-        return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+        return list(zip(*(_python_values(column) for column in table.columns), strict=True))
 
     def command(self, sql: str, params: dict | None = None) -> None:
         self._run(sql, params, "Null")
@@ -103,6 +103,17 @@ class ChdbClient(Client):
 
     def close(self) -> None:
         self._session.close()
+
+
+def _python_values(column) -> list:
+    """A result column as Python values. Timestamps go through NumPy: Arrow's own conversion
+    builds a zone-aware datetime per value, some 80 times slower, which dominated large results."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        naive = column.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False).tolist()
+        return [None if value is None else value.replace(tzinfo=UTC) for value in naive]
+    return column.to_pylist()
 
 
 class HttpClient(Client):
