@@ -62,6 +62,7 @@ def embedded_database(data_dir: Path) -> dict:
     pg_dir = data_dir / "pg"
     pg_dir.parent.mkdir(parents=True, exist_ok=True)
     started_here = not _embedded_running(pg_dir)
+    _repair_handle_list(pg_dir)
     server = pgserver.get_server(pg_dir, cleanup_mode=None)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")  # noqa: S608 - a constant
     if "(1 row)" not in exists:
@@ -69,6 +70,22 @@ def embedded_database(data_dir: Path) -> dict:
     config = parse_database_url(server.get_uri(EMBEDDED_DB_NAME))
     config["OPTIONS"].pop("sslmode", None)
     return config
+
+
+def _repair_handle_list(pg_dir: Path) -> None:
+    """pgserver keeps the processes attached to a server in a JSON file it rewrites without a lock;
+    processes starting and stopping at once can leave it empty, and every later start then fails
+    to parse it. Sightline does not use that reference count (see the module docstring): an
+    unreadable list is reset to an empty one."""
+    import json
+
+    handles = pg_dir / ".handle_pids.json"
+    try:
+        json.loads(handles.read_text())
+    except FileNotFoundError:
+        return
+    except ValueError:
+        handles.write_text("[]")
 
 
 def _embedded_running(pg_dir: Path) -> bool:
