@@ -8,7 +8,7 @@ Results come back as tuples of Python values (datetime, UUID, Decimal, int, str)
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -228,14 +228,3 @@ def client_reset() -> None:
         if _client is not None:
             _client.close()
         _client = _client_config = None
-
-
-def quote_identifier(name: str) -> str:
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"not an identifier: {name!r}")
-    return name
-
-
-def in_array(values: Sequence, type_: str, params: Params) -> str:
-    """`{pN:Array(T)}` for an IN test against a Python list."""
-    return params.add(list(values), f"Array({type_})")
