@@ -7,19 +7,21 @@ Parameters are the JSON documented in docs/analysis.md; a bad one is answered
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analysis import forms, services
-from analysis.kinds import KINDS, analysis_run
+from analysis.jobs import analysis_request
+from analysis.kinds import KINDS, analysis_params
 from analysis.models import AnalysisKind, Metric, MetricKind, SavedAnalysis
 from analysis.params import ParamError
-from analysis.reads import AnalysisTimeout
 from analysis.selectors import metric_get, metric_list, saved_analysis_get, saved_analysis_list
+from jobs.api import answer_response
 from tracking.api.base import ProjectAPIView, ProjectScopedMixin
 
 
@@ -129,23 +131,38 @@ class PathsInput(_TrafficInput):
     date_to = serializers.DateField(required=False)
 
 
+_ASYNC = OpenApiParameter(
+    "async", bool, description="Answer 202 with a job at once unless the result is cached (docs/analysis.md)."
+)
+
+
 class _AnalysisApi(ProjectAPIView):
+    """200 with the result when it is cached or computed within a second; else 202 with the job."""
+
     kind = ""
 
     def post(self, request: Request, project_id: int) -> Response:
         try:
-            result = analysis_run(project=self.project, kind=self.kind, params=request.data)
+            query = analysis_params(project=self.project, kind=self.kind, params=request.data)
         except ParamError as error:
             return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
-        except AnalysisTimeout as timeout:
-            return Response({"detail": str(timeout)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(result.to_json())
+        asynchronous = request.query_params.get("async", "") in ("1", "true")
+        answer = analysis_request(
+            project=self.project,
+            kind=self.kind,
+            query=query,
+            user=request.user,
+            wait=0.0 if asynchronous else settings.ANALYSIS_API_WAIT_SECONDS,
+        )
+        return answer_response(request, answer)
 
 
 class CompareApi(_AnalysisApi):
     kind = "compare"
 
-    @extend_schema(operation_id="analysis_compare", request=CompareInput, responses={200: dict})
+    @extend_schema(
+        operation_id="analysis_compare", parameters=[_ASYNC], request=CompareInput, responses={200: dict}
+    )
     def post(self, request: Request, project_id: int) -> Response:
         return super().post(request, project_id)
 
@@ -153,7 +170,9 @@ class CompareApi(_AnalysisApi):
 class FunnelApi(_AnalysisApi):
     kind = "funnel"
 
-    @extend_schema(operation_id="analysis_funnel", request=FunnelInput, responses={200: dict})
+    @extend_schema(
+        operation_id="analysis_funnel", parameters=[_ASYNC], request=FunnelInput, responses={200: dict}
+    )
     def post(self, request: Request, project_id: int) -> Response:
         return super().post(request, project_id)
 
@@ -161,7 +180,9 @@ class FunnelApi(_AnalysisApi):
 class RetentionApi(_AnalysisApi):
     kind = "retention"
 
-    @extend_schema(operation_id="analysis_retention", request=RetentionInput, responses={200: dict})
+    @extend_schema(
+        operation_id="analysis_retention", parameters=[_ASYNC], request=RetentionInput, responses={200: dict}
+    )
     def post(self, request: Request, project_id: int) -> Response:
         return super().post(request, project_id)
 
@@ -169,7 +190,9 @@ class RetentionApi(_AnalysisApi):
 class PathsApi(_AnalysisApi):
     kind = "paths"
 
-    @extend_schema(operation_id="analysis_paths", request=PathsInput, responses={200: dict})
+    @extend_schema(
+        operation_id="analysis_paths", parameters=[_ASYNC], request=PathsInput, responses={200: dict}
+    )
     def post(self, request: Request, project_id: int) -> Response:
         return super().post(request, project_id)
 
@@ -253,15 +276,22 @@ class SavedAnalysisDetailApi(ProjectAPIView):
 
 
 class SavedAnalysisResultApi(ProjectAPIView):
-    """The saved analysis computed now; 400 naming the parameter when it no longer holds (a deleted segment…)."""
+    """The saved analysis's result, as the analysis endpoints answer it (200 or 202 with a job);
+    400 naming the parameter when it no longer holds (a deleted segment…)."""
 
-    @extend_schema(operation_id="saved_analyses_result", responses={200: dict})
+    @extend_schema(operation_id="saved_analyses_result", parameters=[_ASYNC], responses={200: dict})
     def get(self, request: Request, project_id: int, saved_id: int) -> Response:
         saved = saved_analysis_get(project=self.project, saved_id=saved_id)
         try:
-            result = analysis_run(project=self.project, kind=saved.kind, params=saved.params)
+            query = analysis_params(project=self.project, kind=saved.kind, params=saved.params)
         except ParamError as error:
             return Response(error.prefixed("params").errors, status=status.HTTP_400_BAD_REQUEST)
-        except AnalysisTimeout as timeout:
-            return Response({"detail": str(timeout)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(result.to_json())
+        asynchronous = request.query_params.get("async", "") in ("1", "true")
+        answer = analysis_request(
+            project=self.project,
+            kind=saved.kind,
+            query=query,
+            user=request.user,
+            wait=0.0 if asynchronous else settings.ANALYSIS_API_WAIT_SECONDS,
+        )
+        return answer_response(request, answer)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from web import budget
 from web.sql import QueryTimedOut, bounded_fetch
 
 WORK_MEM = settings.ANALYSIS_WORK_MEM
@@ -25,7 +26,8 @@ class AnalysisTimeout(Exception):
     """The statement ran past the limit and was cancelled."""
 
     def __str__(self) -> str:
-        return f"This analysis took longer than {TIMEOUT_MS // 1000} seconds; try a shorter date range or fewer groups."
+        seconds = budget.limit_seconds(TIMEOUT_MS // 1000)
+        return f"This analysis took longer than {seconds} seconds; try a shorter date range or fewer groups."
 
 
 def fetch_all(sql: str, params: list) -> list[tuple]:

@@ -11,6 +11,7 @@ from analysis.kinds import KINDS, analysis_params
 from analysis.metrics import validate_metric
 from analysis.models import Metric, SavedAnalysis
 from analysis.params import ParamError
+from tracking.dataversion import data_changed
 from tracking.models import Project
 
 
@@ -62,6 +63,8 @@ def metric_update(*, metric: Metric, **fields: Any) -> Metric:
         setattr(metric, key, value)
     metric.full_clean()
     metric.save()
+    if "definition" in fields:
+        data_changed(metric.project_id)  # comparisons of this metric cached before are stale
     return metric
 
 

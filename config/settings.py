@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_q",
     "config",
     "tracking",
+    "jobs",
     "segments",
     "analysis",
     "replay",
@@ -317,6 +318,21 @@ SEGMENT_TIME_REFRESH_SECONDS = env_int("SEGMENT_TIME_REFRESH_SECONDS", 60, minim
 # huge range answers "try a shorter range" instead of holding a connection.
 ANALYSIS_WORK_MEM = env_str("ANALYSIS_WORK_MEM", "128MB")
 ANALYSIS_TIMEOUT_MS = env_int("ANALYSIS_TIMEOUT_MS", 60_000, minimum=1000)
+# Background queries (docs/analysis.md, "Jobs"): where they run ("worker": the
+# analysis_worker processes; "thread": threads of the web process, for chDB;
+# "inline": in the request, for tests), how long one may take, how many of a
+# project's run at once, and how long a page or an API call waits before it
+# shows progress or answers 202 instead of the result.
+ANALYSIS_JOBS = env_str("ANALYSIS_JOBS", "worker")
+if ANALYSIS_JOBS not in ("worker", "thread", "inline"):
+    raise ImproperlyConfigured("ANALYSIS_JOBS must be worker, thread or inline")
+ANALYSIS_JOB_TIMEOUT_SECONDS = env_int("ANALYSIS_JOB_TIMEOUT_SECONDS", 600, minimum=10)
+ANALYSIS_JOBS_PER_PROJECT = env_int("ANALYSIS_JOBS_PER_PROJECT", 2, minimum=1)
+ANALYSIS_WORKER_THREADS = env_int("ANALYSIS_WORKER_THREADS", 2, minimum=1)
+ANALYSIS_API_WAIT_SECONDS = 1.0
+ANALYSIS_PAGE_WAIT_SECONDS = 0.15
+# A stale cached card (newer events since) younger than this is shown without recomputing.
+ANALYSIS_STALE_RECOMPUTE_SECONDS = env_int("ANALYSIS_STALE_RECOMPUTE_SECONDS", 60, minimum=0)
 GEO_COUNTRY_HEADER = env_str("GEO_COUNTRY_HEADER")  # e.g. CF-IPCountry, when a trusted proxy sets it
 
 LOGGING = {

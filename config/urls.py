@@ -30,9 +30,11 @@ urlpatterns = [
     path("api/v1/", include("replay.api_urls")),
     path("api/v1/", include("interventions.api_urls")),
     path("api/v1/", include("analysis.api_urls")),
+    path("api/v1/", include("jobs.api_urls")),
     path("", include("replay.urls")),
     path("", include("segments.urls")),
     path("", include("analysis.urls")),
+    path("", include("jobs.urls")),
     path("", include("interventions.urls")),
     path("", include("tracking.urls")),
 ]

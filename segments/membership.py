@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from segments.compiler import compile_segment
 from segments.models import Segment
 from segments.signals import membership_changed
+from tracking.dataversion import data_changed
 
 LOCK_NAMESPACE = 7301  # pg_advisory_xact_lock(namespace, segment id)
 
@@ -98,6 +99,8 @@ def apply_membership(
                 [len(change.entered), len(change.exited), segment.pk],
             )
             change.size = cursor.fetchone()[0]
+    if change.changed:
+        data_changed(segment.project_id)  # analyses of this segment's members cached before are stale
     change.elapsed_ms = int((time.monotonic() - started) * 1000)
     return change
 

@@ -39,6 +39,13 @@ def ingest_drains_inline(settings):
     pressure_forget()
 
 
+@pytest.fixture(autouse=True)
+def jobs_run_inline(settings):
+    """Background queries run inside the request that asks for them, so a page or an API call
+    has its result as it returns. The workers' own path is tested in tests/jobs/."""
+    settings.ANALYSIS_JOBS = "inline"
+
+
 _CHDB_DIR: str | None = None
 
 

@@ -6,6 +6,8 @@ import psycopg
 from django.db import DatabaseError, connection, transaction
 from psycopg import sql
 
+from web import budget
+
 
 class QueryTimedOut(Exception):
     """PostgreSQL cancelled the statement at its timeout."""
@@ -17,7 +19,12 @@ def bounded_fetch(query: str | sql.Composed, params: list, *, timeout_ms: int, w
     The settings are transaction-local and set back explicitly afterwards, because
     inside an enclosing transaction (a request, a test) a released savepoint would
     keep them.
+
+    Inside a background job the job's remaining time replaces `timeout_ms` (see
+    `web.budget`), and a job cancelled in this process stops before the statement.
     """
+    budget.check()
+    timeout_ms = budget.time_limit_ms(timeout_ms)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('statement_timeout'), current_setting('work_mem')")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from analysis import forms
+from analysis.jobs import analysis_request
 from analysis.kinds import KINDS, analysis_params
 from analysis.params import ParamError, range_bounds
-from analysis.reads import AnalysisTimeout
 from analysis.selectors import metric_list
+from jobs.models import JobStatus
+from jobs.services import job_progress, result_value
 from segments.selectors import segment_list
 from tracking.models import Project
 from tracking.traffic.filtering import TrafficFilter, excluded_counts
@@ -80,12 +83,46 @@ def analysis_page(
             else:
                 start, end = range_bounds(query.range, project)
                 context["excluded"] = excluded_counts(project=project, start=start, end=end)
-                try:
-                    context.update(query=query, result=KINDS[kind].compute(project=project, query=query))
-                except AnalysisTimeout as timeout:
-                    context["errors"] = [("Too slow", str(timeout))]
-                context["saved_params"] = json.dumps(query.to_json())
+                context.update(query=query, saved_params=json.dumps(query.to_json()))
+                context.update(_answer(request, project, kind, query))
     return render_page(request, KINDS[kind].template, context, project=project, fragment="body")
+
+
+def _answer(request: HttpRequest, project: Project, kind: str, query) -> dict[str, Any]:
+    """The result to show at once (cached, or computed within a moment), or the job to poll for it.
+
+    A cached result computed before newer data arrived is shown with a Refresh
+    link; `refresh=1` computes it again.
+    """
+    answer = analysis_request(
+        project=project,
+        kind=kind,
+        query=query,
+        user=request.user,
+        wait=settings.ANALYSIS_PAGE_WAIT_SECONDS,
+        watch=True,
+        refresh=request.GET.get("refresh") == "1",
+        stale="show",
+    )
+    if answer.cached is not None:
+        return {
+            "result": answer.cached.value(),
+            "cached_at": answer.cached.computed_at,
+            "stale": not answer.cached.fresh,
+            "refresh_url": refresh_url(request),
+        }
+    job = answer.job
+    if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
+        return {"result": result}
+    if job.status == JobStatus.FAILED:
+        return {"errors": [("Could not compute", job.error)]}
+    return {"job": job, "progress": job_progress(job), "label": KINDS[kind].label, "view": "page"}
+
+
+def refresh_url(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query["refresh"] = "1"
+    return f"?{query.urlencode()}"
 
 
 def metric_options(project: Project) -> list:

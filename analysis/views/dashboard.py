@@ -12,12 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from analysis import forms
-from analysis.kinds import KINDS, analysis_run
+from analysis.jobs import analysis_request
+from analysis.kinds import KINDS, analysis_params
 from analysis.params import ParamError
-from analysis.reads import AnalysisTimeout
 from analysis.selectors import saved_analysis_get, saved_analysis_list
 from analysis.services import saved_analysis_create, saved_analysis_delete
 from analysis.views.common import labelled
+from jobs.models import JobStatus
+from jobs.services import job_progress, result_value
 from tracking.decorators import project_view
 from tracking.models import Project
 from web.rendering import render_page, wants_fragment
@@ -28,11 +30,48 @@ def page_url(project: Project, kind: str, params: dict) -> str:
     return f"{reverse(KINDS[kind].page, args=[project.pk])}?{forms.querystring(kind, params)}"
 
 
+def _card(request: HttpRequest, project: Project, saved, *, refresh: bool) -> dict:
+    """A saved analysis as a card shows it: the cached result at once (with a background
+    recompute when newer data arrived), or the job computing it."""
+    card: dict = {
+        "saved": saved,
+        "open_url": page_url(project, saved.kind, saved.params),
+        "result_template": f"{KINDS[saved.kind].template}#result",
+    }
+    try:
+        query = analysis_params(project=project, kind=saved.kind, params=saved.params)
+    except ParamError as error:
+        card["errors"] = labelled(error.errors)
+        return card
+    answer = analysis_request(
+        project=project,
+        kind=saved.kind,
+        query=query,
+        user=request.user,
+        watch=True,
+        refresh=refresh,
+        stale="show+recompute",
+    )
+    if answer.cached is not None:
+        card.update(result=answer.cached.value(), cached_at=answer.cached.computed_at, stale=not answer.fresh)
+    job = answer.job
+    if job is not None:
+        if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
+            card.update(result=result, cached_at=None, stale=False)
+        elif job.status == JobStatus.FAILED:
+            card["errors"] = [("Could not compute", job.error)]
+        elif job.active:
+            card.update(job=job, progress=job_progress(job), label=KINDS[saved.kind].label)
+    return card
+
+
 @project_view
 @require_GET
 def dashboard(request: HttpRequest, project: Project) -> HttpResponse:
+    """Every card at once: cached results show instantly, the others fill in as their jobs end."""
+    refresh = request.GET.get("refresh") == "1"
     cards = [
-        (saved, page_url(project, saved.kind, saved.params)) for saved in saved_analysis_list(project=project)
+        _card(request, project, saved, refresh=refresh) for saved in saved_analysis_list(project=project)
     ]
     return render_page(request, "analysis/dashboard.html", {"cards": cards, "kinds": KINDS}, project=project)
 
@@ -40,20 +79,10 @@ def dashboard(request: HttpRequest, project: Project) -> HttpResponse:
 @project_view
 @require_GET
 def saved_detail(request: HttpRequest, project: Project, saved_id: int) -> HttpResponse:
-    """A saved analysis computed now: a page of its own, or the dashboard card's body for htmx."""
+    """A saved analysis on a page of its own, as its dashboard card shows it."""
     saved = saved_analysis_get(project=project, saved_id=saved_id)
-    context: dict = {
-        "saved": saved,
-        "kind": KINDS[saved.kind],
-        "open_url": page_url(project, saved.kind, saved.params),
-    }
-    try:
-        context["result"] = analysis_run(project=project, kind=saved.kind, params=saved.params)
-    except ParamError as error:
-        context["errors"] = labelled(error.errors)
-    except AnalysisTimeout as timeout:
-        context["errors"] = [("Too slow", str(timeout))]
-    context["result_template"] = f"{KINDS[saved.kind].template}#result"
+    card = _card(request, project, saved, refresh=request.GET.get("refresh") == "1")
+    context = {"card": card, "saved": saved, "kind": KINDS[saved.kind], "open_url": card["open_url"]}
     return render_page(request, "analysis/saved.html", context, project=project, fragment="card")
 
 

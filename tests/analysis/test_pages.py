@@ -229,7 +229,8 @@ def test_saving_an_analysis_puts_a_card_on_the_dashboard(world, project, alice, 
     assert saved.params["within"] == {"value": 14, "unit": "days"}
     dashboard = alice_client.get(url("analysis_dashboard", project)).content.decode()
     card_url = url("analysis_saved", project, saved.pk)
-    assert f'hx-get="{card_url}"' in dashboard and 'hx-trigger="revealed"' in dashboard
+    # the card's result is in the page (computed by its job, inline in tests)
+    assert 'id="saved-' in dashboard and 'id="funnel-result"' in dashboard
     card = alice_client.get(card_url, **HTMX)
     assert card.status_code == 200
     assert 'id="funnel-result"' in card.content.decode() and "<html" not in card.content.decode()

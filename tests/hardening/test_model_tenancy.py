@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.apps import apps
 
-PRODUCT_APPS = {"tracking", "segments", "analysis", "replay", "interventions"}
+PRODUCT_APPS = {"tracking", "jobs", "segments", "analysis", "replay", "interventions"}
 # The tenancy root itself, and accounts (a login belongs to a person, not to one project).
 NOT_CUSTOMER_DATA = {"tracking.Organization", "tracking.User", "tracking.PersonalApiKey"}
 

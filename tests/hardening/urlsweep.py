@@ -56,6 +56,7 @@ OBJECT_ARGUMENTS: dict[str, str] = {
     "persona_id": "persona",
     "metric_id": "metric",
     "saved_id": "saved_analysis",
+    "job_id": "job",
     "recording_id": "recording",
     "rule_id": "retention_rule",
     "nudge_id": "nudge",

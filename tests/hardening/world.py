@@ -14,6 +14,8 @@ from typing import Any
 from django.db import models
 from django.forms.models import model_to_dict
 
+from analysis.jobs import analysis_request
+from analysis.kinds import analysis_params
 from tests.ingest.conftest import event
 from tests.replay import rrweb
 from tracking import eventstore
@@ -94,6 +96,12 @@ def build_world(
         "saved_analysis": saved_analysis_create(
             project=project, name=f"{MARKER} paths", kind="paths", params={"start": {"path": "/pricing"}}
         ),
+        "job": analysis_request(
+            project=project,
+            kind="paths",
+            query=analysis_params(project=project, kind="paths", params={"start": {"path": "/pricing"}}),
+            refresh=True,
+        ).job,
         "recording": chunk.recording,
         "recording_chunk": chunk,
         "retention_rule": retention_rule_save(project=project, segment=segment, days=90),

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 
+from tracking.dataversion import data_changed
 from tracking.eventstore.rows import NewEvent
 
 
@@ -104,6 +105,7 @@ def person_events_move(project_id: int, *, source: int, target: int) -> None:
 
 def person_events_delete(project_id: int, person_id: int) -> None:
     """Erasure: the person's events, including those recorded before merges into them."""
+    data_changed(project_id)
     if not using_clickhouse():
         from tracking.eventstore.postgres.writes import person_events_delete as delete
 
@@ -130,7 +132,11 @@ def events_before_delete(project_id: int, before: datetime, *, batch: int = 20_0
     if not using_clickhouse():
         from tracking.eventstore.postgres.writes import events_before_delete as delete
 
-        return delete(project_id, before, batch=batch)
-    from tracking.eventstore.clickhouse.writes import events_before_delete as delete
+        deleted = delete(project_id, before, batch=batch)
+    else:
+        from tracking.eventstore.clickhouse.writes import events_before_delete as delete
 
-    return delete(project_id, before)
+        deleted = delete(project_id, before)
+    if deleted:
+        data_changed(project_id)
+    return deleted

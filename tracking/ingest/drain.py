@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from tracking.dataversion import data_changed
 from tracking.ingest.queue import QueuedItem, handler_for
 from tracking.models import IngestRejection, Project
 from web.outage import StorageUnavailable
@@ -171,6 +172,7 @@ def queue_drain_chunk(
             item_ids=tuple(ids),
         )
         if project is not None:
+            data_changed(locked)
             cursor.execute(
                 "INSERT INTO tracking_ingestdrained (project_id, drained_at, events, items, oldest_received_at)"
                 " VALUES (%s, clock_timestamp(), %s, %s, %s)",

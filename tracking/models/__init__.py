@@ -20,10 +20,12 @@ from tracking.models.tenancy import (
     Role,
     User,
 )
+from tracking.models.versions import DataVersion
 
 __all__ = [
     "Action",
     "Company",
+    "DataVersion",
     "Event",
     "IngestDrained",
     "IngestQueueItem",

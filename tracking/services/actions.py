@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from tracking.dataversion import data_changed
 from tracking.matching.actions import ActionError, validate_steps
 from tracking.models import Action, Project, User
 
@@ -76,8 +77,11 @@ def action_update(
         changes["steps"] = _clean_steps(steps)
     for field, value in changes.items():
         setattr(action, field, value)
+    if "steps" in changes:
+        data_changed(action.project_id)  # what the action matches moved: results cached before are stale
     return _save(action)
 
 
 def action_delete(*, action: Action) -> None:
+    data_changed(action.project_id)
     action.delete()

@@ -1,6 +1,7 @@
 """`make run`: migrate, make sure the demo exists and has data, then serve the web app and the workers.
 
-The workers are django-q2's (`qcluster`) and the ingest queue's (`ingest_worker`).
+The workers are django-q2's (`qcluster`), the ingest queue's (`ingest_worker`)
+and the background queries' (`analysis_worker`).
 
 This is the process runner, so it lives with the project's configuration. It
 meets the demo only through its commands (`seed_demo --if-empty`,
@@ -13,7 +14,8 @@ PostgreSQL stops when the last process using it exits.
 
 With chDB (`CLICKHOUSE_URL=chdb://…`) one process owns the event directory: the
 web server then runs alone, without the autoreloader, with background tasks
-inline (`Q_SYNC`) and the ingest queue drained by each request.
+inline (`Q_SYNC`), the ingest queue drained by each request, and analysis jobs
+run by threads of the web server (`ANALYSIS_JOBS=thread`).
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class Command(BaseCommand):
             call_command(
                 "clickhouse_migrate", close=True, verbosity=0
             )  # hand the chDB directory to the web server
-            env = {**os.environ, "Q_SYNC": "1", "INGEST_DRAIN_INLINE": "1"}
+            env = {**os.environ, "Q_SYNC": "1", "INGEST_DRAIN_INLINE": "1", "ANALYSIS_JOBS": "thread"}
             web = subprocess.Popen(
                 [*manage, "runserver", "--noreload", f"{host}:{port}"], start_new_session=True, env=env
             )
@@ -91,6 +93,7 @@ class Command(BaseCommand):
                 web,
                 subprocess.Popen([*manage, "qcluster"], start_new_session=True),
                 subprocess.Popen([*manage, "ingest_worker", "--verbosity", "0"], start_new_session=True),
+                subprocess.Popen([*manage, "analysis_worker", "--verbosity", "0"], start_new_session=True),
             ]
         try:
             while not stopping and all(child.poll() is None for child in children):

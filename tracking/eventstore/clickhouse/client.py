@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 
+from web import budget
 from web.outage import StorageUnavailable
 
 _lock = threading.Lock()
@@ -79,6 +80,7 @@ class ChdbClient(Client):
         self._session.query(f"CREATE DATABASE IF NOT EXISTS {database}")
 
     def _run(self, sql: str, params: dict | None, fmt: str):
+        budget.check()  # one query at a time in process: a cancelled job stops between queries
         try:
             with self._lock:
                 if params:
@@ -139,8 +141,9 @@ class HttpClient(Client):
             raise ClickHouseUnavailable(f"cannot reach ClickHouse at {config['host']}: {error}") from error
 
     def query(self, sql: str, params: dict | None = None) -> list[tuple]:
+        budget.check()
         try:
-            return self._client.query(sql, parameters=params or None).result_rows
+            return self._client.query(sql, parameters=params or None, settings=_job_settings()).result_rows
         except Exception as error:
             raise ClickHouseUnavailable(str(error).strip()) from error
 
@@ -161,6 +164,24 @@ class HttpClient(Client):
 
     def close(self) -> None:
         self._client.close()
+
+
+def _job_settings() -> dict | None:
+    """Inside a background job: a query id `KILL QUERY` can find, and the job's remaining time as the limit."""
+    tag = budget.query_tag()
+    if tag is None:
+        return None
+    return {"query_id": tag, "max_execution_time": max(1, budget.time_limit_ms(0) // 1000)}
+
+
+def kill_job_queries(job_id: int) -> None:
+    """Stop a cancelled job's queries on a ClickHouse server (chDB stops it between queries instead)."""
+    ch = client()
+    if isinstance(ch, HttpClient):
+        ch.command(
+            "KILL QUERY WHERE startsWith(query_id, {prefix:String}) ASYNC",
+            {"prefix": f"sightline-job-{job_id}-"},
+        )
 
 
 def _plain(params: dict) -> dict:
