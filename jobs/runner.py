@@ -19,6 +19,7 @@ from jobs.cache import cached_put
 from jobs.kinds import kind_get
 from jobs.models import Job, JobStatus
 from web.budget import JobCancelled, job_budget
+from web.sql import QueryTimedOut
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +102,21 @@ def _failed(job_id: int, reported: tuple, error: Exception) -> None:
         return  # cancelled (its query was interrupted on purpose) or handed back to the queue
     if isinstance(error, reported):
         message = str(error)
-    elif isinstance(error, DatabaseError) and isinstance(error.__cause__, psycopg.errors.QueryCanceled):
+    elif _timed_out(error):
         message = timeout_message()
     else:
         log.exception("job %s failed", job_id, exc_info=error)
         message = f"This failed unexpectedly; the error was logged (job {job_id})."
     _finish(job_id, JobStatus.FAILED, error=message)
+
+
+def _timed_out(error: BaseException | None) -> bool:
+    """The statement was cancelled at the job's time limit (anywhere in the chain of causes)."""
+    while error is not None:
+        if isinstance(error, QueryTimedOut | psycopg.errors.QueryCanceled):
+            return True
+        error = error.__cause__
+    return False
 
 
 def _broken() -> bool:

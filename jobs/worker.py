@@ -80,6 +80,7 @@ class Worker:
             self.stopping.wait(POLL_SECONDS)
         self._hand_back()
         self.pool.shutdown(wait=True)
+        connection.close()
 
     def tick(self) -> int:
         """One round: housekeeping when due, then claim while threads are free; returns jobs started."""
@@ -108,7 +109,7 @@ class Worker:
         finally:
             with self.lock:
                 self.running.discard(job_id)
-            close_old_connections()
+            connection.close()  # a pool thread holds no connection between jobs
 
     def stop(self) -> None:
         """Stop claiming (safe in a signal handler); `run` then hands running jobs back and returns."""
