@@ -196,6 +196,7 @@ def interrupt(job_id: int) -> None:
             SELECT pg_cancel_backend(pid) FROM pg_locks
             WHERE locktype = 'advisory' AND classid = %s AND objid = %s AND objsubid = 2
               AND granted AND pid <> pg_backend_pid()
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """,
             [LOCK_NAMESPACE, job_id],
         )
@@ -237,7 +238,8 @@ def orphans_fail() -> int:
                   AND NOT EXISTS (
                       SELECT 1 FROM pg_locks l
                       WHERE l.locktype = 'advisory' AND l.classid = %s AND l.objid = j.id::oid
-                        AND l.objsubid = 2)
+                        AND l.objsubid = 2
+                        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
                 """,
                 [LOCK_NAMESPACE],
             )

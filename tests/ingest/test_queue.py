@@ -182,8 +182,12 @@ def test_a_second_drain_never_takes_a_project_another_drain_holds(project, probe
 
 def _locked_rows() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s",
-                       [LOCK_NAMESPACE])  # fmt: skip
+        # pg_locks lists the whole server's locks: only this test database's count
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            [LOCK_NAMESPACE],
+        )
         return cursor.fetchone()[0]
 
 

@@ -69,7 +69,8 @@ def _draining(project) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND classid = %s AND objid = %s AND objsubid = 2)",
+            " AND classid = %s AND objid = %s AND objsubid = 2"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
             [LOCK_NAMESPACE, project.pk],
         )
         return cursor.fetchone()[0]
