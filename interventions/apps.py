@@ -8,3 +8,7 @@ class InterventionsConfig(AppConfig):
         from interventions import decide, exposures, targeting, webhooks  # noqa: F401 - connects receivers
 
         decide.register_parts(targeting.decide_parts)
+
+        from interventions.jobs import register_kinds
+
+        register_kinds()

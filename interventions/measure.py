@@ -22,6 +22,7 @@ from segments.selectors import member_at_sql
 from tracking.eventstore import activity
 from tracking.models import Action
 from tracking.traffic.filtering import TrafficFilter, person_filter_sql
+from web import budget
 
 
 @dataclass
@@ -229,13 +230,19 @@ def measure(
     timeline: bool = True,
     traffic: TrafficFilter | None = None,
 ) -> Measurement:
-    """The lift (`lift_measure`), then the same comparison within each segment and day by day."""
+    """The lift (`lift_measure`), then the same comparison within each segment and day by day.
+
+    Inside a job, each of these counts is reported as a step of its progress.
+    """
     result = lift_measure(project=project, kind=kind, obj=obj, goal=goal, traffic=traffic)
     if result.error:
         return result
     goal = result.goal
 
-    for segment in Segment.objects.filter(project=project, pk__in=segment_ids or []):
+    segments = list(Segment.objects.filter(project=project, pk__in=segment_ids or []))
+    steps = 1 + len(segments) + (1 if timeline else 0)
+    budget.progress(1, steps)
+    for done, segment in enumerate(segments, start=2):
         groups = _groups(
             kind,
             _rows(
@@ -260,6 +267,7 @@ def measure(
                 ),
             }
         )
+        budget.progress(done, steps)
     if not timeline:
         return result
     days: dict = {}

@@ -6,3 +6,6 @@ class SegmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from segments import refresh  # noqa: F401 - connects the ingestion receiver
+        from segments.jobs import register_kinds
+
+        register_kinds()

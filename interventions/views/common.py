@@ -16,12 +16,11 @@ from analysis.stats import p_text
 from interventions import forms, selectors
 from interventions import measure as measuring
 from interventions.lift import ProportionComparison
-from interventions.measure import GroupResult, Measurement, measure
+from interventions.measure import GroupResult, Measurement
 from interventions.models import FeatureFlag, Nudge, Survey
 from segments.models import Segment
 from tracking.models import Action, Project
 from tracking.selectors.events import event_names
-from tracking.traffic.filtering import TrafficFilter
 from web.charts import Series, line_chart
 from web.confirm import confirm_page, confirmed
 from web.forms import service_errors
@@ -222,23 +221,6 @@ def present(project: Project, kind: str, result: Measurement) -> MeasurementView
         )  # fmt: skip
     view.chart = _cumulative_chart(kind, result.timeline)
     return view
-
-
-def measured(
-    project: Project,
-    kind: str,
-    obj: Any,
-    *,
-    goal: dict | None = None,
-    segment_ids: list[int] | None = None,
-    timeline: bool = True,
-    traffic: TrafficFilter | None = None,
-) -> MeasurementView:
-    ids = targeted_segment_ids(kind, obj) if segment_ids is None else segment_ids
-    result = measure(
-        project=project, kind=kind, obj=obj, goal=goal, segment_ids=ids, timeline=timeline, traffic=traffic
-    )
-    return present(project, kind, result)
 
 
 def lift_of(project: Project, kind: str, obj: Any) -> ComparisonView | None:

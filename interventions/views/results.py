@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from interventions import forms, selectors
-from interventions.views.common import (
-    MODELS,
-    form_context,
-    get_object,
-    lift_of,
-    measured,
-    results_url,
-)
+from interventions.jobs import measurement_request
+from interventions.views.common import MODELS, form_context, get_object, lift_of, present, results_url
+from jobs.models import JobStatus
+from jobs.services import job_progress, result_value
 from segments.models import Segment
 from tracking.decorators import project_view
 from tracking.models import Project
@@ -44,12 +41,35 @@ def measurement_context(request: HttpRequest, project: Project, kind: str, obj: 
     traffic = TrafficFilter.from_request(request.GET)
     return {
         "goal_form": goal_form,
-        "measurement": measured(project, kind, obj, goal=goal, traffic=traffic),
+        **_measurement(request, project, kind, obj, goal=goal, traffic=traffic),
         "trying_goal": goal is not None,
         "traffic": traffic,
         "excluded": excluded_counts(project=project),
         **form_context(project),
     }
+
+
+def _measurement(
+    request: HttpRequest, project: Project, kind: str, obj: Any, *, goal: dict | None, traffic: TrafficFilter
+) -> dict:
+    """The measurement to show at once (cached while the data has not moved, or computed within a
+    moment), or the job computing it, whose panel the page polls until it swaps the measurement in."""
+    answer = measurement_request(
+        project=project,
+        kind=kind,
+        obj=obj,
+        goal=goal,
+        traffic=traffic,
+        user=request.user,
+        wait=settings.ANALYSIS_PAGE_WAIT_SECONDS,
+        watch=True,
+    )
+    if answer.cached is not None:
+        return {"measurement": present(project, kind, answer.cached.value())}
+    job = answer.job
+    if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
+        return {"measurement": present(project, kind, result)}
+    return {"job": job, "progress": job_progress(job), "label": "Measurement", "view": "page"}
 
 
 def _results(request: HttpRequest, project: Project, kind: str, object_id: int) -> HttpResponse:

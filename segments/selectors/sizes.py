@@ -65,15 +65,27 @@ class Preview:
         return f"{share:.1f}%" if share < 10 else f"{share:.0f}%"
 
 
+def definition_check(
+    *, project: Project, definition: object, segment_id: int | None = None
+) -> dict | Preview:
+    """The definition normalised, or a Preview saying what is wrong with it (no query runs)."""
+    try:
+        return validate_definition(definition, project_id=project.pk, segment_id=segment_id)
+    except DefinitionError as error:
+        return Preview(error=error.message, error_path=error.path)
+
+
 def definition_preview(
     *, project: Project, definition: object, segment_id: int | None = None, now: datetime | None = None,
     timeout_ms: int = PREVIEW_TIMEOUT_MS,
 ) -> Preview:  # fmt: skip
-    """Validate and count a definition the way a computation would, without storing anything."""
-    try:
-        normalised = validate_definition(definition, project_id=project.pk, segment_id=segment_id)
-    except DefinitionError as error:
-        return Preview(error=error.message, error_path=error.path)
+    """Validate and count a definition the way a computation would, without storing anything.
+
+    Inside a background job the job's time limit replaces `timeout_ms` (`web.sql.bounded_fetch`).
+    """
+    normalised = definition_check(project=project, definition=definition, segment_id=segment_id)
+    if isinstance(normalised, Preview):
+        return normalised
     try:
         query = compile_definition(
             normalised, project=project, now=now or timezone.now(), segment_id=segment_id

@@ -18,6 +18,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from jobs.models import JobStatus
+from jobs.services import job_progress, result_value
 from segments import services
 from segments.builder import (
     COMPARATOR_CHOICES,
@@ -35,9 +37,10 @@ from segments.builder import (
 from segments.definition import MAX_SEQUENCE_STEPS
 from segments.describe import describe
 from segments.forms import SegmentForm
+from segments.jobs import PREVIEW_WAIT_SECONDS, preview_request
 from segments.models import Segment
 from segments.selectors import discovery
-from segments.selectors.sizes import Preview, definition_preview
+from segments.selectors.sizes import Preview, definition_check
 from segments.views.common import get_segment
 from tracking.decorators import project_view
 from tracking.models import Action, Project
@@ -179,6 +182,30 @@ def _save(
     return _render(request, project, segment=segment, form=form, state=state, save_errors=save_errors)
 
 
+def _preview(
+    request: HttpRequest, project: Project, state: BuilderState, segment_id: int | None
+) -> tuple[Preview, dict]:
+    """What the definition is missing at once, else its count: kept, or counted within a moment,
+    or the job still counting it (then the context of its progress panel)."""
+    checked = definition_check(project=project, definition=state.definition, segment_id=segment_id)
+    if isinstance(checked, Preview):
+        return checked, {}
+    answer = preview_request(
+        project=project,
+        definition=checked,
+        segment_id=segment_id,
+        user=request.user,
+        wait=PREVIEW_WAIT_SECONDS,
+        watch=True,
+    )
+    if answer.cached is not None:
+        return answer.cached.value(), {}
+    job = answer.job
+    if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
+        return result, {}
+    return Preview(), {"job": job, "progress": job_progress(job), "label": "Live size", "view": "page"}
+
+
 def _render(
     request: HttpRequest,
     project: Project,
@@ -190,11 +217,7 @@ def _render(
     save_errors: list[tuple[str, str]] | None = None,
 ) -> HttpResponse:
     segment_id = segment.pk if segment else None
-    preview = (
-        Preview()
-        if state.json_error
-        else definition_preview(project=project, definition=state.definition, segment_id=segment_id)
-    )
+    preview, job = (Preview(), {}) if state.json_error else _preview(request, project, state, segment_id)
     tree_errors: dict[str, dict[str, str]] = {}
     errors = list(save_errors or [])
     unfilled = ""
@@ -217,6 +240,7 @@ def _render(
         "state": state,
         "tree": tree_view(state.definition, tree_errors),
         "preview": preview,
+        **job,
         "errors": errors,
         "unfilled": unfilled,
         "described": describe(state.definition, project) if preview.count is not None else None,

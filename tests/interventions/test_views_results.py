@@ -251,3 +251,46 @@ def test_the_verdict_and_the_tile_write_the_p_value_alike():
     assert ComparisonView.of(weak, weak.verdict()).p_value == written
     assert weak.verdict() == f"No significant difference between exposed and holdout yet ({written})."
     assert p_value_filter(weak.p_value) == written and p_value_filter(strong.p_value) == "p < 0.001"
+
+
+def test_the_results_page_answers_at_once_and_the_measurement_arrives_through_its_job(
+    alice_client, bob_client, project, measured_nudge, settings
+):
+    """With no worker free, the page shows the job's panel (never a 500); the worker's result is
+    then what the panel swaps in, and what the page shows at once while the data stays the same."""
+    from jobs.models import Job, JobStatus
+    from jobs.runner import execute
+    from jobs.worker import claim
+
+    nudge, _ = measured_nudge
+    settings.ANALYSIS_JOBS = "worker"  # no worker runs here: the job stays queued
+    response = alice_client.get(url(project, f"nudges/{nudge.pk}/results/"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    job = Job.objects.get(project=project, kind="intervention_measurement")
+    assert job.status == JobStatus.QUEUED and job.params["id"] == nudge.pk
+    assert f'data-job-id="{job.pk}"' in body and "Waiting for a free worker" in body
+    assert "lift · Saw it vs Held out" not in body
+    assert 'class="form try-goal"' in body  # the rest of the measurement section is there meanwhile
+    panel_url = f"/p/{project.pk}/jobs/{job.pk}/?view=page"
+    assert bob_client.get(panel_url).status_code == 404  # another project's member
+
+    assert claim(per_project=2) == job.pk
+    execute(job.pk)
+    panel = alice_client.get(panel_url, **HTMX).content.decode()
+    assert f'data-job-done="{job.pk}"' in panel
+    assert '<div class="stat">+150%</div><div class="stat-label">lift · Saw it vs Held out</div>' in panel
+    again = alice_client.get(url(project, f"nudges/{nudge.pk}/results/")).content.decode()
+    assert "lift · Saw it vs Held out" in again and "data-job-id" not in again
+    assert Job.objects.filter(project=project).count() == 1  # answered from the kept result
+
+    # a saved goal edited since is another measurement (no new data needed to tell)
+    services.nudge_save(project=project, nudge=nudge, data={"goal": {**GOAL, "within_days": 3}})
+    body = alice_client.get(url(project, f"nudges/{nudge.pk}/results/")).content.decode()
+    assert "data-job-id" in body and Job.objects.filter(project=project).count() == 2
+
+
+def test_with_inline_jobs_the_measurement_is_in_the_page(alice_client, project, measured_nudge):
+    nudge, _ = measured_nudge
+    body = alice_client.get(url(project, f"nudges/{nudge.pk}/results/")).content.decode()
+    assert "lift · Saw it vs Held out" in body and "data-job-id" not in body

@@ -370,6 +370,37 @@ def test_the_preview_counts_what_the_compiler_counts(alice_client, urls, project
     assert "&quot;created_project&quot;" in body
 
 
+def test_a_preview_still_counting_shows_its_progress_and_then_the_count(
+    alice_client, bob_client, urls, project, people, settings
+):
+    """With no worker free the preview answers with the job's panel (never a 500), the definition
+    kept as typed; the panel then swaps in the worker's count, which the builder shows at once after."""
+    from jobs.models import Job, JobStatus
+    from jobs.runner import execute
+    from jobs.worker import claim
+
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-ev_name": "created_project", "n-r_0-window_kind": "all"})
+    settings.ANALYSIS_JOBS = "worker"  # no worker runs here: the job stays queued
+    response = alice_client.post(urls["preview"], data, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    job = Job.objects.get(project=project, kind="segment_preview", status=JobStatus.QUEUED)
+    assert job.params["definition"]["conditions"][0]["event"]["name"] == "created_project"
+    assert f'data-job-id="{job.pk}"' in body and 'id="preview-count"' not in body
+    assert "&quot;created_project&quot;" in body  # the JSON still follows the fields
+    panel_url = f"/p/{project.pk}/jobs/{job.pk}/?view=page"
+    assert bob_client.get(panel_url).status_code == 404
+
+    assert claim(per_project=2) == job.pk
+    execute(job.pk)
+    panel = alice_client.get(panel_url, **HTMX).content.decode()
+    assert f'data-job-done="{job.pk}"' in panel
+    assert '<div class="stat" id="preview-count">2</div>' in panel and "33% of 6" in panel
+    again = alice_client.post(urls["preview"], data, **HTMX).content.decode()
+    assert '<div class="stat" id="preview-count">2</div>' in again and "data-job-id" not in again
+
+
 def test_the_preview_of_an_edited_json_rerenders_the_tree(alice_client, urls, project, people):
     data = form_fields(alice_client.get(urls["new"]).content.decode())
     data["definition_json"] = json.dumps(PRO)
