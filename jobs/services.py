@@ -137,11 +137,12 @@ def _dispatch(job: Job) -> None:
             status=JobStatus.RUNNING, started_at=timezone.now()
         ):
             execute(job.pk)
-    elif mode == "thread":
-        from jobs.worker import threads_ensure
+    else:
+        from jobs.worker import jobs_notify, threads_ensure
 
-        transaction.on_commit(threads_ensure)
-    # "worker": the worker processes poll for queued jobs
+        jobs_notify()  # a free worker claims it as soon as it is committed
+        if mode == "thread":
+            transaction.on_commit(threads_ensure)
 
 
 def job_wait(job: Job, *, seconds: float) -> Job:

@@ -27,7 +27,8 @@ from jobs.services import abandoned_cancel, interrupt, orphans_fail
 log = logging.getLogger(__name__)
 
 CLAIM_LOCK = (7312, 0)
-POLL_SECONDS = 0.2
+CHANNEL = "sightline_jobs"  # NOTIFY'd when a job is queued or one ends: a free worker claims at once
+POLL_SECONDS = 1.0  # without a notification: abandoned jobs, a missed notification
 HOUSEKEEPING_SECONDS = 5
 KEEP_JOBS = timedelta(days=1)
 KEEP_RESULTS = timedelta(days=14)
@@ -67,6 +68,7 @@ class Worker:
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self._housekept = 0.0
+        self._listening_on = None
 
     def run(self) -> None:
         """Claim and run jobs until `stop()`."""
@@ -77,10 +79,25 @@ class Worker:
                 log.warning("the job queue could not be read; trying again", exc_info=True)
                 connection.close()
                 self.stopping.wait(1.0)
-            self.stopping.wait(POLL_SECONDS)
+            self._wait_for_news()
         self._hand_back()
         self.pool.shutdown(wait=True)
         connection.close()
+
+    def _wait_for_news(self) -> None:
+        """Sleep until a job is queued or ends (LISTEN on this thread's connection), at most POLL_SECONDS."""
+        try:
+            raw = connection.connection
+            if raw is None or self._listening_on is not raw:
+                connection.ensure_connection()
+                with connection.cursor() as cursor:
+                    cursor.execute(f"LISTEN {CHANNEL}")
+                raw = self._listening_on = connection.connection
+            for _ in raw.notifies(timeout=POLL_SECONDS, stop_after=1):
+                pass
+        except Exception:  # the connection went away: the next round reconnects
+            self._listening_on = None
+            self.stopping.wait(POLL_SECONDS)
 
     def tick(self) -> int:
         """One round: housekeeping when due, then claim while threads are free; returns jobs started."""
@@ -109,6 +126,7 @@ class Worker:
         finally:
             with self.lock:
                 self.running.discard(job_id)
+            jobs_notify()  # a thread is free: the claiming loop may start the next job now
             connection.close()  # a pool thread holds no connection between jobs
 
     def stop(self) -> None:
@@ -125,6 +143,15 @@ class Worker:
             )
             for job_id in mine:
                 interrupt(job_id)
+
+
+def jobs_notify() -> None:
+    """Wake the workers (delivered when the caller's transaction commits)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [CHANNEL])
+    except DatabaseError:
+        log.warning("could not wake the job workers; they poll again within a second", exc_info=True)
 
 
 def housekeeping() -> None:
