@@ -63,6 +63,10 @@ def execute(job_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job_id])
     try:
+        # A cancel marks the job first, then interrupts whoever holds its lock: one that came
+        # before the lock was taken is seen here, one after it finds this connection.
+        if _status(job_id) != JobStatus.RUNNING:
+            return
         with job_budget(
             job_id, limit_seconds=settings.ANALYSIS_JOB_TIMEOUT_SECONDS, on_progress=on_progress
         ) as budget:

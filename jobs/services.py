@@ -78,7 +78,8 @@ def job_request(
     than ANALYSIS_STALE_RECOMPUTE_SECONDS), or dropped with `"recompute"`.
     """
     kind_get(kind)  # an unknown kind fails here, not in a worker
-    key = cache_key(kind, params if key_material is None else key_material)
+    # the project's time zone too: every answer in days or hours is bucketed in it
+    key = cache_key(kind, [project.timezone, params if key_material is None else key_material])
     version, _ = data_version(project.pk)
     cached = None if refresh else cached_get(project_id=project.pk, key=key, version=version)
     if cached is not None and cached.value() is None:
