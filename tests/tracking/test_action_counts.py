@@ -33,7 +33,7 @@ def test_the_window_is_whole_days_in_the_projects_time_zone(project):
     assert until.isoformat() == "2026-07-01T00:00:00-04:00"
 
 
-def test_the_list_the_preview_and_the_chart_count_the_same_events(project, purchases):
+def test_the_list_the_preview_and_the_chart_count_the_same_events(events_backend, project, purchases):
     action = action_create(project=project, user=None, name="Bought", steps=STEPS)
     listed = action_stats(project=project, actions=[action], now=NOW)[action.pk]
     previewed = action_preview(project=project, steps=STEPS, now=NOW)
