@@ -1,9 +1,10 @@
 from django.urls import path
 
-from analysis import api
+from analysis import api, api_trends
 
 P = "projects/<int:project_id>/"
 urlpatterns = [
+    path(f"{P}trends/", api_trends.TrendsApi.as_view(), name="api_trends"),
     path(f"{P}metrics/", api.MetricListApi.as_view(), name="api_metrics"),
     path(f"{P}metrics/<int:metric_id>/", api.MetricDetailApi.as_view(), name="api_metric"),
     path(f"{P}analysis/compare/", api.CompareApi.as_view(), name="api_analysis_compare"),

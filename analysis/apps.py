@@ -7,6 +7,7 @@ class AnalysisConfig(AppConfig):
     verbose_name = "Analysis"
 
     def ready(self) -> None:
-        from analysis.jobs import register_kinds
+        from analysis import jobs, trend_jobs
 
-        register_kinds()
+        jobs.register_kinds()
+        trend_jobs.register_kinds()

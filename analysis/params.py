@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from analysis.trends import default_range
 from segments.models import Segment
 from segments.selectors import segment_list
 from tracking.models import Project
-from tracking.selectors.trends import default_range
 from tracking.traffic.filtering import TrafficFilter, traffic_param
 
 # Every analysis kind accepts these: the switches that let bots and internal users back in.

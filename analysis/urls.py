@@ -1,9 +1,11 @@
 from django.urls import path
 
-from analysis.views import dashboard, metrics, pages
+from analysis.views import dashboard, metrics, pages, trends
 
 A = "p/<int:project_id>/analysis/"
 urlpatterns = [
+    # the events explorer sits under Events in the navigation
+    path("p/<int:project_id>/events/trends/", trends.trends, name="trends"),
     path(A, pages.analysis, name="analysis"),
     path(f"{A}compare/", pages.compare, name="analysis_compare"),
     path(f"{A}funnels/", pages.funnels, name="analysis_funnels"),

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from tracking.api import actions, companies, events, persons, projects, trends
+from tracking.api import actions, companies, events, persons, projects
 
 P = "projects/<int:project_id>/"
 
@@ -21,5 +21,4 @@ urlpatterns = [
     path(f"{P}actions/", actions.ActionListApi.as_view(), name="api_actions"),
     path(f"{P}actions/<int:action_id>/", actions.ActionDetailApi.as_view(), name="api_action"),
     path(f"{P}actions/<int:action_id>/events/", actions.ActionEventsApi.as_view(), name="api_action_events"),
-    path(f"{P}trends/", trends.TrendsApi.as_view(), name="api_trends"),
 ]

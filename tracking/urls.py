@@ -9,7 +9,6 @@ from tracking.views import (
     overview,
     persons,
     settings,
-    trends,
 )
 
 P = "p/<int:project_id>/"
@@ -33,7 +32,6 @@ urlpatterns = [
     # collected data
     path(f"{P}overview/", overview.overview, name="overview"),
     path(f"{P}events/", events.events, name="events"),
-    path(f"{P}events/trends/", trends.trends, name="trends"),
     path(f"{P}persons/", persons.persons, name="persons"),
     path(f"{P}persons/<int:person_id>/", persons.person_detail, name="person_detail"),
     path(f"{P}companies/", companies.companies, name="companies"),

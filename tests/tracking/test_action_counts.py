@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from analysis.trends import TrendQuery, default_range, trend_compute
 from tests.ingest.conftest import event
-from tracking.selectors.actions import action_preview, action_stats, action_window
-from tracking.selectors.trends import TrendQuery, default_range, trend_compute
+from tracking.selectors.actions import action_days, action_preview, action_stats, action_window
 from tracking.services.actions import action_create, action_update
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_the_window_is_whole_days_in_the_projects_time_zone(project):
     assert until.isoformat() == "2026-07-01T00:00:00-04:00"
 
 
-def test_the_list_the_preview_and_the_chart_count_the_same_events(project, purchases):
+def test_the_list_the_preview_and_the_chart_count_the_same_events(events_backend, project, purchases):
     action = action_create(project=project, user=None, name="Bought", steps=STEPS)
     listed = action_stats(project=project, actions=[action], now=NOW)[action.pk]
     previewed = action_preview(project=project, steps=STEPS, now=NOW)
@@ -41,8 +41,10 @@ def test_the_list_the_preview_and_the_chart_count_the_same_events(project, purch
     charted = trend_compute(
         project=project, query=TrendQuery(date_from=date_from, date_to=date_to, action=action)
     )
-    assert listed.events == previewed.events == charted.total == 2  # May 31 is outside all three
-    assert listed.persons == previewed.persons == charted.total_persons == 2
+    daily = action_days(project=project, action=action, now=NOW)
+    assert listed.events == previewed.events == daily.total == charted.total == 2  # May 31 is outside all
+    assert listed.persons == previewed.persons == daily.total_persons == charted.total_persons == 2
+    assert daily.counts == charted.counts and daily.persons == charted.persons
 
 
 def test_the_lists_counts_are_cached_until_the_action_changes(

@@ -230,7 +230,7 @@ def trend_rows(
     of the grouping sets (bucket, value), (value), (bucket) and (): `bucket` is the
     naive local start (`date_trunc(interval)` in `zone`), values beyond the
     `top_values` most frequent are folded (is_top false). `breakdown` is
-    (kind, property) as in tracking.selectors.trends.
+    (kind, property) as in analysis.trends.
     """
     args = dict(
         project_id=project_id, zone=zone, interval=interval, start=start, end=end, event=event,

@@ -15,6 +15,7 @@ from tracking.models import Action, Project
 from tracking.selectors.actions import (
     ActionDraft,
     ActionStats,
+    action_days,
     action_draft_from_event,
     action_events,
     action_get,
@@ -23,7 +24,6 @@ from tracking.selectors.actions import (
     action_stats,
 )
 from tracking.selectors.events import event_names, event_rows
-from tracking.selectors.trends import TrendQuery, chart_labels, default_range, trend_compute
 from tracking.services.actions import action_create, action_delete, action_update
 from web.charts import Series, line_chart
 from web.rendering import render_page, wants_fragment
@@ -158,12 +158,9 @@ def _render(
 
 def _action_history(project: Project, action: Action) -> dict:
     """The stored action's last 30 days (chart) and most recent matching events."""
-    date_from, date_to = default_range(project=project)
-    trend = trend_compute(
-        project=project, query=TrendQuery(date_from=date_from, date_to=date_to, action=action)
-    )
+    trend = action_days(project=project, action=action)
     chart = line_chart(
-        chart_labels(trend),
+        [day.strftime("%b %-d") for day in trend.days],
         [Series("Events", trend.counts), Series("Unique persons", trend.persons)],
         title=f"{action.name}: events and persons per day",
     )

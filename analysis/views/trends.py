@@ -1,31 +1,32 @@
-"""The events explorer: an event or action over time, broken down and filtered."""
+"""The events explorer: an event or action over time, broken down and filtered.
+
+The page renders at once: with the trend when it is cached (or computed within
+a moment), else with the progress of the job computing it, which swaps the
+result in when done.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET
 
+from analysis.trend_form import BREAKDOWN_CHOICES, TrendForm
+from analysis.trend_jobs import LABEL, TEMPLATE, result_context, trends_request
+from analysis.trends import INTERVALS, TrendQuery
+from analysis.views.common import refresh_url
+from jobs.models import JobStatus
+from jobs.services import job_progress, result_value
 from tracking.decorators import project_view
-from tracking.forms.actions import BREAKDOWN_CHOICES, TrendForm
 from tracking.models import Project
 from tracking.properties import OPERATORS
 from tracking.selectors.actions import action_list
 from tracking.selectors.events import event_names
-from tracking.selectors.trends import (
-    INTERVALS,
-    TrendQuery,
-    TrendResult,
-    chart_labels,
-    trend_compute,
-    trend_persons,
-)
 from tracking.traffic.filtering import TrafficFilter, excluded_counts
-from web.charts import PALETTE, Series, line_chart
 from web.rendering import render_page
 
-TEMPLATE = "tracking/trends/explorer.html"
 DEFAULT_EVENT = "$pageview"
 
 
@@ -45,26 +46,52 @@ def trends(request: HttpRequest, project: Project) -> HttpResponse:
     }
     if form.is_valid():
         query = form.query()
-        result = trend_compute(project=project, query=query)
         zone = project.zone
         start = datetime.combine(query.date_from, time(), tzinfo=zone)
         end = datetime.combine(query.date_to + timedelta(days=1), time(), tzinfo=zone)
-        persons_for = request.GET.get("persons") if query.breakdown else None
         context.update(
             _picked(query),
             query=query,
-            result=result,
-            chart=_chart(result),
-            buckets=list(zip(result.labels, result.counts, result.persons, strict=True)),
-            persons=trend_persons(project=project, query=query, breakdown_value=persons_for),
-            persons_for=persons_for,
             traffic=query.traffic,
             excluded=excluded_counts(project=project, start=start, end=end),
         )
+        context.update(_answer(request, project, query))
     else:
         context.update(_typed(request.GET))
     # Invalid parameters render the page with the errors beside the form (htmx swaps 200s only).
     return render_page(request, TEMPLATE, context, project=project, fragment="results")
+
+
+def _answer(request: HttpRequest, project: Project, query: TrendQuery) -> dict:
+    """The trend to show at once (cached, or computed within a moment), or the job to poll for it.
+
+    A cached trend computed before newer data arrived is shown with a Refresh
+    link; `refresh=1` computes it again.
+    """
+    answer = trends_request(
+        project=project,
+        query=query,
+        people=True,
+        people_for=request.GET.get("persons") if query.breakdown else None,
+        user=request.user,
+        wait=settings.ANALYSIS_PAGE_WAIT_SECONDS,
+        watch=True,
+        refresh=request.GET.get("refresh") == "1",
+        stale="show",
+    )
+    if answer.cached is not None:
+        return {
+            **result_context(answer.cached.value()),
+            "cached_at": answer.cached.computed_at,
+            "stale": not answer.cached.fresh,
+            "refresh_url": refresh_url(request),
+        }
+    job = answer.job
+    if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
+        return result_context(result)
+    if job.status == JobStatus.FAILED:
+        return {"job_error": job.error}
+    return {"job": job, "progress": job_progress(job), "label": LABEL, "view": "page"}
 
 
 def _picked(query: TrendQuery) -> dict:
@@ -92,13 +119,3 @@ def _typed(data: QueryDict) -> dict:
         "breakdown_kind": kind,
         "breakdown_property": prop or data.get("breakdown_property", ""),
     }
-
-
-def _chart(result: TrendResult) -> str:
-    if result.query.breakdown is None:
-        series = [Series("Events", result.counts), Series("Unique persons", result.persons)]
-    else:
-        series = [Series(s.label, s.counts) for s in result.series[: len(PALETTE)]]
-    return line_chart(
-        chart_labels(result), series, title=f"{result.query.subject} per {result.query.interval}"
-    )

@@ -1,10 +1,11 @@
-"""The events explorer: counts and unique persons of an event or action over time, broken down.
+"""Trends, the events explorer: counts and unique persons of an event or action over time, broken down.
 
 The event store answers each question (tracking.eventstore.analysis: one
 statement on PostgreSQL, grouped by `date_trunc` in the project's time zone;
 per-person counts from ClickHouse finished in PostgreSQL otherwise); nothing
 loads events into Python. A breakdown keeps the top values by
-event count and folds the rest into one "other" series.
+event count and folds the rest into one "other" series. Pages and the API ask
+for a trend through its job (`analysis.trend_jobs`).
 """
 
 from __future__ import annotations
@@ -62,6 +63,19 @@ class TrendQuery:
     def subject(self) -> str:
         return self.action.name if self.action else (self.event or "")
 
+    def to_json(self) -> dict:
+        """The query as parameters (`analysis.trend_form.trend_query_from_json` reads them back)."""
+        return {
+            "event": self.event,
+            "action": self.action.pk if self.action else None,
+            "date_from": self.date_from.isoformat(),
+            "date_to": self.date_to.isoformat(),
+            "interval": self.interval,
+            "breakdown": str(self.breakdown) if self.breakdown else None,
+            "filters": list(self.filters),
+            **self.traffic.to_json(),
+        }
+
 
 @dataclass
 class TrendSeries:
@@ -90,10 +104,40 @@ class TrendResult:
     persons: list[int] = field(default_factory=list)
     total: int = 0
     total_persons: int = 0
+    # the persons behind it, most events first, when asked for (the page shows them; the API does not)
+    people: list[tuple[Person, int]] | None = None
+    people_for: str | None = None  # … of this breakdown value only
 
     @property
     def labels(self) -> list[str]:
         return [bucket_label(b, self.query.interval) for b in self.buckets]
+
+    def to_json(self) -> dict:
+        """The result as `GET …/trends/` answers it (docs/actions.md)."""
+        out = {
+            **self.query.to_json(),
+            "labels": self.labels,
+            "total": self.total,
+            "total_persons": self.total_persons,
+            "counts": self.counts,
+            "persons": self.persons,
+            "series": [
+                {
+                    "breakdown_value": series.breakdown_value,
+                    "other": series.other,
+                    "label": series.label,
+                    "counts": series.counts,
+                    "persons": series.persons,
+                    "total": series.total,
+                    "total_persons": series.total_persons,
+                }
+                for series in self.series
+            ],
+        }
+        if self.people is not None:
+            out["people"] = [{"person": person.pk, "events": count} for person, count in self.people]
+            out["people_for"] = self.people_for
+        return out
 
 
 def bucket_label(bucket: datetime, interval: str) -> str:

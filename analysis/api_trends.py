@@ -1,16 +1,23 @@
-"""Trends over REST: `GET /api/v1/projects/{id}/trends/?event=…|action=…`."""
+"""Trends over REST: `GET /api/v1/projects/{id}/trends/?event=…|action=…` (docs/actions.md).
+
+200 with the trend when it is cached or computed within a second, else 202
+with the job computing it (`?async=1`: at once unless cached), as the analysis
+endpoints answer.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from analysis.trend_form import TrendForm
+from analysis.trend_jobs import trends_request
+from jobs.api import answer_response
 from tracking.api.base import ProjectAPIView
-from tracking.forms.actions import TrendForm
-from tracking.selectors.trends import TrendResult, trend_compute
 
 _PARAMETERS = [
     OpenApiParameter("event", str, description="Event name (or give `action`)."),
@@ -34,38 +41,12 @@ _PARAMETERS = [
     ),
     OpenApiParameter("include_internal", bool, description="Count internal and test users (default: false)."),
     OpenApiParameter("include_bots", bool, description="Count bot sessions' persons (default: false)."),
+    OpenApiParameter(
+        "async",
+        bool,
+        description="Answer 202 with a job at once unless the trend is cached (docs/actions.md).",
+    ),
 ]
-
-
-def trend_payload(result: TrendResult) -> dict:
-    query = result.query
-    return {
-        "event": query.event,
-        "action": query.action.pk if query.action else None,
-        "date_from": query.date_from.isoformat(),
-        "date_to": query.date_to.isoformat(),
-        "interval": query.interval,
-        "breakdown": str(query.breakdown) if query.breakdown else None,
-        "filters": list(query.filters),
-        **query.traffic.to_json(),
-        "labels": result.labels,
-        "total": result.total,
-        "total_persons": result.total_persons,
-        "counts": result.counts,
-        "persons": result.persons,
-        "series": [
-            {
-                "breakdown_value": series.breakdown_value,
-                "other": series.other,
-                "label": series.label,
-                "counts": series.counts,
-                "persons": series.persons,
-                "total": series.total,
-                "total_persons": series.total_persons,
-            }
-            for series in result.series
-        ],
-    }
 
 
 class TrendsApi(ProjectAPIView):
@@ -76,4 +57,11 @@ class TrendsApi(ProjectAPIView):
         form = TrendForm(request.query_params, project=self.project)
         if not form.is_valid():
             raise ValidationError(form.error_dict())
-        return Response(trend_payload(trend_compute(project=self.project, query=form.query())))
+        asynchronous = request.query_params.get("async", "") in ("1", "true")
+        answer = trends_request(
+            project=self.project,
+            query=form.query(),
+            user=request.user,
+            wait=0.0 if asynchronous else settings.ANALYSIS_API_WAIT_SECONDS,
+        )
+        return answer_response(request, answer)
