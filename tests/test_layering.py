@@ -1,4 +1,4 @@
-"""The layering holds: config < web < tracking < segments < analysis < interventions, replay < demo.
+"""The layering holds: config < web < tracking < jobs < segments < analysis < interventions, replay < demo.
 
 The contract lives in pyproject.toml ([tool.importlinter]); these tests run it on the
 code, and on a copy of the code with one import that runs against the layering.
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("config", "web", "tracking", "segments", "analysis", "interventions", "replay", "demo")
+PACKAGES = ("config", "web", "tracking", "jobs", "segments", "analysis", "interventions", "replay", "demo")
 LINT = Path(sys.executable).with_name("lint-imports")
 
 
