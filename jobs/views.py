@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from jobs.kinds import kind_get
@@ -13,6 +16,7 @@ from tracking.models import Project
 from web.rendering import render_page
 
 VIEWS = ("page", "card")
+UNCLAIMED = timedelta(seconds=30)  # queued this long: say that no worker may be running
 
 
 def panel_context(request: HttpRequest, project: Project, job: Job, view: str) -> dict:
@@ -25,6 +29,8 @@ def panel_context(request: HttpRequest, project: Project, job: Job, view: str) -
         "progress": job_progress(job),
         "result_html": "",
     }
+    if job.status == JobStatus.QUEUED:
+        context["unclaimed"] = timezone.now() - job.created_at > UNCLAIMED
     if job.status == JobStatus.DONE:
         result = result_value(job)
         if result is None:

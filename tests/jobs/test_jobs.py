@@ -176,3 +176,12 @@ def test_another_projects_member_gets_404_for_a_job(project, visits, alice_clien
     assert bob_client.get(reverse("job_panel", args=[project.pk, job.pk])).status_code == 404
     assert bob_client.post(reverse("job_release", args=[project.pk, job.pk])).status_code == 404
     assert alice_client.get(api_url).json()["status"] == "done"
+
+
+def test_a_job_no_worker_claims_says_the_worker_may_be_stopped(project, alice_client, settings):
+    settings.ANALYSIS_JOBS = "worker"  # and none runs
+    job = job_request(project=project, kind="test_sleep", params={"seconds": 1}, watch=True).job
+    panel = reverse("job_panel", args=[project.pk, job.pk])
+    assert "analysis worker may be stopped" not in alice_client.get(panel).content.decode()
+    Job.objects.filter(pk=job.pk).update(created_at=job.created_at - timedelta(minutes=1))
+    assert "analysis worker may be stopped" in alice_client.get(panel).content.decode()
