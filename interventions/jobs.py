@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from interventions.measure import Measurement, measure
+from interventions.measure import Measurement, lift_measure, measure
 from interventions.views.common import MODELS, present, targeted_segment_ids
 from jobs.kinds import JobKind, register
 from jobs.services import Answer, job_request
@@ -24,6 +24,7 @@ from tracking.models import Project, User
 from tracking.traffic.filtering import TrafficFilter
 
 KIND = "intervention_measurement"
+LIFT = "intervention_lift"  # the headline lift alone, for list rows and strategy cells
 
 
 class MeasuredGone(Exception):
@@ -97,7 +98,38 @@ def _render(request: HttpRequest, project: Project, params: dict, result: Measur
         return render_to_string("interventions/_measurement_result.html", context, request=request)
 
 
+def lift_request(*, project: Project, kind: str, obj: Any, wait: float = 0.0) -> Answer:
+    """The intervention's lift on its saved goal (a list row's): kept, or from the job measuring it.
+
+    Not watched: a row's job runs to its end even when the list is left, so the
+    next visit finds the lift kept.
+    """
+    params = {"kind": kind, "id": obj.pk}
+    return job_request(
+        project=project, kind=LIFT, params=params, key_material=key_material(kind, obj, params), wait=wait
+    )
+
+
+def _run_lift(project: Project, params: dict) -> Measurement:
+    kind = params["kind"]
+    obj = MODELS[kind].objects.filter(project=project, pk=params["id"]).first()
+    if obj is None:
+        raise MeasuredGone(f"This {kind} was deleted.")
+    result = lift_measure(project=project, kind=kind, obj=obj)
+    result.conversion = ("false", [])
+    return result
+
+
 def register_kinds() -> None:
+    register(
+        JobKind(
+            name=LIFT,
+            label="Lift",
+            run=_run_lift,
+            to_json=lambda result: result.as_dict(),
+            reported=(MeasuredGone,),
+        )
+    )
     register(
         JobKind(
             name=KIND,

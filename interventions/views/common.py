@@ -223,10 +223,10 @@ def present(project: Project, kind: str, result: Measurement) -> MeasurementView
     return view
 
 
-def lift_of(project: Project, kind: str, obj: Any) -> ComparisonView | None:
-    """The intervention's lift, for a list row or a strategy cell: the results page's headline, exactly."""
-    result = measuring.lift_measure(project=project, kind=kind, obj=obj)
-    if result.error:
+def lift_view(result: Any) -> ComparisonView | None:
+    """The intervention's lift (`measure.lift_measure`) as a list row or a strategy cell shows it: the
+    results page's headline, exactly; None when it could not be measured."""
+    if result is None or result.error:
         return None
     return ComparisonView.of(result.comparison, result.verdict)
 

@@ -16,8 +16,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from interventions import forms, selectors
-from interventions.jobs import measurement_request
-from interventions.views.common import MODELS, form_context, get_object, lift_of, present, results_url
+from interventions.jobs import lift_request, measurement_request
+from interventions.views.common import MODELS, form_context, get_object, lift_view, present, results_url
 from jobs.models import JobStatus
 from jobs.services import job_progress, result_value
 from segments.models import Segment
@@ -25,6 +25,8 @@ from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.traffic.filtering import TrafficFilter, excluded_counts
 from web.rendering import htmx_target, render_page, wants_fragment
+
+LIFT_WAIT_SECONDS = 1.0
 
 
 def measurement_context(request: HttpRequest, project: Project, kind: str, obj: Any) -> dict:
@@ -111,14 +113,25 @@ def _lift(request: HttpRequest, project: Project, kind: str, object_id: int) -> 
             raise Http404("No such segment")
     if not wants_fragment(request):
         return redirect(results_url(kind, project, obj))
-    context = {
-        "kind": kind,
-        "obj": obj,
-        "segment": segment,
-        "lift": lift_of(project, kind, obj),
-        "measured": True,
-    }
+    context = {"kind": kind, "obj": obj, "segment": segment, **_lift_context(project, kind, obj)}
     return render_page(request, "interventions/list.html", context, project=project, fragment="lift")
+
+
+def _lift_context(project: Project, kind: str, obj: Any) -> dict:
+    """The row's lift when it is kept or measured within a second; else the row asks again shortly
+    (joining the same job), so no request waits for a long measurement."""
+    if not obj.goal:
+        return {"measured": True, "lift": None}
+    answer = lift_request(project=project, kind=kind, obj=obj, wait=LIFT_WAIT_SECONDS)
+    if answer.fresh:
+        result = answer.cached.value()
+    elif answer.job.status == JobStatus.DONE:
+        result = result_value(answer.job)
+    elif answer.job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
+        return {"measured": True, "lift": None}
+    else:
+        return {"measured": False, "pending": True}
+    return {"measured": True, "lift": lift_view(result)}
 
 
 @project_view

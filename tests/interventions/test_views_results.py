@@ -294,3 +294,23 @@ def test_with_inline_jobs_the_measurement_is_in_the_page(alice_client, project, 
     nudge, _ = measured_nudge
     body = alice_client.get(url(project, f"nudges/{nudge.pk}/results/")).content.decode()
     assert "lift · Saw it vs Held out" in body and "data-job-id" not in body
+
+
+def test_a_list_rows_lift_is_measured_by_a_job_and_the_row_asks_again_until_it_is(
+    alice_client, project, measured_nudge, settings
+):
+    from jobs.models import Job
+
+    nudge, _ = measured_nudge
+    lift_url = url(project, f"nudges/{nudge.pk}/lift/")
+    settings.ANALYSIS_JOBS = "worker"  # no worker runs: the row's job stays queued
+    pending = alice_client.get(lift_url, **HTMX).content.decode()
+    assert "measuring…" in pending and 'hx-trigger="load delay:1s"' in pending
+    assert alice_client.get(lift_url, **HTMX).status_code == 200
+    assert Job.objects.filter(project=project, kind="intervention_lift").count() == 1  # asked again: joined
+    settings.ANALYSIS_JOBS = "inline"
+    Job.objects.filter(project=project).delete()
+    measured = alice_client.get(lift_url, **HTMX).content.decode()
+    assert "+150%" in measured and "hx-trigger" not in measured
+    kept = alice_client.get(lift_url, **HTMX).content.decode()
+    assert "+150%" in kept and Job.objects.filter(project=project, kind="intervention_lift").count() == 1
