@@ -70,12 +70,25 @@ def value_population_sql(
 ) -> tuple[str, list]:
     pid = project_id
     cond, cond_params = step_sql(step, "e")
-    if per == "active":
+    if per == "active" and step is None:
         return (
-            f"SELECT e.person_id, coalesce(sum(sl_numeric(e.properties -> %s)) FILTER (WHERE {cond}), 0) AS y,"
-            " true AS mature FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s"
+            "SELECT e.person_id, coalesce(sum(sl_numeric(e.properties -> %s)), 0) AS y, true AS mature"
+            " FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s"
             " GROUP BY e.person_id",
-            [prop, *cond_params, pid, start, end],
+            [prop, pid, start, end],
+        )
+    if per == "active":
+        # the active persons from the daily rollup (the range is whole days of the project's time
+        # zone, the rollup's days: a day is in it exactly when its first event is), the values
+        # from the step's own events only (event_project_name_ts when the step names its event)
+        return (
+            "SELECT a.person_id, coalesce(v.y, 0) AS y, true AS mature"
+            " FROM (SELECT DISTINCT d.person_id FROM tracking_personday d"
+            " WHERE d.project_id = %s AND d.first_at >= %s AND d.first_at < %s) a"
+            " LEFT JOIN (SELECT e.person_id, sum(sl_numeric(e.properties -> %s)) AS y FROM tracking_event e"
+            f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {cond} GROUP BY e.person_id) v"
+            " ON v.person_id = a.person_id",
+            [pid, start, end, prop, pid, start, end, *cond_params],
         )
     function = "sum" if aggregate == "sum" else "avg"
     # only the event's rows: event_project_name_ts when the event has a name
