@@ -19,6 +19,13 @@ def returns_sql(*, project_id: int, step: dict | None, period: timedelta, period
     """
     if step is None and period >= ROLLUP_MIN_PERIOD:
         return rollup_returns_sql(project_id=project_id, period=period, periods=periods)
+    return events_returns_sql(project_id=project_id, step=step, period=period, periods=periods)
+
+
+def events_returns_sql(
+    *, project_id: int, step: dict | None, period: timedelta, periods: int
+) -> tuple[str, list]:
+    """The returns read from every event of each member's window (event_project_person_ts)."""
     cond, cond_params = step_sql(step, "e")
     sql = f"""
             SELECT DISTINCT c.person_id, floor(extract(epoch FROM e.timestamp - c.first_seen) / %s)::int AS period
