@@ -285,8 +285,10 @@ def compare_compute(*, project: Project, query: CompareQuery, now: datetime | No
                        f"avg(y) FILTER (WHERE {condition})", f"stddev_samp(y) FILTER (WHERE {condition})"]  # fmt: skip
     flag_list = "".join(f", {flag}" for flag in flags)
     counted, counted_params = person_filter_sql("pop.person_id", project=project, traffic=query.traffic)
+    # pop is computed once: inlined, a population whose y is a correlated subquery (churn)
+    # would run it again for every aggregate that reads y
     sql = (
-        f"WITH pop AS ({population}), flagged AS (SELECT pop.*{flag_list} FROM pop WHERE {counted})"  # noqa: S608 - constant SQL, values as %s parameters
+        f"WITH pop AS MATERIALIZED ({population}), flagged AS (SELECT pop.*{flag_list} FROM pop WHERE {counted})"  # noqa: S608 - constant SQL, values as %s parameters
         f" SELECT {', '.join(aggregates)} FROM flagged"
     )
     row = fetch_all(sql, [*params, *flag_params, *counted_params])[0]

@@ -316,7 +316,7 @@ SEGMENT_WORK_MEM = env_str("SEGMENT_WORK_MEM", "256MB")
 SEGMENT_TIME_REFRESH_SECONDS = env_int("SEGMENT_TIME_REFRESH_SECONDS", 60, minimum=10)
 # Analysis queries (funnels, retention, paths): sort memory and a time limit, so a
 # huge range answers "try a shorter range" instead of holding a connection.
-ANALYSIS_WORK_MEM = env_str("ANALYSIS_WORK_MEM", "128MB")
+ANALYSIS_WORK_MEM = env_str("ANALYSIS_WORK_MEM", "256MB")
 ANALYSIS_TIMEOUT_MS = env_int("ANALYSIS_TIMEOUT_MS", 60_000, minimum=1000)
 # Background queries (docs/analysis.md, "Jobs"): where they run ("worker": the
 # analysis_worker processes; "thread": threads of the web process, for chDB;

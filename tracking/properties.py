@@ -161,6 +161,27 @@ def _like_pattern(value: str) -> str:
     return f"%{escaped}%"
 
 
+def _contains_sql(text: str, text_params: list, value: str) -> tuple[str, list]:
+    """`text ILIKE '%value%'` (case folded as the database's ILIKE does), computed faster when it can be.
+
+    ILIKE under a UTF-8 collation lowercases every string through wide characters,
+    which costs more than reading the row. For an ASCII `value` the same answer
+    comes from the C collation's ILIKE (ASCII folding, byte by byte) on ASCII text,
+    and from the full ILIKE only on text that holds other characters: lowercasing
+    maps character to character, so an ASCII match found with ASCII folding is one
+    with full folding too, and ASCII text folds the same way under both. (Locales
+    that fold ASCII letters out of ASCII, the Turkish dotted I, are not ones
+    Sightline runs under: ClickHouse folds as C.UTF-8 does.)
+    """
+    pattern = _like_pattern(value)
+    if not value.isascii():
+        return f"{text} ILIKE %s", [*text_params, pattern]
+    return (
+        f'({text} COLLATE "C" ILIKE %s OR (octet_length({text}) <> char_length({text}) AND {text} ILIKE %s))',
+        [*text_params, pattern, *text_params, *text_params, *text_params, pattern],
+    )
+
+
 def _check_column(expression: str) -> str:
     # Column expressions come from code, never from users; this guards against mistakes.
     if not _COLUMN.match(expression):
@@ -180,10 +201,9 @@ def jsonb_filter_sql(column: str, key: str, operator: str, value: Any) -> tuple[
         return f"coalesce({text} = ANY(%s::text[]), false)", [key, [text_form(v) for v in value]]
     if operator == "not_in":
         return f"NOT coalesce({text} = ANY(%s::text[]), false)", [key, [text_form(v) for v in value]]
-    if operator == "contains":
-        return f"coalesce({text} ILIKE %s, false)", [key, _like_pattern(value)]
-    if operator == "not_contains":
-        return f"NOT coalesce({text} ILIKE %s, false)", [key, _like_pattern(value)]
+    if operator in ("contains", "not_contains"):
+        sql, params = _contains_sql(text, [key], value)
+        return f"{'NOT ' if operator == 'not_contains' else ''}coalesce({sql}, false)", params
     if operator == "regex":
         return f"coalesce({text} ~ %s, false)", [key, value]
     if operator in ("gt", "gte", "lt", "lte"):
@@ -244,9 +264,10 @@ def column_filter_sql(column: str, operator: str, value: Any) -> tuple[str, list
     if operator == "not_in":
         return f"NOT ({col} = ANY(%s::text[]))", [[text_form(v) for v in value]]
     if operator == "contains":
-        return f"{col} ILIKE %s", [_like_pattern(value)]
+        return _contains_sql(col, [], value)
     if operator == "not_contains":
-        return f"NOT ({col} ILIKE %s)", [_like_pattern(value)]
+        sql, params = _contains_sql(col, [], value)
+        return f"NOT ({sql})", params
     if operator == "regex":
         return f"{col} ~ %s", [value]
     if operator in ("gt", "gte", "lt", "lte"):

@@ -188,8 +188,9 @@ def test_user_values_are_parameters_never_sql_text():
 def test_steps_are_ored_and_conditions_anded():
     steps = validate_steps([{"event": "$pageview", "url": "/pricing"}, {"event": "signup"}])
     condition, params = action_where_sql(steps, alias="e")
-    assert condition == "((e.name = %s AND e.url ILIKE %s) OR (e.name = %s))"
-    assert params == ["$pageview", "%/pricing%", "signup"]
+    url = '(e.url COLLATE "C" ILIKE %s OR (octet_length(e.url) <> char_length(e.url) AND e.url ILIKE %s))'
+    assert condition == f"((e.name = %s AND {url}) OR (e.name = %s))"
+    assert params == ["$pageview", "%/pricing%", "%/pricing%", "signup"]
 
 
 def test_the_alias_must_be_a_plain_identifier():

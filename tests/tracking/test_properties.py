@@ -197,3 +197,20 @@ def test_bounds_beyond_clickhouse_decimals_compare_as_in_postgresql(clickhouse, 
         in_python = jsonb_filter_match(props, "n", operator, bound)
         assert _sql_says(props, "n", operator, bound) == in_python, props
         assert _clickhouse_says(clickhouse, props, "n", operator, bound) == in_python, props
+
+
+@pytest.mark.parametrize(
+    "text", ["ÉVORA", "Straße", "\u212a", "İstanbul", "ǅemal", "/PRICING", "", "a\\b%_c"]
+)
+@pytest.mark.parametrize("value", ["vora", "k", "istanbul", "/pricing", "ß", "évora", "%", "_", "\\", "ǆ"])
+def test_contains_gives_what_a_plain_ilike_gives(text, value):
+    """The ASCII fast path of `contains` (C collation first) answers as ILIKE under the database's collation."""
+    pattern = "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s ILIKE %s", [text, pattern])
+        expected = cursor.fetchone()[0]
+        column, params = column_filter_sql("t.v", "contains", value)
+        cursor.execute(f"SELECT {column} FROM (SELECT %s::text AS v) t", [*params, text])
+        assert cursor.fetchone()[0] is expected
+    assert _sql_says({"k": text}, "k", "contains", value) is expected
+    assert _sql_says({"k": text}, "k", "not_contains", value) is not expected

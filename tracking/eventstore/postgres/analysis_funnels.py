@@ -40,12 +40,14 @@ def levels_sql(
     if all(names):
         # a name test the index can serve; the full conditions run once per row below
         prefilter, prefilter_params = " AND e.name = ANY(%s)", [sorted({n for group in names for n in group})]  # type: ignore[union-attr]
-    # OFFSET 0 keeps the subquery whole, so each step's condition (property filters can be costly)
-    # is evaluated once per row, not once in the filter and again for the flags
+    # The subquery is flattened on purpose: the step conditions then filter inside the scan,
+    # which runs in parallel workers, and only matching rows cross the Gather (the flags are
+    # evaluated again for those rows only). Kept whole (OFFSET 0), every row in the range
+    # crossed the Gather, and the planner chose a single-process scan instead.
     matched = (
         f"SELECT * FROM (SELECT e.person_id, e.timestamp AS ts{session}, {flags} FROM tracking_event e"
         f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s{prefilter}"
-        f" AND {person_filter[0]} OFFSET 0) x WHERE {any_step}"
+        f" AND {person_filter[0]}) x WHERE {any_step}"
     )
     matched_params: list = [
         *flag_params,

@@ -46,16 +46,22 @@ def window_population_sql(
 def churn_population_sql(
     *, project_id: int, start: datetime, end: datetime, quiet: timedelta, now: datetime
 ) -> tuple[str, list]:
-    pid = project_id
-    # the last event of each active person (a range scan: event_timestamp_brin), then one probe
-    # per person on event_project_person_ts for anything in the quiet period after it
+    """Read from the daily rollup (tracking_personday), not the events, in one pass.
+
+    The range is whole days in the project's time zone, the rollup's days, so a
+    day is in it exactly when its first event is. A person's last event of the
+    range is their greatest `last_at` there; the next event after it is the
+    first event of their first day after the range, so "an event within
+    `quiet`" reads only days that start before the range's end plus `quiet`.
+    """
     return (
-        "SELECT l.person_id, (NOT EXISTS (SELECT 1 FROM tracking_event e WHERE e.project_id = %s"
-        " AND e.person_id = l.person_id AND e.timestamp > l.last_at AND e.timestamp <= l.last_at + %s))::int AS y,"
+        "SELECT l.person_id, (l.next_at IS NULL OR l.next_at > l.last_at + %s)::int AS y,"
         " l.last_at + %s <= %s AS mature"
-        " FROM (SELECT e.person_id, max(e.timestamp) AS last_at FROM tracking_event e"
-        " WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s GROUP BY e.person_id) l",
-        [pid, quiet, quiet, now, pid, start, end],
+        " FROM (SELECT d.person_id, max(d.last_at) FILTER (WHERE d.first_at < %s) AS last_at,"
+        " min(d.first_at) FILTER (WHERE d.first_at >= %s) AS next_at FROM tracking_personday d"
+        " WHERE d.project_id = %s AND d.first_at >= %s AND d.first_at < %s GROUP BY d.person_id) l"
+        " WHERE l.last_at IS NOT NULL",
+        [quiet, quiet, now, end, end, project_id, start, end + quiet],
     )
 
 
@@ -64,12 +70,25 @@ def value_population_sql(
 ) -> tuple[str, list]:
     pid = project_id
     cond, cond_params = step_sql(step, "e")
-    if per == "active":
+    if per == "active" and step is None:
         return (
-            f"SELECT e.person_id, coalesce(sum(sl_numeric(e.properties -> %s)) FILTER (WHERE {cond}), 0) AS y,"
-            " true AS mature FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s"
+            "SELECT e.person_id, coalesce(sum(sl_numeric(e.properties -> %s)), 0) AS y, true AS mature"
+            " FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s"
             " GROUP BY e.person_id",
-            [prop, *cond_params, pid, start, end],
+            [prop, pid, start, end],
+        )
+    if per == "active":
+        # the active persons from the daily rollup (the range is whole days of the project's time
+        # zone, the rollup's days: a day is in it exactly when its first event is), the values
+        # from the step's own events only (event_project_name_ts when the step names its event)
+        return (
+            "SELECT a.person_id, coalesce(v.y, 0) AS y, true AS mature"
+            " FROM (SELECT DISTINCT d.person_id FROM tracking_personday d"
+            " WHERE d.project_id = %s AND d.first_at >= %s AND d.first_at < %s) a"
+            " LEFT JOIN (SELECT e.person_id, sum(sl_numeric(e.properties -> %s)) AS y FROM tracking_event e"
+            f" WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {cond} GROUP BY e.person_id) v"
+            " ON v.person_id = a.person_id",
+            [pid, start, end, prop, pid, start, end, *cond_params],
         )
     function = "sum" if aggregate == "sum" else "avg"
     # only the event's rows: event_project_name_ts when the event has a name
@@ -84,6 +103,16 @@ def value_population_sql(
 def frequency_population_sql(
     *, project_id: int, step: dict | None, start: datetime, end: datetime, zone: str
 ) -> tuple[str, list]:
+    if step is None:
+        # every event matches: the daily rollup (tracking_personday) holds each person's events
+        # per day in the project's time zone (`zone`), and the range is whole such days, so a
+        # day is in it exactly when its first event is
+        return (
+            "SELECT d.person_id, sum(d.events)::numeric / count(*) AS y, true AS mature"
+            " FROM tracking_personday d WHERE d.project_id = %s AND d.first_at >= %s AND d.first_at < %s"
+            " GROUP BY d.person_id",
+            [project_id, start, end],
+        )
     cond, cond_params = step_sql(step, "e")
     # per person and local day first (a hash aggregate), then per person: cheaper than count(DISTINCT day)
     return (

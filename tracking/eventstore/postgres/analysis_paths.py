@@ -28,8 +28,11 @@ def steps_sql(
     """`person_id, s1, s2, s3` as one statement (its own WITH), events ordered by (timestamp, id).
 
     1. each person's first anchor (event_project_name_ts when the anchor names its event);
-    2. only that session's events on the anchor's side of it (event_project_person_ts per anchor),
-       so the window functions run over the paths asked about, not over every session of the range.
+    2. only that session's events on the anchor's side of it, so the window functions run over
+       the paths asked about, not over every session of the range: the anchors are hashed and
+       the range's events probe them. `anchors` is NOT MATERIALIZED so that the planner knows it
+       holds one row per person (a CTE has no statistics): materialized, it hashed every event
+       of the range instead, which spilled to disk at 10M events.
     """
     if start_path is not None:
         anchor_sql, anchor_params = "(e.name = '$pageview' AND e.path = %s)", [start_path]
@@ -44,7 +47,7 @@ def steps_sql(
     side = ">=" if forward else "<="
     counted, counted_params = excluded_sql("e.person_id", excluded)
     sql = f"""
-        WITH anchors AS MATERIALIZED (
+        WITH anchors AS NOT MATERIALIZED (
             SELECT DISTINCT ON (e.person_id) e.person_id, e.session_key, e.timestamp AS ts, e.id
             FROM tracking_event e
             WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {anchor_sql} AND {counted}

@@ -6,13 +6,26 @@ from datetime import timedelta
 
 from tracking.eventstore.postgres.analysis_steps import step_sql
 
+# longer than any day of the daily rollup (23 to 25 hours in a time zone with daylight saving time)
+ROLLUP_MIN_PERIOD = timedelta(days=2)
+
 
 def returns_sql(*, project_id: int, step: dict | None, period: timedelta, periods: int) -> tuple[str, list]:
     """`SELECT DISTINCT person_id, period` over the caller's CTE `cohort (person_id, first_seen, …)`.
 
     Each member's events in their own window, probed on event_project_person_ts
-    (project_id, person_id, timestamp).
+    (project_id, person_id, timestamp); for any event and periods of two days or
+    more, their days in the daily rollup instead (rollup_returns_sql).
     """
+    if step is None and period >= ROLLUP_MIN_PERIOD:
+        return rollup_returns_sql(project_id=project_id, period=period, periods=periods)
+    return events_returns_sql(project_id=project_id, step=step, period=period, periods=periods)
+
+
+def events_returns_sql(
+    *, project_id: int, step: dict | None, period: timedelta, periods: int
+) -> tuple[str, list]:
+    """The returns read from every event of each member's window (event_project_person_ts)."""
     cond, cond_params = step_sql(step, "e")
     sql = f"""
             SELECT DISTINCT c.person_id, floor(extract(epoch FROM e.timestamp - c.first_seen) / %s)::int AS period
@@ -22,3 +35,24 @@ def returns_sql(*, project_id: int, step: dict | None, period: timedelta, period
             WHERE {cond}
     """
     return sql, [int(period.total_seconds()), project_id, period * periods, *cond_params]
+
+
+def rollup_returns_sql(*, project_id: int, period: timedelta, periods: int) -> tuple[str, list]:
+    """The returns of "any event" from the daily rollup (tracking_personday), a row per person and day.
+
+    A day's events lie between its `first_at` and `last_at`, less than a period
+    apart, so they fall in at most two periods: those of its first and its last
+    event. Testing both moments with the events' own window and period formula
+    gives the same periods as reading every event. Each member's days are probed
+    on person_day_unique (project_id, person_id, day).
+    """
+    sql = """
+            SELECT DISTINCT c.person_id, floor(extract(epoch FROM v.ts - c.first_seen) / %s)::int AS period
+            FROM cohort c
+            JOIN tracking_personday d ON d.project_id = %s AND d.person_id = c.person_id
+                AND d.last_at >= c.first_seen AND d.first_at < c.first_seen + %s
+            CROSS JOIN LATERAL (VALUES (d.first_at), (d.last_at)) v (ts)
+            WHERE v.ts >= c.first_seen AND v.ts < c.first_seen + %s
+    """
+    span = period * periods
+    return sql, [int(period.total_seconds()), project_id, span, span]
