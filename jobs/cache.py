@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -32,22 +32,28 @@ def cache_key(kind: str, material: Any) -> str:
     return hashlib.sha256(text).hexdigest()
 
 
+_UNREAD = object()
+
+
 @dataclass
 class Cached:
     row: CachedResult
     fresh: bool  # computed at the project's current data version
+    _value: Any = field(default=_UNREAD, repr=False)
 
     @property
     def computed_at(self) -> datetime:
         return self.row.computed_at
 
     def value(self) -> Any | None:
-        """The result object as pages render it; None when it cannot be read back (older code)."""
-        try:
-            return pickle.loads(bytes(self.row.payload))  # noqa: S301 - see the import
-        except Exception:
-            log.warning("cached result %s could not be read back; computing it again", self.row.pk)
-            return None
+        """The result object as pages render it (read once); None when it cannot be read back (older code)."""
+        if self._value is _UNREAD:
+            try:
+                self._value = pickle.loads(bytes(self.row.payload))  # noqa: S301 - see the import
+            except Exception:
+                log.warning("cached result %s could not be read back; computing it again", self.row.pk)
+                self._value = None
+        return self._value
 
 
 def cached_get(*, project_id: int, key: str, version: int) -> Cached | None:
