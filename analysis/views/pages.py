@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
@@ -11,16 +12,17 @@ from analysis.funnels import (
     BREAKDOWN_TYPES,
     MAX_STEPS,
     FunnelQuery,
-    funnel_dropped_persons,
 )
+from analysis.jobs import dropped_context, dropped_request
 from analysis.kinds import analysis_params
 from analysis.metrics import KIND_HELP
 from analysis.params import UNITS, ParamError
 from analysis.paths import DIRECTIONS, STEP_KINDS
-from analysis.reads import AnalysisTimeout
 from analysis.retention import MAX_PERIODS, PERIODS
 from analysis.selectors import metric_list, saved_analysis_list
 from analysis.views.common import analysis_page, labelled, merged
+from jobs.models import JobStatus
+from jobs.services import job_progress, result_value
 from segments.selectors.discovery import event_property_keys
 from tracking.decorators import project_view
 from tracking.models import Project
@@ -126,33 +128,48 @@ def funnel_dropped(request: HttpRequest, project: Project) -> HttpResponse:
         if form_errors:
             raise ParamError(form_errors)
         step = _int(request.GET.get("dropped_step"), "dropped_step")
+        if not 1 <= step < len(query.steps):
+            raise ParamError({"dropped_step": [f"must be between 1 and {len(query.steps) - 1}"]})
         number = max(_int(request.GET.get("page", "1"), "page"), 1)
         value = request.GET.get("dropped_value")
-        page = funnel_dropped_persons(
-            project=project,
-            query=query,
-            step=step,
-            value=value,
-            limit=DROPPED_PAGE,
-            offset=(number - 1) * DROPPED_PAGE,
-        )
     except ParamError as error:
         context["errors"] = labelled(merged(form_errors, error.errors))
-    except AnalysisTimeout as timeout:
-        context["errors"] = [("Too slow", str(timeout))]
-    else:
-        context.update(
-            query=query,
-            page=page,
-            step=step,
-            step_label=query.steps[step - 1].label,
-            next_label=query.steps[step].label,
-            value=value,
-            number=number,
-            has_next=number * DROPPED_PAGE < page.total,
-            person_ids=",".join(str(p.pk) for p, _ in page.persons),
-            funnel_query=forms.querystring("funnel", query.to_json()),
-        )
+        return render_page(request, "analysis/dropped.html", context, project=project, fragment="persons")
+    answer = dropped_request(
+        project=project,
+        query=query,
+        step=step,
+        value=value,
+        limit=DROPPED_PAGE,
+        offset=(number - 1) * DROPPED_PAGE,
+        page_query=request.GET.urlencode(),
+        user=request.user,
+        wait=settings.ANALYSIS_PAGE_WAIT_SECONDS,
+        watch=True,
+    )
+    job = answer.job
+    page = (
+        answer.cached.value() if answer.fresh else result_value(job) if job.status == JobStatus.DONE else None
+    )
+    if page is not None:
+        shown = {
+            "offset": (number - 1) * DROPPED_PAGE,
+            "limit": DROPPED_PAGE,
+            "page_query": request.GET.urlencode(),
+        }
+        context.update(dropped_context(shown, page))
+    elif job.status == JobStatus.FAILED:
+        context["errors"] = [("Could not compute", job.error)]
+    elif job.active:
+        context.update(job=job, progress=job_progress(job), label="who dropped", view="page")
+    context.update(
+        query=query,
+        step=step,
+        step_label=query.steps[step - 1].label,
+        next_label=query.steps[step].label,
+        value=value,
+        funnel_query=forms.querystring("funnel", query.to_json()),
+    )
     return render_page(request, "analysis/dropped.html", context, project=project, fragment="persons")
 
 

@@ -371,3 +371,20 @@ def test_the_funnel_form_answers_htmx_with_its_body_and_keeps_a_blank_row_to_add
     assert body.lstrip().startswith('<div id="analysis-body">')
     assert body.count('name="step"') == 3
     assert 'id="funnel-result"' in body
+
+
+def test_the_persons_who_dropped_arrive_through_a_job(world, project, alice_client, settings):
+    from jobs.models import Job
+    from jobs.runner import execute
+
+    dropped = f"{url('analysis_funnel_dropped', project)}?{funnel_query()}&dropped_step=1"
+    settings.ANALYSIS_JOBS = "worker"  # no worker runs: the page shows the job's progress
+    waiting = alice_client.get(dropped).content.decode()
+    assert 'class="card job-progress"' in waiting and "6 persons" not in waiting
+    job = Job.objects.get(project=project, kind="funnel_dropped")
+    Job.objects.filter(pk=job.pk).update(status="running")
+    execute(job.pk)  # as a worker would
+    panel = alice_client.get(reverse("job_panel", args=[project.pk, job.pk]), **HTMX).content.decode()
+    assert "6 persons" in panel and "Watch their sessions" in panel
+    assert "6 persons" in alice_client.get(dropped).content.decode()  # kept
+    assert Job.objects.filter(project=project, kind="funnel_dropped").count() == 1
