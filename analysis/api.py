@@ -7,9 +7,8 @@ Parameters are the JSON documented in docs/analysis.md; a bad one is answered
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -21,7 +20,7 @@ from analysis.kinds import KINDS, analysis_params
 from analysis.models import AnalysisKind, Metric, MetricKind, SavedAnalysis
 from analysis.params import ParamError
 from analysis.selectors import metric_get, metric_list, saved_analysis_get, saved_analysis_list
-from jobs.api import answer_response
+from jobs.api import ASYNC_PARAMETER, answer_response, answer_wait
 from tracking.api.base import ProjectAPIView, ProjectScopedMixin
 
 
@@ -131,11 +130,6 @@ class PathsInput(_TrafficInput):
     date_to = serializers.DateField(required=False)
 
 
-_ASYNC = OpenApiParameter(
-    "async", bool, description="Answer 202 with a job at once unless the result is cached (docs/analysis.md)."
-)
-
-
 class _AnalysisApi(ProjectAPIView):
     """200 with the result when it is cached or computed within a second; else 202 with the job."""
 
@@ -146,13 +140,12 @@ class _AnalysisApi(ProjectAPIView):
             query = analysis_params(project=self.project, kind=self.kind, params=request.data)
         except ParamError as error:
             return Response(error.errors, status=status.HTTP_400_BAD_REQUEST)
-        asynchronous = request.query_params.get("async", "") in ("1", "true")
         answer = analysis_request(
             project=self.project,
             kind=self.kind,
             query=query,
             user=request.user,
-            wait=0.0 if asynchronous else settings.ANALYSIS_API_WAIT_SECONDS,
+            wait=answer_wait(request),
         )
         return answer_response(request, answer)
 
@@ -161,7 +154,10 @@ class CompareApi(_AnalysisApi):
     kind = "compare"
 
     @extend_schema(
-        operation_id="analysis_compare", parameters=[_ASYNC], request=CompareInput, responses={200: dict}
+        operation_id="analysis_compare",
+        parameters=[ASYNC_PARAMETER],
+        request=CompareInput,
+        responses={200: dict},
     )
     def post(self, request: Request, project_id: int) -> Response:
         return super().post(request, project_id)
@@ -171,7 +167,10 @@ class FunnelApi(_AnalysisApi):
     kind = "funnel"
 
     @extend_schema(
-        operation_id="analysis_funnel", parameters=[_ASYNC], request=FunnelInput, responses={200: dict}
+        operation_id="analysis_funnel",
+        parameters=[ASYNC_PARAMETER],
+        request=FunnelInput,
+        responses={200: dict},
     )
     def post(self, request: Request, project_id: int) -> Response:
         return super().post(request, project_id)
@@ -181,7 +180,10 @@ class RetentionApi(_AnalysisApi):
     kind = "retention"
 
     @extend_schema(
-        operation_id="analysis_retention", parameters=[_ASYNC], request=RetentionInput, responses={200: dict}
+        operation_id="analysis_retention",
+        parameters=[ASYNC_PARAMETER],
+        request=RetentionInput,
+        responses={200: dict},
     )
     def post(self, request: Request, project_id: int) -> Response:
         return super().post(request, project_id)
@@ -191,7 +193,7 @@ class PathsApi(_AnalysisApi):
     kind = "paths"
 
     @extend_schema(
-        operation_id="analysis_paths", parameters=[_ASYNC], request=PathsInput, responses={200: dict}
+        operation_id="analysis_paths", parameters=[ASYNC_PARAMETER], request=PathsInput, responses={200: dict}
     )
     def post(self, request: Request, project_id: int) -> Response:
         return super().post(request, project_id)
@@ -279,19 +281,18 @@ class SavedAnalysisResultApi(ProjectAPIView):
     """The saved analysis's result, as the analysis endpoints answer it (200 or 202 with a job);
     400 naming the parameter when it no longer holds (a deleted segment…)."""
 
-    @extend_schema(operation_id="saved_analyses_result", parameters=[_ASYNC], responses={200: dict})
+    @extend_schema(operation_id="saved_analyses_result", parameters=[ASYNC_PARAMETER], responses={200: dict})
     def get(self, request: Request, project_id: int, saved_id: int) -> Response:
         saved = saved_analysis_get(project=self.project, saved_id=saved_id)
         try:
             query = analysis_params(project=self.project, kind=saved.kind, params=saved.params)
         except ParamError as error:
             return Response(error.prefixed("params").errors, status=status.HTTP_400_BAD_REQUEST)
-        asynchronous = request.query_params.get("async", "") in ("1", "true")
         answer = analysis_request(
             project=self.project,
             kind=saved.kind,
             query=query,
             user=request.user,
-            wait=0.0 if asynchronous else settings.ANALYSIS_API_WAIT_SECONDS,
+            wait=answer_wait(request),
         )
         return answer_response(request, answer)

@@ -7,7 +7,6 @@ endpoints answer.
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 
 from analysis.trend_form import TrendForm
 from analysis.trend_jobs import trends_request
-from jobs.api import answer_response
+from jobs.api import ASYNC_PARAMETER, answer_response, answer_wait
 from tracking.api.base import ProjectAPIView
 
 _PARAMETERS = [
@@ -41,11 +40,7 @@ _PARAMETERS = [
     ),
     OpenApiParameter("include_internal", bool, description="Count internal and test users (default: false)."),
     OpenApiParameter("include_bots", bool, description="Count bot sessions' persons (default: false)."),
-    OpenApiParameter(
-        "async",
-        bool,
-        description="Answer 202 with a job at once unless the trend is cached (docs/actions.md).",
-    ),
+    ASYNC_PARAMETER,
 ]
 
 
@@ -57,11 +52,10 @@ class TrendsApi(ProjectAPIView):
         form = TrendForm(request.query_params, project=self.project)
         if not form.is_valid():
             raise ValidationError(form.error_dict())
-        asynchronous = request.query_params.get("async", "") in ("1", "true")
         answer = trends_request(
             project=self.project,
             query=form.query(),
             user=request.user,
-            wait=0.0 if asynchronous else settings.ANALYSIS_API_WAIT_SECONDS,
+            wait=answer_wait(request),
         )
         return answer_response(request, answer)

@@ -6,6 +6,7 @@ project's member gets 404.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -62,6 +63,18 @@ def answer_response(request: Request, answer: Answer) -> Response:
         )
     body = job_json(request, job)
     return Response({"job": {k: body[k] for k in ("id", "status", "url")}}, status=status.HTTP_202_ACCEPTED)
+
+
+ASYNC_PARAMETER = OpenApiParameter(
+    "async", bool, description="Answer 202 with a job at once unless the result is cached (docs/analysis.md)."
+)
+
+
+def answer_wait(request: Request) -> float:
+    """How long an endpoint waits for its result before it answers 202: none with `?async=1`."""
+    if request.query_params.get("async", "") in ("1", "true"):
+        return 0.0
+    return settings.ANALYSIS_API_WAIT_SECONDS
 
 
 def wait_param(request: Request) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -46,14 +46,35 @@ class Answer:
     job: Job | None
     key: str
     version: int
+    _finished: Cached | None = field(default=None, repr=False)
 
     @property
     def fresh(self) -> bool:
         return self.cached is not None and self.cached.fresh
 
+    def result(self) -> Any | None:
+        """The result to show now: the finished job's, else the cached one (fresh or stale); None while
+        a job is still working on it, or when it failed (its panel says why)."""
+        if self.job is not None and self.job.status == JobStatus.DONE:
+            if self._finished is None and self.job.result is not None:
+                self._finished = Cached(self.job.result, fresh=True)
+            if self._finished is not None and self._finished.value() is not None:
+                return self._finished.value()
+        return self.cached.value() if self.cached is not None else None
+
     @property
-    def done_job(self) -> bool:
-        return self.job is not None and self.job.status == JobStatus.DONE
+    def waiting(self) -> bool:
+        """Nothing to show yet but the job's panel (progress, or its error once it failed)."""
+        return self.job is not None and self.result() is None
+
+    def panel(self, view: str = "page") -> dict:
+        """The context of `jobs/_job.html#panel` for this answer's job."""
+        return {
+            "job": self.job,
+            "progress": job_progress(self.job),
+            "label": kind_get(self.job.kind).label,
+            "view": view,
+        }
 
 
 def job_request(

@@ -14,7 +14,7 @@ from analysis.kinds import KINDS, analysis_params
 from analysis.params import ParamError, range_bounds
 from analysis.selectors import metric_list
 from jobs.models import JobStatus
-from jobs.services import job_progress, result_value
+from jobs.services import Answer
 from segments.selectors import segment_list
 from tracking.models import Project
 from tracking.traffic.filtering import TrafficFilter, excluded_counts
@@ -104,19 +104,20 @@ def _answer(request: HttpRequest, project: Project, kind: str, query) -> dict[st
         refresh=request.GET.get("refresh") == "1",
         stale="show",
     )
-    if answer.cached is not None:
-        return {
-            "result": answer.cached.value(),
-            "cached_at": answer.cached.computed_at,
-            "stale": not answer.cached.fresh,
-            "refresh_url": refresh_url(request),
-        }
-    job = answer.job
-    if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
-        return {"result": result}
-    if job.status == JobStatus.FAILED:
-        return {"errors": [("Could not compute", job.error)]}
-    return {"job": job, "progress": job_progress(job), "label": KINDS[kind].label, "view": "page"}
+    if answer.waiting:
+        return answer.panel()
+    return {"result": answer.result(), **freshness(request, answer)}
+
+
+def freshness(request: HttpRequest, answer: Answer) -> dict[str, Any]:
+    """The "Computed N ago" line of a result that came from the cache (nothing for one just computed)."""
+    if answer.cached is None or (answer.job is not None and answer.job.status == JobStatus.DONE):
+        return {}
+    return {
+        "cached_at": answer.cached.computed_at,
+        "stale": not answer.cached.fresh,
+        "refresh_url": refresh_url(request),
+    }
 
 
 def refresh_url(request: HttpRequest) -> str:

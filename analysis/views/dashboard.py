@@ -17,9 +17,7 @@ from analysis.kinds import KINDS, analysis_params
 from analysis.params import ParamError
 from analysis.selectors import saved_analysis_get, saved_analysis_list
 from analysis.services import saved_analysis_create, saved_analysis_delete
-from analysis.views.common import labelled
-from jobs.models import JobStatus
-from jobs.services import job_progress, result_value
+from analysis.views.common import freshness, labelled
 from tracking.decorators import project_view
 from tracking.models import Project
 from web.rendering import render_page, wants_fragment
@@ -52,16 +50,9 @@ def _card(request: HttpRequest, project: Project, saved, *, refresh: bool) -> di
         refresh=refresh,
         stale="show+recompute",
     )
-    if answer.cached is not None:
-        card.update(result=answer.cached.value(), cached_at=answer.cached.computed_at, stale=not answer.fresh)
-    job = answer.job
-    if job is not None:
-        if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
-            card.update(result=result, cached_at=None, stale=False)
-        elif job.status == JobStatus.FAILED:
-            card["errors"] = [("Could not compute", job.error)]
-        elif job.active:
-            card.update(job=job, progress=job_progress(job), label=KINDS[saved.kind].label)
+    card.update(result=answer.result(), **freshness(request, answer))
+    if answer.job is not None and (answer.job.active or answer.waiting):
+        card.update(answer.panel(view="card"))  # progress (beside a stale result), or why it failed
     return card
 
 

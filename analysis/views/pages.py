@@ -21,8 +21,6 @@ from analysis.paths import DIRECTIONS, STEP_KINDS
 from analysis.retention import MAX_PERIODS, PERIODS
 from analysis.selectors import metric_list, saved_analysis_list
 from analysis.views.common import analysis_page, labelled, merged
-from jobs.models import JobStatus
-from jobs.services import job_progress, result_value
 from segments.selectors.discovery import event_property_keys
 from tracking.decorators import project_view
 from tracking.models import Project
@@ -147,21 +145,15 @@ def funnel_dropped(request: HttpRequest, project: Project) -> HttpResponse:
         wait=settings.ANALYSIS_PAGE_WAIT_SECONDS,
         watch=True,
     )
-    job = answer.job
-    page = (
-        answer.cached.value() if answer.fresh else result_value(job) if job.status == JobStatus.DONE else None
-    )
-    if page is not None:
+    if answer.waiting:
+        context.update(answer.panel())
+    else:
         shown = {
             "offset": (number - 1) * DROPPED_PAGE,
             "limit": DROPPED_PAGE,
             "page_query": request.GET.urlencode(),
         }
-        context.update(dropped_context(shown, page))
-    elif job.status == JobStatus.FAILED:
-        context["errors"] = [("Could not compute", job.error)]
-    elif job.active:
-        context.update(job=job, progress=job_progress(job), label="who dropped", view="page")
+        context.update(dropped_context(shown, answer.result()))
     context.update(
         query=query,
         step=step,

@@ -14,11 +14,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET
 
 from analysis.trend_form import BREAKDOWN_CHOICES, TrendForm
-from analysis.trend_jobs import LABEL, TEMPLATE, result_context, trends_request
+from analysis.trend_jobs import TEMPLATE, result_context, trends_request
 from analysis.trends import INTERVALS, TrendQuery
-from analysis.views.common import refresh_url
-from jobs.models import JobStatus
-from jobs.services import job_progress, result_value
+from analysis.views.common import freshness
 from tracking.decorators import project_view
 from tracking.models import Project
 from tracking.properties import OPERATORS
@@ -79,19 +77,9 @@ def _answer(request: HttpRequest, project: Project, query: TrendQuery) -> dict:
         refresh=request.GET.get("refresh") == "1",
         stale="show",
     )
-    if answer.cached is not None:
-        return {
-            **result_context(answer.cached.value()),
-            "cached_at": answer.cached.computed_at,
-            "stale": not answer.cached.fresh,
-            "refresh_url": refresh_url(request),
-        }
-    job = answer.job
-    if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
-        return result_context(result)
-    if job.status == JobStatus.FAILED:
-        return {"job_error": job.error}
-    return {"job": job, "progress": job_progress(job), "label": LABEL, "view": "page"}
+    if answer.waiting:
+        return answer.panel()
+    return {**result_context(answer.result()), **freshness(request, answer)}
 
 
 def _picked(query: TrendQuery) -> dict:

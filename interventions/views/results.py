@@ -18,8 +18,6 @@ from django.views.decorators.http import require_GET
 from interventions import forms, selectors
 from interventions.jobs import lift_request, measurement_request
 from interventions.views.common import MODELS, form_context, get_object, lift_view, present, results_url
-from jobs.models import JobStatus
-from jobs.services import job_progress, result_value
 from segments.models import Segment
 from tracking.decorators import project_view
 from tracking.models import Project
@@ -66,12 +64,9 @@ def _measurement(
         wait=settings.ANALYSIS_PAGE_WAIT_SECONDS,
         watch=True,
     )
-    if answer.cached is not None:
-        return {"measurement": present(project, kind, answer.cached.value())}
-    job = answer.job
-    if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
-        return {"measurement": present(project, kind, result)}
-    return {"job": job, "progress": job_progress(job), "label": "Measurement", "view": "page"}
+    if answer.waiting:
+        return answer.panel()
+    return {"measurement": present(project, kind, answer.result())}
 
 
 def _results(request: HttpRequest, project: Project, kind: str, object_id: int) -> HttpResponse:
@@ -123,15 +118,9 @@ def _lift_context(project: Project, kind: str, obj: Any) -> dict:
     if not obj.goal:
         return {"measured": True, "lift": None}
     answer = lift_request(project=project, kind=kind, obj=obj, wait=LIFT_WAIT_SECONDS)
-    if answer.fresh:
-        result = answer.cached.value()
-    elif answer.job.status == JobStatus.DONE:
-        result = result_value(answer.job)
-    elif answer.job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
-        return {"measured": True, "lift": None}
-    else:
+    if answer.waiting and answer.job.active:
         return {"measured": False, "pending": True}
-    return {"measured": True, "lift": lift_view(result)}
+    return {"measured": True, "lift": lift_view(answer.result())}  # a failed one: "cannot measure"
 
 
 @project_view

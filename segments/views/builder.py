@@ -18,8 +18,6 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jobs.models import JobStatus
-from jobs.services import job_progress, result_value
 from segments import services
 from segments.builder import (
     COMPARATOR_CHOICES,
@@ -198,12 +196,9 @@ def _preview(
         wait=PREVIEW_WAIT_SECONDS,
         watch=True,
     )
-    if answer.cached is not None:
-        return answer.cached.value(), {}
-    job = answer.job
-    if job.status == JobStatus.DONE and (result := result_value(job)) is not None:
-        return result, {}
-    return Preview(), {"job": job, "progress": job_progress(job), "label": "Live size", "view": "page"}
+    if answer.waiting:
+        return Preview(), answer.panel()
+    return answer.result(), {}
 
 
 def _render(
