@@ -314,6 +314,10 @@ INGEST_HEALTH_TOKEN = env_str("INGEST_HEALTH_TOKEN")
 # segments whose windows move with time ("in the last 14 days") are recomputed.
 SEGMENT_WORK_MEM = env_str("SEGMENT_WORK_MEM", "256MB")
 SEGMENT_TIME_REFRESH_SECONDS = env_int("SEGMENT_TIME_REFRESH_SECONDS", 60, minimum=10)
+# Membership history: how many days back a new or changed segment's history is
+# reconstructed (0: not at all), and the time limit of that background job.
+SEGMENT_HISTORY_DAYS = env_int("SEGMENT_HISTORY_DAYS", 180, minimum=0)
+SEGMENT_HISTORY_TIMEOUT_SECONDS = env_int("SEGMENT_HISTORY_TIMEOUT_SECONDS", 3600, minimum=60)
 # Analysis queries (funnels, retention, paths): sort memory and a time limit, so a
 # huge range answers "try a shorter range" instead of holding a connection.
 ANALYSIS_WORK_MEM = env_str("ANALYSIS_WORK_MEM", "256MB")

@@ -22,6 +22,8 @@ class JobKind:
     render: Callable[..., str] | None = None
     """`render(request, project, params, result, view)`: a finished result as HTML for a page's
     `view` ("page", "card", …), swapped in where the progress was."""
+    timeout_seconds: Callable[[], int] | None = None
+    """The job's time limit when not ANALYSIS_JOB_TIMEOUT_SECONDS (read when it starts)."""
 
 
 _KINDS: dict[str, JobKind] = {}

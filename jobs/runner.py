@@ -68,7 +68,11 @@ def execute(job_id: int) -> None:
         if _status(job_id) != JobStatus.RUNNING:
             return
         with job_budget(
-            job_id, limit_seconds=settings.ANALYSIS_JOB_TIMEOUT_SECONDS, on_progress=on_progress
+            job_id,
+            limit_seconds=kind.timeout_seconds()
+            if kind.timeout_seconds
+            else settings.ANALYSIS_JOB_TIMEOUT_SECONDS,
+            on_progress=on_progress,
         ) as budget:
             if connection.in_atomic_block:  # inline, inside a request: a failure must not break it
                 with transaction.atomic():

@@ -5,7 +5,11 @@ class SegmentsConfig(AppConfig):
     name = "segments"
 
     def ready(self) -> None:
-        from segments import refresh  # noqa: F401 - connects the ingestion receiver
-        from segments.jobs import register_kinds
+        from segments import (
+            history_jobs,
+            jobs,
+            refresh,  # noqa: F401 - connects the ingestion receiver
+        )
 
-        register_kinds()
+        jobs.register_kinds()
+        history_jobs.register_kinds()

@@ -26,6 +26,14 @@ Indexes each construct relies on:
 - person traits: person_properties_gin is not used by `->>` tests; a full
   computation scans the project's persons, which are far fewer than events.
 
+As of a moment (`as_of=True`, `now` the moment): only persons first seen by
+then, only events, sessions and survey answers at or before it, windows ending
+at it, traits as their history (tracking.PersonTrait, CompanyTrait) held them
+then, nested segments as of then (a static one by its membership periods). A
+trait with no history for a person is taken at its current value
+(`trait_fallbacks` says which). Identities are today's: events of persons merged
+later count for the merged person at any moment.
+
 Values are always %s parameters; the SQL text is built only from constants.
 """
 
@@ -65,6 +73,19 @@ class _Context:
     person_ids: list[int] | None
     stack: tuple[int, ...] = ()
     actions: dict[int, list] = field(default_factory=dict)
+    as_of: bool = False
+
+    @property
+    def until(self) -> datetime | None:
+        """The exclusive end of what counts as of `now` (None: everything stored)."""
+        return self.now + _TICK if self.as_of else None
+
+
+_TICK = timedelta(microseconds=1)  # both event stores keep microseconds: "<= now" is "< now + 1 µs"
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def window_bounds(
@@ -92,6 +113,7 @@ class Compiler:
 
     def window_sql(self, window: dict | None, column: str) -> tuple[str, list]:
         start, end = window_bounds(window, now=self.ctx.now, tz=self.ctx.tz)
+        end = _earlier(end, self.ctx.until)
         sql, params = "", []
         if start is not None:
             sql += f" AND {column} >= %s"
@@ -114,7 +136,7 @@ class Compiler:
         since, until = window_bounds(node.get("window"), now=self.ctx.now, tz=self.ctx.tz)
         return {
             "since": since,
-            "until": until,
+            "until": _earlier(until, self.ctx.until),
             "person_ids": self.ctx.person_ids,
             "action_steps": self.action_steps,
         }
@@ -150,15 +172,69 @@ class Compiler:
         return getattr(self, f"c_{node['type']}")(node)
 
     def c_person(self, node: dict) -> tuple[str, list]:
+        if self.ctx.as_of:
+            return self.trait_as_of("person", node)
         return jsonb_filter_sql("p.properties", node["property"], node["operator"], node["value"])
 
     def c_company(self, node: dict) -> tuple[str, list]:
         # c comes from a LEFT JOIN: without a company, properties behave as an empty object
+        if self.ctx.as_of:
+            return self.trait_as_of("company", node)
         return jsonb_filter_sql("c.properties", node["property"], node["operator"], node["value"])
+
+    def trait_as_of(self, subject: str, node: dict) -> tuple[str, list]:
+        """The trait's value as of `now` where its history has it, else its current value.
+
+        Of a person's writes at or before `now`: the latest `$set`, else the
+        earliest `$set_once`; none yet (all writes later) is "not set". Relies on
+        person_trait_key / company_trait_key (project_id, key, subject, at).
+        """
+        key = node["property"]
+        if subject == "person":
+            table, column, row, current, once = (
+                "tracking_persontrait",
+                "person_id",
+                "p.id",
+                "p.properties",
+                True,
+            )
+            r_sql, r_params = self.restrict("t.person_id")
+        else:
+            table, column, row, current, once = (
+                "tracking_companytrait",
+                "company_id",
+                "c.id",
+                "c.properties",
+                False,
+            )
+            r_sql, r_params = "", []
+            if self.ctx.person_ids is not None:
+                r_sql = " AND t.company_id IN (SELECT company_id FROM tracking_person WHERE id = ANY(%s::bigint[]))"
+                r_params = [self.ctx.person_ids]
+        then = self.ctx.now
+        order_once = ", t.once, CASE WHEN t.once THEN t.at END" if once else ""
+        latest = (
+            f"SELECT DISTINCT ON (t.{column}) t.{column} AS id,"
+            f" CASE WHEN t.at <= %s THEN jsonb_build_object(%s::text, t.value) ELSE '{{}}'::jsonb END AS props"
+            f" FROM {table} t WHERE t.project_id = %s AND t.key = %s{r_sql}"
+            f" ORDER BY t.{column}, (t.at <= %s) DESC{order_once}, t.at DESC, t.id DESC"
+        )
+        latest_params = [then, key, self.ctx.project_id, key, *r_params, then]
+        flt_then, flt_then_params = jsonb_filter_sql("h.props", key, node["operator"], node["value"])
+        flt_now, flt_now_params = jsonb_filter_sql(current, key, node["operator"], node["value"])
+        known = f"SELECT t.{column} FROM {table} t WHERE t.project_id = %s AND t.key = %s{r_sql}"
+        # coalesce: a person without a company has c.id NULL, and NULL IN (…) is not false
+        sql = (
+            f"coalesce({row} IN (SELECT h.id FROM ({latest}) h WHERE {flt_then}), false)"
+            f" OR (NOT coalesce({row} IN ({known}), false) AND ({flt_now}))"
+        )
+        return sql, [
+            *latest_params, *flt_then_params, self.ctx.project_id, key, *r_params, *flt_now_params,
+        ]  # fmt: skip
 
     def _session_condition(self, node: dict) -> tuple[str, list]:
         flt_sql, flt_params = column_filter_sql(f"s.{node['property']}", node["operator"], node["value"])
-        w_sql, w_params = self.window_sql(node.get("window"), "s.started_at")
+        w_sql, w_params = self.window_sql(node.get("window"), "s.started_at")  # as of: started by then
         r_sql, r_params = self.restrict("s.person_id")
         return (
             f"p.id IN (SELECT s.person_id FROM tracking_session s WHERE s.project_id = %s AND ({flt_sql}){w_sql}{r_sql})",
@@ -183,6 +259,8 @@ class Compiler:
         # Reads the daily rollup (tracking.PersonDay, person_day_unique), one row per
         # person-day in the project's time zone. A "last N days" window starts mid-day:
         # a day counts when its last event is inside it; date windows are whole days.
+        # As of a moment: a day counts when it had an event in the window by then (its
+        # first event at or before the moment, its last inside the window).
         window = node["window"]
         if "last_days" in window:
             start, _ = window_bounds(window, now=self.ctx.now, tz=self.ctx.tz)
@@ -190,6 +268,8 @@ class Compiler:
         else:
             days_sql = "d.day >= %s AND d.day <= %s"
             days_params = [date.fromisoformat(window["from"]), date.fromisoformat(window["to"])]
+        if self.ctx.as_of:
+            days_sql, days_params = f"{days_sql} AND d.first_at <= %s", [*days_params, self.ctx.now]
         r_sql, r_params = self.restrict("d.person_id")
         count = node["count"]
         return self.counted(
@@ -231,8 +311,18 @@ class Compiler:
     def c_first_seen(self, node: dict) -> tuple[str, list]:
         column = "p.first_seen" if node["type"] == "first_seen" else "p.last_seen"
         cutoff = self.ctx.now - timedelta(days=node["value"])
-        operator = ">=" if node["operator"] == "within_last_days" else "<"
-        return f"{column} {operator} %s", [cutoff]
+        within = node["operator"] == "within_last_days"
+        if self.ctx.as_of and node["type"] == "last_seen":
+            # Seen in [cutoff, now]: a day of the rollup with its first event by then and its
+            # last at or after the cutoff (a window of at least a day cannot fall in one day's gap).
+            r_sql, r_params = self.restrict("d.person_id")
+            sql = (
+                "p.id IN (SELECT d.person_id FROM tracking_personday d WHERE d.project_id = %s"
+                f" AND d.last_at >= %s AND d.first_at <= %s{r_sql})"
+            )
+            params = [self.ctx.project_id, cutoff, self.ctx.now, *r_params]
+            return (sql if within else f"NOT ({sql})"), params
+        return f"{column} {'>=' if within else '<'} %s", [cutoff]
 
     c_last_seen = c_first_seen
 
@@ -246,6 +336,7 @@ class Compiler:
             operator=None if answered else node["operator"],
             value=node.get("value"),
             person_ids=self.ctx.person_ids,
+            until=self.ctx.until,
         )
         return (f"NOT (p.id IN ({sql}))" if answered else f"p.id IN ({sql})"), params
 
@@ -264,9 +355,17 @@ class Compiler:
                     self.ctx.person_ids,
                     (*self.ctx.stack, segment.pk),
                     self.ctx.actions,
+                    self.ctx.as_of,
                 )
             )
             sql, params = inner.group(effective_definition(segment))
+        elif self.ctx.as_of:
+            # the period that covers the moment (relies on membership_segment_entered)
+            sql = (
+                "p.id IN (SELECT m.person_id FROM segments_segmentmembership m"
+                " WHERE m.segment_id = %s AND m.entered_at <= %s AND (m.exited_at IS NULL OR m.exited_at > %s))"
+            )
+            params = [segment.pk, self.ctx.now, self.ctx.now]
         else:
             sql = (
                 "p.id IN (SELECT m.person_id FROM segments_segmentmembership m"
@@ -295,14 +394,22 @@ def compile_definition(
     now: datetime,
     person_ids: list[int] | None = None,
     segment_id: int | None = None,
+    as_of: bool = False,
 ) -> Query:
-    """The SQL that selects the ids of persons matching `definition` in `project`."""
-    ctx = _Context(project.pk, project.zone, now, person_ids, (segment_id,) if segment_id else ())
+    """The SQL that selects the ids of persons matching `definition` in `project`.
+
+    `as_of`: evaluated as the stored history stood at `now` (see the module's notes).
+    """
+    ctx = _Context(
+        project.pk, project.zone, now, person_ids, (segment_id,) if segment_id else (), as_of=as_of
+    )
     where, params = Compiler(ctx).group(definition)
     restrict = ""
     restrict_params: list[Any] = []
     if person_ids is not None:
         restrict, restrict_params = " AND p.id = ANY(%s::bigint[])", [person_ids]
+    if as_of:  # relies on the index on first_seen
+        restrict, restrict_params = f"{restrict} AND p.first_seen <= %s", [*restrict_params, now]
     sql = (
         "SELECT p.id FROM tracking_person p LEFT JOIN tracking_company c ON c.id = p.company_id"
         f" WHERE p.project_id = %s{restrict} AND ({where})"
@@ -310,11 +417,14 @@ def compile_definition(
     return Query(sql, [project.pk, *restrict_params, *params])
 
 
-def compile_segment(segment, *, now: datetime, person_ids: list[int] | None = None) -> Query:
+def compile_segment(
+    segment, *, now: datetime, person_ids: list[int] | None = None, as_of: bool = False
+) -> Query:
     return compile_definition(
         effective_definition(segment),
         project=segment.project,
         now=now,
         person_ids=person_ids,
         segment_id=segment.pk,
+        as_of=as_of,
     )

@@ -8,6 +8,7 @@ DefinitionError with the JSON path of the first offending part, e.g.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -337,3 +338,12 @@ def depends_on_time(definition: dict) -> bool:
         return isinstance(window, dict) and "last_days" in window
 
     return walk(definition)
+
+
+def walk_conditions(definition: dict) -> Iterator[dict]:
+    """Every condition (leaf) of a normalised definition, depth first."""
+    for node in definition.get("conditions", []):
+        if "conditions" in node:
+            yield from walk_conditions(node)
+        else:
+            yield node

@@ -106,7 +106,12 @@ def apply_membership(
 
 
 def record_snapshot(segment: Segment, *, now: datetime, size: int) -> None:
-    """Upsert today's size snapshot (the day in the project's time zone) with today's entries and exits."""
+    """Upsert today's size snapshot (the day in the project's time zone) with today's entries and exits.
+
+    A day's entries and exits are those in (its start, its end]: an entry at
+    midnight, where reconstructed history puts whoever met the definition during
+    the day before, belongs to that day (segments.history).
+    """
     tz = segment.project.zone
     today = now.astimezone(tz).date()
     start = datetime.combine(today, datetime.min.time(), tzinfo=tz)
@@ -117,8 +122,8 @@ def record_snapshot(segment: Segment, *, now: datetime, size: int) -> None:
             """
             INSERT INTO segments_segmentsizesnapshot (project_id, segment_id, date, size, entered, exited)
             SELECT %s, %s, %s, %s,
-                (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND entered_at >= %s AND entered_at < %s),
-                (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at >= %s AND exited_at < %s)
+                (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND entered_at > %s AND entered_at <= %s),
+                (SELECT count(*) FROM segments_segmentmembership WHERE segment_id = %s AND exited_at > %s AND exited_at <= %s)
             ON CONFLICT (segment_id, date) DO UPDATE
             SET size = EXCLUDED.size, entered = EXCLUDED.entered, exited = EXCLUDED.exited
             """,

@@ -64,6 +64,10 @@ class Segment(models.Model):
     size = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(null=True, blank=True)
     compute_ms = models.PositiveIntegerField(null=True, blank=True)
+    # Membership history reconstructed over stored events (segments.history): the first
+    # day it covers, and when it was built; None until built for the current definition.
+    history_from = models.DateField(null=True, blank=True)
+    history_built_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -90,6 +94,8 @@ class SegmentMembership(models.Model):
     )
     entered_at = models.DateTimeField()
     exited_at = models.DateTimeField(null=True, blank=True)
+    # Entry (and exit) found by reconstructing history at day boundaries, not seen live.
+    reconstructed = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -124,6 +130,7 @@ class SegmentSizeSnapshot(models.Model):
     size = models.PositiveIntegerField()
     entered = models.PositiveIntegerField(default=0)
     exited = models.PositiveIntegerField(default=0)
+    reconstructed = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["segment", "date"], name="snapshot_segment_date")]

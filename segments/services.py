@@ -90,6 +90,8 @@ def segment_update(*, segment: Segment, **fields) -> Segment:
         setattr(segment, key, value)
     if recompute:
         segment.status = SegmentStatus.PENDING
+        # the history was the old definition's: rebuilt after the next computation
+        segment.history_from = segment.history_built_at = None
     segment.full_clean()
     segment.save()
     if recompute:

@@ -121,13 +121,18 @@ def member_at_sql(*, segment_id: int, person: str, at: str) -> tuple[str, list]:
     """A SQL condition: the person (column `person`) was in the segment at the instant (column `at`).
 
     `person` and `at` are column references written by the caller, never input.
-    An instant from before the segment was first computed counts its first
-    members, because membership history begins at that first computation.
+    The segment's reconstructed history (segments.history) answers for any
+    instant it covers, to the day: membership at the last day boundary, or the
+    live periods since. Instants before the history's first day (or any, for a
+    segment without one: not rebuilt yet, or a fixed list) count the segment's
+    first members, the best guess for events that arrived after the rebuild.
     """
     # relies on the segment_id index of the membership's foreign key, then the person's rows in it
     condition = f"""EXISTS (SELECT 1 FROM segments_segmentmembership m
           WHERE m.segment_id = %s AND m.person_id = {person}
             AND ((m.entered_at <= {at} AND (m.exited_at IS NULL OR m.exited_at > {at}))
                  OR (m.entered_at > {at} AND m.entered_at = (
-                     SELECT min(f.entered_at) FROM segments_segmentmembership f WHERE f.segment_id = %s))))"""  # noqa: S608 - column names from the caller's code
-    return condition, [segment_id, segment_id]
+                     SELECT min(f.entered_at) FROM segments_segmentmembership f WHERE f.segment_id = %s)
+                     AND NOT EXISTS (SELECT 1 FROM segments_segment s JOIN tracking_project pr ON pr.id = s.project_id
+                         WHERE s.id = %s AND {at} >= (s.history_from::timestamp AT TIME ZONE pr.timezone)))))"""  # noqa: S608 - column names from the caller's code
+    return condition, [segment_id, segment_id, segment_id]

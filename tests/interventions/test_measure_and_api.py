@@ -126,7 +126,9 @@ def test_lift_within_a_segment_counts_people_who_left_it_after_exposure(project,
             {"type": "behavior", "event": {"name": "upgraded"}, "count": {"operator": "eq", "value": 0}}
         ],
     }
-    batch = [event("$pageview", f"p{i}") for i in range(40)]
+    # seen days before, so their membership history reaches back past the exposures
+    seen = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    batch = [event("$pageview", f"p{i}", timestamp=seen) for i in range(40)]
     with on_commit():
         send(batch)
         segment = segment_create(project=project, name="Not upgraded", definition=stuck)

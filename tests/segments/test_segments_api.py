@@ -97,8 +97,11 @@ def test_patching_the_definition_recomputes(api, pro_users, on_commit):
     assert response.status_code == 200
     segment = Segment.objects.get(pk=segment_id)
     assert segment.size == 3
-    # history is kept: the pro members' periods were closed, not deleted
-    assert SegmentMembership.objects.filter(segment=segment, exited_at__isnull=False).count() == 3
+    # the membership history is rebuilt for the new definition: nobody was ever "free and in"
+    # before, so the pro members' old periods are gone and the free members' are open
+    assert segment.history_built_at is not None
+    periods = SegmentMembership.objects.filter(segment=segment)
+    assert periods.count() == 3 and not periods.filter(exited_at__isnull=False).exists()
 
 
 def test_refresh_recomputes_now(api, pro_users, on_commit, send):

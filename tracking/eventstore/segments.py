@@ -124,13 +124,16 @@ def survey_persons(
     operator: str | None,
     value,
     person_ids: list[int] | None,
+    until: datetime | None = None,
 ) -> Fragment:
     """Persons whose latest answer to `question` of `survey` satisfies the filter (`operator` None: answered).
 
-    Latest: the greatest (timestamp, uuid) on both backends, so ties resolve alike.
+    Latest: the greatest (timestamp, uuid) on both backends, so ties resolve alike;
+    only answers before `until` count (None: all).
     """
     kwargs = {
-        "survey": survey, "question": question, "operator": operator, "value": value, "person_ids": person_ids,
+        "survey": survey, "question": question, "operator": operator, "value": value,
+        "person_ids": person_ids, "until": until,
     }  # fmt: skip
     if not using_clickhouse():
         from tracking.eventstore.postgres.segments import survey_persons as persons

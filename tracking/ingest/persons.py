@@ -113,6 +113,10 @@ def _merge(project_id: int, *, source: int, target: int) -> None:
             [target, project_id, source],
         )
         cursor.execute(
+            "UPDATE tracking_persontrait SET person_id = %s WHERE project_id = %s AND person_id = %s",
+            [target, project_id, source],
+        )
+        cursor.execute(
             "UPDATE tracking_person t SET"
             " properties = s.properties || t.properties,"
             " first_seen = least(t.first_seen, s.first_seen), last_seen = greatest(t.last_seen, s.last_seen),"
@@ -235,6 +239,7 @@ def update_persons(project_id: int, events: list[CleanEvent], mapping: dict[str,
     if not seen:
         return
     ids = sorted(seen)
+    history = _trait_rows(events, mapping)
     with connection.cursor() as cursor:
         # Lock the rows in id order first: concurrent batches touching the same
         # persons then queue instead of deadlocking (the UPDATE's own join may
@@ -255,6 +260,46 @@ def update_persons(project_id: int, events: list[CleanEvent], mapping: dict[str,
             " WHERE p.id = v.id",
             [orjson.dumps(rows).decode()],
         )
+        if history:
+            _traits_record(cursor, project_id, history)
+
+
+def _trait_rows(events: list[CleanEvent], mapping: dict[str, int]) -> list[dict]:
+    """The batch's trait writes in time order, a repeat of the same value by the same person dropped."""
+    rows: list[dict] = []
+    last: dict[tuple[int, str, bool], bytes] = {}
+    for e in sorted((e for e in events if e.set_props or e.set_once_props), key=lambda e: e.timestamp):
+        pid = mapping[e.distinct_id]
+        for once, props in ((False, e.set_props), (True, e.set_once_props)):
+            for key, value in (props or {}).items():
+                blob = orjson.dumps(value)
+                if last.get((pid, key, once)) == blob or (once and (pid, key, once) in last):
+                    continue
+                last[(pid, key, once)] = blob
+                rows.append(
+                    {"person": pid, "key": str(key)[:200], "value": value, "at": e.timestamp, "once": once}
+                )
+    return rows
+
+
+def _traits_record(cursor, project_id: int, rows: list[dict]) -> None:
+    """Append trait history (tracking.PersonTrait), skipping writes that change nothing as of any moment.
+
+    A `$set` is redundant when the person's latest earlier `$set` of the key holds
+    the same value; a `$set_once` when an earlier `$set_once` of the key exists.
+    Relies on person_trait_key (project_id, key, person_id, at).
+    """
+    cursor.execute(
+        "INSERT INTO tracking_persontrait (project_id, person_id, key, value, at, once)"
+        " SELECT %s, v.person, v.key, v.value, v.at, v.once"
+        " FROM jsonb_to_recordset(%s::jsonb) AS v(person bigint, key text, value jsonb, at timestamptz, once boolean)"
+        " WHERE NOT EXISTS (SELECT 1 FROM tracking_persontrait t"
+        "   WHERE t.project_id = %s AND t.key = v.key AND t.person_id = v.person AND t.once AND v.once AND t.at <= v.at)"
+        " AND (v.once OR NOT coalesce((SELECT t.value = v.value FROM tracking_persontrait t"
+        "   WHERE t.project_id = %s AND t.key = v.key AND t.person_id = v.person AND NOT t.once AND t.at <= v.at"
+        "   ORDER BY t.at DESC, t.id DESC LIMIT 1), false))",
+        [project_id, orjson.dumps(rows).decode(), project_id, project_id],
+    )
 
 
 def _group_key(groups: object) -> str | None:
@@ -309,6 +354,13 @@ def apply_groups(project_id: int, events: list[CleanEvent], mapping: dict[str, i
                 [project_id, key, orjson.dumps(traits).decode()],
             )
             company_id = cursor.fetchone()[0]
+            if traits:
+                # trait history (tracking.CompanyTrait), read by segments evaluated as of a moment
+                cursor.execute(
+                    "INSERT INTO tracking_companytrait (project_id, company_id, key, value, at)"
+                    " SELECT %s, %s, t.key, t.value, %s FROM jsonb_each(%s::jsonb) t",
+                    [project_id, company_id, e.timestamp, orjson.dumps(traits).decode()],
+                )
             cursor.execute(
                 "UPDATE tracking_person SET company_id = %s WHERE id = %s",
                 [company_id, mapping[e.distinct_id]],

@@ -20,11 +20,13 @@ from tracking.models.tenancy import (
     Role,
     User,
 )
+from tracking.models.traits import CompanyTrait, PersonTrait
 from tracking.models.versions import DataVersion
 
 __all__ = [
     "Action",
     "Company",
+    "CompanyTrait",
     "DataVersion",
     "Event",
     "IngestDrained",
@@ -38,6 +40,7 @@ __all__ = [
     "PersonDay",
     "PersonDistinctId",
     "PersonTouch",
+    "PersonTrait",
     "PersonalApiKey",
     "Project",
     "Role",

@@ -265,8 +265,9 @@ def survey_persons(
     operator: str | None,
     value,
     person_ids: list[int] | None,
+    until: datetime | None = None,
 ) -> list[int]:
-    """Persons whose latest answer satisfies the filter (any answer: `operator` None).
+    """Persons whose latest answer before `until` satisfies the filter (any answer: `operator` None).
 
     The latest answer is the one with the greatest (timestamp, uuid), the uuid
     compared as its text (which orders as PostgreSQL orders uuids).
@@ -277,7 +278,7 @@ def survey_persons(
         [{"name": "$survey_response"}],
         p,
         since=None,
-        until=None,
+        until=until,
         person_ids=person_ids,
         action_steps=lambda _: [],
     )

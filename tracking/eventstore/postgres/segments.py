@@ -166,13 +166,16 @@ def survey_persons(
     operator: str | None,
     value,
     person_ids: list[int] | None,
+    until: datetime | None = None,
 ) -> tuple[str, list]:
-    """Persons whose latest answer to the question satisfies the filter (any answer: `operator` None).
+    """Persons whose latest answer before `until` satisfies the filter (any answer: `operator` None).
 
     The latest answer is the one with the greatest (timestamp, uuid): the same
     tie rule as on ClickHouse, which has no serial id.
     """
     r_sql, r_params = _restrict("e.person_id", person_ids)
+    if until is not None:
+        r_sql, r_params = f" AND e.timestamp < %s{r_sql}", [until, *r_params]
     latest = (
         "SELECT DISTINCT ON (e.person_id) e.person_id, e.properties -> '$answers' AS answers"
         " FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
