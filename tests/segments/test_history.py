@@ -46,7 +46,9 @@ def _reconstruction_matches_every_boundary(spec, definition, tz):
         assert stored_at(segment, point) == as_of(definition, project, point), (point, definition)
     segment.refresh_from_db()
     live = set(
-        SegmentMembership.objects.filter(segment=segment, exited_at__isnull=True).values_list("person_id", flat=True)
+        SegmentMembership.objects.filter(segment=segment, exited_at__isnull=True).values_list(
+            "person_id", flat=True
+        )
     )
     # what the live computation finds now, with the periods' history before
     assert live == as_of(definition, project, NOW)

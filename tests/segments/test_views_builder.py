@@ -498,7 +498,9 @@ def test_editing_the_rule_recomputes_the_segment(alice_client, project, people, 
     assert segment.definition["conditions"][0]["value"] == "free"
     # the history is the new rule's, rebuilt after the computation
     assert segment.size == 3 and segment.history_built_at is not None
-    assert segment.memberships.count() == 3 and not segment.memberships.filter(exited_at__isnull=False).exists()
+    assert (
+        segment.memberships.count() == 3 and not segment.memberships.filter(exited_at__isnull=False).exists()
+    )
 
 
 def test_a_static_segment_edits_only_its_name(alice_client, project, people):
