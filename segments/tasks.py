@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 
 from segments import refresh
 from segments.history_jobs import history_request
@@ -26,4 +30,31 @@ def refresh_project(project_id: int) -> int:
 
 
 def refresh_time_windows() -> int:
-    return refresh.refresh_time_windows()
+    recomputed = refresh.refresh_time_windows()
+    if settings.SEGMENT_HISTORY_DAYS > 0:
+        history_backfill()
+    return recomputed
+
+
+def history_backfill(limit: int = 10) -> int:
+    """Queue the history rebuild of computed dynamic segments that have none (made before it existed)."""
+    from jobs.models import ACTIVE, Job
+    from segments.history_jobs import KIND
+    from segments.models import SegmentKind
+
+    # running, or tried today (failed or cancelled: not retried every minute)
+    recent = Job.objects.filter(kind=KIND).filter(
+        Q(status__in=ACTIVE) | Q(created_at__gte=timezone.now() - timedelta(days=1))
+    )
+    busy = recent.values_list("params__segment_id", flat=True)
+    waiting = (
+        Segment.objects.filter(
+            kind=SegmentKind.DYNAMIC, computed_at__isnull=False, history_built_at__isnull=True
+        )
+        .exclude(pk__in=list(busy))
+        .select_related("project", "model")
+        .order_by("pk")[:limit]
+    )
+    for segment in waiting:
+        history_request(segment)
+    return len(waiting)

@@ -199,6 +199,7 @@ class UnitSimulation(Purchases):
                 properties=properties,
                 created_at=sets[0][0],
                 updated_at=sets[-1][0],
+                traits=sets,
             )
         )
 
@@ -445,5 +446,6 @@ class UnitSimulation(Purchases):
                 first_seen=actor.first_seen,
                 last_seen=actor.last_seen,
                 distinct_ids=list(actor.distinct_ids),
+                traits=actor.trait_writes,
             )
         )

@@ -48,6 +48,7 @@ class PersonRow:
     first_seen: float
     last_seen: float
     distinct_ids: list[str]
+    traits: list[tuple[float, str, object, bool]] = field(default_factory=list)  # (time, key, value, once)
 
 
 @dataclass
@@ -57,6 +58,7 @@ class CompanyRow:
     properties: dict
     created_at: float
     updated_at: float
+    traits: list[tuple[float, dict]] = field(default_factory=list)  # (time, $group_set) in time order
 
 
 @dataclass

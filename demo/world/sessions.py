@@ -37,6 +37,8 @@ class Actor:
     distinct_ids: list[str] = field(default_factory=list)
     first_seen: float | None = None
     last_seen: float | None = None
+    # (time, key, value, once) of every trait write: tracking.PersonTrait, as ingestion keeps it
+    trait_writes: list[tuple[float, str, object, bool]] = field(default_factory=list)
     # what they did, for the decisions of later sessions
     tasks: int = 0
     projects: int = 0
@@ -51,12 +53,20 @@ class Actor:
     def __post_init__(self) -> None:
         self.distinct_ids.append(self.distinct_id)
 
-    def apply(self, set_props: dict | None, set_once: dict | None) -> None:
+    def apply(self, t: float, set_props: dict | None, set_once: dict | None) -> None:
         """`$set_once` then `$set`, in event order: what `tracking.ingest.persons.update_persons` leaves."""
         if set_once:
             for key, value in set_once.items():
+                if not any(once and k == key for _, k, _, once in self.trait_writes):
+                    self.trait_writes.append((t, key, value, True))
                 self.properties.setdefault(key, value)
         if set_props:
+            for key, value in set_props.items():
+                last = next(
+                    (v for _, k, v, once in reversed(self.trait_writes) if k == key and not once), None
+                )
+                if last is None or last != value:
+                    self.trait_writes.append((t, key, value, False))
             self.properties.update(set_props)
 
     def switch_to(self, distinct_id: str) -> None:
@@ -234,12 +244,12 @@ class SessionBuilder:
         self.actor.switch_to(self.actor.profile.user_id)
         self.emit("$identify", {"$anon_distinct_id": anon})
         self.actor.identified = True
-        self.actor.apply(set_props, set_once)
+        self.actor.apply(self.t, set_props, set_once)
 
     def set_traits(self, name: str, props: dict, *, set_props: dict) -> None:
         """A custom event carrying `$set` (stored without it, applied to the person)."""
         self.emit(name, props)
-        self.actor.apply(set_props, None)
+        self.actor.apply(self.t, set_props, None)
 
     def group(self, key: str, traits: dict) -> None:
         self.emit("$groupidentify", {"$group_key": key, "$group_set": traits})

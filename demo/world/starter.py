@@ -30,6 +30,7 @@ from demo.world.seed import WorldOptions, project_is_empty, world_seed
 from interventions.exposures import record_exposures
 from interventions.models import Exposure, FeatureFlag, Nudge, SegmentAlert, Survey, Webhook
 from interventions.services import alert_save, flag_save, nudge_save, survey_save, webhook_save
+from segments.history import reconstruct
 from segments.lifecycle import LifecycleParameters, lifecycle_model_create
 from segments.models import Segment, SegmentationModel
 from segments.services import segment_compute, segment_create
@@ -311,8 +312,11 @@ def starters_create(
     for segment in to_compute if compute else ():
         started = time.monotonic()
         change = segment_compute(segment=segment, now=now)
+        rebuilt = reconstruct(segment, now=now)
         _say(
-            stdout, f"  segment {segment.name}: {change.size:,} people ({time.monotonic() - started:.1f} s)\n"
+            stdout,
+            f"  segment {segment.name}: {change.size:,} people, history of {rebuilt.days} days"
+            f" ({time.monotonic() - started:.1f} s)\n",
         )
     started = time.monotonic()
     recorded = exposures_record(project=project, surveys=new_surveys)

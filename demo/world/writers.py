@@ -91,6 +91,21 @@ PERSON_COLUMNS = (
     ("last_seen", "timestamptz"),
     ("created_at", "timestamptz"),
 )
+PERSON_TRAIT_COLUMNS = (
+    ("project_id", "int8"),
+    ("person_id", "int8"),
+    ("key", "text"),
+    ("value", "jsonb"),
+    ("at", "timestamptz"),
+    ("once", "bool"),
+)
+COMPANY_TRAIT_COLUMNS = (
+    ("project_id", "int8"),
+    ("company_id", "int8"),
+    ("key", "text"),
+    ("value", "jsonb"),
+    ("at", "timestamptz"),
+)
 DISTINCT_ID_COLUMNS = (("project_id", "int8"), ("distinct_id", "text"), ("person_id", "int8"))
 COMPANY_COLUMNS = (
     ("id", "int8"),
@@ -200,6 +215,27 @@ class CopyWriter:
             )
             self._copy(
                 cursor,
+                "tracking_companytrait",
+                COMPANY_TRAIT_COLUMNS,
+                (
+                    (project, company_ids[c.index], key, orjson.dumps(value).decode(), at)
+                    for c in batch.companies
+                    for at, traits in c.traits
+                    for key, value in traits.items()
+                ),
+            )
+            self._copy(
+                cursor,
+                "tracking_persontrait",
+                PERSON_TRAIT_COLUMNS,
+                (
+                    (project, person_ids[p.index], key, orjson.dumps(value).decode(), at, once)
+                    for p in batch.persons
+                    for at, key, value, once in p.traits
+                ),
+            )
+            self._copy(
+                cursor,
                 "tracking_persondistinctid",
                 DISTINCT_ID_COLUMNS,
                 ((project, did, person_ids[p.index]) for p in batch.persons for did in p.distinct_ids),
@@ -226,6 +262,8 @@ def tables_analyze() -> None:
             "tracking_person",
             "tracking_persondistinctid",
             "tracking_company",
+            "tracking_persontrait",
+            "tracking_companytrait",
         ):
             cursor.execute(f"ANALYZE {table}")  # constant identifiers only
 

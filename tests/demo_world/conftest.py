@@ -69,6 +69,8 @@ def _delete(project: Project) -> None:
             "tracking_event",
             "tracking_session",
             "tracking_persondistinctid",
+            "tracking_persontrait",
+            "tracking_companytrait",
         ):
             cursor.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk])
         cursor.execute("UPDATE tracking_person SET company_id = NULL WHERE project_id = %s", [project.pk])

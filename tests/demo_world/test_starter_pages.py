@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -25,7 +26,7 @@ from interventions.measure import measure
 from interventions.models import Exposure, FeatureFlag, Nudge, SegmentAlert, Status, Survey, Webhook
 from interventions.targeting import bucket, pick_variant
 from segments.models import Segment
-from tests.demo_world.conftest import at_now
+from tests.demo_world.conftest import OPTIONS, at_now
 from tests.factories import MembershipFactory, UserFactory
 from tracking.models import Event, PersonDistinctId, Role
 
@@ -148,6 +149,30 @@ def test_the_checkout_nudge_lifts_payments_significantly(world):
     assert result.comparison.enough_data
     assert exposed.rate > holdout.rate and result.comparison.lift > 0.5
     assert result.comparison.p_value < 0.01
+
+
+def test_the_checkout_nudge_lifts_payments_within_its_segment_as_overall(world):
+    """Membership at exposure comes from the rebuilt history: the targeted segment's people who saw the
+    nudge paid as the exposed did overall, not 0% (survivors of a segment first computed after them)."""
+    nudge = _nudge(world, campaigns.FINISH_UPGRADE)
+    segment = Segment.objects.get(project=world.project, name=campaigns.FINISH_UPGRADE.segment)
+    assert segment.history_from is not None and segment.history_from <= OPTIONS.until.date() - timedelta(
+        days=50
+    )
+    with at_now():
+        result = measure(
+            project=world.project, kind="nudge", obj=nudge, segment_ids=[segment.pk], timeline=False
+        )
+
+    overall = {g.label: g for g in result.groups}
+    [within] = result.by_segment
+    groups = {g["label"]: g for g in within["groups"]}
+    # most of the measured people were in the segment when they were first exposed (or held out)
+    assert groups["exposed"]["persons"] >= 0.6 * overall["exposed"].persons
+    assert groups["holdout"]["persons"] >= 0.6 * overall["holdout"].persons
+    assert groups["exposed"]["rate"] > 0.1 and groups["exposed"]["rate"] > groups["holdout"]["rate"]
+    assert abs(groups["exposed"]["rate"] - overall["exposed"].rate) < 0.1
+    assert abs(groups["holdout"]["rate"] - overall["holdout"].rate) < 0.1
 
 
 def test_every_exposure_is_summarised_from_its_events(world):

@@ -54,7 +54,8 @@ def _delete(seeded: Seeded) -> None:
     project = seeded.project
     with seeded.active(), connection.cursor() as cursor:
         for table in ("interventions_exposure", "segments_segmentmembership", "tracking_session",
-                      "tracking_persondistinctid", "tracking_personday"):  # fmt: skip
+                      "tracking_persondistinctid", "tracking_personday", "tracking_persontrait",
+                      "tracking_companytrait"):  # fmt: skip
             cursor.execute(f"DELETE FROM {table} WHERE project_id = %s", [project.pk])
         cursor.execute("UPDATE tracking_person SET company_id = NULL WHERE project_id = %s", [project.pk])
         cursor.execute("DELETE FROM tracking_person WHERE project_id = %s", [project.pk])
