@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import orjson
 from django.db import connection
 
 from tracking.ingest.enrich import Device, Geo
+from tracking.ingest.landing import landing, url_path
 from tracking.ingest.validate import CleanEvent
 
 _NO_DEVICE = Device()
@@ -117,21 +118,35 @@ def upsert_sessions(
                 project_id, session_key, person_id, started_at, ended_at, entry_url, exit_url, referrer,
                 event_count, pageview_count, autocapture_count, rageclick_count, dead_click_count,
                 browser, browser_version, os, os_version, device_type, country, region, city, ip, has_recording,
-                is_bot, internal_network)
+                is_bot, internal_network, entry_path, exit_path, utm_source, utm_medium, utm_campaign, utm_term,
+                utm_content, referrer_domain)
             SELECT %s, v.key, v.person, v.started, v.ended, v.entry, v.exit, v.referrer,
                    v.events, v.pageviews, v.autocaptures, v.rageclicks, v.dead_clicks,
                    v.browser, v.browser_version, v.os, v.os_version, v.device_type,
-                   v.country, v.region, v.city, v.ip::inet, false, v.is_bot, v.internal_network
+                   v.country, v.region, v.city, v.ip::inet, false, v.is_bot, v.internal_network,
+                   v.entry_path, v.exit_path, v.utm_source, v.utm_medium, v.utm_campaign, v.utm_term,
+                   v.utm_content, v.referrer_domain
             FROM jsonb_to_recordset(%s::jsonb)
                  AS v(key text, person bigint, started timestamptz, ended timestamptz, entry text, exit text,
                       referrer text, events int, pageviews int, autocaptures int, rageclicks int, dead_clicks int,
                       country text, region text, city text, browser text, browser_version text, os text,
-                      os_version text, device_type text, ip text, is_bot boolean, internal_network text)
+                      os_version text, device_type text, ip text, is_bot boolean, internal_network text,
+                      entry_path text, exit_path text, utm_source text, utm_medium text, utm_campaign text,
+                      utm_term text, utm_content text, referrer_domain text)
             ON CONFLICT (project_id, session_key) DO UPDATE SET
-                entry_url = CASE WHEN EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> ''
-                                   OR s.entry_url = '' THEN EXCLUDED.entry_url ELSE s.entry_url END,
-                exit_url = CASE WHEN EXCLUDED.ended_at >= s.ended_at AND EXCLUDED.exit_url <> ''
-                                  OR s.exit_url = '' THEN EXCLUDED.exit_url ELSE s.exit_url END,
+                -- a batch's entry (exit) URL replaces the stored one when it starts earlier (ends later)
+                -- or none is stored; the landing facts follow the URL they were read from
+                entry_path = CASE WHEN (EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> '' OR s.entry_url = '') THEN EXCLUDED.entry_path ELSE s.entry_path END,
+                utm_source = CASE WHEN (EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> '' OR s.entry_url = '') THEN EXCLUDED.utm_source ELSE s.utm_source END,
+                utm_medium = CASE WHEN (EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> '' OR s.entry_url = '') THEN EXCLUDED.utm_medium ELSE s.utm_medium END,
+                utm_campaign = CASE WHEN (EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> '' OR s.entry_url = '') THEN EXCLUDED.utm_campaign ELSE s.utm_campaign END,
+                utm_term = CASE WHEN (EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> '' OR s.entry_url = '') THEN EXCLUDED.utm_term ELSE s.utm_term END,
+                utm_content = CASE WHEN (EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> '' OR s.entry_url = '') THEN EXCLUDED.utm_content ELSE s.utm_content END,
+                exit_path = CASE WHEN (EXCLUDED.ended_at >= s.ended_at AND EXCLUDED.exit_url <> '' OR s.exit_url = '') THEN EXCLUDED.exit_path ELSE s.exit_path END,
+                referrer_domain = CASE WHEN s.referrer = '' THEN EXCLUDED.referrer_domain
+                                       ELSE s.referrer_domain END,
+                entry_url = CASE WHEN (EXCLUDED.started_at < s.started_at AND EXCLUDED.entry_url <> '' OR s.entry_url = '') THEN EXCLUDED.entry_url ELSE s.entry_url END,
+                exit_url = CASE WHEN (EXCLUDED.ended_at >= s.ended_at AND EXCLUDED.exit_url <> '' OR s.exit_url = '') THEN EXCLUDED.exit_url ELSE s.exit_url END,
                 referrer = CASE WHEN s.referrer = '' THEN EXCLUDED.referrer ELSE s.referrer END,
                 started_at = least(s.started_at, EXCLUDED.started_at),
                 ended_at = greatest(s.ended_at, EXCLUDED.ended_at),
@@ -183,6 +198,8 @@ def upsert_sessions(
                             "ip": facts.ip.get(key),
                             "is_bot": facts.bot.get(key, False),
                             "internal_network": facts.internal.get(key, ""),
+                            "exit_path": url_path(r.exit_url),
+                            **asdict(landing(r.entry_url, r.referrer)),
                         }
                         for key, r, g, d in zip(keys, rows, geos, devices, strict=True)
                     ]

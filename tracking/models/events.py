@@ -99,6 +99,17 @@ class Session(models.Model):
     # internal network (a project rule) the session's address matched, if any.
     is_bot = models.BooleanField(default=False, db_default=False)
     internal_network = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # Where the visit came from and went (tracking.ingest.landing): the paths of the entry
+    # and exit URLs, the entry URL's UTM parameters, and the referring site's host
+    # (lowercased, without www.; '' for a direct visit or one from the site itself).
+    entry_path = models.CharField(max_length=1000, blank=True, default="", db_default="")
+    exit_path = models.CharField(max_length=1000, blank=True, default="", db_default="")
+    utm_source = models.CharField(max_length=200, blank=True, default="", db_default="")
+    utm_medium = models.CharField(max_length=200, blank=True, default="", db_default="")
+    utm_campaign = models.CharField(max_length=200, blank=True, default="", db_default="")
+    utm_term = models.CharField(max_length=200, blank=True, default="", db_default="")
+    utm_content = models.CharField(max_length=200, blank=True, default="", db_default="")
+    referrer_domain = models.CharField(max_length=255, blank=True, default="", db_default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "session_key"], name="session_project_key")]

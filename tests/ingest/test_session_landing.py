@@ -1,0 +1,128 @@
+"""A session's landing facts: UTM parameters and referring site of its first page view, its paths."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.ingest.conftest import event
+from tracking.ingest.landing import landing, referrer_domain
+from tracking.models import Person, Session
+
+pytestmark = pytest.mark.django_db
+
+T = datetime.now(UTC) - timedelta(hours=1)
+
+
+def _at(minutes: int) -> str:
+    return (T + timedelta(minutes=minutes)).isoformat()
+
+
+def test_the_first_page_view_gives_the_campaign_referrer_and_entry_path(send):
+    response = send(
+        [
+            event(
+                timestamp=_at(0),
+                **{
+                    "$current_url": "https://shop.test/pricing?utm_source=newsletter&utm_medium=email"
+                    "&utm_campaign=spring+sale&utm_term=boots&utm_content=hero",
+                    "$referrer": "https://WWW.Mail.Example.com/inbox?x=1",
+                },
+            ),
+            event(
+                timestamp=_at(2),
+                **{
+                    "$current_url": "https://shop.test/checkout?utm_source=other",
+                    "$referrer": "https://shop.test/",
+                },
+            ),
+        ]
+    )
+    assert response.status_code == 200
+    session = Session.objects.get()
+    assert (session.utm_source, session.utm_medium, session.utm_campaign) == (
+        "newsletter",
+        "email",
+        "spring sale",
+    )
+    assert (session.utm_term, session.utm_content) == ("boots", "hero")
+    assert session.referrer_domain == "mail.example.com"
+    assert (session.entry_path, session.exit_path) == ("/pricing", "/checkout")
+
+
+def test_a_later_batch_extends_the_exit_and_keeps_the_landing(send):
+    send([event(timestamp=_at(0), **{"$current_url": "https://shop.test/?utm_source=ads", "$referrer": ""})])
+    send(
+        [
+            event(
+                timestamp=_at(5),
+                **{
+                    "$current_url": "https://shop.test/docs/start?utm_source=x",
+                    "$referrer": "https://shop.test/",
+                },
+            )
+        ]
+    )
+    session = Session.objects.get()
+    assert (session.entry_path, session.exit_path, session.utm_source) == ("/", "/docs/start", "ads")
+    assert session.referrer_domain == ""  # a direct visit; the second referrer is the site itself
+
+
+def test_an_earlier_page_view_arriving_late_moves_the_landing(send):
+    send([event(timestamp=_at(5), **{"$current_url": "https://shop.test/b", "$referrer": ""})])
+    send(
+        [
+            event(
+                timestamp=_at(0),
+                **{"$current_url": "https://shop.test/a?utm_source=news&utm_campaign=c1", "$referrer": ""},
+            )
+        ]
+    )
+    session = Session.objects.get()
+    assert (session.entry_path, session.exit_path) == ("/a", "/b")
+    assert (session.utm_source, session.utm_medium, session.utm_campaign) == ("news", "", "c1")
+
+
+def test_a_session_without_urls_has_empty_landing_facts(send):
+    send([event("signed_up")])
+    session = Session.objects.get()
+    assert (session.entry_path, session.exit_path, session.utm_source, session.referrer_domain) == (
+        "",
+        "",
+        "",
+        "",
+    )
+
+
+def test_the_referrer_domain_ignores_the_site_itself_and_bad_urls():
+    assert referrer_domain("https://www.google.com/search", "https://a.test/") == "google.com"
+    assert referrer_domain("https://www.a.test/x", "https://a.test/") == ""
+    assert referrer_domain("https://a.test/x", "https://www.A.test/") == ""
+    assert referrer_domain("", "https://a.test/") == ""
+    assert referrer_domain("http://[bad", "https://a.test/") == ""
+    assert referrer_domain("android-app://com.slack", "") == "com.slack"
+    assert landing("https://a.test/p?utm_source=%20mail%20&utm_source=second", "").utm_source == "mail"
+    assert landing("not a url", "").entry_path == "not a url"
+
+
+def test_the_migration_fills_sessions_stored_before_it(project):
+    from django.apps import apps
+
+    migration = importlib.import_module("tracking.migrations.0013_session_landing")
+    person = Person.objects.create(project=project, first_seen=T, last_seen=T)
+    stored = Session.objects.create(
+        project=project, person=person, session_key="old", started_at=T, ended_at=T,
+        entry_url="https://shop.test/in?utm_medium=cpc", exit_url="https://shop.test/out",
+        referrer="https://news.example/",
+    )  # fmt: skip
+    bare = Session.objects.create(
+        project=project, person=person, session_key="bare", started_at=T, ended_at=T
+    )
+    migration.fill_landing(apps, None)
+    stored.refresh_from_db()
+    bare.refresh_from_db()
+    assert (stored.entry_path, stored.exit_path, stored.utm_medium) == ("/in", "/out", "cpc")
+    assert stored.referrer_domain == "news.example"
+    assert (bare.entry_path, bare.referrer_domain) == ("", "")
