@@ -22,7 +22,7 @@ events, not with history.
 Indexes each construct relies on:
 - behavior/aggregate/sequence/survey: see tracking/eventstore/postgres/segments.py;
 - active_days: the daily rollup tracking_personday (person_day_unique);
-- device/geo: session_project_started / session_project_person;
+- device/geo/session: session_project_started / session_project_person;
 - person traits: person_properties_gin is not used by `->>` tests; a full
   computation scans the project's persons, which are far fewer than events.
 
@@ -43,8 +43,10 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
+from segments.definition import SESSION_NUMBERS
 from segments.models import Segment
 from tracking.eventstore import segments as event_store
 from tracking.models import Action
@@ -81,6 +83,11 @@ class _Context:
         return self.now + _TICK if self.as_of else None
 
 
+# A session's numbers: its length (exact, to the microsecond) and its page views.
+_SESSION_NUMBER_SQL = {
+    "duration_seconds": "extract(epoch from s.ended_at - s.started_at)",
+    "pageview_count": "s.pageview_count",
+}
 _TICK = timedelta(microseconds=1)  # both event stores keep microseconds: "<= now" is "< now + 1 µs"
 
 
@@ -243,6 +250,40 @@ class Compiler:
 
     c_device = _session_condition
     c_geo = _session_condition
+
+    def c_session(self, node: dict) -> tuple[str, list]:
+        """The number of the person's sessions started in the window that pass every filter.
+
+        As of a moment: sessions started at or before it, with their final facts
+        (duration, page count, exit path as stored now). Relies on
+        session_project_started (project_id, started_at), or session_project_person
+        on an incremental refresh.
+        """
+        parts, params = [], []
+        for f in node["where"]:
+            if f["property"] in SESSION_NUMBERS:
+                parts.append(f"{_SESSION_NUMBER_SQL[f['property']]} {compare_sql(f['operator'])} %s")
+                params.append(Decimal(str(f["value"])))
+            else:
+                sql, p = column_filter_sql(f"s.{f['property']}", f["operator"], f["value"])
+                parts.append(f"({sql})")
+                params.extend(p)
+        w_sql, w_params = self.window_sql(node.get("window"), "s.started_at")
+        r_sql, r_params = self.restrict("s.person_id")
+        where = "".join(f" AND {part}" for part in parts)
+        sessions = f"FROM tracking_session s WHERE s.project_id = %s{where}{w_sql}{r_sql}"
+        sessions_params = [self.ctx.project_id, *params, *w_params, *r_params]
+        count = node["count"]
+        if (count["operator"], count["value"]) in (("gte", 1), ("gt", 0)):  # any session: no grouping
+            return f"p.id IN (SELECT s.person_id {sessions})", sessions_params
+        return self.counted(
+            lambda op: (
+                f"SELECT s.person_id {sessions} GROUP BY s.person_id HAVING count(*) {compare_sql(op)} %s",
+                [*sessions_params, count["value"]],
+            ),
+            count["operator"],
+            count["value"],
+        )
 
     def c_behavior(self, node: dict) -> tuple[str, list]:
         count = node["count"]

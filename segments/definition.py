@@ -19,10 +19,19 @@ from tracking.properties import COMPARATORS, OPERATORS, FilterError, validate_fi
 
 CONDITION_TYPES = (
     "person", "company", "device", "geo", "behavior", "active_days", "aggregate",
-    "sequence", "first_seen", "last_seen", "survey", "segment",
+    "sequence", "first_seen", "last_seen", "survey", "segment", "session",
 )  # fmt: skip
 DEVICE_PROPERTIES = ("browser", "os", "device_type")
 GEO_PROPERTIES = ("country", "region", "city")
+# A session condition filters sessions by these: numbers compared with eq…lte, text with the text operators.
+SESSION_NUMBERS = ("duration_seconds", "pageview_count")
+SESSION_TEXTS = (
+    "entry_path", "exit_path", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+    "referrer_domain", *DEVICE_PROPERTIES, *GEO_PROPERTIES,
+)  # fmt: skip
+SESSION_PROPERTIES = SESSION_NUMBERS + SESSION_TEXTS
+TEXT_OPERATORS = tuple(op for op in OPERATORS if op not in COMPARATORS or op in ("eq", "neq"))
+MAX_SESSION_FILTERS = 20
 AGGREGATE_FUNCTIONS = ("sum", "avg", "min", "max")
 MAX_DEPTH = 8
 MAX_CONDITIONS = 200
@@ -152,6 +161,35 @@ class _Validator:
 
     def c_geo(self, node: dict, path: str) -> dict:
         return self._column(node, path, GEO_PROPERTIES)
+
+    def c_session(self, node: dict, path: str) -> dict:
+        where = node.get("where", [])
+        if not isinstance(where, list):
+            self.fail(f"{path}.where", "must be a list of session filters")
+        if len(where) > MAX_SESSION_FILTERS:
+            self.fail(f"{path}.where", f"takes at most {MAX_SESSION_FILTERS} filters")
+        filters = []
+        for index, item in enumerate(where):
+            item_path = f"{path}.where[{index}]"
+            item = self.obj(item, item_path)
+            prop = self.choice(item.get("property"), f"{item_path}.property", SESSION_PROPERTIES)
+            operator = item.get("operator")
+            if prop in SESSION_NUMBERS:
+                self.choice(operator, f"{item_path}.operator", COMPARATORS)
+                value = self.number(item.get("value"), f"{item_path}.value")
+            else:
+                self.choice(operator, f"{item_path}.operator", TEXT_OPERATORS)
+                self.filter(operator, item.get("value"), item_path)
+                value = item.get("value")
+            filters.append({"property": prop, "operator": operator, "value": value})
+        out = {
+            "type": "session",
+            "where": filters,
+            "count": self.count_spec(node.get("count", {"operator": "gte", "value": 1}), f"{path}.count"),
+        }
+        if node.get("window") is not None:
+            out["window"] = self.window(node["window"], f"{path}.window")
+        return out
 
     def count_spec(self, node: Any, path: str) -> dict:
         node = self.obj(node, path)

@@ -35,6 +35,12 @@ OPERATOR_WORDS = {
 }
 DEVICE_WORDS = {"browser": "browser", "os": "operating system", "device_type": "device type"}
 GEO_WORDS = {"country": "country", "region": "region", "city": "city"}
+SESSION_WORDS = {
+    "duration_seconds": "duration (seconds)", "pageview_count": "page views", "entry_path": "entry path",
+    "exit_path": "exit path", "utm_source": "UTM source", "utm_medium": "UTM medium",
+    "utm_campaign": "UTM campaign", "utm_term": "UTM term", "utm_content": "UTM content",
+    "referrer_domain": "referring domain", **DEVICE_WORDS, **GEO_WORDS,
+}  # fmt: skip
 FUNCTION_WORDS = {"sum": "total", "avg": "average", "min": "smallest", "max": "largest"}
 
 
@@ -93,7 +99,12 @@ def times(operator: Any, value: Any) -> str:
 
 
 def days_count(operator: Any, value: Any) -> str:
-    unit = "day" if value == 1 else "days"
+    return how_many(operator, value, "day", "days")
+
+
+def how_many(operator: Any, value: Any, one: str, many: str) -> str:
+    """`at least 3 days`, `exactly 1 session`."""
+    unit = one if value == 1 else many
     return {
         "eq": f"exactly {value} {unit}",
         "neq": f"other than {value} {unit}",
@@ -194,6 +205,27 @@ class _Describer:
         # any session in the window matches (docs/segments.md)
         when = window_words(node.get("window")).replace(" in the last", " started in the last") or ""
         return f"had a session{when} where {filter_words(subject, node.get('operator'), node.get('value'))}"
+
+    def c_session(self, node: dict) -> str:
+        count = node.get("count") or {"operator": "gte", "value": 1}
+        operator, value = count.get("operator"), count.get("value")
+        if (operator, value) in (("eq", 0), ("lt", 1), ("lte", 0)):
+            text = "had no session"
+        elif (operator, value) in (("gte", 1), ("gt", 0), ("neq", 0)):
+            text = "had a session"
+        else:
+            text = f"had {how_many(operator, value, 'session', 'sessions')}"
+        filters = [
+            filter_words(
+                SESSION_WORDS.get(f.get("property"), str(f.get("property"))),
+                f.get("operator"),
+                f.get("value"),
+            )
+            for f in node.get("where") or []
+            if isinstance(f, dict)
+        ]
+        when = window_words(node.get("window")).replace(" in the last", " started in the last")
+        return text + when + (" where " + " and ".join(filters) if filters else "")
 
     def c_behavior(self, node: dict) -> str:
         event = self.event(node.get("event"))

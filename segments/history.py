@@ -83,7 +83,7 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
             deps.lags.add(int(window["last_days"]))
         if kind in ("first_seen", "last_seen"):
             deps.lags.add(int(node["value"]))
-        elif kind in ("device", "geo"):
+        elif kind in ("device", "geo", "session"):
             deps.sessions = True
         elif kind == "person":
             deps.person_traits = True

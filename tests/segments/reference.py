@@ -38,6 +38,21 @@ class RefSession:
     country: str = ""
     region: str = ""
     city: str = ""
+    ended_at: datetime | None = None  # None: when it started
+    pageview_count: int = 0
+    entry_path: str = ""
+    exit_path: str = ""
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    utm_term: str = ""
+    utm_content: str = ""
+    referrer_domain: str = ""
+
+    @property
+    def duration_seconds(self) -> Decimal:
+        length = (self.ended_at or self.started_at) - self.started_at
+        return Decimal(length.days * 86400 + length.seconds) + Decimal(length.microseconds) / 1_000_000
 
 
 @dataclass
@@ -106,6 +121,14 @@ def number(value) -> Decimal | None:
     return None
 
 
+def session_matches(flt: dict, session: RefSession) -> bool:
+    """Numbers compare as numbers; text as the text columns of device and geo conditions do."""
+    value = getattr(session, flt["property"])
+    if flt["property"] in ("duration_seconds", "pageview_count"):
+        return compare(Decimal(value), flt["operator"], Decimal(str(flt["value"])))
+    return column_filter_match(value, flt["operator"], flt["value"])
+
+
 def did_sequence(steps: list[dict], within_days: int, events: list[RefEvent], world: World) -> bool:
     ordered = sorted(events, key=lambda e: e.timestamp)
     for combo in itertools.combinations(ordered, len(steps)):
@@ -131,6 +154,14 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
             for s in person.sessions
             if in_window(s.started_at, node.get("window"), world)
         )
+    if kind == "session":
+        count = sum(
+            1
+            for s in person.sessions
+            if in_window(s.started_at, node.get("window"), world)
+            and all(session_matches(f, s) for f in node["where"])
+        )
+        return compare(count, node["count"]["operator"], node["count"]["value"])
     if kind == "behavior":
         count = sum(
             1

@@ -155,3 +155,21 @@ def test_malformed_definitions_are_described_not_raised(project):
     assert describe("nope", project).text == "Not a definition"
     text = describe_text({"match": "all", "conditions": [{"type": "teleported"}, 42]}, project)
     assert text == "All of (an unknown condition ('teleported'))"
+
+
+def test_it_describes_a_session_condition_with_its_filters_count_and_window(project):
+    text = one(
+        project,
+        {"type": "session", "where": [
+            {"property": "duration_seconds", "operator": "gt", "value": 300},
+            {"property": "utm_source", "operator": "eq", "value": "newsletter"}],
+         "count": {"operator": "gte", "value": 3}, "window": {"last_days": 30}},
+    )  # fmt: skip
+    assert text == (
+        "had at least 3 sessions started in the last 30 days"
+        " where duration (seconds) is greater than 300 and UTM source is “newsletter”"
+    )
+    assert one(project, {"type": "session"}) == "had a session"
+    none = {"type": "session", "where": [{"property": "referrer_domain", "operator": "is_set"}],
+            "count": {"operator": "eq", "value": 0}}  # fmt: skip
+    assert one(project, none) == "had no session where referring domain is set"

@@ -20,11 +20,15 @@ from tests.segments.world import (
     COUNTRIES,
     EVENT_NAMES,
     NOW,
+    PATHS,
     PLANS,
+    REFERRERS,
     SURVEY_GOALS,
+    UTM_SOURCES,
     store_world,
     world_st,
 )
+from tracking.properties import compare
 from tracking.services.actions import action_create
 
 pytestmark = pytest.mark.django_db
@@ -62,8 +66,31 @@ ACTION_STEPS = [
 ]
 
 
+session_filters = st.one_of(
+    st.builds(lambda p, op, v: {"property": p, "operator": op, "value": v},
+              st.sampled_from(["duration_seconds", "pageview_count"]), st.sampled_from(["eq", "neq", "gt", "gte", "lt", "lte"]),
+              st.sampled_from([0, 1, 2, 300, 299.5])),
+    st.builds(lambda op, v: {"property": "utm_source", "operator": op, "value": v},
+              st.sampled_from(["eq", "neq", "contains", "not_contains"]), st.sampled_from(UTM_SOURCES)),
+    st.builds(lambda p, op: {"property": p, "operator": op, "value": None},
+              st.sampled_from(["utm_medium", "utm_campaign", "referrer_domain", "entry_path"]), st.sampled_from(["is_set", "is_not_set"])),
+    st.builds(lambda p, v: {"property": p, "operator": "in", "value": v},
+              st.sampled_from(["entry_path", "exit_path"]), st.lists(st.sampled_from(PATHS), min_size=1, max_size=2)),
+    st.builds(lambda v: {"property": "referrer_domain", "operator": "eq", "value": v}, st.sampled_from(REFERRERS)),
+    st.builds(lambda v: {"property": "browser", "operator": "eq", "value": v}, st.sampled_from(BROWSERS)),
+)  # fmt: skip
+
+
 def _with_window(node, window):
     return node if window is None else {**node, "window": window}
+
+
+session_conditions = st.builds(
+    lambda where, c, w: _with_window({"type": "session", "where": where, "count": c}, w),
+    st.lists(session_filters, max_size=3),
+    counts,
+    windows,
+)
 
 
 conditions = st.one_of(
@@ -79,6 +106,7 @@ conditions = st.one_of(
     st.builds(lambda v, w: _with_window({"type": "geo", "property": "country", "operator": "eq", "value": v}, w),
               st.sampled_from(COUNTRIES), windows),
     st.builds(lambda e, c, w: _with_window({"type": "behavior", "event": e, "count": c}, w), event_specs, counts, windows),
+    session_conditions,
     st.builds(lambda c, w: {"type": "active_days", "count": c, "window": w}, counts,
               st.sampled_from([{"last_days": 7}, {"last_days": 30}, {"from": "2026-11-01", "to": "2026-11-15"}])),
     st.builds(lambda fn, op, v, w: _with_window({"type": "aggregate", "event": {"name": "purchase"}, "property": "amount",
@@ -158,6 +186,12 @@ def test_the_compiler_agrees_with_the_reference(spec, definition, timezone):
 @given(spec=world_st, definition=definitions, timezone=_TIMEZONES)
 def test_the_compiler_agrees_with_the_reference_on_clickhouse(clickhouse, spec, definition, timezone):
     _agrees_with_the_reference(spec, definition, timezone)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=_SLOW)
+@given(spec=world_st, condition=session_conditions, timezone=_TIMEZONES)
+def test_session_conditions_agree_with_the_reference(events_backend, spec, condition, timezone):
+    _agrees_with_the_reference(spec, {"match": "all", "conditions": [condition]}, timezone)
 
 
 def test_the_reference_and_the_compiler_agree_on_a_hand_made_case(events_backend):
@@ -306,3 +340,30 @@ def test_sequences_are_ordered_strict_and_bounded(events_backend, events, steps,
     assert found == reference.members(definition, world)
     if last_step == "did":
         assert bool(found) is expected
+
+
+@pytest.mark.parametrize("operator", ["eq", "neq", "gt", "gte", "lt", "lte"])
+@pytest.mark.parametrize("value", [0, 1, 2, 3])
+def test_every_session_count_comparison_treats_people_without_sessions_right(events_backend, operator, value):
+    """Four persons with 0, 1, 2 and 3 sessions of five minutes from the newsletter, and one short one each."""
+    project = ProjectFactory()
+    spec = []
+    for n in range(4):
+        long = {"browser": "Chrome", "country": "", "seconds": 301, "utm_source": "newsletter"}
+        sessions = [{**long, "minutes_ago": 60 * 24 * i + 30} for i in range(n)]
+        sessions.append({"minutes_ago": 10, "browser": "Firefox", "country": "", "seconds": 30})
+        spec.append({"properties": {}, "company": None, "surveys": [], "sessions": sessions, "events": []})
+    world = store_world(project, spec)
+    condition = {
+        "type": "session",
+        "where": [
+            {"property": "duration_seconds", "operator": "gt", "value": 300},
+            {"property": "utm_source", "operator": "eq", "value": "newsletter"},
+        ],
+        "count": {"operator": operator, "value": value},
+        "window": {"last_days": 30},
+    }
+    definition = validate_definition({"match": "all", "conditions": [condition]})
+    found = sql_members(definition, project)
+    assert found == reference.members(definition, world), condition
+    assert len(found) == sum(1 for n in range(4) if compare(n, operator, value))

@@ -20,6 +20,9 @@ EVENT_NAMES = ["$pageview", "signed_up", "created_project", "invited_teammate", 
 PLANS = ["free", "pro", "team"]
 BROWSERS = ["Chrome", "Firefox", "Safari"]
 COUNTRIES = ["US", "FR", "DE"]
+PATHS = ["/", "/pricing", "/app/board", "/checkout"]
+UTM_SOURCES = ["newsletter", "google", "Newsletter"]
+REFERRERS = ["google.com", "news.ycombinator.com"]
 SURVEY_GOALS = ["collaborate", "track time", "plan"]
 
 event_st = st.fixed_dictionaries(
@@ -28,7 +31,7 @@ event_st = st.fixed_dictionaries(
         "minutes_ago": st.integers(min_value=0, max_value=40 * 24 * 60),
         "plan": st.sampled_from([None, *PLANS]),
         "amount": st.sampled_from([None, 5, 20, 99.5, "12", "n/a"]),
-        "path": st.sampled_from(["/", "/pricing", "/app/board", "/checkout"]),
+        "path": st.sampled_from(PATHS),
     }
 )
 survey_st = st.fixed_dictionaries(
@@ -44,6 +47,14 @@ session_st = st.fixed_dictionaries(
         "minutes_ago": st.integers(min_value=0, max_value=40 * 24 * 60),
         "browser": st.sampled_from(BROWSERS),
         "country": st.sampled_from([*COUNTRIES, ""]),
+        "seconds": st.sampled_from([0, 30, 299, 300, 301, 1800]),
+        "pageviews": st.integers(0, 4),
+        "entry": st.sampled_from(["", *PATHS]),
+        "exit": st.sampled_from(["", *PATHS]),
+        "utm_source": st.sampled_from(["", *UTM_SOURCES]),
+        "utm_medium": st.sampled_from(["", "email", "cpc"]),
+        "utm_campaign": st.sampled_from(["", "spring", "launch"]),
+        "referrer_domain": st.sampled_from(["", *REFERRERS]),
     }
 )
 person_st = st.fixed_dictionaries(
@@ -124,11 +135,23 @@ def store_world(project: Project, spec: list[dict]) -> World:
             )
         for i, s in enumerate(p["sessions"]):
             started = NOW - timedelta(minutes=s["minutes_ago"])
+            # optional in hand-made specs: a session with no length, pages or landing facts
+            landing = {
+                "pageview_count": s.get("pageviews", 0), "entry_path": s.get("entry", ""),
+                "exit_path": s.get("exit", ""), "utm_source": s.get("utm_source", ""),
+                "utm_medium": s.get("utm_medium", ""), "utm_campaign": s.get("utm_campaign", ""),
+                "referrer_domain": s.get("referrer_domain", ""),
+            }  # fmt: skip
+            ended = started + timedelta(seconds=s.get("seconds", 0))
             Session.objects.create(
-                project=project, session_key=f"s{index}-{i}", person=person, started_at=started, ended_at=started,
-                browser=s["browser"], country=s["country"],
+                project=project, session_key=f"s{index}-{i}", person=person, started_at=started, ended_at=ended,
+                browser=s["browser"], country=s["country"], **landing,
             )  # fmt: skip
-            ref.sessions.append(RefSession(started_at=started, browser=s["browser"], country=s["country"]))
+            ref.sessions.append(
+                RefSession(
+                    started_at=started, ended_at=ended, browser=s["browser"], country=s["country"], **landing
+                )
+            )
         for e in ref.events:
             e.uuid = uuid.uuid4()
             events.append((person, index, e))
