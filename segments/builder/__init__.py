@@ -46,7 +46,9 @@ from segments.builder.fields import (
 )
 from segments.builder.tree import (
     COMPARATOR_CHOICES,
+    NUMBER_OPERATOR_CHOICES,
     OPERATOR_CHOICES,
+    TEXT_OPERATOR_CHOICES,
     BuilderState,
     NodeView,
     SpecView,
@@ -61,9 +63,11 @@ __all__ = [
     "EMPTY_SPEC",
     "FIELD_LABELS",
     "MAX_JSON_CHARS",
+    "NUMBER_OPERATOR_CHOICES",
     "OPERATOR_CHOICES",
     "OPERATOR_LABELS",
     "ROOT",
+    "TEXT_OPERATOR_CHOICES",
     "TYPE_GROUPS",
     "TYPE_LABELS",
     "BuilderState",

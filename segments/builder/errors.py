@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "survey": "survey",
     "question": "question",
     "segment": "segment",
+    "where": "session filters",
 }
 
 
@@ -80,6 +81,8 @@ def field_words(name: str) -> str:
     if match := re.match(r"^(ev|s(\d+))_w(\d+)_(\w+)$", name):
         owner = "event" if match.group(1) == "ev" else f"step {int(match.group(2)) + 1}"
         return f"{owner} filter {int(match.group(3)) + 1} {FIELD_LABELS.get(match.group(4), match.group(4))}"
+    if match := re.match(r"^w(\d+)_(\w+)$", name):
+        return f"session filter {int(match.group(1)) + 1} {FIELD_LABELS.get(match.group(2), match.group(2))}"
     if match := re.match(r"^s(\d+)_(\w+)$", name):
         what = {"name": "event name", "action": "action", "where": "filters"}.get(
             match.group(2), match.group(2)

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.http import QueryDict
 
-from segments.definition import CONDITION_TYPES, MAX_SEQUENCE_STEPS
+from segments.definition import CONDITION_TYPES, MAX_SEQUENCE_STEPS, SESSION_NUMBERS, TEXT_OPERATORS
+from tracking.properties import COMPARATORS
 
 ROOT = "r"
 MAX_JSON_CHARS = 200_000
@@ -31,10 +32,14 @@ TYPE_LABELS = {
     "geo": "Country, region or city",
     "survey": "Survey answer",
     "segment": "In another segment",
+    "session": "Sessions (length, pages, campaign…)",
 }
 # The <select> of condition types, grouped as the product explains them.
 TYPE_GROUPS = [
-    ("Behavioural", ["behavior", "active_days", "aggregate", "sequence", "first_seen", "last_seen"]),
+    (
+        "Behavioural",
+        ["behavior", "active_days", "aggregate", "sequence", "session", "first_seen", "last_seen"],
+    ),
     ("Demographic & firmographic", ["person", "company"]),
     ("Technographic & geographic", ["device", "geo"]),
     ("Psychographic", ["survey"]),
@@ -81,8 +86,11 @@ DEFAULTS: dict[str, dict] = {
     "geo": {"type": "geo", "property": "country", "operator": "eq", "value": ""},
     "survey": {"type": "survey", "survey": "", "question": "", "operator": "eq", "value": ""},
     "segment": {"type": "segment", "segment": None, "negate": False},
+    "session": {"type": "session", "where": [{"property": "duration_seconds", "operator": "gt", "value": 300}],
+                "count": {"operator": "gte", "value": 1}, "window": {"last_days": 30}},
 }  # fmt: skip
-WINDOWED = {"device", "geo", "behavior", "active_days", "aggregate", "sequence"}
+NEW_SESSION_FILTER = {"property": "utm_source", "operator": "eq", "value": ""}
+WINDOWED = {"device", "geo", "behavior", "active_days", "aggregate", "sequence", "session"}
 WITH_EVENT = {"behavior", "aggregate"}
 WITH_FILTER = {"person", "company", "device", "geo", "survey"}
 
@@ -209,6 +217,22 @@ class _Fields:
             )
         return {"name": (self.get(f"{prefix}_name") or "").strip(), "where": where}
 
+    def session_where(self) -> list[dict]:
+        """A session condition's filters (`w<j>_property`…): numbers for its numeric facts."""
+        where = []
+        for j in self.indices(r"^w(\d+)_property$"):
+            prop = (self.get(f"w{j}_property") or "").strip()
+            operator = self.get(f"w{j}_operator") or "eq"
+            # after the fact was switched, its comparison may not apply: the first that does
+            allowed = COMPARATORS if prop in SESSION_NUMBERS else TEXT_OPERATORS
+            operator = operator if operator in allowed else allowed[0]
+            if prop in SESSION_NUMBERS:
+                value = _int_or_raw(self.get(f"w{j}_value"))
+            else:
+                value = filter_value(self.get(f"w{j}_value"), self.get(f"w{j}_value_json"), operator)
+            where.append({"property": prop, "operator": operator, "value": value})
+        return where
+
     def filter(self) -> tuple[str, Any]:
         operator = self.get("operator") or "eq"
         return operator, filter_value(self.get("value"), self.get("value_json"), operator)
@@ -243,6 +267,8 @@ def _condition_from(f: _Fields) -> dict:
         node.update(event=f.spec("ev"), count=f.count())
     elif kind == "active_days":
         node.update(count=f.count())
+    elif kind == "session":
+        node.update(where=f.session_where(), count=f.count())
     elif kind == "aggregate":
         node.update(
             event=f.spec("ev"),
@@ -338,6 +364,7 @@ def apply_op(definition: dict, op: str, data: QueryDict) -> dict:
     remove:<node>           remove a condition or group
     add_step:<node>         / remove_step:<node>:<i>          sequence steps
     add_where:<node>:<spec> / remove_where:<node>:<spec>:<j>   event property filters
+                                        (spec "session": a session condition's own filters)
     """
     definition = copy.deepcopy(definition)
     verb, _, rest = op.partition(":")
@@ -372,7 +399,11 @@ def apply_op(definition: dict, op: str, data: QueryDict) -> dict:
             if not isinstance(where, list):
                 spec["where"] = where = []
             if verb == "add_where" and len(where) < MAX_WHERE:
-                where.append({"property": "", "operator": "eq", "value": ""})
+                where.append(
+                    dict(NEW_SESSION_FILTER)
+                    if spec is node
+                    else {"property": "", "operator": "eq", "value": ""}
+                )
             elif (
                 verb == "remove_where"
                 and len(args) == 3
@@ -384,6 +415,8 @@ def apply_op(definition: dict, op: str, data: QueryDict) -> dict:
 
 
 def _spec_at(node: dict, prefix: str) -> Any:
+    if prefix == "session" and node.get("type") == "session":
+        return node  # its own filters
     if prefix == "ev":
         return node.get("event")
     match = re.match(r"^s(\d+)$", prefix)

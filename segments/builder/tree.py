@@ -24,7 +24,7 @@ from segments.builder.fields import (
     pretty,
     starting_definition,
 )
-from segments.definition import MAX_DEPTH
+from segments.definition import MAX_DEPTH, TEXT_OPERATORS
 from tracking.properties import COMPARATORS, OPERATORS
 
 # -- definition -> what the template renders ------------------------------------------------
@@ -65,6 +65,7 @@ class NodeView:
     v: dict[str, str] = field(default_factory=dict)
     event: SpecView | None = None
     steps: list[SpecView] = field(default_factory=list)
+    where: list[WhereView] = field(default_factory=list)  # a session condition's filters
 
     @property
     def index(self) -> int:
@@ -88,27 +89,32 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _spec_view(spec: Any, prefix: str) -> SpecView:
-    spec = spec if isinstance(spec, dict) else {}
-    where = []
-    for j, item in enumerate(spec.get("where") or []):
+def _where_views(where: Any, prefix: str) -> list[WhereView]:
+    """Property filters; inputs named `<prefix>w<j>_…` ("ev_w0_", or "w0_" for a session's own)."""
+    views = []
+    for j, item in enumerate(where if isinstance(where, list) else []):
         item = item if isinstance(item, dict) else {}
-        where.append(
+        views.append(
             WhereView(
                 index=j,
-                prefix=f"{prefix}_w{j}_",
+                prefix=f"{prefix}w{j}_",
                 property=_text(item.get("property")),
                 operator=str(item.get("operator") or "eq"),
                 value=display_value(item.get("value")),
                 value_json=json.dumps(item.get("value"), ensure_ascii=False),
             )
         )
+    return views
+
+
+def _spec_view(spec: Any, prefix: str) -> SpecView:
+    spec = spec if isinstance(spec, dict) else {}
     return SpecView(
         prefix=prefix,
         source="action" if "action" in spec else "event",
         name=_text(spec.get("name")),
         action=_text(spec.get("action")),
-        where=where,
+        where=_where_views(spec.get("where"), f"{prefix}_"),
     )
 
 
@@ -177,6 +183,8 @@ def tree_view(definition: Any, errors: dict[str, dict[str, str]] | None = None) 
         view.v = v
         if kind in WITH_EVENT:
             view.event = _spec_view(node.get("event"), "ev")
+        if kind == "session":
+            view.where = _where_views(node.get("where"), "")
         if kind == "sequence":
             steps = node.get("steps") if isinstance(node.get("steps"), list) else []
             view.steps = [_spec_view(step, f"s{i}") for i, step in enumerate(steps)]
@@ -252,4 +260,6 @@ def type_choices() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 OPERATOR_CHOICES = [(op, OPERATOR_LABELS[op]) for op in OPERATORS]
+TEXT_OPERATOR_CHOICES = [(op, OPERATOR_LABELS[op]) for op in TEXT_OPERATORS]
+NUMBER_OPERATOR_CHOICES = [(op, OPERATOR_LABELS[op]) for op in COMPARATORS]
 COMPARATOR_CHOICES = [(op, COMPARATOR_LABELS[op]) for op in COMPARATORS]

@@ -29,7 +29,10 @@ RECENT_DAYS = 30
 SURVEY_DAYS = 365
 MAX_KEYS = 200
 MAX_VALUES = 20
-SESSION_COLUMNS = ("browser", "os", "device_type", "country", "region", "city")
+SESSION_COLUMNS = (
+    "browser", "os", "device_type", "country", "region", "city",
+    "entry_path", "exit_path", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer_domain",
+)  # fmt: skip
 # Keys whose values are structures, not something to filter on.
 HIDDEN_EVENT_KEYS = ("$elements", "$set", "$set_once", "$group_set", "$answers")
 SCALAR = ("string", "number", "boolean")

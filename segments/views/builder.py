@@ -21,7 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from segments import services
 from segments.builder import (
     COMPARATOR_CHOICES,
+    NUMBER_OPERATOR_CHOICES,
     OPERATOR_CHOICES,
+    TEXT_OPERATOR_CHOICES,
     TYPE_LABELS,
     BuilderState,
     condition_from_fields,
@@ -32,8 +34,8 @@ from segments.builder import (
     tree_view,
     type_choices,
 )
-from segments.definition import MAX_SEQUENCE_STEPS
-from segments.describe import describe
+from segments.definition import MAX_SEQUENCE_STEPS, SESSION_NUMBERS, SESSION_PROPERTIES
+from segments.describe import SESSION_WORDS, describe
 from segments.forms import SegmentForm
 from segments.jobs import PREVIEW_WAIT_SECONDS, preview_request
 from segments.models import Segment
@@ -250,6 +252,10 @@ def _render(
         "functions": [("sum", "total"), ("avg", "average"), ("min", "smallest"), ("max", "largest")],
         "max_steps": MAX_SEQUENCE_STEPS,
         "operator_choices": OPERATOR_CHOICES,
+        "text_operator_choices": TEXT_OPERATOR_CHOICES,
+        "number_operator_choices": NUMBER_OPERATOR_CHOICES,
+        "session_properties": [(key, SESSION_WORDS[key]) for key in SESSION_PROPERTIES],
+        "session_numbers": SESSION_NUMBERS,
         "comparator_choices": COMPARATOR_CHOICES,
         "actions": list(Action.objects.filter(project=project).order_by("name").values_list("pk", "name")),
         "segment_choices": list(
@@ -292,6 +298,7 @@ def _edit_details(request: HttpRequest, project: Project, segment: Segment) -> H
 # -- suggestions --------------------------------------------------------------------------------------
 
 _WHERE_FIELD = re.compile(r"^(ev|s(\d+))_w(\d+)_(property|value)$")
+_SESSION_VALUE = re.compile(r"^w(\d+)_value$")
 
 
 @project_view
@@ -317,6 +324,15 @@ def _suggestions(project: Project, node: dict, name: str) -> list[discovery.Sugg
             return discovery.company_property_values(project=project, key=prop)
         if kind in ("device", "geo") and prop in discovery.SESSION_COLUMNS:
             return discovery.session_values(project=project, column=prop)
+    if kind == "session" and (match := _SESSION_VALUE.match(name)):
+        where = node.get("where") or []
+        index = int(match.group(1))
+        column = where[index].get("property") if index < len(where) else None
+        return (
+            discovery.session_values(project=project, column=column)
+            if column in discovery.SESSION_COLUMNS
+            else []
+        )
     if kind == "survey":
         survey, question = str(node.get("survey") or ""), str(node.get("question") or "")
         if name == "question" and survey:

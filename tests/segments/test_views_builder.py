@@ -232,6 +232,13 @@ def test_every_condition_type_survives_a_round_trip_through_the_page(alice_clien
             {"type": "segment", "segment": other.pk, "negate": True},
             {"type": "person", "property": "age", "operator": "eq", "value": 42},
         ]},
+        {"type": "session", "where": [
+            {"property": "duration_seconds", "operator": "gt", "value": 300},
+            {"property": "pageview_count", "operator": "gte", "value": 2.5},
+            {"property": "utm_source", "operator": "in", "value": ["newsletter", "mail"]},
+            {"property": "referrer_domain", "operator": "is_set", "value": None},
+            {"property": "entry_path", "operator": "eq", "value": "42"}],
+         "count": {"operator": "lt", "value": 3}, "window": {"last_days": 30}},
     ]}  # fmt: skip
     expected = validate_definition(definition, project_id=project.pk)
     segment = segment_create(project=project, name="Everything", definition=definition)
@@ -245,6 +252,67 @@ def test_every_condition_type_survives_a_round_trip_through_the_page(alice_clien
 
 
 # -- structural edits --------------------------------------------------------------------------------
+
+
+def test_a_session_condition_is_built_and_saved_from_the_fields(alice_client, urls, project, send, on_commit):
+    """Pick the type, add a filter, switch its fact, fill it in and save: the segment counts the right people."""
+    visits = [
+        ("reader", "s-r", "https://shop.test/blog?utm_source=newsletter&utm_medium=email", 0),
+        ("reader", "s-r", "https://shop.test/pricing", 400),
+        ("skimmer", "s-s", "https://shop.test/blog?utm_source=newsletter", 0),
+        ("searcher", "s-g", "https://shop.test/?utm_source=google", 0),
+        ("searcher", "s-g", "https://shop.test/pricing", 900),
+    ]
+    start = timezone.now() - timezone.timedelta(hours=2)
+    batch = [
+        event(distinct_id=who, session_id=key, timestamp=(start + timezone.timedelta(seconds=at)).isoformat(),
+              **{"$current_url": url})
+        for who, key, url, at in visits
+    ]  # fmt: skip
+    assert send(batch).status_code == 200
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-type": "session"})  # was_type stays behavior: the type just changed
+    data = form_fields(alice_client.post(urls["new"], {**data, "op": "refresh"}).content.decode())
+    assert data["n-r_0-w0_property"] == "duration_seconds" and data["n-r_0-w0_operator"] == "gt"
+    data["op"] = "add_where:r_0:session"
+    body = alice_client.post(urls["new"], data, **HTMX).content.decode()
+    assert 'name="n-r_0-w1_property"' in body
+    data = form_fields(alice_client.post(urls["new"], data).content.decode())
+    assert data["n-r_0-w1_property"] == "utm_source"
+    data.update({"n-r_0-w1_value": "newsletter", "name": "Newsletter readers", "op": "save"})
+    with on_commit():
+        response = alice_client.post(urls["new"], data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    segment = Segment.objects.get(name="Newsletter readers")
+    assert segment.definition["conditions"][0] == {
+        "type": "session",
+        "where": [
+            {"property": "duration_seconds", "operator": "gt", "value": 300},
+            {"property": "utm_source", "operator": "eq", "value": "newsletter"},
+        ],
+        "count": {"operator": "gte", "value": 1},
+        "window": {"last_days": 30},
+    }
+    assert segment.status == "ready" and segment.size == 1  # the reader: 400 s from the newsletter
+    page = alice_client.get(f"{urls['base']}/{segment.pk}/").content.decode()
+    assert "had a session started in the last 30 days where duration (seconds) is greater than 300" in page
+
+
+def test_switching_a_session_filter_to_text_keeps_a_comparison_that_applies(alice_client, urls, people):
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-type": "session"})
+    data = form_fields(alice_client.post(urls["new"], {**data, "op": "refresh"}).content.decode())
+    data.update({"n-r_0-w0_property": "referrer_domain", "op": "refresh"})
+    data = form_fields(alice_client.post(urls["new"], data).content.decode())
+    assert (data["n-r_0-w0_property"], data["n-r_0-w0_operator"]) == ("referrer_domain", "eq")
+
+
+def test_session_value_suggestions_are_the_projects_campaigns(alice_client, urls, send):
+    send([event(**{"$current_url": "https://shop.test/?utm_source=newsletter"})])
+    query = {"path": "r_0", "field": "w0_value", "n-r_0-type": "session", "n-r_0-w0_property": "utm_source",
+             "n-r_0-w0_operator": "eq", "n-r_0-w0_value": ""}  # fmt: skip
+    body = alice_client.get(urls["suggest"], query).content.decode()
+    assert 'value="newsletter"' in body
 
 
 def test_adding_a_condition_without_javascript_returns_the_whole_page(alice_client, urls):
