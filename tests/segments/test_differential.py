@@ -28,7 +28,6 @@ from tests.segments.world import (
     store_world,
     world_st,
 )
-from tracking.properties import compare
 from tracking.services.actions import action_create
 
 pytestmark = pytest.mark.django_db
@@ -340,30 +339,3 @@ def test_sequences_are_ordered_strict_and_bounded(events_backend, events, steps,
     assert found == reference.members(definition, world)
     if last_step == "did":
         assert bool(found) is expected
-
-
-@pytest.mark.parametrize("operator", ["eq", "neq", "gt", "gte", "lt", "lte"])
-@pytest.mark.parametrize("value", [0, 1, 2, 3])
-def test_every_session_count_comparison_treats_people_without_sessions_right(events_backend, operator, value):
-    """Four persons with 0, 1, 2 and 3 sessions of five minutes from the newsletter, and one short one each."""
-    project = ProjectFactory()
-    spec = []
-    for n in range(4):
-        long = {"browser": "Chrome", "country": "", "seconds": 301, "utm_source": "newsletter"}
-        sessions = [{**long, "minutes_ago": 60 * 24 * i + 30} for i in range(n)]
-        sessions.append({"minutes_ago": 10, "browser": "Firefox", "country": "", "seconds": 30})
-        spec.append({"properties": {}, "company": None, "surveys": [], "sessions": sessions, "events": []})
-    world = store_world(project, spec)
-    condition = {
-        "type": "session",
-        "where": [
-            {"property": "duration_seconds", "operator": "gt", "value": 300},
-            {"property": "utm_source", "operator": "eq", "value": "newsletter"},
-        ],
-        "count": {"operator": operator, "value": value},
-        "window": {"last_days": 30},
-    }
-    definition = validate_definition({"match": "all", "conditions": [condition]})
-    found = sql_members(definition, project)
-    assert found == reference.members(definition, world), condition
-    assert len(found) == sum(1 for n in range(4) if compare(n, operator, value))
