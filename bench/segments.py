@@ -45,6 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -115,6 +116,17 @@ CHAINS = [
     "\x1ea\x1fa:href=/docs/install\x1fx=Docs\x1fn=2\x1eli\x1fn=2\x1eul\x1efooter\x1ebody\x1e",
     "\x1ebutton\x1fc=btn\x1fx=Create project\x1fa:data-testid=create-project\x1ediv\x1fc=toolbar\x1emain\x1ebody\x1e",
 ]
+
+
+# A session's campaign and referrer: (utm_source, utm_medium, referrer_domain), picked from its key's
+# checksum so the generator's random stream (and every other segment's data) stays as it was.
+LANDINGS = [("", "", "")] * 12 + [("", "", "news.ycombinator.com"), ("google", "cpc", "google.com"),
+                                  ("google", "cpc", "google.com"), ("newsletter", "email", ""),
+                                  ("newsletter", "email", ""), ("twitter", "social", "t.co")]  # fmt: skip
+
+
+def _landing(skey: str) -> tuple[str, str, str]:
+    return LANDINGS[zlib.crc32(skey.encode()) % len(LANDINGS)]
 
 
 def _weighted(pairs, rng: random.Random):
@@ -213,7 +225,7 @@ class Generator:
             device = device_main if r.random() < 0.9 else self.device()
             clock = s_start
             path = r.choice(PATHS)
-            entry = self.pages[path][0]
+            entry, entry_path = self.pages[path][0], path
             pageviews = autocaptures = rages = 0
             for _ in range(size):
                 name = self.session_event()
@@ -249,7 +261,7 @@ class Generator:
                 last_seen = clock
                 clock += timedelta(seconds=r.uniform(2, 90))
             out_sessions.append(self._session(pid, skey, s_start, last_seen, entry, size, pageviews, autocaptures,
-                                              rages, device, country))  # fmt: skip
+                                              rages, device, country, (entry_path, path)))  # fmt: skip
         for l_index, (name, at) in enumerate(lifecycle):
             skey = f"s{pid}-l{l_index}"
             url, page_props = self.pages["/signup" if name == "signed_up" else "/dashboard"]
@@ -257,7 +269,8 @@ class Generator:
                 _escape(json.dumps({"source": r.choice(["ads", "organic"])})) if name == "signed_up" else "{}"
             )
             out_events.append(self._event(pid, did, skey, name, at, url, "/signup", "", props))
-            out_sessions.append(self._session(pid, skey, at, at, url, 1, 0, 0, 0, device_main, country))
+            page = ("/signup",) * 2 if name == "signed_up" else ("/dashboard",) * 2  # its one page
+            out_sessions.append(self._session(pid, skey, at, at, url, 1, 0, 0, 0, device_main, country, page))
             last_seen = max(last_seen, at)
         if last_seen > now:
             raise AssertionError("generated an event in the future")
@@ -281,18 +294,21 @@ class Generator:
                 f"\t{text}\t\t{chain}\t{props}\n")  # fmt: skip
 
     def _session(
-        self, pid, skey, started, ended, entry, events, pageviews, autocaptures, rages, device, country
+        self, pid, skey, started, ended, entry, events, pageviews, autocaptures, rages, device, country, paths
     ):
         browser, os_name, device_type = device
+        source, medium, referrer = _landing(skey)
         return (f"{self.project_id}\t{skey}\t{pid}\t{_ts(started)}\t{_ts(ended)}\t{entry}\t{entry}\t\t{events}\t{pageviews}"
-                f"\t{autocaptures}\t{rages}\t0\t{browser}\t\t{os_name}\t\t{device_type}\t{country}\t\t\tf\n")  # fmt: skip
+                f"\t{autocaptures}\t{rages}\t0\t{browser}\t\t{os_name}\t\t{device_type}\t{country}\t\t\tf"
+                f"\t{paths[0]}\t{paths[1]}\t{source}\t{medium}\t{referrer}\n")  # fmt: skip
 
 
 EVENT_COLUMNS = ("project_id, uuid, person_id, distinct_id, session_key, name, timestamp, received_at, url, path,"
                  " el_text, href, elements_chain, properties")  # fmt: skip
 SESSION_COLUMNS = ("project_id, session_key, person_id, started_at, ended_at, entry_url, exit_url, referrer,"
                    " event_count, pageview_count, autocapture_count, rageclick_count, dead_click_count, browser,"
-                   " browser_version, os, os_version, device_type, country, region, city, has_recording")  # fmt: skip
+                   " browser_version, os, os_version, device_type, country, region, city, has_recording,"
+                   " entry_path, exit_path, utm_source, utm_medium, referrer_domain")  # fmt: skip
 PERSON_COLUMNS = "id, project_id, properties, company_id, is_identified, first_seen, last_seen, created_at"
 
 
@@ -404,9 +420,11 @@ def export_to_duckdb(url: str, project_id: int, work: Path, backend: str = "post
         "companies": ("SELECT id, properties::text FROM tracking_company WHERE project_id = %s",
                       {"id": "BIGINT", "properties": "VARCHAR"}),
         "sessions": ("SELECT person_id, (extract(epoch FROM started_at) * 1000000)::bigint, browser, os, device_type,"
-                     " country FROM tracking_session WHERE project_id = %s",
+                     " country, (extract(epoch FROM ended_at) * 1000000)::bigint, pageview_count, utm_source,"
+                     " referrer_domain FROM tracking_session WHERE project_id = %s",
                      {"person_id": "BIGINT", "started_us": "BIGINT", "browser": "VARCHAR", "os": "VARCHAR",
-                      "device_type": "VARCHAR", "country": "VARCHAR"}),
+                      "device_type": "VARCHAR", "country": "VARCHAR", "ended_us": "BIGINT", "pageview_count": "BIGINT",
+                      "utm_source": "VARCHAR", "referrer_domain": "VARCHAR"}),
     }  # fmt: skip
     timings = {}
     t0 = time.perf_counter()
@@ -440,7 +458,9 @@ def export_to_duckdb(url: str, project_id: int, work: Path, backend: str = "post
     )
     db.execute("DROP TABLE events_raw")
     db.execute("CREATE TABLE sessions AS SELECT person_id, make_timestamp(started_us) AS started_at, browser, os,"
-               " device_type, country FROM sessions_raw")  # fmt: skip
+               " device_type, country, make_timestamp(ended_us) AS ended_at, pageview_count,"
+               " coalesce(utm_source, '') AS utm_source, coalesce(referrer_domain, '') AS referrer_domain"
+               " FROM sessions_raw")  # fmt: skip
     db.execute("CREATE TABLE persons AS SELECT * FROM persons_raw")
     db.execute("CREATE TABLE companies AS SELECT * FROM companies_raw")
     for table in exports:
@@ -539,6 +559,13 @@ def segment_cases(now: datetime) -> list[tuple[str, str, dict, str]]:
          "                HAVING count(DISTINCT CAST(ts AS DATE)) >= 2))"
          " OR (coalesce(json_extract_string(p.properties, '/role') = 'admin', false)"
          "   AND p.id NOT IN (SELECT person_id FROM events WHERE name = 'invited_teammate'))"),
+        ("newsletter_sessions", ">= 3 sessions longer than 5 minutes from utm_source newsletter in the last 30 days",
+         group({"type": "session", "where": [{"property": "duration_seconds", "operator": "gt", "value": 300},
+                                             {"property": "utm_source", "operator": "eq", "value": "newsletter"}],
+                "count": {"operator": "gte", "value": 3}, "window": {"last_days": 30}}),
+         in_persons.format(f"SELECT person_id FROM sessions WHERE started_at >= {ago(30)}"
+                           " AND ended_at - started_at > INTERVAL 300 SECOND AND utm_source = 'newsletter'"
+                           " GROUP BY person_id HAVING count(*) >= 3")),
     ]  # fmt: skip
 
 

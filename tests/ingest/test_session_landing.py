@@ -107,6 +107,13 @@ def test_the_referrer_domain_ignores_the_site_itself_and_bad_urls():
     assert landing("not a url", "").entry_path == "not a url"
 
 
+def test_a_percent_encoded_nul_in_a_campaign_is_dropped_not_a_server_error(send):
+    response = send([event(**{"$current_url": "https://shop.test/?utm_source=news%00letter&utm_term=%ff"})])
+    assert response.status_code == 200
+    session = Session.objects.get()
+    assert (session.utm_source, session.utm_term) == ("newsletter", "\ufffd")
+
+
 def test_the_migration_fills_sessions_stored_before_it(project):
     from django.apps import apps
 

@@ -36,12 +36,13 @@ def url_path(url: str) -> str:
 
 
 def utm_parameters(url: str) -> dict[str, str]:
-    """The UTM parameters of a URL's query (the first value of each, trimmed), '' when absent."""
+    """The UTM parameters of a URL's query (the first value of each, trimmed, without NULs), '' when absent."""
     try:
         query = parse_qs(urlsplit(url).query, keep_blank_values=False)
     except ValueError:
         query = {}
-    return {key: (query.get(key) or [""])[0].strip()[:UTM_LENGTH] for key in UTM_KEYS}
+    # a percent-encoded NUL decodes to one, which PostgreSQL text cannot hold
+    return {key: (query.get(key) or [""])[0].replace("\x00", "").strip()[:UTM_LENGTH] for key in UTM_KEYS}
 
 
 def referrer_domain(referrer: str, entry_url: str) -> str:
