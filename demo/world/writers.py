@@ -24,6 +24,7 @@ from psycopg import adapt, pq
 
 from demo.world.records import Batch, EventRow, SessionRow
 from tracking.eventstore.bulk import events_analyze, events_copy
+from tracking.ingest.landing import landing, url_path
 
 _PG_EPOCH = 946_684_800.0  # 2000-01-01 in Unix time: PostgreSQL's binary timestamps count from there
 _INT8 = struct.Struct(">q")
@@ -80,6 +81,14 @@ SESSION_COLUMNS = (
     ("region", "text"),
     ("city", "text"),
     ("has_recording", "bool"),
+    ("entry_path", "text"),
+    ("exit_path", "text"),
+    ("utm_source", "text"),
+    ("utm_medium", "text"),
+    ("utm_campaign", "text"),
+    ("utm_term", "text"),
+    ("utm_content", "text"),
+    ("referrer_domain", "text"),
 )
 PERSON_COLUMNS = (
     ("id", "int8"),
@@ -118,10 +127,14 @@ COMPANY_COLUMNS = (
 
 
 def _session_row(project: int, s: SessionRow, person_id: int) -> tuple:
+    # the landing facts as ingestion reads them from the entry URL and referrer
+    facts = landing(s.entry_url, s.referrer)
     return (
         project, s.session_key, person_id, s.started_at, s.ended_at, s.entry_url, s.exit_url, s.referrer,
         s.event_count, s.pageview_count, s.autocapture_count, s.rageclick_count, s.dead_click_count,
         s.browser, s.browser_version, s.os, s.os_version, s.device_type, s.country, s.region, s.city, False,
+        facts.entry_path, url_path(s.exit_url), facts.utm_source, facts.utm_medium, facts.utm_campaign,
+        facts.utm_term, facts.utm_content, facts.referrer_domain,
     )  # fmt: skip
 
 

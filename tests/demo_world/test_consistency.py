@@ -204,3 +204,30 @@ def test_events_carry_the_snippets_page_properties(world):
         assert "$set" not in props and "$set_once" not in props
         if name == "$pageleave":
             assert props["$time_on_page"] >= 0 and 0 < props["$scroll_depth"] <= 100
+
+
+_LANDING = (
+    "entry_path",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "referrer_domain",
+)
+
+
+def test_sessions_carry_the_landing_facts_ingestion_would_read(world):
+    from tracking.ingest.landing import landing, url_path
+    from tracking.models import Session
+
+    sessions = Session.objects.filter(project=world.project)
+    wrong = []
+    for s in sessions.only("session_key", "entry_url", "exit_url", "referrer", "exit_path", *_LANDING):
+        facts = landing(s.entry_url, s.referrer)
+        stored = [getattr(s, name) for name in _LANDING] + [s.exit_path]
+        if stored != [getattr(facts, name) for name in _LANDING] + [url_path(s.exit_url)]:
+            wrong.append(s.session_key)
+    assert wrong == []
+    assert sessions.filter(utm_source="newsletter", utm_medium="email").exists()
+    assert sessions.exclude(referrer_domain="").exists()
