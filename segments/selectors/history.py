@@ -188,6 +188,8 @@ class Period:
     reconstructed: bool
     entered_day: date  # for a reconstructed period: the day during which they met the definition
     exited_day: date | None
+    exit_reconstructed: bool = False  # the exit too was found at a day boundary
+    before_history: bool = False  # already in on the first day the reconstructed history covers
 
 
 @dataclass
@@ -235,6 +237,10 @@ def person_timeline(
                 exited_day=_day_of(m.exited_at, reconstructed=exit_rebuilt, project=project)
                 if m.exited_at
                 else None,
+                exit_reconstructed=exit_rebuilt,
+                before_history=m.reconstructed
+                and m.segment.history_from is not None
+                and m.entered_at.astimezone(project.zone).date() <= m.segment.history_from,
             )
         )
     timelines = sorted(
