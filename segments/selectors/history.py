@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -26,6 +26,7 @@ from segments.selectors.sizes import PREVIEW_TIMEOUT_MS, TimedOut, bounded_read,
 from tracking.models import Person, Project
 
 SAMPLE = 10
+FALLBACK_TIMEOUT_MS = 2000  # counting the traits that fell back is a note on a page: never worth a wait
 
 
 class AsOfError(ValueError):
@@ -278,7 +279,9 @@ def first_snapshot_day(*, segment: Segment) -> date | None:
 class TraitFallback:
     subject: str  # "person" or "company"
     key: str
-    count: int  # persons (companies) with a current value and no history of it
+    count: (
+        int | None
+    )  # persons (companies) with a current value and no history of it; None: not counted in time
 
 
 def trait_keys(
@@ -309,21 +312,24 @@ def trait_fallbacks(
     """
     seen = frozenset({segment_id}) if segment_id else frozenset()
     found = []
-    with connection.cursor() as cursor:
-        for subject, key in sorted(trait_keys(definition, project=project, seen=seen)):
-            table, history, column = (
-                ("tracking_person", "tracking_persontrait", "person_id")
-                if subject == "person"
-                else ("tracking_company", "tracking_companytrait", "company_id")
-            )
-            cursor.execute(
+    for subject, key in sorted(trait_keys(definition, project=project, seen=seen)):
+        table, history, column = (
+            ("tracking_person", "tracking_persontrait", "person_id")
+            if subject == "person"
+            else ("tracking_company", "tracking_companytrait", "company_id")
+        )
+        try:
+            rows = bounded_read(
                 f"SELECT count(*) FROM {table} s WHERE s.project_id = %s AND s.properties ? %s"  # noqa: S608 - table names from the code above
                 f" AND NOT EXISTS (SELECT 1 FROM {history} t WHERE t.project_id = %s AND t.key = %s AND t.{column} = s.id)",
                 [project.pk, key, project.pk, key],
+                timeout_ms=FALLBACK_TIMEOUT_MS,
             )
-            count = cursor.fetchone()[0]
-            if count:
-                found.append(TraitFallback(subject=subject, key=key, count=count))
+        except TimedOut:  # a page must not wait for it: name the trait, uncounted
+            found.append(TraitFallback(subject=subject, key=key, count=None))
+            continue
+        if rows[0][0]:
+            found.append(TraitFallback(subject=subject, key=key, count=rows[0][0]))
     return found
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from tests.ingest.conftest import event
-from tests.segments.test_segments_api import PRO, api  # noqa: F401 - a fixture
+from tests.segments.test_segments_api import PRO
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,19 @@ pytestmark = pytest.mark.django_db
 def days_ago(days: int, hour: int = 12) -> datetime:
     today = timezone.now().astimezone(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
     return today - timedelta(days=days)
+
+
+@pytest.fixture
+def api(client, alice_api_key, project):
+    def call(method: str, path: str, body=None, key=None):
+        return getattr(client, method)(
+            f"/api/v1/projects/{project.pk}{path}",
+            data=body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key or alice_api_key}",
+        )
+
+    return call
 
 
 @pytest.fixture

@@ -66,7 +66,9 @@ def test_members_on_a_day_before_the_history_are_evaluated(alice_client, project
     )
 
 
-@pytest.mark.parametrize(("value", "says"), [("2999-01-01", "This day is in the future"), ("soon", "Enter a valid date")])
+@pytest.mark.parametrize(
+    ("value", "says"), [("2999-01-01", "This day is in the future"), ("soon", "Enter a valid date")]
+)
 def test_a_bad_day_is_named_in_the_form(alice_client, project, pro, value, says):
     response = alice_client.get(page(project, pro, f"?on={value}"), **HTMX_MEMBERS_ON)
     assert response.status_code == 200
