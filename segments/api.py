@@ -266,22 +266,27 @@ class SegmentMembersApi(_SegmentMixin, ListAPIView):
                 if found.timed_out
                 else status.HTTP_400_BAD_REQUEST,
             )
-        page = self.paginate_queryset(found.person_ids)
-        persons = history.persons_by_id(project=self.project, person_ids=page)
-        covering = (
-            history.periods_covering(segment=segment, person_ids=page, at=at)
-            if found.source == "history"
-            else {}
-        )
-        results = [
-            {
-                "id": person.pk,
-                "distinct_ids": [d.distinct_id for d in person.distinct_ids.all()],
-                "entered_at": covering[person.pk].entered_at if person.pk in covering else None,
-                "properties": person.properties,
-            }
-            for person in persons
-        ]
+        if found.periods is not None:  # read from the stored history: the period covering the moment
+            results = [
+                {
+                    "id": m.person_id,
+                    "distinct_ids": [d.distinct_id for d in m.person.distinct_ids.all()],
+                    "entered_at": m.entered_at,
+                    "properties": m.person.properties,
+                }
+                for m in self.paginate_queryset(found.periods)
+            ]
+        else:
+            page = self.paginate_queryset(found.person_ids)
+            results = [
+                {
+                    "id": person.pk,
+                    "distinct_ids": [d.distinct_id for d in person.distinct_ids.all()],
+                    "entered_at": None,
+                    "properties": person.properties,
+                }
+                for person in history.persons_by_id(project_id=self.project.pk, person_ids=page)
+            ]
         response = self.get_paginated_response(results)
         response.data["as_of"] = at.isoformat()
         response.data["source"] = found.source

@@ -12,15 +12,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from django.db import DatabaseError
-from django.db.models import Min
+from django.db.models import Min, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from segments.compiler import CompileError, compile_definition, effective_definition
 from segments.definition import walk_conditions
-from segments.history import member_of_at, members_at, stored_covers
+from segments.history import member_of_at, stored_covers
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.selectors.sizes import PREVIEW_TIMEOUT_MS, TimedOut, bounded_read, definition_check
 from tracking.models import Person, Project
@@ -68,13 +69,20 @@ class MembersThen:
 
     at: datetime
     source: str
-    person_ids: list[int] = field(default_factory=list)
+    person_ids: list[int] = field(default_factory=list)  # when evaluated
+    periods: QuerySet[SegmentMembership] | None = None  # when read from the stored history
     timed_out: bool = False
     error: str = ""
+    project_id: int = 0
 
-    @property
+    @cached_property
     def count(self) -> int:
-        return len(self.person_ids)
+        return self.periods.count() if self.periods is not None else len(self.person_ids)
+
+    def first_persons(self, limit: int) -> list[Person]:
+        if self.periods is not None:
+            return [m.person for m in self.periods[:limit]]
+        return persons_by_id(project_id=self.project_id, person_ids=self.person_ids[:limit])
 
 
 def _evaluate(
@@ -93,38 +101,38 @@ def _evaluate(
     return sorted(row[0] for row in rows)
 
 
-def members_then(*, segment: Segment, at: datetime) -> MembersThen:
-    """`segments.history.members_at`, with the evaluation bounded by the preview's timeout."""
-    if stored_covers(segment, at):
-        found = members_at(segment, at)
-        return MembersThen(at=at, source=found.source, person_ids=found.person_ids)
-    try:
-        ids = _evaluate(effective_definition(segment), project=segment.project, at=at, segment_id=segment.pk)
-    except TimedOut:
-        return MembersThen(at=at, source="evaluated", timed_out=True)
-    except (CompileError, DatabaseError) as error:
-        return MembersThen(at=at, source="evaluated", error=str(error).splitlines()[0])
-    return MembersThen(at=at, source="evaluated", person_ids=ids)
-
-
-def periods_covering(
-    *, segment: Segment, person_ids: list[int], at: datetime
-) -> dict[int, SegmentMembership]:
-    """For each person, the stored period that covers `at`, if any (relies on membership_segment_entered)."""
-    rows = (
-        SegmentMembership.objects.filter(segment=segment, person_id__in=person_ids, entered_at__lte=at)
+def periods_at(*, segment: Segment, at: datetime) -> QuerySet[SegmentMembership]:
+    """The stored periods covering `at`, by person: `members_at`'s stored answer, kept a query so a
+    page of a large segment reads one page (membership_segment_entered)."""
+    return (
+        SegmentMembership.objects.filter(segment=segment, entered_at__lte=at)
         .exclude(exited_at__lte=at)
-        .order_by("person_id", "-entered_at")
+        .select_related("person")
+        .prefetch_related("person__distinct_ids")
+        .order_by("person_id")
     )
-    covering: dict[int, SegmentMembership] = {}
-    for row in rows:
-        covering.setdefault(row.person_id, row)
-    return covering
 
 
-def persons_by_id(*, project: Project, person_ids: list[int]) -> list[Person]:
+def members_then(*, segment: Segment, at: datetime) -> MembersThen:
+    """`segments.history.members_at`: the stored periods where `stored_covers` says they are exact,
+    else the definition as of `at`, evaluated under the preview's statement timeout."""
+    if stored_covers(segment, at):
+        return MembersThen(at=at, source="history", periods=periods_at(segment=segment, at=at))
+    then = MembersThen(at=at, source="evaluated", project_id=segment.project_id)
+    try:
+        then.person_ids = _evaluate(
+            effective_definition(segment), project=segment.project, at=at, segment_id=segment.pk
+        )
+    except TimedOut:
+        then.timed_out = True
+    except (CompileError, DatabaseError) as error:
+        then.error = str(error).splitlines()[0]
+    return then
+
+
+def persons_by_id(*, project_id: int, person_ids: list[int]) -> list[Person]:
     """The persons, in the order of `person_ids`, with their distinct ids."""
-    found = Person.objects.filter(project=project, pk__in=person_ids).prefetch_related("distinct_ids")
+    found = Person.objects.filter(project_id=project_id, pk__in=person_ids).prefetch_related("distinct_ids")
     by_id = {p.pk: p for p in found}
     return [by_id[pk] for pk in person_ids if pk in by_id]
 
@@ -374,6 +382,6 @@ def definition_preview_at(
     return PreviewThen(
         at=at,
         count=rows[0][0] if rows else 0,
-        sample=persons_by_id(project=project, person_ids=ids),
+        sample=persons_by_id(project_id=project.pk, person_ids=ids),
         elapsed_ms=elapsed,
     )

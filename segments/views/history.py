@@ -31,9 +31,7 @@ def members_on_context(request: HttpRequest, project: Project, segment: Segment)
         found = history.members_then(segment=segment, at=at)
         context["members_on"] = found
         context["members_on_day"] = form.cleaned_data["on"]
-        context["members_on_persons"] = history.persons_by_id(
-            project=project, person_ids=found.person_ids[:MEMBERS_ON_SHOWN]
-        )
+        context["members_on_persons"] = found.first_persons(MEMBERS_ON_SHOWN)
     return context
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from segments.history import members_at
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from tests.ingest.conftest import event
 from tests.segments.test_segments_api import PRO
@@ -68,6 +69,17 @@ def test_members_as_of_a_day_boundary_read_the_stored_history(api, pro):
     assert body["source"] == "history" and body["count"] == 2
     assert sorted(m["distinct_ids"][0] for m in body["results"]) == ["user-1", "user-3"]
     assert all(m["entered_at"] for m in body["results"])  # the period that covers the moment
+    at = datetime.fromisoformat(body["as_of"])
+    assert [m["id"] for m in body["results"]] == members_at(pro, at).person_ids
+
+
+def test_members_as_of_are_paginated_like_the_members_list(api, pro):
+    after = days_ago(2).date().isoformat()
+    for moment in (after, days_ago(2, hour=15).isoformat()):  # from the history, then evaluated
+        first = api("get", f"/segments/{pro.pk}/members/", {"as_of": moment, "limit": 1}).json()
+        assert first["count"] == 2 and len(first["results"]) == 1 and first["next"]
+        second = api("get", f"/segments/{pro.pk}/members/", {"as_of": moment, "limit": 1, "offset": 1}).json()
+        assert second["results"][0]["id"] > first["results"][0]["id"]
 
 
 def test_members_between_boundaries_are_evaluated(api, pro):
