@@ -9,6 +9,7 @@ answers "took too long" instead of holding a worker.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,6 +31,9 @@ SAMPLE = 10
 FALLBACK_TIMEOUT_MS = 2000  # counting the traits that fell back is a note on a page: never worth a wait
 
 
+_PLUS_READ_AS_SPACE = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+
 class AsOfError(ValueError):
     """An `as_of` that cannot be read, or that lies in the future; the message says which."""
 
@@ -37,7 +41,8 @@ class AsOfError(ValueError):
 def as_of_parse(raw: str, *, project: Project, now: datetime | None = None) -> datetime:
     """An ISO 8601 moment: a datetime with an offset, a naive one (read in the project's
     time zone), or a bare date (its midnight in the project's time zone). Not after `now`."""
-    raw = (raw or "").strip()
+    # an unescaped "+" of an offset in a query string arrives as a space
+    raw = _PLUS_READ_AS_SPACE.sub(r"\1+\2", (raw or "").strip())
     try:
         moment = parse_datetime(raw)
         if moment is None:

@@ -56,6 +56,8 @@ def test_as_of_reads_offsets_naive_moments_and_dates_in_the_projects_zone(projec
     assert as_of_parse("2026-10-03T14:00:00Z", project=project, now=NOW) == datetime(
         2026, 10, 3, 14, tzinfo=UTC
     )
+    unescaped = as_of_parse("2026-10-03T14:00:00 02:00", project=project, now=NOW)  # "+" read as a space
+    assert unescaped == datetime(2026, 10, 3, 12, tzinfo=UTC)
     naive = as_of_parse("2026-10-03T14:00:00", project=project, now=NOW)
     assert naive.utcoffset().total_seconds() == -4 * 3600
     midnight = as_of_parse("2026-10-03", project=project, now=NOW)
