@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 
 from django.http import Http404, StreamingHttpResponse
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -13,8 +14,9 @@ from rest_framework.response import Response
 
 from segments import selectors, services
 from segments.models import Segment, SegmentKind, SegmentMembership
+from segments.selectors import history
+from segments.selectors.history import AsOfError, as_of_parse
 from tracking.api.base import ProjectAPIView, ProjectScopedMixin
-from tracking.models import Person
 
 
 class SegmentSerializer(serializers.ModelSerializer):
@@ -206,7 +208,32 @@ def members_csv(segment: Segment) -> StreamingHttpResponse:
     return response
 
 
-@extend_schema_view(get=extend_schema(operation_id="segments_members"))
+def as_of_param(request, project) -> datetime | None:
+    """The request's `?as_of=`, parsed (segments.selectors.history.as_of_parse); None when absent.
+
+    Raises a 400 naming `as_of` when it cannot be read or lies in the future.
+    """
+    raw = request.query_params.get("as_of")
+    if raw is None:
+        return None
+    try:
+        return as_of_parse(raw, project=project)
+    except AsOfError as error:
+        raise serializers.ValidationError({"as_of": [str(error)]}) from None
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="segments_members",
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                str,
+                description="ISO 8601 moment: who was in the segment then (naive: the project's time zone).",
+            )
+        ],
+    )
+)
 class SegmentMembersApi(_SegmentMixin, ListAPIView):
     serializer_class = MemberSerializer
     renderer_classes = [JSONRenderer, CSVRenderer]
@@ -215,58 +242,52 @@ class SegmentMembersApi(_SegmentMixin, ListAPIView):
         return selectors.member_list(segment=self.get_segment())
 
     def list(self, request, *args, **kwargs):
+        at = as_of_param(request, self.project)
+        if at is not None:
+            return self.members_then(request, at)
         if request.query_params.get("format") == "csv":
             return members_csv(self.get_segment())
         return super().list(request, *args, **kwargs)
 
-
-class SegmentHistoryApi(_SegmentMixin, ProjectAPIView):
-    @extend_schema(
-        operation_id="segments_history",
-        responses=inline_serializer(
-            "SizeSnapshot",
-            {
-                "date": serializers.DateField(),
-                "size": serializers.IntegerField(),
-                "entered": serializers.IntegerField(),
-                "exited": serializers.IntegerField(),
-            },
-            many=True,
-        ),
-    )
-    def get(self, request, project_id: int, segment_id: int):
-        snapshots = selectors.size_history(segment=self.get_segment())
-        return Response(
-            [{"date": s.date, "size": s.size, "entered": s.entered, "exited": s.exited} for s in snapshots]
-        )
-
-
-class PersonSegmentsApi(ProjectAPIView):
-    @extend_schema(
-        operation_id="persons_segments",
-        responses=inline_serializer(
-            "PersonSegment",
-            {
-                "id": serializers.IntegerField(),
-                "name": serializers.CharField(),
-                "kind": serializers.CharField(),
-                "entered_at": serializers.DateTimeField(),
-            },
-            many=True,
-        ),
-    )
-    def get(self, request, project_id: int, person_id: int):
-        if not Person.objects.filter(project=self.project, pk=person_id).exists():
-            raise Http404("No such person")
-        memberships = selectors.person_segment_list(project=self.project, person_id=person_id)
-        return Response(
-            [
+    def members_then(self, request, at: datetime) -> Response:
+        """The members at `at`, in the members list's shape, plus where the answer came from."""
+        segment = self.get_segment()
+        found = history.members_then(segment=segment, at=at)
+        if found.timed_out or found.error:
+            return Response(
                 {
-                    "id": m.segment_id,
-                    "name": m.segment.name,
-                    "kind": m.segment.kind,
+                    "detail": "This segment took too long to evaluate as of that moment."
+                    if found.timed_out
+                    else f"This segment could not be evaluated as of that moment: {found.error}",
+                    "as_of": at.isoformat(),
+                    "source": found.source,
+                },
+                status=status.HTTP_503_SERVICE_UNAVAILABLE
+                if found.timed_out
+                else status.HTTP_400_BAD_REQUEST,
+            )
+        if found.periods is not None:  # read from the stored history: the period covering the moment
+            results = [
+                {
+                    "id": m.person_id,
+                    "distinct_ids": [d.distinct_id for d in m.person.distinct_ids.all()],
                     "entered_at": m.entered_at,
+                    "properties": m.person.properties,
                 }
-                for m in memberships
+                for m in self.paginate_queryset(found.periods)
             ]
-        )
+        else:
+            page = self.paginate_queryset(found.person_ids)
+            results = [
+                {
+                    "id": person.pk,
+                    "distinct_ids": [d.distinct_id for d in person.distinct_ids.all()],
+                    "entered_at": None,
+                    "properties": person.properties,
+                }
+                for person in history.persons_by_id(project_id=self.project.pk, person_ids=page)
+            ]
+        response = self.get_paginated_response(results)
+        response.data["as_of"] = at.isoformat()
+        response.data["source"] = found.source
+        return response

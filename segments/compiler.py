@@ -367,6 +367,45 @@ class Compiler:
 
     c_last_seen = c_first_seen
 
+    # -- lifecycle verbs: "did E" over consecutive periods ending now ------------------------
+    def did(self, event: dict, since: datetime | None, until: datetime | None) -> tuple[str, list]:
+        """`p.id IN (persons with an event matching `event` in [since, until))`, capped at the moment."""
+        sql, params = event_store.count_persons(
+            self.ctx.project_id,
+            event,
+            since=since,
+            until=_earlier(until, self.ctx.until),
+            operator="gte",
+            value=1,
+            person_ids=self.ctx.person_ids,
+            action_steps=self.action_steps,
+        )
+        return f"p.id IN ({sql})", params
+
+    def c_first_time(self, node: dict) -> tuple[str, list]:
+        # did E in the last d days, and never before them
+        start = self.ctx.now - timedelta(days=node["within_last_days"])
+        recent, recent_params = self.did(node["event"], start, None)
+        before, before_params = self.did(node["event"], None, start)
+        return f"{recent} AND NOT ({before})", [*recent_params, *before_params]
+
+    def c_stopped(self, node: dict) -> tuple[str, list]:
+        # did E in the d days before the last d, and not in the last d
+        mid = self.ctx.now - timedelta(days=node["days"])
+        start = mid - timedelta(days=node["days"])
+        earlier, earlier_params = self.did(node["event"], start, mid)
+        recent, recent_params = self.did(node["event"], mid, None)
+        return f"{earlier} AND NOT ({recent})", [*earlier_params, *recent_params]
+
+    def c_restarted(self, node: dict) -> tuple[str, list]:
+        # did E in the last d days, not in the d days before, and at some time before that
+        mid = self.ctx.now - timedelta(days=node["days"])
+        start = mid - timedelta(days=node["days"])
+        recent, recent_params = self.did(node["event"], mid, None)
+        gap, gap_params = self.did(node["event"], start, mid)
+        before, before_params = self.did(node["event"], None, start)
+        return f"{recent} AND NOT ({gap}) AND {before}", [*recent_params, *gap_params, *before_params]
+
     def c_survey(self, node: dict) -> tuple[str, list]:
         # the person's latest answer to that question
         answered = node["operator"] == "is_not_set"

@@ -19,8 +19,10 @@ from tracking.properties import COMPARATORS, OPERATORS, FilterError, validate_fi
 
 CONDITION_TYPES = (
     "person", "company", "device", "geo", "behavior", "active_days", "aggregate",
-    "sequence", "first_seen", "last_seen", "survey", "segment", "session",
+    "sequence", "first_seen", "last_seen", "survey", "segment", "first_time", "stopped", "restarted",
+    "session",
 )  # fmt: skip
+LIFECYCLE_VERBS = ("first_time", "stopped", "restarted")
 DEVICE_PROPERTIES = ("browser", "os", "device_type")
 GEO_PROPERTIES = ("country", "region", "city")
 # A session condition filters sessions by these: numbers compared with eq…lte, text with the text operators.
@@ -254,6 +256,24 @@ class _Validator:
 
     c_last_seen = c_first_seen
 
+    def c_first_time(self, node: dict, path: str) -> dict:
+        return {
+            "type": "first_time",
+            "event": self.event(node.get("event"), f"{path}.event"),
+            "within_last_days": self.integer(
+                node.get("within_last_days"), f"{path}.within_last_days", minimum=1
+            ),
+        }
+
+    def c_stopped(self, node: dict, path: str) -> dict:
+        return {
+            "type": node["type"],
+            "event": self.event(node.get("event"), f"{path}.event"),
+            "days": self.integer(node.get("days"), f"{path}.days", minimum=1, maximum=MAX_DAYS // 3),
+        }
+
+    c_restarted = c_stopped
+
     def c_survey(self, node: dict, path: str) -> dict:
         survey = self.string(node.get("survey"), f"{path}.survey")
         question = self.string(node.get("question"), f"{path}.question")
@@ -370,7 +390,7 @@ def depends_on_time(definition: dict) -> bool:
             return False
         if "conditions" in node:
             return any(walk(child) for child in node["conditions"])
-        if node.get("type") in ("first_seen", "last_seen"):
+        if node.get("type") in ("first_seen", "last_seen", *LIFECYCLE_VERBS):
             return True
         window = node.get("window")
         return isinstance(window, dict) and "last_days" in window

@@ -275,6 +275,24 @@ class _Describer:
 
     c_last_seen = c_first_seen
 
+    def c_first_time(self, node: dict) -> str:
+        days = node.get("within_last_days")
+        unit = "day" if days == 1 else f"{days} days"
+        return f"did {self.event(node.get('event'))} for the first time in the last {unit}"
+
+    def c_stopped(self, node: dict) -> str:
+        days = node.get("days")
+        unit = "day" if days == 1 else f"{days} days"
+        return f"stopped doing {self.event(node.get('event'))}: did it in the {unit} before the last {unit}, not since"
+
+    def c_restarted(self, node: dict) -> str:
+        days = node.get("days")
+        unit = "day" if days == 1 else f"{days} days"
+        return (
+            f"started doing {self.event(node.get('event'))} again: in the last {unit},"
+            f" not in the {unit} before, but at some time before that"
+        )
+
     def c_survey(self, node: dict) -> str:
         where = f"{_quote(node.get('question', '?'))} in survey {_quote(node.get('survey', '?'))}"
         if node.get("operator") == "is_not_set":

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from segments.lifecycle import LifecycleParameters
 from segments.models import Persona, Segment, SegmentKind
@@ -270,3 +271,24 @@ class BreakdownForm(forms.Form):
             else:
                 self.waiting_for_property = True
         return data
+
+
+class MembersOnForm(forms.Form):
+    """The segment page's "Members on …": who was in at the end of that day (now, for today)."""
+
+    on = forms.DateField(
+        label="Members on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        input_formats=["%Y-%m-%d"],
+    )
+
+    def __init__(self, *args, project: Project, **kwargs):
+        self.project = project
+        super().__init__(*args, **kwargs)
+
+    def clean_on(self):
+        day = self.cleaned_data.get("on")
+        if day is not None and day > timezone.now().astimezone(self.project.zone).date():
+            raise ValidationError("This day is in the future: history only reaches up to today.")
+        return day

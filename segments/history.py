@@ -83,6 +83,10 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
             deps.lags.add(int(window["last_days"]))
         if kind in ("first_seen", "last_seen"):
             deps.lags.add(int(node["value"]))
+        elif kind == "first_time":
+            deps.lags.add(int(node["within_last_days"]))
+        elif kind in ("stopped", "restarted"):
+            deps.lags |= {int(node["days"]), 2 * int(node["days"])}
         elif kind in ("device", "geo", "session"):
             deps.sessions = True
         elif kind == "person":

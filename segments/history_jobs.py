@@ -93,7 +93,7 @@ def register_kinds() -> None:
     register(
         JobKind(
             name=KIND,
-            label="Rebuilding membership history",
+            label="Membership history",
             run=_run,
             to_json=_to_json,
             reported=(HistoryStale, NotRebuildable, CompileError),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from segments.views import builder, models, pages, personas, persons
+from segments.views import builder, history, models, pages, personas, persons
 
 S = "p/<int:project_id>/segments/"
 urlpatterns = [
@@ -13,6 +13,11 @@ urlpatterns = [
     path(f"{S}<int:segment_id>/members.csv", pages.segment_members_csv, name="segment_members_csv"),
     path(f"{S}<int:segment_id>/edit/", builder.segment_edit, name="segment_edit"),
     path(f"{S}<int:segment_id>/refresh/", pages.segment_refresh, name="segment_refresh"),
+    path(
+        f"{S}<int:segment_id>/history/rebuild/",
+        history.segment_history_rebuild,
+        name="segment_history_rebuild",
+    ),
     path(f"{S}<int:segment_id>/freeze/", pages.segment_freeze_view, name="segment_freeze"),
     path(f"{S}<int:segment_id>/delete/", pages.segment_delete_view, name="segment_delete"),
     path(f"{S}models/", models.model_list, name="segment_models"),

@@ -30,6 +30,8 @@ FIELD_LABELS = {
     "function": "function",
     "steps": "steps",
     "within_days": "days to complete",
+    "within_last_days": "number of days",
+    "days": "number of days",
     "last_step": "last step",
     "survey": "survey",
     "question": "question",

@@ -32,6 +32,9 @@ TYPE_LABELS = {
     "geo": "Country, region or city",
     "survey": "Survey answer",
     "segment": "In another segment",
+    "first_time": "Did an event for the first time",
+    "stopped": "Stopped doing an event",
+    "restarted": "Started doing an event again",
     "session": "Sessions (length, pages, campaign…)",
 }
 # The <select> of condition types, grouped as the product explains them.
@@ -40,6 +43,7 @@ TYPE_GROUPS = [
         "Behavioural",
         ["behavior", "active_days", "aggregate", "sequence", "session", "first_seen", "last_seen"],
     ),
+    ("Lifecycle", ["first_time", "stopped", "restarted"]),
     ("Demographic & firmographic", ["person", "company"]),
     ("Technographic & geographic", ["device", "geo"]),
     ("Psychographic", ["survey"]),
@@ -86,12 +90,15 @@ DEFAULTS: dict[str, dict] = {
     "geo": {"type": "geo", "property": "country", "operator": "eq", "value": ""},
     "survey": {"type": "survey", "survey": "", "question": "", "operator": "eq", "value": ""},
     "segment": {"type": "segment", "segment": None, "negate": False},
+    "first_time": {"type": "first_time", "event": {"name": "$pageview", "where": []}, "within_last_days": 7},
+    "stopped": {"type": "stopped", "event": {"name": "$pageview", "where": []}, "days": 14},
+    "restarted": {"type": "restarted", "event": {"name": "$pageview", "where": []}, "days": 14},
     "session": {"type": "session", "where": [{"property": "duration_seconds", "operator": "gt", "value": 300}],
                 "count": {"operator": "gte", "value": 1}, "window": {"last_days": 30}},
 }  # fmt: skip
 NEW_SESSION_FILTER = {"property": "utm_source", "operator": "eq", "value": ""}
 WINDOWED = {"device", "geo", "behavior", "active_days", "aggregate", "sequence", "session"}
-WITH_EVENT = {"behavior", "aggregate"}
+WITH_EVENT = {"behavior", "aggregate", "first_time", "stopped", "restarted"}
 WITH_FILTER = {"person", "company", "device", "geo", "survey"}
 
 
@@ -254,7 +261,7 @@ def _condition_from(f: _Fields) -> dict:
             _Fields({**f.values, "type": f.get("was_type") or "", "was_type": f.get("was_type")})
         )
         fresh = new_condition(kind)
-        for key in ("event", "window", "count"):
+        for key in ("event", "window", "count", "days"):
             if key in fresh and key in previous and previous[key] is not None:
                 fresh[key] = previous[key]
         return fresh
@@ -284,6 +291,10 @@ def _condition_from(f: _Fields) -> dict:
         )
     elif kind in ("first_seen", "last_seen"):
         node.update(operator=f.get("operator") or "within_last_days", value=_int_or_raw(f.get("value")))
+    elif kind == "first_time":
+        node.update(event=f.spec("ev"), within_last_days=_int_or_raw(f.get("within_last_days")))
+    elif kind in ("stopped", "restarted"):
+        node.update(event=f.spec("ev"), days=_int_or_raw(f.get("days")))
     elif kind == "survey":
         operator, value = f.filter()
         node.update(

@@ -171,6 +171,8 @@ def tree_view(definition: Any, errors: dict[str, dict[str, str]] | None = None) 
             "segment",
             "last_step",
             "within_days",
+            "within_last_days",
+            "days",
         ):
             v[key] = _text(node.get(key))
         value = node.get("value")

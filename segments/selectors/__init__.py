@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
-from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from segments.models import Segment, SegmentMembership
 from tracking.models import Project
 from tracking.traffic.filtering import TrafficFilter, excluded_persons_sql
 
@@ -46,18 +46,6 @@ def person_segment_list(*, project: Project, person_id: int) -> QuerySet[Segment
         .select_related("segment")
         .order_by("segment__name")
     )
-
-
-def person_segment_history(*, project: Project, person_id: int) -> QuerySet[SegmentMembership]:
-    return (
-        SegmentMembership.objects.filter(project=project, person_id=person_id)
-        .select_related("segment")
-        .order_by("-entered_at")
-    )
-
-
-def size_history(*, segment: Segment, days: int = 90) -> QuerySet[SegmentSizeSnapshot]:
-    return SegmentSizeSnapshot.objects.filter(segment=segment).order_by("-date")[:days]
 
 
 def excluded_member_counts(*, project: Project, segments: list[Segment]) -> dict[int, int]:

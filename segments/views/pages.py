@@ -20,7 +20,9 @@ from segments.forms import BreakdownForm, FreezeForm, UploadForm
 from segments.models import Segment, SegmentationModel, SegmentStatus
 from segments.selectors import discovery
 from segments.selectors.breakdowns import member_breakdown
+from segments.selectors.history import first_snapshot_day as history_first_day
 from segments.selectors.sizes import model_distributions, persons_total, size_trends
+from segments.views import history as history_views
 from segments.views.builder import STARTERS
 from segments.views.common import get_segment
 from tracking.decorators import project_view
@@ -32,6 +34,7 @@ from web.rendering import htmx_target, render_page
 MEMBERS_PER_PAGE = 25
 BUSY = (SegmentStatus.PENDING, SegmentStatus.COMPUTING)
 UNMATCHED_SHOWN = 20
+SIZE_RANGES = {"30": "Last 30 days", "90": "Last 90 days", "all": "Since the beginning"}
 
 
 @project_view
@@ -81,15 +84,25 @@ def segment_detail(request: HttpRequest, project: Project, segment_id: int) -> H
             context["breakdown"] = member_breakdown(
                 segment=segment, dimension=form.cleaned_data["by"], key=form.cleaned_data["property"].strip()
             )
+    if target in (None, "members-on"):
+        context.update(history_views.members_on_context(request, project, segment))
+    if target == "members-on":
+        return render_page(request, "segments/detail.html", context, project=project, fragment="members_on")
     if target == "members":
         return render_page(request, "segments/detail.html", context, project=project, fragment="members")
     if target == "breakdown":
         return render_page(request, "segments/detail.html", context, project=project, fragment="breakdown")
-    trend = size_trends(project=project, segments=[segment], days=90)[segment.pk]
+    size_range = request.GET.get("range") if request.GET.get("range") in SIZE_RANGES else "all"
+    trend = size_trends(project=project, segments=[segment], days=_size_days(segment, size_range, project))[
+        segment.pk
+    ]
     total = persons_total(project=project)
     selectors.segments_counted(project=project, segments=[segment])
+    context.update(history_views.history_status_context(request, project, segment))
     context.update(
         trend=trend,
+        size_range=size_range,
+        size_ranges=SIZE_RANGES,
         share=segment.counted_size / total if total else 0,
         persons_total=total,
         size_chart=line_chart(
@@ -120,6 +133,17 @@ def segment_detail(request: HttpRequest, project: Project, segment_id: int) -> H
 def segment_members_csv(request: HttpRequest, project: Project, segment_id: int) -> StreamingHttpResponse:
     """The members as CSV, streamed: the same file as the API's `members/?format=csv`, for a plain link."""
     return members_csv(get_segment(project, segment_id))
+
+
+def _size_days(segment: Segment, size_range: str, project: Project) -> int:
+    """Days the size chart covers: a fixed window, or from the first snapshot (the reconstructed
+    history's first day) on; never under 90, so the week-over-week change keeps its reference."""
+    if size_range != "all":
+        return int(size_range)
+    first = history_first_day(segment=segment)
+    if first is None:
+        return 90
+    return max((timezone.now().astimezone(project.zone).date() - first).days + 1, 90)
 
 
 def _refers(other: Segment, segment: Segment) -> bool:

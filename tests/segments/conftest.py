@@ -19,3 +19,18 @@ def on_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return run
+
+
+@pytest.fixture
+def api(client, alice_api_key, project):
+    """The segments API as alice (or another key): `api("post", "/segments/", body)`."""
+
+    def call(method: str, path: str, body=None, key=None):
+        return getattr(client, method)(
+            f"/api/v1/projects/{project.pk}{path}",
+            data=body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {key or alice_api_key}",
+        )
+
+    return call

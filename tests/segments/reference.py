@@ -223,6 +223,8 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
         return jsonb_filter_match(
             latest.properties["$answers"], node["question"], node["operator"], node["value"]
         )
+    if kind in ("first_time", "stopped", "restarted"):
+        return lifecycle(node, person, world)
     if kind == "segment":
         if node["segment"] in world.static_members:
             value = person.id in world.static_members[node["segment"]]
@@ -230,3 +232,20 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
             value = group(world.segments[node["segment"]], person, world)
         return not value if node.get("negate") else value
     raise AssertionError(f"unknown condition {kind}")
+
+
+def lifecycle(node: dict, person: RefPerson, world: World) -> bool:
+    """first_time / stopped / restarted: "did E" in consecutive periods ending now."""
+    times = [e.timestamp for e in person.events if event_matches(node["event"], e, world)]
+
+    def did(since: datetime | None, until: datetime | None) -> bool:
+        return any((since is None or t >= since) and (until is None or t < until) for t in times)
+
+    if node["type"] == "first_time":
+        start = world.now - timedelta(days=node["within_last_days"])
+        return did(start, None) and not did(None, start)
+    mid = world.now - timedelta(days=node["days"])
+    start = mid - timedelta(days=node["days"])
+    if node["type"] == "stopped":
+        return did(start, mid) and not did(mid, None)
+    return did(mid, None) and not did(start, mid) and did(None, start)

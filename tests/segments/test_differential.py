@@ -120,6 +120,9 @@ conditions = st.one_of(
               st.sampled_from(["gte", "lte", "eq", "is_set", "is_not_set"]), st.integers(0, 10)),
     st.builds(lambda v: {"type": "survey", "survey": "onboarding", "question": "goal", "operator": "eq", "value": v},
               st.sampled_from(SURVEY_GOALS)),
+    st.builds(lambda e, d: {"type": "first_time", "event": e, "within_last_days": d}, event_specs, st.sampled_from([1, 7, 14])),
+    st.builds(lambda t, e, d: {"type": t, "event": e, "days": d}, st.sampled_from(["stopped", "restarted"]),
+              event_specs, st.sampled_from([3, 7, 14])),
 )  # fmt: skip
 
 

@@ -14,19 +14,6 @@ PRO = {
 
 
 @pytest.fixture
-def api(client, alice_api_key, project):
-    def call(method: str, path: str, body=None, key=None):
-        return getattr(client, method)(
-            f"/api/v1/projects/{project.pk}{path}",
-            data=body,
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {key or alice_api_key}",
-        )
-
-    return call
-
-
-@pytest.fixture
 def pro_users(send):
     send(
         [

@@ -232,6 +232,9 @@ def test_every_condition_type_survives_a_round_trip_through_the_page(alice_clien
             {"type": "segment", "segment": other.pk, "negate": True},
             {"type": "person", "property": "age", "operator": "eq", "value": 42},
         ]},
+        {"type": "first_time", "event": {"name": "purchase", "where": []}, "within_last_days": 7},
+        {"type": "stopped", "event": {"action": action.pk}, "days": 14},
+        {"type": "restarted", "event": {"name": "published", "where": []}, "days": 30},
         {"type": "session", "where": [
             {"property": "duration_seconds", "operator": "gt", "value": 300},
             {"property": "pageview_count", "operator": "gte", "value": 2.5},
@@ -408,6 +411,14 @@ def test_a_wrong_value_is_shown_at_once_without_waiting_for_the_save(alice_clien
     data.update({"n-r_0-count_value": "lots"})
     body = alice_client.post(urls["preview"], data, **HTMX).content.decode()
     assert 'role="alert"' in body and 'id="preview-unfilled"' not in body
+
+
+def test_switching_to_a_lifecycle_verb_keeps_the_event(alice_client, urls):
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-ev_name": "created_project", "n-r_0-type": "stopped", "op": "refresh"})
+    body = alice_client.post(urls["new"], data, **HTMX).content.decode()
+    assert '<option value="stopped" selected>' in body and "stopped doing" in body
+    assert 'value="created_project"' in body and 'name="n-r_0-days" id="f-r_0-days" value="14"' in body
 
 
 def test_switching_the_type_starts_from_that_types_defaults(alice_client, urls):
