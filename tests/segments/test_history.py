@@ -312,3 +312,31 @@ def test_a_trait_set_at_a_known_time_enters_at_the_next_boundary_and_one_without
     assert _periods(segment, a) == [(_local(project, date(2026, 10, 21)), None)]
     # b: a member at every boundary since it was first seen
     assert _periods(segment, b) == [(_local(project, date(2026, 10, 11)), None)]
+
+
+def test_after_a_merge_traits_as_of_then_are_the_survivor_s_current_ones(events_backend, send, project):
+    """Both persons set the plan; the merge keeps the identified person's value, and so does history from then on.
+
+    Before the merge the writes of both count in time order (today's identity), so the
+    anonymous person's later "free" holds from Oct 22 until the `$identify` of Nov 10.
+    """
+    with time_machine.travel(NOW, tick=False):
+        send([event(distinct_id="ann", timestamp=_at(20, 10), **{"$set": {"plan": "pro"}})])
+        send([event(distinct_id="anon", timestamp=_at(22, 10), **{"$set": {"plan": "free"}})])
+        send([event("$identify", "ann", timestamp=_at(10, 10, month=11), **{"$anon_distinct_id": "anon"})])
+        survivor = _person(project, "ann")
+        assert Person.objects.get(pk=survivor).properties == {"plan": "pro"}
+        definition = validate_definition(
+            {
+                "match": "all",
+                "conditions": [{"type": "person", "property": "plan", "operator": "eq", "value": "pro"}],
+            }
+        )
+        segment = Segment.objects.create(project=project, name="s", definition=definition)
+        segment_compute(segment=segment, now=NOW)
+        reconstruct(segment, now=NOW)
+    assert as_of(definition, project, NOW) == {survivor} == _open(segment)
+    assert _periods(segment, survivor) == [
+        (_local(project, date(2026, 10, 21)), _local(project, date(2026, 10, 23))),
+        (_local(project, date(2026, 11, 11)), None),
+    ]
