@@ -195,14 +195,14 @@ _TIMEZONES = st.sampled_from(["UTC", "America/New_York", "Europe/Paris"])
 _SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=_SLOW)
+@settings(max_examples=200, deadline=None, suppress_health_check=_SLOW)
 @given(spec=world_st, definition=asof_definitions, nested=definitions, periods=periods_st, timezone=_TIMEZONES,
        data=st.data())  # fmt: skip
 def test_as_of_evaluation_agrees_with_the_reference(spec, definition, nested, periods, timezone, data):
     _agrees_as_of(spec, definition, nested, periods, timezone, data)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=_SLOW)
+@settings(max_examples=30, deadline=None, suppress_health_check=_SLOW)
 @given(spec=world_st, definition=asof_definitions, nested=definitions, periods=periods_st, timezone=_TIMEZONES,
        data=st.data())  # fmt: skip
 def test_as_of_evaluation_agrees_with_the_reference_on_clickhouse(
