@@ -75,8 +75,10 @@ def _static_segment(project, world, periods) -> int:
     for person, spans in zip(world.persons, periods, strict=False):
         for i, (ago, stay) in enumerate(spans):
             entered = NOW - timedelta(minutes=ago)
-            last = i == len(spans) - 1
-            exited = entered + timedelta(minutes=stay or 1) if stay is not None or not last else None
+            if stay is None and i == len(spans) - 1:  # only the last period may still be open
+                exited = None
+            else:
+                exited = entered + timedelta(minutes=stay or 1)
             rows.append((person.id, entered, exited))
     SegmentMembership.objects.bulk_create(
         SegmentMembership(project=project, segment=segment, person_id=p, entered_at=a, exited_at=b)
@@ -127,18 +129,24 @@ def dst_corner(definition: dict, world, at: datetime) -> bool:
 
 
 def moments(data, world, definition) -> list[datetime]:
-    """Three moments to evaluate at, each on an edge that matters or at random."""
+    """Three moments to evaluate at, each on an edge that matters (an event, a trait write, a static
+    segment's entry or exit, a window's start, a date window's end) or at random."""
     events = [e.timestamp for p in world.persons for e in p.events]
     writes = [t.at for p in world.persons for t in [*p.traits, *p.company_traits]]
     firsts = [p.first_seen for p in world.persons]
+    periods = [m for rows in world.static_periods.values() for _, a, b in rows for m in (a, b) if m]
     lags = sorted(_lags(definition, world)) or [1]
     found = []
     for _ in range(3):
-        kind = data.draw(st.sampled_from(["random", "event", "write", "window_edge", "date_edge", "now"]))
+        kind = data.draw(
+            st.sampled_from(["random", "event", "write", "period", "window_edge", "date_edge", "now"])
+        )
         if kind == "event" and events:
             at = data.draw(st.sampled_from(events))
         elif kind == "write" and writes:
             at = data.draw(st.sampled_from(writes))
+        elif kind == "period" and periods:  # a static segment's entry or exit
+            at = data.draw(st.sampled_from(periods))
         elif kind == "window_edge" and (events or firsts):
             base = data.draw(st.sampled_from(events + firsts))
             at = base + timedelta(days=data.draw(st.sampled_from(lags)))
@@ -195,7 +203,7 @@ _TIMEZONES = st.sampled_from(["UTC", "America/New_York", "Europe/Paris"])
 _SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=_SLOW)
+@settings(max_examples=150, deadline=None, suppress_health_check=_SLOW)
 @given(spec=world_st, definition=asof_definitions, nested=definitions, periods=periods_st, timezone=_TIMEZONES,
        data=st.data())  # fmt: skip
 def test_as_of_evaluation_agrees_with_the_reference(spec, definition, nested, periods, timezone, data):

@@ -86,7 +86,7 @@ _TIMEZONES = st.sampled_from(["UTC", "America/New_York", "Europe/Paris"])
 _SHARES = st.sampled_from([history.FULL_SHARE, 1.0])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=_SLOW, phases=[Phase.generate])
+@settings(max_examples=50, deadline=None, suppress_health_check=_SLOW, phases=[Phase.generate])
 @given(spec=world_st, definition=asof_definitions, nested=definitions, periods=periods_st, tz=_TIMEZONES,
        share=_SHARES)  # fmt: skip
 def test_reconstruction_equals_evaluating_at_every_boundary(spec, definition, nested, periods, tz, share):
