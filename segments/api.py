@@ -75,7 +75,9 @@ class SegmentDetailApi(_SegmentMixin, ProjectAPIView):
     def patch(self, request, project_id: int, segment_id: int):
         data = SegmentPatch(data=request.data)
         data.is_valid(raise_exception=True)
-        segment = services.segment_update(segment=self.get_segment(), **data.validated_data)
+        segment = services.segment_update(
+            segment=self.get_segment(), changed_by=request.user, **data.validated_data
+        )
         return Response(SegmentSerializer(segment).data)
 
     @extend_schema(operation_id="segments_destroy", responses={204: None})

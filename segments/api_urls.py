@@ -1,6 +1,6 @@
 from django.urls import path
 
-from segments import api, api_history
+from segments import api, api_history, api_versions
 
 P = "projects/<int:project_id>/"
 urlpatterns = [
@@ -19,6 +19,21 @@ urlpatterns = [
         f"{P}segments/<int:segment_id>/history/",
         api_history.SegmentHistoryApi.as_view(),
         name="api_segment_history",
+    ),
+    path(
+        f"{P}segments/<int:segment_id>/versions/",
+        api_versions.SegmentVersionsApi.as_view(),
+        name="api_segment_versions",
+    ),
+    path(
+        f"{P}segments/<int:segment_id>/versions/<int:number>/restore/",
+        api_versions.SegmentVersionRestoreApi.as_view(),
+        name="api_segment_version_restore",
+    ),
+    path(
+        f"{P}segments/<int:segment_id>/preview-change/",
+        api_versions.SegmentPreviewChangeApi.as_view(),
+        name="api_segment_preview_change",
     ),
     path(
         f"{P}persons/<int:person_id>/segments/",

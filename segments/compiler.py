@@ -42,7 +42,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -480,6 +480,9 @@ def compile_definition(
 
     `as_of`: evaluated as the stored history stood at `now` (see the module's notes).
     """
+    # "last N days" is N days of 24 h back from the moment: in UTC, where datetime arithmetic is
+    # elapsed time (in a zone it is wall-clock time, an hour off across a DST change)
+    now = now.astimezone(UTC)
     ctx = _Context(
         project.pk, project.zone, now, person_ids, (segment_id,) if segment_id else (), as_of=as_of
     )

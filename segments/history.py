@@ -27,7 +27,7 @@ import io
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -112,6 +112,8 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
 def _candidates(project, deps: Dependencies, since: datetime, until: datetime) -> list[int]:
     """Persons whose answer may differ between `since` and `until` (a superset)."""
     tz = project.zone
+    # lags are elapsed days, as the compiler's windows: arithmetic in UTC, not on the zone's clock
+    since, until = since.astimezone(UTC), until.astimezone(UTC)
     parts, params = [], []
     for lag in sorted(deps.lags):
         a, b = since - timedelta(days=lag), until - timedelta(days=lag)

@@ -16,7 +16,9 @@ from django.utils import timezone
 from jobs.kinds import JobKind, register
 from jobs.services import Answer, job_request
 from segments.describe import describe
+from segments.models import Segment
 from segments.selectors.sizes import Preview, definition_preview
+from segments.selectors.versions import change_preview
 from tracking.models import Project, User
 
 KIND = "segment_preview"
@@ -60,6 +62,10 @@ def _run(project: Project, params: dict) -> Preview:
             "Counting took too long. Save the segment to compute it in the background, "
             "or narrow it with a time window."
         )
+    segment = Segment.objects.filter(pk=params.get("segment_id"), project=project).first()
+    if preview.count is not None and segment is not None and segment.is_dynamic and segment.computed_at:
+        if params["definition"] != segment.definition:  # an edit: who it would take in and let go
+            preview.change = change_preview(segment=segment, definition=params["definition"])
     return preview
 
 
@@ -73,7 +79,10 @@ def _render(request: HttpRequest, project: Project, params: dict, result: Previe
 
 
 def _to_json(preview: Preview) -> dict:
-    return {"count": preview.count, "total": preview.total, "error": preview.error}
+    body = {"count": preview.count, "total": preview.total, "error": preview.error}
+    if preview.change is not None and not (preview.change.error or preview.change.timed_out):
+        body["change"] = preview.change.as_json()
+    return body
 
 
 def register_kinds() -> None:

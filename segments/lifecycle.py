@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from segments.definition import DefinitionError, validate_definition
-from segments.models import Segment, SegmentationModel, SegmentKind, SegmentStatus
-from segments.services import _schedule_compute
+from segments.models import Segment, SegmentationModel, SegmentKind, SegmentStatus, SegmentVersion
+from segments.services import _schedule_compute, version_record
 from tracking.models import Project
 
 
@@ -96,6 +96,7 @@ def lifecycle_model_create(
             definition=validate_definition(rule, project_id=project.pk), model=model, model_position=position,
             status=SegmentStatus.PENDING, created_by=created_by,
         )  # fmt: skip
+        version_record(segment, change=SegmentVersion.Change.CREATED, user=created_by)
         _schedule_compute(segment)
     remainder = Segment.objects.create(
         project=project, name=f"{name}: Never activated", kind=SegmentKind.DYNAMIC,
@@ -132,6 +133,7 @@ def custom_model_create(
             project=project, name=f"{name}: {group_name}", kind=SegmentKind.DYNAMIC, definition=definition,
             model=model, model_position=position, status=SegmentStatus.PENDING, created_by=created_by,
         )  # fmt: skip
+        version_record(segment, change=SegmentVersion.Change.CREATED, user=created_by)
         _schedule_compute(segment)
     remainder = Segment.objects.create(
         project=project, name=f"{name}: {remainder_name}", kind=SegmentKind.DYNAMIC, definition={"match": "all", "conditions": []},

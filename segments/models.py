@@ -121,6 +121,31 @@ class SegmentMembership(models.Model):
         return f"{self.person_id} in {self.segment_id}"
 
 
+class SegmentVersion(models.Model):
+    """One saved definition of a dynamic segment, numbered from 1: its edit history, any of it restorable."""
+
+    class Change(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited"
+        RESTORED = "restored", "Restored"
+
+    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    change = models.CharField(max_length=10, choices=Change.choices, default=Change.EDITED)
+    restored_from = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["segment", "number"], name="segment_version_number")]
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} v{self.number}"
+
+
 class SegmentSizeSnapshot(models.Model):
     """A segment's size at the end of a day (updated during the day), with that day's entries and exits."""
 

@@ -14,7 +14,7 @@ from django_q.tasks import async_task
 from segments.compiler import CompileError
 from segments.definition import DefinitionError, referenced_segments, validate_definition
 from segments.membership import MembershipChange, apply_membership, emit_after_commit, record_snapshot
-from segments.models import Persona, Segment, SegmentKind, SegmentMembership, SegmentStatus
+from segments.models import Persona, Segment, SegmentKind, SegmentMembership, SegmentStatus, SegmentVersion
 from tracking.models import PersonDistinctId, Project
 
 
@@ -23,6 +23,22 @@ def _definition_or_error(definition, *, project: Project, segment_id: int | None
         return validate_definition(definition, project_id=project.pk, segment_id=segment_id)
     except DefinitionError as error:
         raise ValidationError({error.path: [error.message]}) from None
+
+
+def version_record(
+    segment: Segment, *, change: str, user=None, restored_from: int | None = None
+) -> SegmentVersion:
+    """Keep the segment's definition as its next version (the segment row is locked by the caller's update)."""
+    last = segment.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    return SegmentVersion.objects.create(
+        project_id=segment.project_id,
+        segment=segment,
+        number=last + 1,
+        definition=segment.definition,
+        change=change,
+        restored_from=restored_from,
+        created_by=user if user is not None and getattr(user, "is_authenticated", False) else None,
+    )
 
 
 def _schedule_compute(segment: Segment) -> None:
@@ -67,12 +83,21 @@ def segment_create(
     )
     segment.full_clean()
     segment.save()
+    version_record(segment, change=SegmentVersion.Change.CREATED, user=created_by)
     _schedule_compute(segment)
     return segment
 
 
 @transaction.atomic
-def segment_update(*, segment: Segment, **fields) -> Segment:
+def segment_update(
+    *,
+    segment: Segment,
+    changed_by=None,
+    change: str = SegmentVersion.Change.EDITED,
+    restored_from=None,
+    **fields,
+) -> Segment:
+    """Change a segment; a new definition is kept as a version (by `changed_by`) and recomputed."""
     if "definition" in fields:
         if not segment.is_dynamic:
             raise ValidationError(
@@ -95,8 +120,26 @@ def segment_update(*, segment: Segment, **fields) -> Segment:
     segment.full_clean()
     segment.save()
     if recompute:
+        Segment.objects.select_for_update().filter(pk=segment.pk).first()  # versions are numbered in turn
+        version_record(segment, change=change, user=changed_by, restored_from=restored_from)
         _schedule_compute(segment)
     return segment
+
+
+def segment_version_restore(*, segment: Segment, number: int, user=None) -> Segment:
+    """Make an earlier version's definition the current one again (itself a new version)."""
+    version = segment.versions.filter(number=number).first()
+    if version is None:
+        raise ValidationError({"version": [f"This segment has no version {number}."]})
+    if version.definition == segment.definition:
+        raise ValidationError({"version": [f"Version {number} is the current definition already."]})
+    return segment_update(
+        segment=segment,
+        definition=version.definition,
+        changed_by=user,
+        change=SegmentVersion.Change.RESTORED,
+        restored_from=number,
+    )
 
 
 def segment_delete(*, segment: Segment) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from segments.views import builder, history, models, pages, personas, persons
+from segments.views import builder, history, models, pages, personas, persons, versions
 
 S = "p/<int:project_id>/segments/"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
         f"{S}<int:segment_id>/history/rebuild/",
         history.segment_history_rebuild,
         name="segment_history_rebuild",
+    ),
+    path(f"{S}<int:segment_id>/versions/", versions.segment_versions, name="segment_versions"),
+    path(
+        f"{S}<int:segment_id>/versions/<int:number>/restore/",
+        versions.segment_version_restore,
+        name="segment_version_restore",
     ),
     path(f"{S}<int:segment_id>/freeze/", pages.segment_freeze_view, name="segment_freeze"),
     path(f"{S}<int:segment_id>/delete/", pages.segment_delete_view, name="segment_delete"),

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
@@ -54,6 +55,8 @@ class Preview:
     error: str = ""
     error_path: str = ""
     timed_out: bool = False
+    # editing a computed segment: who would enter and leave (segments.selectors.versions.ChangePreview)
+    change: Any = None
 
     @property
     def share(self) -> float:

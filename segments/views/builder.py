@@ -169,6 +169,7 @@ def _save(
                     name=data["name"],
                     description=data["description"],
                     definition=state.definition,
+                    changed_by=request.user,
                 )
                 recomputing = " It is being recomputed." if segment.status == "pending" else ""
                 messages.success(request, f"Segment “{segment.name}” saved.{recomputing}")

@@ -69,7 +69,10 @@ OBJECT_ARGUMENTS: dict[str, str] = {
     "key_id": "api_key",
 }
 # URL argument -> (kind, attribute) for arguments that are not a primary key.
-ATTRIBUTE_ARGUMENTS: dict[str, tuple[str, str]] = {"seq": ("recording_chunk", "seq")}
+ATTRIBUTE_ARGUMENTS: dict[str, tuple[str, str]] = {
+    "seq": ("recording_chunk", "seq"),
+    "number": ("segment_version", "number"),
+}
 # `object_id` names an object of the collection just before it in the route.
 COLLECTIONS: dict[str, str] = {
     "nudges": "nudge",

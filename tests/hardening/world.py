@@ -85,6 +85,7 @@ def build_world(
             project=project, user=owner, name=f"{MARKER} signed up", steps=[{"event": "signup"}]
         ),
         "segment": segment,
+        "segment_version": segment.versions.get(number=1),
         "segmentation_model": segmentation_model,
         "persona": persona_save(project=project, name=f"{MARKER} founder", segment=segment),
         "metric": metric_create(

@@ -2,16 +2,24 @@
 
 Deliberately naive — loops over every person and every event, brute-forces
 sequences — so that it is obviously correct and can judge the SQL compiler.
+
+As of a moment T (`members(…, at=T)`): persons exist once first seen by T;
+only events, sessions and survey answers at or before T count; windows end at
+T ("last N days" is [T - N×24 h, T], whatever the time zone); last seen is the
+latest event at or before T; a trait is the latest `$set` at or before T, else
+the earliest `$set_once`, else not set, and its current value when it has no
+history at all; a static segment holds whom its periods held at T.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import uuid as uuidlib
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from tracking.properties import column_filter_match, compare, jsonb_filter_match
@@ -56,6 +64,16 @@ class RefSession:
 
 
 @dataclass
+class RefTrait:
+    """One trait write, in the order it was stored (the order of the rows' ids)."""
+
+    key: str
+    value: object
+    at: datetime
+    once: bool = False
+
+
+@dataclass
 class RefPerson:
     id: int
     properties: dict
@@ -64,6 +82,8 @@ class RefPerson:
     last_seen: datetime
     events: list[RefEvent] = field(default_factory=list)
     sessions: list[RefSession] = field(default_factory=list)
+    traits: list[RefTrait] = field(default_factory=list)
+    company_traits: list[RefTrait] = field(default_factory=list)  # its company's history
 
 
 @dataclass
@@ -74,10 +94,50 @@ class World:
     actions: dict[int, list] = field(default_factory=dict)
     segments: dict[int, dict] = field(default_factory=dict)  # id -> definition (dynamic)
     static_members: dict[int, set[int]] = field(default_factory=dict)
+    # static segment id -> periods (person id, entered, exited or None), read as of a moment
+    static_periods: dict[int, list[tuple[int, datetime, datetime | None]]] = field(default_factory=dict)
+    as_of: bool = False  # evaluated as of `now`
 
 
-def members(definition: dict, world: World) -> set[int]:
-    return {p.id for p in world.persons if group(definition, p, world)}
+def members(definition: dict, world: World, at: datetime | None = None) -> set[int]:
+    """Who matches now (`at` None), or as the stored history stood at `at`."""
+    if at is not None:
+        world = dataclasses.replace(world, now=at.astimezone(UTC), as_of=True)
+    return {
+        p.id
+        for p in world.persons
+        if (not world.as_of or p.first_seen <= world.now) and group(definition, p, world)
+    }
+
+
+def events_of(person: RefPerson, world: World) -> list[RefEvent]:
+    return [e for e in person.events if not world.as_of or e.timestamp <= world.now]
+
+
+def sessions_of(person: RefPerson, world: World) -> list[RefSession]:
+    return [s for s in person.sessions if not world.as_of or s.started_at <= world.now]
+
+
+def trait(history: list[RefTrait], current: dict, key: str, world: World) -> dict:
+    """The traits to test `key` on: the current ones, or as of the moment by the history."""
+    rows = [(i, t) for i, t in enumerate(history) if t.key == key]
+    if not world.as_of or not rows:
+        return current
+    past = [(i, t) for i, t in rows if t.at <= world.now]
+    sets = [(i, t) for i, t in past if not t.once]
+    if sets:
+        _, chosen = max(sets, key=lambda it: (it[1].at, it[0]))
+    elif past:  # the earliest $set_once (the later stored on a tie)
+        _, chosen = min(past, key=lambda it: (it[1].at, -it[0]))
+    else:
+        return {}
+    return {key: chosen.value}
+
+
+def last_seen(person: RefPerson, world: World) -> datetime | None:
+    if not world.as_of:
+        return person.last_seen
+    return max((e.timestamp for e in events_of(person, world)), default=None)
 
 
 def group(node: dict, person: RefPerson, world: World) -> bool:
@@ -145,19 +205,21 @@ def did_sequence(steps: list[dict], within_days: int, events: list[RefEvent], wo
 def condition(node: dict, person: RefPerson, world: World) -> bool:
     kind = node["type"]
     if kind == "person":
-        return jsonb_filter_match(person.properties, node["property"], node["operator"], node["value"])
+        props = trait(person.traits, person.properties, node["property"], world)
+        return jsonb_filter_match(props, node["property"], node["operator"], node["value"])
     if kind == "company":
-        return jsonb_filter_match(person.company or {}, node["property"], node["operator"], node["value"])
+        props = trait(person.company_traits, person.company or {}, node["property"], world)
+        return jsonb_filter_match(props, node["property"], node["operator"], node["value"])
     if kind in ("device", "geo"):
         return any(
             column_filter_match(getattr(s, node["property"]), node["operator"], node["value"])
-            for s in person.sessions
+            for s in sessions_of(person, world)
             if in_window(s.started_at, node.get("window"), world)
         )
     if kind == "session":
         count = sum(
             1
-            for s in person.sessions
+            for s in sessions_of(person, world)
             if in_window(s.started_at, node.get("window"), world)
             and all(session_matches(f, s) for f in node["where"])
         )
@@ -165,21 +227,21 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
     if kind == "behavior":
         count = sum(
             1
-            for e in person.events
+            for e in events_of(person, world)
             if in_window(e.timestamp, node.get("window"), world) and event_matches(node["event"], e, world)
         )
         return compare(count, node["count"]["operator"], node["count"]["value"])
     if kind == "active_days":
         days = {
             e.timestamp.astimezone(world.tz).date()
-            for e in person.events
+            for e in events_of(person, world)
             if in_window(e.timestamp, node["window"], world)
         }
         return compare(len(days), node["count"]["operator"], node["count"]["value"])
     if kind == "aggregate":
         values = [
             number(e.properties.get(node["property"]))
-            for e in person.events
+            for e in events_of(person, world)
             if in_window(e.timestamp, node.get("window"), world) and event_matches(node["event"], e, world)
         ]
         values = [v for v in values if v is not None]
@@ -190,7 +252,7 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
         )
         return compare(result, node["operator"], Decimal(str(node["value"])))
     if kind == "sequence":
-        events = [e for e in person.events if in_window(e.timestamp, node.get("window"), world)]
+        events = [e for e in events_of(person, world) if in_window(e.timestamp, node.get("window"), world)]
         full = did_sequence(node["steps"], node["within_days"], events, world)
         if node["last_step"] == "did":
             return full
@@ -202,13 +264,14 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
         )
         return prefix and not full
     if kind in ("first_seen", "last_seen"):
-        moment = person.first_seen if kind == "first_seen" else person.last_seen
+        moment = person.first_seen if kind == "first_seen" else last_seen(person, world)
         cutoff = world.now - timedelta(days=node["value"])
-        return moment >= cutoff if node["operator"] == "within_last_days" else moment < cutoff
+        within = moment is not None and moment >= cutoff
+        return within if node["operator"] == "within_last_days" else not within
     if kind == "survey":
         answers = [
             e
-            for e in person.events
+            for e in events_of(person, world)
             if e.name == "$survey_response"
             and e.properties.get("$survey") == node["survey"]
             and isinstance(e.properties.get("$answers"), dict)
@@ -226,7 +289,12 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
     if kind in ("first_time", "stopped", "restarted"):
         return lifecycle(node, person, world)
     if kind == "segment":
-        if node["segment"] in world.static_members:
+        if world.as_of and node["segment"] in world.static_periods:
+            value = any(
+                pid == person.id and entered <= world.now and (exited is None or exited > world.now)
+                for pid, entered, exited in world.static_periods[node["segment"]]
+            )
+        elif node["segment"] in world.static_members:
             value = person.id in world.static_members[node["segment"]]
         else:
             value = group(world.segments[node["segment"]], person, world)

@@ -1,4 +1,11 @@
-"""Small generated worlds (persons, companies, sessions, events) stored for real and mirrored for the reference."""
+"""Small generated worlds (persons, companies, sessions, events, trait history) stored for real and mirrored for the reference.
+
+A person's `traits` are `$set` / `$set_once` writes at various times
+(tracking.PersonTrait); `company_traits` are `$groupidentify` writes on the
+person's company (tracking.CompanyTrait). Current traits are what the history
+leaves at NOW over the generated ones, so keys without history keep their
+generated current value (the as-of evaluation's fallback).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,21 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from hypothesis import strategies as st
 
-from tests.segments.reference import RefEvent, RefPerson, RefSession, World
+from tests.segments.reference import RefEvent, RefPerson, RefSession, RefTrait, World, trait
 from tracking.eventstore import using_clickhouse
 from tracking.eventstore.rows import NewEvent
 from tracking.ingest.rollup import person_days_rebuild
-from tracking.models import Company, Event, Person, PersonDay, PersonDistinctId, Project, Session
+from tracking.models import (
+    Company,
+    CompanyTrait,
+    Event,
+    Person,
+    PersonDay,
+    PersonDistinctId,
+    PersonTrait,
+    Project,
+    Session,
+)
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 EVENT_NAMES = ["$pageview", "signed_up", "created_project", "invited_teammate", "purchase"]
@@ -57,6 +74,31 @@ session_st = st.fixed_dictionaries(
         "referrer_domain": st.sampled_from(["", *REFERRERS]),
     }
 )
+_TRAIT_VALUES = {
+    "plan": st.sampled_from([*PLANS, None]),
+    "role": st.sampled_from(["pm", "eng", "design"]),
+    "age": st.integers(18, 70),
+}
+trait_st = st.sampled_from(sorted(_TRAIT_VALUES)).flatmap(
+    lambda key: st.fixed_dictionaries(
+        {
+            "key": st.just(key),
+            "value": _TRAIT_VALUES[key],
+            "minutes_ago": st.integers(min_value=0, max_value=45 * 24 * 60),
+            "once": st.booleans(),
+        }
+    )
+)
+company_trait_st = st.one_of(
+    st.fixed_dictionaries(
+        {"key": st.just("industry"), "value": st.sampled_from(["retail", "software", "finance"])}
+    ),
+    st.fixed_dictionaries({"key": st.just("size"), "value": st.sampled_from([5, 40, 500, 5000])}),
+).flatmap(
+    lambda write: st.builds(
+        lambda minutes: {**write, "minutes_ago": minutes}, st.integers(min_value=0, max_value=45 * 24 * 60)
+    )
+)
 person_st = st.fixed_dictionaries(
     {
         "properties": st.fixed_dictionaries(
@@ -71,7 +113,11 @@ person_st = st.fixed_dictionaries(
         "events": st.lists(event_st, max_size=10),
         "surveys": st.lists(survey_st, max_size=2),
         "sessions": st.lists(session_st, max_size=3),
-    }
+    },
+    optional={
+        "traits": st.lists(trait_st, max_size=4),
+        "company_traits": st.lists(company_trait_st, max_size=2),
+    },
 )
 world_st = st.lists(person_st, min_size=1, max_size=10)
 COMPANIES = [
@@ -87,10 +133,19 @@ def store_world(project: Project, spec: list[dict]) -> World:
     Events go to the active event store: `tracking_event`, or ClickHouse (the
     daily rollup is then built here, as ingestion would have kept it).
     """
+    histories: list[list[RefTrait]] = [[] for _ in COMPANIES]
+    for p in spec:
+        if p["company"] is not None:
+            histories[p["company"]] += _writes(p.get("company_traits", []))
     companies = [
-        Company.objects.create(project=project, key=f"c{i}", properties=props)
+        Company.objects.create(project=project, key=f"c{i}", properties=_current(props, histories[i]))
         for i, props in enumerate(COMPANIES)
     ]
+    CompanyTrait.objects.bulk_create(
+        CompanyTrait(project=project, company=company, key=t.key, value=t.value, at=t.at)
+        for company, history in zip(companies, histories, strict=True)
+        for t in history
+    )  # in each company's order: the ids order its ties as the reference does
     ref_persons, events = [], []
     for index, p in enumerate(spec):
         moments = [NOW - timedelta(minutes=e["minutes_ago"]) for e in p["events"]] + [
@@ -99,16 +154,24 @@ def store_world(project: Project, spec: list[dict]) -> World:
         first = min(moments, default=NOW - timedelta(days=50))
         last = max(moments, default=NOW - timedelta(days=50))
         company = companies[p["company"]] if p["company"] is not None else None
+        traits = _writes(p.get("traits", []))
+        properties = _current(p["properties"], traits)
         person = Person.objects.create(
-            project=project, properties=p["properties"], company=company, first_seen=first, last_seen=last
+            project=project, properties=properties, company=company, first_seen=first, last_seen=last
         )
         PersonDistinctId.objects.create(project=project, person=person, distinct_id=f"p{index}")
+        PersonTrait.objects.bulk_create(
+            PersonTrait(project=project, person=person, key=t.key, value=t.value, at=t.at, once=t.once)
+            for t in traits
+        )
         ref = RefPerson(
             id=person.pk,
-            properties=p["properties"],
+            properties=properties,
             company=company.properties if company else None,
             first_seen=first,
             last_seen=last,
+            traits=traits,
+            company_traits=histories[p["company"]] if company else [],
         )
         for e in p["events"]:
             props = {
@@ -169,6 +232,28 @@ def store_world(project: Project, spec: list[dict]) -> World:
         )  # fmt: skip
         person_days_rebuild(project.pk)  # the daily rollup ingestion would have kept
     return World(persons=ref_persons, now=NOW, tz=tz)
+
+
+def _writes(spec: list[dict]) -> list[RefTrait]:
+    return [
+        RefTrait(
+            key=w["key"],
+            value=w["value"],
+            at=NOW - timedelta(minutes=w["minutes_ago"]),
+            once=w.get("once", False),
+        )
+        for w in spec
+    ]
+
+
+def _current(generated: dict, history: list[RefTrait]) -> dict:
+    """The current traits: what the history holds at NOW for its keys, the generated value for the others."""
+    now = World(persons=[], now=NOW, tz=zoneinfo.ZoneInfo("UTC"), as_of=True)
+    current = dict(generated)
+    for key in {t.key for t in history}:
+        current.pop(key, None)
+        current.update(trait(history, {}, key, now))
+    return current
 
 
 def _store_in_clickhouse(project: Project, events: list, tz: zoneinfo.ZoneInfo) -> None:

@@ -97,8 +97,14 @@ def _lock_persons(ids: list[int], cursor=None) -> None:
         raise PersonsMerged
 
 
-def _merge(project_id: int, *, source: int, target: int) -> None:
-    """Fold person `source` (anonymous) into `target`: ids, events, sessions and traits follow."""
+def _merge(project_id: int, *, source: int, target: int, at: datetime) -> None:
+    """Fold person `source` (anonymous) into `target`: ids, events, sessions and traits follow.
+
+    The merged traits keep `target`'s value where both have one. Their history
+    (moved with the rest) interleaves both persons' writes by time, so where
+    `source` wrote a trait `target` also holds, `target`'s value is written again
+    at `at` (the `$identify`): from then on, history gives the merged value.
+    """
     with connection.cursor() as cursor:
         # First wait for the batches still writing events of `source` (they hold its row,
         # see update_persons): their events are then visible and move with the others.
@@ -112,10 +118,22 @@ def _merge(project_id: int, *, source: int, target: int) -> None:
             "UPDATE tracking_session SET person_id = %s WHERE project_id = %s AND person_id = %s",
             [target, project_id, source],
         )
+        # relies on person_trait_person (person_id, at)
+        cursor.execute(
+            "SELECT DISTINCT t.key, (p.properties -> t.key)::text FROM tracking_persontrait t"
+            " JOIN tracking_person p ON p.id = %s AND p.properties ? t.key WHERE t.person_id = %s",
+            [target, source],
+        )
+        kept = [
+            {"person": target, "key": key, "value": orjson.loads(value), "at": at, "once": False}
+            for key, value in cursor.fetchall()
+        ]
         cursor.execute(
             "UPDATE tracking_persontrait SET person_id = %s WHERE project_id = %s AND person_id = %s",
             [target, project_id, source],
         )
+        if kept:
+            _traits_record(cursor, project_id, kept)
         cursor.execute(
             "UPDATE tracking_person t SET"
             " properties = s.properties || t.properties,"
@@ -178,7 +196,7 @@ def resolve_persons(project_id: int, events: list[CleanEvent]) -> dict[str, int]
             _attach(project_id, e.distinct_id, anon_pid)
             mapping[e.distinct_id] = user_pid = _fetch_mapping(project_id, [e.distinct_id])[e.distinct_id]
         elif anon_pid is not None and anon_pid != user_pid:
-            _merge(project_id, source=anon_pid, target=user_pid)
+            _merge(project_id, source=anon_pid, target=user_pid, at=e.timestamp)
             for did, pid in list(mapping.items()):
                 if pid == anon_pid:
                     mapping[did] = user_pid
