@@ -273,7 +273,7 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
 
 def lifecycle(node: dict, person: RefPerson, world: World) -> bool:
     """first_time / stopped / restarted: "did E" in consecutive periods ending now."""
-    times = [e.timestamp for e in person.events if event_matches(node["event"], e, world)]
+    times = [e.timestamp for e in events_of(person, world) if event_matches(node["event"], e, world)]
 
     def did(since: datetime | None, until: datetime | None) -> bool:
         return any((since is None or t >= since) and (until is None or t < until) for t in times)
