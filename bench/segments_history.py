@@ -36,14 +36,22 @@ class Timers:
 
 
 def _instrument(history, timers: Timers):
-    """Wrap history._candidates and history._matching with timers; returns a function that unwraps them."""
-    candidates, matching = history._candidates, history._matching
+    """Wrap the engine's candidate search and history._matching with timers; returns a function that unwraps them.
+
+    The candidates are found per boundary (`_candidates`) or for every step in
+    one query (`candidates_by_step`), whichever the engine has.
+    """
+    by_step = hasattr(history, "candidates_by_step")
+    name = "candidates_by_step" if by_step else "_candidates"
+    candidates, matching = getattr(history, name), history._matching
 
     def timed_candidates(*args, **kwargs):
         t0 = time.perf_counter()
         found = candidates(*args, **kwargs)
         timers.candidates_s += time.perf_counter() - t0
-        timers.candidates.append(len(found))
+        timers.candidates.extend(len(s) for s in found[1:]) if by_step else timers.candidates.append(
+            len(found)
+        )
         return found
 
     def timed_matching(segment, definition, *, at, person_ids):
@@ -58,10 +66,12 @@ def _instrument(history, timers: Timers):
                 timers.slowest = (spent, at, len(person_ids))
         return found
 
-    history._candidates, history._matching = timed_candidates, timed_matching
+    setattr(history, name, timed_candidates)
+    history._matching = timed_matching
 
     def restore():
-        history._candidates, history._matching = candidates, matching
+        setattr(history, name, candidates)
+        history._matching = matching
 
     return restore
 

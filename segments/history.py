@@ -107,45 +107,95 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
 
 def _candidates(project, deps: Dependencies, since: datetime, until: datetime) -> list[int]:
     """Persons whose answer may differ between `since` and `until` (a superset)."""
+    return sorted(candidates_by_step(project, deps, [since, until])[1])
+
+
+CANDIDATES_SQL = """
+WITH lag (shift) AS (SELECT days * interval '86400 seconds' FROM unnest(%(lags)s::int[]) days)
+SELECT step, array_agg(DISTINCT person_id) FROM (
+    SELECT d.person_id, generate_series(
+        width_bucket(d.first_at + lag.shift - interval '1 microsecond', %(points)s::timestamptz[]),
+        width_bucket(d.last_at + lag.shift, %(points)s::timestamptz[]))
+    FROM tracking_personday d, lag
+    WHERE d.project_id = %(project)s AND d.day BETWEEN %(day_from)s AND %(day_to)s
+      AND d.last_at >= %(since)s AND d.first_at <= %(last)s
+  UNION ALL
+    SELECT p.id, generate_series(
+        width_bucket(p.first_seen + lag.shift - interval '1 microsecond', %(points)s::timestamptz[]),
+        width_bucket(p.first_seen + lag.shift, %(points)s::timestamptz[]))
+    FROM tracking_person p, lag
+    WHERE p.project_id = %(project)s AND p.first_seen >= %(since)s AND p.first_seen <= %(last)s
+  UNION ALL
+    SELECT s.person_id, generate_series(
+        width_bucket(s.started_at + lag.shift - interval '1 microsecond', %(points)s::timestamptz[]),
+        width_bucket(s.started_at + lag.shift, %(points)s::timestamptz[]))
+    FROM tracking_session s, lag
+    WHERE %(sessions)s AND s.project_id = %(project)s AND s.started_at >= %(since)s AND s.started_at <= %(last)s
+  UNION ALL
+    SELECT t.person_id, generate_series(
+        width_bucket(t.at - interval '1 microsecond', %(points)s::timestamptz[]),
+        width_bucket(t.at, %(points)s::timestamptz[]))
+    FROM tracking_persontrait t
+    WHERE %(person_traits)s AND t.project_id = %(project)s AND t.at >= %(first)s AND t.at <= %(last)s
+  UNION ALL
+    SELECT p.id, generate_series(
+        width_bucket(t.at - interval '1 microsecond', %(points)s::timestamptz[]),
+        width_bucket(t.at, %(points)s::timestamptz[]))
+    FROM tracking_companytrait t JOIN tracking_person p ON p.company_id = t.company_id
+    WHERE %(company_traits)s AND t.project_id = %(project)s AND t.at >= %(first)s AND t.at <= %(last)s
+  UNION ALL
+    SELECT m.person_id, generate_series(
+        width_bucket(moved.at - interval '1 microsecond', %(points)s::timestamptz[]),
+        width_bucket(moved.at, %(points)s::timestamptz[]))
+    FROM segments_segmentmembership m, LATERAL (VALUES (m.entered_at), (m.exited_at)) moved (at)
+    WHERE m.segment_id = ANY(%(static)s) AND moved.at >= %(first)s AND moved.at <= %(last)s
+) found (person_id, step)
+WHERE step BETWEEN 1 AND %(steps)s
+GROUP BY step
+"""
+
+
+def candidates_by_step(project, deps: Dependencies, points: list[datetime]) -> list[set[int]]:
+    """For each step k >= 1, the persons whose answer may differ between points[k-1] and points[k] (a superset).
+
+    One query for every step at once. A row whose moments, shifted by a lag,
+    cover [lo, hi] belongs to every step (points[k-1], points[k]] it touches,
+    bounds included: width_bucket over the sorted points gives the first
+    (`lo` - 1 µs) and the last (`hi`) of them. A day of the rollup covers
+    [first_at, last_at]: it moves a step when one of its events is new there
+    (lag 0) or leaves a window then (lag N), or when an active-days window takes
+    its first event in or drops its last. A lag is whole days of 86,400 s, as
+    the compiler's windows are. The rollup is read once over the project's rows
+    (person_day_unique starts with project_id); sessions through
+    session_project_started, trait writes through person_trait_at and
+    company_trait_at (project_id, at).
+    """
+    steps: list[set[int]] = [set() for _ in points]
+    if len(points) < 2:
+        return steps
     tz = project.zone
-    parts, params = [], []
-    for lag in sorted(deps.lags):
-        a, b = since - timedelta(days=lag), until - timedelta(days=lag)
-        # relies on person_day_unique (project_id, person_id, day): a range of days
-        parts.append(
-            "SELECT person_id FROM tracking_personday WHERE project_id = %s AND day BETWEEN %s AND %s"
-        )
-        params += [project.pk, a.astimezone(tz).date(), b.astimezone(tz).date()]
-        # persons without events (made by the API) exist from their first_seen
-        parts.append(
-            "SELECT id FROM tracking_person WHERE project_id = %s AND first_seen > %s AND first_seen <= %s"
-        )
-        params += [project.pk, a, b]
-        if deps.sessions:  # relies on session_project_started
-            parts.append(
-                "SELECT person_id FROM tracking_session WHERE project_id = %s AND started_at >= %s AND started_at <= %s"
-            )
-            params += [project.pk, a, b]
-    if deps.person_traits:
-        parts.append(
-            "SELECT person_id FROM tracking_persontrait WHERE project_id = %s AND at > %s AND at <= %s"
-        )
-        params += [project.pk, since, until]
-    if deps.company_traits:
-        parts.append(
-            "SELECT p.id FROM tracking_person p JOIN tracking_companytrait t ON t.company_id = p.company_id"
-            " WHERE t.project_id = %s AND t.at > %s AND t.at <= %s"
-        )
-        params += [project.pk, since, until]
-    if deps.static_segments:
-        parts.append(
-            "SELECT person_id FROM segments_segmentmembership WHERE segment_id = ANY(%s)"
-            " AND ((entered_at > %s AND entered_at <= %s) OR (exited_at > %s AND exited_at <= %s))"
-        )
-        params += [sorted(deps.static_segments), since, until, since, until]
+    first, last = points[0], points[-1]
+    since = first - timedelta(days=max(deps.lags))
+    params = {
+        "lags": sorted(deps.lags),
+        "points": list(points),
+        "project": project.pk,
+        "day_from": since.astimezone(tz).date() - timedelta(days=1),
+        "day_to": last.astimezone(tz).date() + timedelta(days=1),
+        "since": since,
+        "first": first,
+        "last": last,
+        "sessions": deps.sessions,
+        "person_traits": deps.person_traits,
+        "company_traits": deps.company_traits,
+        "static": sorted(deps.static_segments),
+        "steps": len(points) - 1,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ".join(parts), params)
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(CANDIDATES_SQL, params)
+        for step, ids in cursor.fetchall():
+            steps[step].update(ids)
+    return steps
 
 
 def _matching(segment: Segment, definition: dict, *, at: datetime, person_ids: list[int] | None) -> set[int]:
@@ -201,6 +251,7 @@ def reconstruct(
     open_since: dict[int, datetime] = {}
     closed: list[tuple[int, datetime, datetime]] = []
     steps = len(points)
+    changed = candidates_by_step(project, deps, points)
     for k, point in enumerate(points):
         budget.progress(k, steps + 1)
         if k == 0:
@@ -208,7 +259,7 @@ def reconstruct(
             result.evaluated += persons
             result.full_evaluations += 1
         else:
-            scope = _candidates(project, deps, points[k - 1], point)
+            scope = sorted(changed[k])
             if len(scope) > FULL_SHARE * persons:
                 found = _matching(segment, definition, at=point, person_ids=None)
                 scope = None
