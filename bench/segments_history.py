@@ -36,22 +36,14 @@ class Timers:
 
 
 def _instrument(history, timers: Timers):
-    """Wrap the engine's candidate search and history._matching with timers; returns a function that unwraps them.
-
-    The candidates are found per boundary (`_candidates`) or for every step in
-    one query (`candidates_by_step`), whichever the engine has.
-    """
-    by_step = hasattr(history, "candidates_by_step")
-    name = "candidates_by_step" if by_step else "_candidates"
-    candidates, matching = getattr(history, name), history._matching
+    """Wrap history.candidates_by_step and history._matching with timers; returns a function that unwraps them."""
+    candidates, matching = history.candidates_by_step, history._matching
 
     def timed_candidates(*args, **kwargs):
         t0 = time.perf_counter()
         found = candidates(*args, **kwargs)
         timers.candidates_s += time.perf_counter() - t0
-        timers.candidates.extend(len(s) for s in found[1:]) if by_step else timers.candidates.append(
-            len(found)
-        )
+        timers.candidates.extend(len(step) for step in found[1:])
         return found
 
     def timed_matching(segment, definition, *, at, person_ids):
@@ -66,12 +58,10 @@ def _instrument(history, timers: Timers):
                 timers.slowest = (spent, at, len(person_ids))
         return found
 
-    setattr(history, name, timed_candidates)
-    history._matching = timed_matching
+    history.candidates_by_step, history._matching = timed_candidates, timed_matching
 
     def restore():
-        setattr(history, name, candidates)
-        history._matching = matching
+        history.candidates_by_step, history._matching = candidates, matching
 
     return restore
 
@@ -155,7 +145,7 @@ def run(url: str, project, cases, *, now: datetime, horizon_days: int, repeat: i
             deps = history.dependencies(
                 history.effective_definition(segment), project_id=project.pk, seen=frozenset({segment.pk})
             )
-            ids = history._candidates(project, deps, at - (points[1] - points[0]), at)
+            ids = sorted(history.candidates_by_step(project, deps, [at - (points[1] - points[0]), at])[1])
             query = compile_definition(definition, project=project, now=at, person_ids=ids, segment_id=segment.pk,
                                        as_of=True)  # fmt: skip
             print(f"  -- slowest scoped boundary {at:%Y-%m-%d}, {len(ids):,} persons")

@@ -105,11 +105,6 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
     return deps
 
 
-def _candidates(project, deps: Dependencies, since: datetime, until: datetime) -> list[int]:
-    """Persons whose answer may differ between `since` and `until` (a superset)."""
-    return sorted(candidates_by_step(project, deps, [since, until])[1])
-
-
 CANDIDATES_SQL = """
 WITH lag (shift) AS (SELECT days * interval '86400 seconds' FROM unnest(%(lags)s::int[]) days)
 SELECT step, array_agg(DISTINCT person_id) FROM (
