@@ -5,6 +5,7 @@
     .venv/bin/python bench/segments.py --explain pageviews_30d --explain active_days
     .venv/bin/python bench/segments.py --only never_upgraded --repeat 5
     .venv/bin/python bench/segments.py --backend clickhouse    # events in ClickHouse through chDB (bench/backends.py)
+    .venv/bin/python bench/segments.py --history   # 180 days of membership history (bench/segments_history.py)
 
 What it does, in one run:
 
