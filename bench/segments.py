@@ -5,6 +5,7 @@
     .venv/bin/python bench/segments.py --explain pageviews_30d --explain active_days
     .venv/bin/python bench/segments.py --only never_upgraded --repeat 5
     .venv/bin/python bench/segments.py --backend clickhouse    # events in ClickHouse through chDB (bench/backends.py)
+    .venv/bin/python bench/segments.py --history   # 180 days of membership history (bench/segments_history.py)
 
 What it does, in one run:
 
@@ -54,6 +55,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from bench import backends, harness  # noqa: E402
 
 DAYS = 120
+HISTORY_DAYS = 200  # --history reconstructs 180 days: the events spread over more than that
 PLANS = [("free", 60), ("pro", 30), ("enterprise", 10)]
 ROLES = [("admin", 20), ("member", 60), ("viewer", 20)]
 INDUSTRIES = ["saas", "fintech", "retail", "health", "education", "media"]
@@ -148,8 +150,9 @@ def _ts(dt: datetime) -> str:
 class Generator:
     """Streams a project's history into PostgreSQL with COPY, a chunk of persons at a time."""
 
-    def __init__(self, *, events: int, project_id: int, now: datetime, seed: int):
+    def __init__(self, *, events: int, project_id: int, now: datetime, seed: int, days: int = DAYS):
         self.target = events
+        self.days = days
         self.project_id = project_id
         self.now = now
         self.rng = random.Random(seed)
@@ -177,7 +180,7 @@ class Generator:
 
     def company_rows(self) -> list[str]:
         rows = []
-        created = _ts(self.now - timedelta(days=DAYS + 1))
+        created = _ts(self.now - timedelta(days=self.days + 1))
         for cid in range(1, self.companies + 1):
             props = {"name": f"Company {cid}", "industry": self.rng.choice(INDUSTRIES),
                      "employees": self.rng.choice(EMPLOYEES)}  # fmt: skip
@@ -190,8 +193,8 @@ class Generator:
         """Generate one person's sessions and events; returns the person row."""
         r = self.rng
         now = self.now
-        start = now - timedelta(days=DAYS)
-        first = start + timedelta(seconds=r.uniform(0, DAYS * 86400 * 0.95))
+        start = now - timedelta(days=self.days)
+        first = start + timedelta(seconds=r.uniform(0, self.days * 86400 * 0.95))
         span = min((now - first).total_seconds(), r.expovariate(1 / (40 * 86400)) + 3600)
         identified = r.random() < 0.6
         did = f"d{pid}"
@@ -700,6 +703,17 @@ def main() -> None:
         "--pg-setting", action="append", metavar="NAME=VALUE", help="ALTER SYSTEM on the temp server"
     )
     parser.add_argument("--skip-refresh", action="store_true")
+    parser.add_argument(
+        "--history",
+        action="store_true",
+        help="reconstruct each segment's daily history instead (bench/segments_history.py); no DuckDB",
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        help=f"days the generated events span (default {DAYS}; {HISTORY_DAYS} with --history)",
+    )
+    parser.add_argument("--horizon", type=int, default=180, help="days reconstructed by --history")
     parser.add_argument("--seed", type=int, default=11)
     backends.add_argument(parser)
     args = parser.parse_args()
@@ -727,9 +741,11 @@ def main() -> None:
             ["shared_buffers", "effective_cache_size", "max_parallel_workers_per_gather", "random_page_cost",
              "jit"]).items()) + f"; segment work_mem={work_mem}")  # fmt: skip
 
-        gen = Generator(events=args.events, project_id=project.pk, now=now, seed=args.seed)
+        days = args.days or (HISTORY_DAYS if args.history else DAYS)
+        gen = Generator(events=args.events, project_id=project.pk, now=now, seed=args.seed, days=days)
         print(
-            f"generating ~{args.events:,} events, {gen.persons:,} persons, {gen.companies:,} companies ...",
+            f"generating ~{args.events:,} events, {gen.persons:,} persons, {gen.companies:,} companies"
+            f" over {days} days ...",
             flush=True,
         )
         timings = load(db.url, gen, events_file=work / "events.tsv" if clickhouse else None)
@@ -741,6 +757,15 @@ def main() -> None:
                   f" {timings['insert_s']:.1f} s ({timings['rows'] / timings['insert_s']:,.0f} events/s), merged in"
                   f" {timings['optimize_s']:.1f} s, {timings['bytes'] / 1e6:,.0f} MB on disk;"
                   f" daily rollup to PostgreSQL {timings['rollup_s']:.1f} s")  # fmt: skip
+        if args.history:
+            from bench import segments_history
+
+            cases = [c for c in segment_cases(now) if not args.only or c[0] in args.only]
+            meter = backends.cpu_meter(db)
+            segments_history.run(db.url, project, cases, now=now, horizon_days=args.horizon, repeat=args.repeat,
+                                 explain_names=args.explain)  # fmt: skip
+            backends.cpu_report(meter)
+            return
         duck, dtimings = export_to_duckdb(db.url, project.pk, work, args.backend)
         print(f"duckdb: exported in {dtimings['export_s']:.0f} s, loaded in {dtimings['load_s']:.0f} s"
               f" ({duck.execute('SELECT current_setting(' + repr('threads') + ')').fetchone()[0]} threads)")  # fmt: skip

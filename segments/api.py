@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -13,6 +12,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from segments import selectors, services
+from segments.exports import FORMATS, members_export
 from segments.models import Segment, SegmentKind, SegmentMembership
 from segments.selectors import history
 from segments.selectors.history import AsOfError, as_of_parse
@@ -175,7 +175,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class CSVRenderer(BaseRenderer):
-    """Lets `?format=csv` through content negotiation; the CSV itself is streamed by `members_csv`.
+    """Lets `?format=csv` through content negotiation; the file itself is streamed by `members_export`.
 
     Only errors (401, 404…) reach this renderer: they are rendered as JSON.
     """
@@ -190,24 +190,11 @@ class CSVRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
-def members_csv(segment: Segment) -> StreamingHttpResponse:
-    class Echo:
-        def write(self, value):
-            return value
+class NDJSONRenderer(CSVRenderer):
+    """`?format=ndjson`: one JSON object per member and line (errors still answer JSON)."""
 
-    writer = csv.writer(Echo())
-
-    def rows():
-        yield writer.writerow(["person_id", "distinct_ids", "email", "entered_at"])
-        for m in selectors.member_list(segment=segment).iterator(chunk_size=2000):
-            ids = " ".join(d.distinct_id for d in m.person.distinct_ids.all())
-            yield writer.writerow(
-                [m.person_id, ids, (m.person.properties or {}).get("email", ""), m.entered_at.isoformat()]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-members.csv"'
-    return response
+    media_type = "application/x-ndjson"
+    format = "ndjson"
 
 
 def as_of_param(request, project) -> datetime | None:
@@ -238,7 +225,7 @@ def as_of_param(request, project) -> datetime | None:
 )
 class SegmentMembersApi(_SegmentMixin, ListAPIView):
     serializer_class = MemberSerializer
-    renderer_classes = [JSONRenderer, CSVRenderer]
+    renderer_classes = [JSONRenderer, CSVRenderer, NDJSONRenderer]
 
     def get_queryset(self):
         return selectors.member_list(segment=self.get_segment())
@@ -247,8 +234,8 @@ class SegmentMembersApi(_SegmentMixin, ListAPIView):
         at = as_of_param(request, self.project)
         if at is not None:
             return self.members_then(request, at)
-        if request.query_params.get("format") == "csv":
-            return members_csv(self.get_segment())
+        if request.query_params.get("format") in FORMATS:
+            return members_export(self.get_segment(), request.query_params["format"])
         return super().list(request, *args, **kwargs)
 
     def members_then(self, request, at: datetime) -> Response:

@@ -27,7 +27,7 @@ import io
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from segments.compiler import CompileError, compile_definition, compile_segment, effective_definition
 from segments.definition import walk_conditions
+from segments.history_candidates import candidates_by_step
 from segments.membership import LOCK_NAMESPACE, MembershipChange, emit_after_commit, record_snapshot
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from tracking.dataversion import data_changed
@@ -109,51 +110,6 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
     return deps
 
 
-def _candidates(project, deps: Dependencies, since: datetime, until: datetime) -> list[int]:
-    """Persons whose answer may differ between `since` and `until` (a superset)."""
-    tz = project.zone
-    # lags are elapsed days, as the compiler's windows: arithmetic in UTC, not on the zone's clock
-    since, until = since.astimezone(UTC), until.astimezone(UTC)
-    parts, params = [], []
-    for lag in sorted(deps.lags):
-        a, b = since - timedelta(days=lag), until - timedelta(days=lag)
-        # relies on person_day_unique (project_id, person_id, day): a range of days
-        parts.append(
-            "SELECT person_id FROM tracking_personday WHERE project_id = %s AND day BETWEEN %s AND %s"
-        )
-        params += [project.pk, a.astimezone(tz).date(), b.astimezone(tz).date()]
-        # persons without events (made by the API) exist from their first_seen
-        parts.append(
-            "SELECT id FROM tracking_person WHERE project_id = %s AND first_seen > %s AND first_seen <= %s"
-        )
-        params += [project.pk, a, b]
-        if deps.sessions:  # relies on session_project_started
-            parts.append(
-                "SELECT person_id FROM tracking_session WHERE project_id = %s AND started_at >= %s AND started_at <= %s"
-            )
-            params += [project.pk, a, b]
-    if deps.person_traits:
-        parts.append(
-            "SELECT person_id FROM tracking_persontrait WHERE project_id = %s AND at > %s AND at <= %s"
-        )
-        params += [project.pk, since, until]
-    if deps.company_traits:
-        parts.append(
-            "SELECT p.id FROM tracking_person p JOIN tracking_companytrait t ON t.company_id = p.company_id"
-            " WHERE t.project_id = %s AND t.at > %s AND t.at <= %s"
-        )
-        params += [project.pk, since, until]
-    if deps.static_segments:
-        parts.append(
-            "SELECT person_id FROM segments_segmentmembership WHERE segment_id = ANY(%s)"
-            " AND ((entered_at > %s AND entered_at <= %s) OR (exited_at > %s AND exited_at <= %s))"
-        )
-        params += [sorted(deps.static_segments), since, until, since, until]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ".join(parts), params)
-        return [row[0] for row in cursor.fetchall()]
-
-
 def _matching(segment: Segment, definition: dict, *, at: datetime, person_ids: list[int] | None) -> set[int]:
     query = compile_definition(
         definition, project=segment.project, now=at, person_ids=person_ids, segment_id=segment.pk, as_of=True
@@ -207,6 +163,7 @@ def reconstruct(
     open_since: dict[int, datetime] = {}
     closed: list[tuple[int, datetime, datetime]] = []
     steps = len(points)
+    changed = candidates_by_step(project, deps, points)
     for k, point in enumerate(points):
         budget.progress(k, steps + 1)
         if k == 0:
@@ -214,7 +171,7 @@ def reconstruct(
             result.evaluated += persons
             result.full_evaluations += 1
         else:
-            scope = _candidates(project, deps, points[k - 1], point)
+            scope = sorted(changed[k])
             if len(scope) > FULL_SHARE * persons:
                 found = _matching(segment, definition, at=point, person_ids=None)
                 scope = None

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from segments import selectors, services
-from segments.api import members_csv
 from segments.builder import pretty
 from segments.compiler import CompileError
 from segments.definition import referenced_segments
 from segments.describe import describe
+from segments.exports import members_export
 from segments.forms import BreakdownForm, FreezeForm, UploadForm
 from segments.models import Segment, SegmentationModel, SegmentStatus
 from segments.selectors import discovery
@@ -132,7 +132,7 @@ def segment_detail(request: HttpRequest, project: Project, segment_id: int) -> H
 @require_GET
 def segment_members_csv(request: HttpRequest, project: Project, segment_id: int) -> StreamingHttpResponse:
     """The members as CSV, streamed: the same file as the API's `members/?format=csv`, for a plain link."""
-    return members_csv(get_segment(project, segment_id))
+    return members_export(get_segment(project, segment_id), "csv")
 
 
 def _size_days(segment: Segment, size_range: str, project: Project) -> int:
