@@ -1,0 +1,154 @@
+"""Segment definition -> one parameterised SQL statement returning person ids.
+
+The statement has the shape
+
+    SELECT p.id FROM tracking_person p LEFT JOIN tracking_company c ON c.id = p.company_id
+    WHERE p.project_id = %s AND <boolean tree>
+
+where every condition is a boolean over `p` (and `c`): person and company
+traits are direct jsonb tests; behavioural conditions are `p.id IN (subquery)`
+over sessions, the daily rollup, or a fragment from the event store
+(`tracking.eventstore.segments`: a subquery over the events table on PostgreSQL,
+the ids ClickHouse found otherwise). Subqueries are uncorrelated, so PostgreSQL
+computes each once and hashes it (or turns it into a semi-join when it sits at
+the top of the tree). Conditions satisfied by zero events ("never did", "fewer
+than 3") are written as `NOT (p.id IN (persons whose count does not satisfy
+it))`, so people with no events at all are included without scanning them.
+
+Incremental refresh passes `person_ids`: every subquery is then restricted to
+those persons as well, which makes the cost grow with the touched persons'
+events, not with history.
+
+Indexes each construct relies on:
+- behavior/aggregate/sequence/survey: see tracking/eventstore/postgres/segments.py;
+- active_days: the daily rollup tracking_personday (person_day_unique);
+- device/geo/session: session_project_started / session_project_person;
+- person traits: person_properties_gin is not used by `->>` tests; a full
+  computation scans the project's persons, which are far fewer than events.
+
+As of a moment (`as_of=True`, `now` the moment): only persons first seen by
+then, only events, sessions and survey answers at or before it, windows ending
+at it, traits as their history (tracking.PersonTrait, CompanyTrait) held them
+then, nested segments as of then (a static one by its membership periods). A
+trait with no history for a person is taken at its current value
+(`trait_fallbacks` says which). Identities are today's: events of persons merged
+later count for the merged person at any moment.
+
+Values are always %s parameters; the SQL text is built only from constants.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from segments.compiler.activity import ActivityConditions
+from segments.compiler.base import CompileError, Query, _Context, window_bounds
+from segments.compiler.events import EventConditions
+from segments.compiler.traits import TraitConditions
+from segments.models import Segment
+
+__all__ = [
+    "CompileError",
+    "Query",
+    "compile_definition",
+    "compile_segment",
+    "effective_definition",
+    "window_bounds",
+]
+
+
+class Compiler(TraitConditions, ActivityConditions, EventConditions):
+    """A definition's boolean tree as SQL over `p` (persons) and `c` (their company)."""
+
+    def c_segment(self, node: dict) -> tuple[str, list]:
+        segment = Segment.objects.filter(pk=node["segment"], project_id=self.ctx.project_id).first()
+        if segment is None:
+            raise CompileError(f"segment {node['segment']} no longer exists")
+        if segment.pk in self.ctx.stack:
+            raise CompileError("segments refer to each other in a cycle")
+        if segment.is_dynamic:
+            inner = Compiler(
+                _Context(
+                    self.ctx.project_id,
+                    self.ctx.tz,
+                    self.ctx.now,
+                    self.ctx.person_ids,
+                    (*self.ctx.stack, segment.pk),
+                    self.ctx.actions,
+                    self.ctx.as_of,
+                )
+            )
+            sql, params = inner.group(effective_definition(segment))
+        elif self.ctx.as_of:
+            # the period that covers the moment (relies on membership_segment_entered)
+            sql = (
+                "p.id IN (SELECT m.person_id FROM segments_segmentmembership m"
+                " WHERE m.segment_id = %s AND m.entered_at <= %s AND (m.exited_at IS NULL OR m.exited_at > %s))"
+            )
+            params = [segment.pk, self.ctx.now, self.ctx.now]
+        else:
+            sql = (
+                "p.id IN (SELECT m.person_id FROM segments_segmentmembership m"
+                " WHERE m.segment_id = %s AND m.exited_at IS NULL)"
+            )
+            params = [segment.pk]
+        return (f"NOT ({sql})" if node.get("negate") else sql), params
+
+
+def effective_definition(segment) -> dict:
+    """A segment's definition as computed: a model group also excludes the model's earlier groups."""
+    if segment.model_id is None:
+        return segment.definition
+    others = segment.model.groups.filter(is_model_remainder=False).exclude(pk=segment.pk)
+    if not segment.is_model_remainder:
+        others = [g for g in others if (g.model_position, g.pk) < (segment.model_position, segment.pk)]
+    excluded = [{**g.definition, "negate": not g.definition.get("negate", False)} for g in others]
+    own = [] if segment.is_model_remainder else [segment.definition]
+    return {"match": "all", "negate": False, "conditions": [*own, *excluded]}
+
+
+def compile_definition(
+    definition: dict,
+    *,
+    project,
+    now: datetime,
+    person_ids: list[int] | None = None,
+    segment_id: int | None = None,
+    as_of: bool = False,
+) -> Query:
+    """The SQL that selects the ids of persons matching `definition` in `project`.
+
+    `as_of`: evaluated as the stored history stood at `now` (see the module's notes).
+    """
+    # "last N days" is N days of 24 h back from the moment: in UTC, where datetime arithmetic is
+    # elapsed time (in a zone it is wall-clock time, an hour off across a DST change)
+    now = now.astimezone(UTC)
+    ctx = _Context(
+        project.pk, project.zone, now, person_ids, (segment_id,) if segment_id else (), as_of=as_of
+    )
+    where, params = Compiler(ctx).group(definition)
+    restrict = ""
+    restrict_params: list[Any] = []
+    if person_ids is not None:
+        restrict, restrict_params = " AND p.id = ANY(%s::bigint[])", [person_ids]
+    if as_of:  # relies on the index on first_seen
+        restrict, restrict_params = f"{restrict} AND p.first_seen <= %s", [*restrict_params, now]
+    sql = (
+        "SELECT p.id FROM tracking_person p LEFT JOIN tracking_company c ON c.id = p.company_id"
+        f" WHERE p.project_id = %s{restrict} AND ({where})"
+    )
+    return Query(sql, [project.pk, *restrict_params, *params])
+
+
+def compile_segment(
+    segment, *, now: datetime, person_ids: list[int] | None = None, as_of: bool = False
+) -> Query:
+    return compile_definition(
+        effective_definition(segment),
+        project=segment.project,
+        now=now,
+        person_ids=person_ids,
+        segment_id=segment.pk,
+        as_of=as_of,
+    )

@@ -1,0 +1,59 @@
+"""Conditions on events, answered by the event store's fragments: counts, aggregates, sequences, surveys."""
+
+from __future__ import annotations
+
+from segments.compiler.base import CompilerBase
+from tracking.eventstore import segments as event_store
+
+
+class EventConditions(CompilerBase):
+    def c_behavior(self, node: dict) -> tuple[str, list]:
+        count = node["count"]
+        context = self.event_window(node)
+        return self.counted(
+            lambda op: event_store.count_persons(
+                self.ctx.project_id, node["event"], operator=op, value=count["value"], **context
+            ),
+            count["operator"],
+            count["value"],
+        )
+
+    def c_aggregate(self, node: dict) -> tuple[str, list]:
+        sql, params = event_store.aggregate_persons(
+            self.ctx.project_id,
+            node["event"],
+            prop=node["property"],
+            function=node["function"],
+            operator=node["operator"],
+            value=node["value"],
+            **self.event_window(node),
+        )
+        return f"p.id IN ({sql})", params
+
+    def c_sequence(self, node: dict) -> tuple[str, list]:
+        steps, days = node["steps"], node["within_days"]
+        context = self.event_window(node)
+        full_sql, full_params = event_store.sequence_persons(
+            self.ctx.project_id, steps, within_days=days, **context
+        )
+        if node["last_step"] == "did":
+            return f"p.id IN ({full_sql})", full_params
+        # reached the steps before the last one, and never completed the whole sequence
+        prefix_sql, prefix_params = event_store.sequence_persons(
+            self.ctx.project_id, steps[:-1], within_days=days, **context
+        )
+        return f"p.id IN ({prefix_sql}) AND NOT (p.id IN ({full_sql}))", [*prefix_params, *full_params]
+
+    def c_survey(self, node: dict) -> tuple[str, list]:
+        # the person's latest answer to that question
+        answered = node["operator"] == "is_not_set"
+        sql, params = event_store.survey_persons(
+            self.ctx.project_id,
+            survey=node["survey"],
+            question=node["question"],
+            operator=None if answered else node["operator"],
+            value=node.get("value"),
+            person_ids=self.ctx.person_ids,
+            until=self.ctx.until,
+        )
+        return (f"NOT (p.id IN ({sql}))" if answered else f"p.id IN ({sql})"), params
