@@ -24,6 +24,8 @@ class JobKind:
     `view` ("page", "card", …), swapped in where the progress was."""
     timeout_seconds: Callable[[], int] | None = None
     """The job's time limit when not ANALYSIS_JOB_TIMEOUT_SECONDS (read when it starts)."""
+    timeout_hint: str = "try a shorter date range or fewer groups"
+    """What to do when it runs out of time, after "This took longer than the … limit;"."""
 
 
 _KINDS: dict[str, JobKind] = {}

@@ -16,7 +16,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from jobs.cache import cached_put
-from jobs.kinds import kind_get
+from jobs.kinds import JobKind, kind_get
 from jobs.models import Job, JobStatus
 from web.budget import JobCancelled, job_budget
 from web.sql import QueryTimedOut
@@ -27,9 +27,15 @@ LOCK_NAMESPACE = 7311  # pg_advisory_lock(namespace, job id) while a job runs
 PROGRESS_EVERY = 0.5  # seconds between progress writes
 
 
-def timeout_message() -> str:
-    seconds = settings.ANALYSIS_JOB_TIMEOUT_SECONDS
-    return f"This took longer than the {seconds // 60 or seconds} {'minute' if seconds >= 60 else 'second'} limit; try a shorter date range or fewer groups."
+def time_limit(kind: JobKind) -> int:
+    """A job's time limit in seconds: its kind's own, else ANALYSIS_JOB_TIMEOUT_SECONDS."""
+    return kind.timeout_seconds() if kind.timeout_seconds else settings.ANALYSIS_JOB_TIMEOUT_SECONDS
+
+
+def timeout_message(kind: JobKind) -> str:
+    seconds = time_limit(kind)
+    unit = "minute" if seconds >= 60 else "second"
+    return f"This took longer than the {seconds // 60 or seconds} {unit} limit; {kind.timeout_hint}."
 
 
 def _finish(job_id: int, status: str, **fields) -> bool:
@@ -69,9 +75,7 @@ def execute(job_id: int) -> None:
             return
         with job_budget(
             job_id,
-            limit_seconds=kind.timeout_seconds()
-            if kind.timeout_seconds
-            else settings.ANALYSIS_JOB_TIMEOUT_SECONDS,
+            limit_seconds=time_limit(kind),
             on_progress=on_progress,
         ) as budget:
             if connection.in_atomic_block:  # inline, inside a request: a failure must not break it
@@ -93,25 +97,25 @@ def execute(job_id: int) -> None:
         _finish(job_id, JobStatus.DONE, result_id=result_id, progress=1.0)
     except JobCancelled as stop:
         if stop.reason == "timeout":
-            _finish(job_id, JobStatus.FAILED, error=timeout_message())
+            _finish(job_id, JobStatus.FAILED, error=timeout_message(kind))
         else:
             _finish(job_id, JobStatus.CANCELLED)
     except Exception as error:
-        _failed(job_id, kind.reported, error)
+        _failed(job_id, kind, error)
     finally:
         _unlock(job_id)
 
 
-def _failed(job_id: int, reported: tuple, error: Exception) -> None:
+def _failed(job_id: int, kind: JobKind, error: Exception) -> None:
     if connection.needs_rollback or _broken():
         connection.close()
     status = _status(job_id)
     if status != JobStatus.RUNNING:
         return  # cancelled (its query was interrupted on purpose) or handed back to the queue
-    if isinstance(error, reported):
+    if isinstance(error, kind.reported):
         message = str(error)
     elif _timed_out(error):
-        message = timeout_message()
+        message = timeout_message(kind)
     else:
         log.exception("job %s failed", job_id, exc_info=error)
         message = f"This failed unexpectedly; the error was logged (job {job_id})."

@@ -13,8 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from jobs.models import Job
-from jobs.services import job_progress
+from jobs.api import job_json
 from segments.api import _SegmentMixin, as_of_param
 from segments.history_jobs import history_job, history_request
 from segments.models import Segment
@@ -28,26 +27,14 @@ AS_OF = OpenApiParameter(
 )
 
 
-def job_json(job: Job | None) -> dict | None:
-    if job is None:
-        return None
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "progress": round(job_progress(job), 3),
-        "error": job.error,
-        "created_at": job.created_at,
-        "started_at": job.started_at,
-        "finished_at": job.finished_at,
-    }
-
-
-def history_json(segment: Segment) -> dict:
+def history_json(request, segment: Segment) -> dict:
+    """The daily points, and the latest rebuild as the jobs API shows any job (`url` to poll or cancel it)."""
+    job = history_job(segment)
     points = history.history_points(segment=segment)
     return {
         "history_from": segment.history_from,
         "history_built_at": segment.history_built_at,
-        "job": job_json(history_job(segment)),
+        "job": job_json(request, job) if job is not None else None,
         "points": [
             {
                 "date": s.date,
@@ -87,7 +74,7 @@ class SegmentHistoryApi(_SegmentMixin, ProjectAPIView):
         ),
     )
     def get(self, request, project_id: int, segment_id: int):
-        return Response(history_json(self.get_segment()))
+        return Response(history_json(request, self.get_segment()))
 
     @extend_schema(operation_id="segments_history_rebuild", request=None, responses={202: None})
     def post(self, request, project_id: int, segment_id: int):
@@ -99,7 +86,7 @@ class SegmentHistoryApi(_SegmentMixin, ProjectAPIView):
             )
         history_request(segment, user=request.user)
         segment.refresh_from_db()
-        return Response(history_json(segment), status=status.HTTP_202_ACCEPTED)
+        return Response(history_json(request, segment), status=status.HTTP_202_ACCEPTED)
 
 
 class PersonSegmentsApi(ProjectAPIView):

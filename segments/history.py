@@ -24,7 +24,6 @@ memberships, and only they are evaluated again (the compiler's `person_ids`).
 from __future__ import annotations
 
 import io
-import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -33,15 +32,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from segments.compiler import CompileError, compile_definition, compile_segment, effective_definition
+from segments.compiler import compile_definition, compile_segment, effective_definition
 from segments.definition import walk_conditions
 from segments.history_candidates import candidates_by_step
 from segments.membership import LOCK_NAMESPACE, MembershipChange, emit_after_commit, record_snapshot
-from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from segments.models import Segment, SegmentSizeSnapshot
 from tracking.dataversion import data_changed
 from web import budget
-
-log = logging.getLogger(__name__)
 
 NULL = "\\N"  # COPY's text format
 FULL_SHARE = 0.3  # evaluate everyone when more than this share of persons may have changed
@@ -115,8 +112,8 @@ def _matching(segment: Segment, definition: dict, *, at: datetime, person_ids: l
         definition, project=segment.project, now=at, person_ids=person_ids, segment_id=segment.pk, as_of=True
     )
     budget.check()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, false)", [settings.SEGMENT_WORK_MEM])
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.SEGMENT_WORK_MEM])
         cursor.execute(query.sql, query.params)
         return {row[0] for row in cursor.fetchall()}
 
@@ -297,12 +294,6 @@ def is_boundary(project, at: datetime) -> bool:
     return local.hour == local.minute == local.second == local.microsecond == 0
 
 
-@dataclass
-class MembersAt:
-    person_ids: list[int]
-    source: str  # "history": read from the stored periods; "evaluated": the definition as of the moment
-
-
 def stored_covers(segment: Segment, at: datetime) -> bool:
     """Whether the stored periods say exactly who was in at `at`."""
     if not segment.is_dynamic:
@@ -315,33 +306,3 @@ def stored_covers(segment: Segment, at: datetime) -> bool:
         is_boundary(segment.project, at)
         and at.astimezone(segment.project.zone).date() >= segment.history_from
     )
-
-
-def members_at(segment: Segment, at: datetime) -> MembersAt:
-    """Who was in the segment at `at`: the stored history where it is exact, else the definition as of then."""
-    if stored_covers(segment, at):
-        ids = (
-            SegmentMembership.objects.filter(segment=segment, entered_at__lte=at)
-            .exclude(exited_at__lte=at)
-            .values_list("person_id", flat=True)
-        )
-        return MembersAt(sorted(ids), "history")
-    try:
-        found = _matching(segment, effective_definition(segment), at=at, person_ids=None)
-    except CompileError:
-        return MembersAt([], "evaluated")
-    return MembersAt(sorted(found), "evaluated")
-
-
-def member_of_at(segment: Segment, person_id: int, at: datetime) -> tuple[bool, str]:
-    """Whether one person was in the segment at `at`, and where the answer came from."""
-    if stored_covers(segment, at):
-        inside = (
-            SegmentMembership.objects.filter(segment=segment, person_id=person_id, entered_at__lte=at)
-            .exclude(exited_at__lte=at)
-            .exists()
-        )
-        return inside, "history"
-    return person_id in _matching(
-        segment, effective_definition(segment), at=at, person_ids=[person_id]
-    ), "evaluated"

@@ -99,5 +99,6 @@ def register_kinds() -> None:
             reported=(HistoryStale, NotRebuildable, CompileError),
             render=_render,
             timeout_seconds=lambda: settings.SEGMENT_HISTORY_TIMEOUT_SECONDS,
+            timeout_hint="rebuild fewer days (SEGMENT_HISTORY_DAYS) or allow more time (SEGMENT_HISTORY_TIMEOUT_SECONDS)",
         )
     )

@@ -28,7 +28,11 @@ def _definition_or_error(definition, *, project: Project, segment_id: int | None
 def version_record(
     segment: Segment, *, change: str, user=None, restored_from: int | None = None
 ) -> SegmentVersion:
-    """Keep the segment's definition as its next version (the segment row is locked by the caller's update)."""
+    """Keep the segment's definition as its next version.
+
+    Numbers are taken in turn: the caller has just updated (or inserted) the segment's
+    row in its transaction, which holds that row's lock until it commits.
+    """
     last = segment.versions.order_by("-number").values_list("number", flat=True).first() or 0
     return SegmentVersion.objects.create(
         project_id=segment.project_id,
@@ -120,7 +124,6 @@ def segment_update(
     segment.full_clean()
     segment.save()
     if recompute:
-        Segment.objects.select_for_update().filter(pk=segment.pk).first()  # versions are numbered in turn
         version_record(segment, change=change, user=changed_by, restored_from=restored_from)
         _schedule_compute(segment)
     return segment

@@ -19,12 +19,10 @@ _SESSION_NUMBER_SQL = {
 
 class ActivityConditions(CompilerBase):
     def _session_condition(self, node: dict) -> tuple[str, list]:
-        flt_sql, flt_params = column_filter_sql(f"s.{node['property']}", node["operator"], node["value"])
-        w_sql, w_params = self.window_sql(node.get("window"), "s.started_at")  # as of: started by then
-        r_sql, r_params = self.restrict("s.person_id")
-        return (
-            f"p.id IN (SELECT s.person_id FROM tracking_session s WHERE s.project_id = %s AND ({flt_sql}){w_sql}{r_sql})",
-            [self.ctx.project_id, *flt_params, *w_params, *r_params],
+        # device / geo: had a session (started in the window) whose fact passes the filter
+        where = [{"property": node["property"], "operator": node["operator"], "value": node["value"]}]
+        return self.c_session(
+            {"where": where, "count": {"operator": "gte", "value": 1}, "window": node.get("window")}
         )
 
     c_device = _session_condition

@@ -22,7 +22,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from segments.compiler import CompileError, compile_definition, effective_definition
 from segments.definition import walk_conditions
-from segments.history import member_of_at, stored_covers
+from segments.history import stored_covers
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.selectors.sizes import PREVIEW_TIMEOUT_MS, TimedOut, bounded_read, definition_check
 from tracking.models import Person, Project
@@ -107,8 +107,8 @@ def _evaluate(
 
 
 def periods_at(*, segment: Segment, at: datetime) -> QuerySet[SegmentMembership]:
-    """The stored periods covering `at`, by person: `members_at`'s stored answer, kept a query so a
-    page of a large segment reads one page (membership_segment_entered)."""
+    """The stored periods covering `at`, by person, kept a query so a page of a large segment
+    reads one page (membership_segment_entered)."""
     return (
         SegmentMembership.objects.filter(segment=segment, entered_at__lte=at)
         .exclude(exited_at__lte=at)
@@ -119,7 +119,7 @@ def periods_at(*, segment: Segment, at: datetime) -> QuerySet[SegmentMembership]
 
 
 def members_then(*, segment: Segment, at: datetime) -> MembersThen:
-    """`segments.history.members_at`: the stored periods where `stored_covers` says they are exact,
+    """Who was in the segment at `at`: the stored periods where `stored_covers` says they are exact,
     else the definition as of `at`, evaluated under the preview's statement timeout."""
     if stored_covers(segment, at):
         return MembersThen(at=at, source="history", periods=periods_at(segment=segment, at=at))
@@ -157,38 +157,37 @@ def person_segments_then(
     Stored periods answer where `stored_covers` says they are exact (static segments
     always); the others are evaluated as of `at` for this one person.
     """
-    inside, unknown = [], []
-    for segment in (
+    segments = list(
         Segment.objects.filter(project=project).select_related("project", "model").order_by("name", "pk")
-    ):
-        if stored_covers(segment, at):
-            yes, source = member_of_at(segment, person_id, at)
-        else:
-            source = "evaluated"
-            try:
-                yes = bool(
-                    _evaluate(
-                        effective_definition(segment),
-                        project=project,
-                        at=at,
-                        segment_id=segment.pk,
-                        person_ids=[person_id],
-                    )
-                )
-            except (TimedOut, CompileError, DatabaseError):
-                unknown.append(segment)
-                continue
-        if yes:
-            inside.append(SegmentThen(segment=segment, source=source))
-    covering = SegmentMembership.objects.filter(
-        project=project,
-        person_id=person_id,
-        segment__in=[s.segment for s in inside if s.source == "history"],
-        entered_at__lte=at,
-    ).exclude(exited_at__lte=at)
-    entered = {m.segment_id: m.entered_at for m in covering}
-    for item in inside:
-        item.entered_at = entered.get(item.segment.pk)
+    )
+    stored = [segment for segment in segments if stored_covers(segment, at)]
+    # one read of the person's periods covering `at` in every segment the history answers for
+    entered = dict(
+        SegmentMembership.objects.filter(
+            project=project, person_id=person_id, segment__in=stored, entered_at__lte=at
+        )
+        .exclude(exited_at__lte=at)
+        .values_list("segment_id", "entered_at")
+    )
+    inside, unknown = [], []
+    for segment in segments:
+        if segment in stored:
+            if segment.pk in entered:
+                inside.append(SegmentThen(segment=segment, source="history", entered_at=entered[segment.pk]))
+            continue
+        try:
+            found = _evaluate(
+                effective_definition(segment),
+                project=project,
+                at=at,
+                segment_id=segment.pk,
+                person_ids=[person_id],
+            )
+        except (TimedOut, CompileError, DatabaseError):
+            unknown.append(segment)
+            continue
+        if found:
+            inside.append(SegmentThen(segment=segment, source="evaluated"))
     return inside, unknown
 
 

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from segments import history
 from segments.compiler import compile_definition, compile_segment
 from segments.definition import validate_definition
-from segments.history import MembersAt, boundaries, members_at, reconstruct
+from segments.history import boundaries, reconstruct
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from segments.selectors.history import members_then
 from segments.services import segment_compute
 from tests.factories import ProjectFactory
 from tests.ingest.conftest import event
@@ -257,9 +258,9 @@ def test_a_window_edge_exactly_on_a_boundary_and_across_a_dst_change(
     for point in points:
         assert stored_at(segment, point) == as_of(definition, project, point), point
         # the same instant written in UTC reads the same stored day
-        assert members_at(segment, point.astimezone(UTC)) == MembersAt(
-            sorted(stored_at(segment, point)), "history"
-        )
+        then = members_then(segment=segment, at=point.astimezone(UTC))
+        assert then.source == "history"
+        assert {m.person_id for m in then.periods} == stored_at(segment, point)
     # one boundary per local day, the 23- and 25-hour days included; a snapshot for each day
     assert [p.astimezone(project.zone).date() for p in points] == [
         points[0].date() + timedelta(days=i) for i in range(len(points))

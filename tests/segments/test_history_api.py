@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from segments.history import members_at
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from segments.selectors.history import members_then
 from tests.ingest.conftest import event
 from tests.segments.test_segments_api import PRO
 
@@ -70,7 +70,9 @@ def test_members_as_of_a_day_boundary_read_the_stored_history(api, pro):
     assert sorted(m["distinct_ids"][0] for m in body["results"]) == ["user-1", "user-3"]
     assert all(m["entered_at"] for m in body["results"])  # the period that covers the moment
     at = datetime.fromisoformat(body["as_of"])
-    assert [m["id"] for m in body["results"]] == members_at(pro, at).person_ids
+    assert [m["id"] for m in body["results"]] == [
+        m.person_id for m in members_then(segment=pro, at=at).periods
+    ]
 
 
 def test_members_as_of_are_paginated_like_the_members_list(api, pro):

@@ -74,3 +74,16 @@ def test_the_command_rebuilds_and_says_what_it_did(project, signed_up):
     segment.refresh_from_db()
     assert segment.history_from is not None
     assert f"{project.pk}/{segment.pk} Signed up: " in out.getvalue() and "3 members now" in out.getvalue()
+
+
+def test_a_rebuild_past_its_own_time_limit_says_what_to_change(project, signed_up, settings):
+    from segments.history_jobs import history_request
+
+    settings.SEGMENT_HISTORY_TIMEOUT_SECONDS = 0  # out of time at its first evaluation
+    segment = Segment.objects.create(project=project, name="Signed up", definition=DID_SIGN_UP)
+    segment_compute(segment=segment)
+    job = history_request(segment).job
+    job.refresh_from_db()
+    assert job.status == "failed" and "SEGMENT_HISTORY_TIMEOUT_SECONDS" in job.error, job.error
+    segment.refresh_from_db()
+    assert segment.history_built_at is None  # nothing half-written
