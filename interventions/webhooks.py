@@ -25,7 +25,7 @@ from django_q.tasks import async_task
 from interventions.models import Webhook, WebhookDelivery
 from segments.models import Segment
 from segments.signals import membership_changed
-from tracking.models import Person
+from tracking.models import Company, Person
 
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 5
@@ -52,6 +52,10 @@ def verify(secret: str, header: str, body: bytes, *, tolerance_seconds: int = 30
     return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
+def _company_payload(company: Company) -> dict:
+    return {"id": company.pk, "key": company.key, "properties": company.properties}
+
+
 def _person_payload(person: Person) -> dict:
     return {
         "id": person.pk,
@@ -67,9 +71,12 @@ def enqueue(delivery_ids: list[int]) -> None:
 
 @receiver(membership_changed)
 def _on_membership_changed(
-    sender, segment_id: int, project_id: int, entered, exited, initial=False, **kwargs
+    sender, segment_id: int, project_id: int, entered, exited, initial=False, subject="person", **kwargs
 ) -> None:
-    """Entries and exits after a segment's first computation become deliveries."""
+    """Entries and exits after a segment's first computation become deliveries.
+
+    A person segment's payload carries `person`; a company segment's `company`.
+    """
     if initial:
         return  # a new segment's first members did not "enter": they were already there
     hooks = list(
@@ -82,20 +89,24 @@ def _on_membership_changed(
     if segment is None:
         return
     now = timezone.now()
-    persons = {
-        p.pk: p for p in Person.objects.filter(pk__in=[*entered, *exited]).prefetch_related("distinct_ids")
-    }
+    changed = [*entered, *exited]
+    if subject == "company":
+        companies = Company.objects.filter(project_id=project_id, pk__in=changed)
+        members = {c.pk: _company_payload(c) for c in companies}
+    else:
+        found = Person.objects.filter(project_id=project_id, pk__in=changed).prefetch_related("distinct_ids")
+        members = {p.pk: _person_payload(p) for p in found}
     deliveries = []
     for hook in hooks:
-        for event, ids, wanted in (
+        for event, member_ids, wanted in (
             ("segment.entered", entered, hook.on_entry),
             ("segment.exited", exited, hook.on_exit),
         ):
             if not wanted:
                 continue
-            for person_id in ids:
-                person = persons.get(person_id)
-                if person is None:
+            for member_id in member_ids:
+                member = members.get(member_id)
+                if member is None:
                     continue
                 deliveries.append(
                     WebhookDelivery(
@@ -106,7 +117,7 @@ def _on_membership_changed(
                             "event": event,
                             "occurred_at": now.isoformat(),
                             "segment": {"id": segment_id, "name": segment.name},
-                            "person": _person_payload(person),
+                            subject: member,
                         },
                     )
                 )

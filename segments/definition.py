@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from segments.definition_subjects import SubjectConditions
 from segments.models import Segment
 from tracking.models import Action
 from tracking.properties import COMPARATORS, OPERATORS, FilterError, validate_filter
@@ -20,8 +21,11 @@ from tracking.properties import COMPARATORS, OPERATORS, FilterError, validate_fi
 CONDITION_TYPES = (
     "person", "company", "device", "geo", "behavior", "active_days", "aggregate",
     "sequence", "first_seen", "last_seen", "survey", "segment", "first_time", "stopped", "restarted",
-    "session",
+    "session", "people", "company_segment",
 )  # fmt: skip
+# A company segment's conditions: the company's traits, counts of its people, aggregates of its events.
+COMPANY_CONDITION_TYPES = ("company", "people", "aggregate", "segment")
+PERSON_ONLY = ("people",)
 LIFECYCLE_VERBS = ("first_time", "stopped", "restarted")
 DEVICE_PROPERTIES = ("browser", "os", "device_type")
 GEO_PROPERTIES = ("country", "region", "city")
@@ -50,10 +54,11 @@ class DefinitionError(ValueError):
         return f"{self.path}: {self.message}"
 
 
-class _Validator:
-    def __init__(self, *, project_id: int | None, segment_id: int | None):
+class _Validator(SubjectConditions):
+    def __init__(self, *, project_id: int | None, segment_id: int | None, subject: str = "person"):
         self.project_id = project_id
         self.segment_id = segment_id
+        self.subject = subject
         self.count = 0
 
     # -- helpers -------------------------------------------------------------
@@ -131,6 +136,14 @@ class _Validator:
             self.fail(
                 f"{path}.type", f"unknown condition type {kind!r}; use one of {', '.join(CONDITION_TYPES)}"
             )
+        if self.subject == "company" and kind not in COMPANY_CONDITION_TYPES:
+            self.fail(
+                f"{path}.type",
+                f"a company segment's conditions are {', '.join(COMPANY_CONDITION_TYPES)}; got {kind!r}"
+                " (conditions on people go inside a people condition)",
+            )
+        if self.subject == "person" and kind in PERSON_ONLY:
+            self.fail(f"{path}.type", f"{kind!r} is a condition of company segments")
         return getattr(self, f"c_{kind}")(node, path)
 
     def c_person(self, node: dict, path: str) -> dict:
@@ -294,8 +307,20 @@ class _Validator:
         if not isinstance(negate, bool):
             self.fail(f"{path}.negate", "must be true or false")
         if self.project_id is not None:
-            if not Segment.objects.filter(pk=segment_id, project_id=self.project_id).exists():
+            subject = (
+                Segment.objects.filter(pk=segment_id, project_id=self.project_id)
+                .values_list("subject", flat=True)
+                .first()
+            )
+            if subject is None:
                 self.fail(f"{path}.segment", f"no segment {segment_id} in this project")
+            if subject != self.subject:
+                hint = (
+                    "use a company_segment condition for people whose company is in it"
+                    if subject == "company"
+                    else "use a people condition to count a company's people in it"
+                )
+                self.fail(f"{path}.segment", f"segment {segment_id} is a segment of {subject}s; {hint}")
             if self.segment_id is not None and _refers_to(segment_id, self.segment_id):
                 self.fail(
                     f"{path}.segment", "a segment cannot include itself, directly or through another segment"
@@ -366,8 +391,10 @@ def referenced_segments(definition: dict) -> list[int]:
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") == "segment" and isinstance(node.get("segment"), int):
+            if node.get("type") in ("segment", "company_segment") and isinstance(node.get("segment"), int):
                 refs.append(node["segment"])
+            if node.get("type") == "people":
+                walk(node.get("definition"))
             for child in node.get("conditions", []) if isinstance(node.get("conditions"), list) else []:
                 walk(child)
 
@@ -376,10 +403,16 @@ def referenced_segments(definition: dict) -> list[int]:
 
 
 def validate_definition(
-    definition: Any, *, project_id: int | None = None, segment_id: int | None = None
+    definition: Any,
+    *,
+    project_id: int | None = None,
+    segment_id: int | None = None,
+    subject: str = "person",
 ) -> dict:
-    """Check a definition; return it normalised, or raise DefinitionError naming the offending part."""
-    return _Validator(project_id=project_id, segment_id=segment_id).group(definition, "definition", 0)
+    """Check a definition of a segment of `subject`s (person or company); return it normalised,
+    or raise DefinitionError naming the offending part."""
+    validator = _Validator(project_id=project_id, segment_id=segment_id, subject=subject)
+    return validator.group(definition, "definition", 0)
 
 
 def depends_on_time(definition: dict) -> bool:
@@ -390,6 +423,8 @@ def depends_on_time(definition: dict) -> bool:
             return False
         if "conditions" in node:
             return any(walk(child) for child in node["conditions"])
+        if node.get("type") == "people":
+            return walk(node.get("definition"))
         if node.get("type") in ("first_seen", "last_seen", *LIFECYCLE_VERBS):
             return True
         window = node.get("window")

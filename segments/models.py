@@ -16,6 +16,11 @@ class SegmentKind(models.TextChoices):
     STATIC = "static", "Static (a fixed list)"
 
 
+class SegmentSubject(models.TextChoices):
+    PERSON = "person", "People"
+    COMPANY = "company", "Companies"
+
+
 class SegmentStatus(models.TextChoices):
     PENDING = "pending", "Waiting to compute"
     COMPUTING = "computing", "Computing"
@@ -48,6 +53,10 @@ class Segment(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=10, choices=SegmentKind.choices, default=SegmentKind.DYNAMIC)
+    # Who the members are: people (SegmentMembership) or companies (CompanyMembership).
+    subject = models.CharField(
+        max_length=10, choices=SegmentSubject.choices, default=SegmentSubject.PERSON, db_default="person"
+    )
     definition = models.JSONField(default=dict, blank=True)
     # A group of a segmentation model: `definition` is the group's own rule; the
     # model's earlier groups are excluded when it is compiled (first match wins).
@@ -82,6 +91,10 @@ class Segment(models.Model):
     @property
     def is_dynamic(self) -> bool:
         return self.kind == SegmentKind.DYNAMIC
+
+    @property
+    def is_company(self) -> bool:
+        return self.subject == SegmentSubject.COMPANY
 
 
 class SegmentMembership(models.Model):
@@ -119,6 +132,40 @@ class SegmentMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} in {self.segment_id}"
+
+
+class CompanyMembership(models.Model):
+    """One period of a company's membership of a company segment: open while `exited_at` is null."""
+
+    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="company_memberships")
+    company = models.ForeignKey(
+        "tracking.Company", on_delete=models.CASCADE, related_name="segment_memberships"
+    )
+    entered_at = models.DateTimeField()
+    exited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["segment", "company"],
+                condition=models.Q(exited_at__isnull=True),
+                name="company_membership_open_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["segment", "entered_at"], name="company_membership_entered"),
+            models.Index(fields=["segment", "exited_at"], name="company_membership_exited"),
+            # decide: a company's current segments
+            models.Index(
+                fields=["project", "company"],
+                condition=models.Q(exited_at__isnull=True),
+                name="company_membership_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"company {self.company_id} in {self.segment_id}"
 
 
 class SegmentVersion(models.Model):

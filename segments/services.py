@@ -12,15 +12,32 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from segments.compiler import CompileError
+from segments.compiler.companies import people_of
 from segments.definition import DefinitionError, referenced_segments, validate_definition
-from segments.membership import MembershipChange, apply_membership, emit_after_commit, record_snapshot
-from segments.models import Persona, Segment, SegmentKind, SegmentMembership, SegmentStatus, SegmentVersion
+from segments.membership import (
+    MembershipChange,
+    apply_membership,
+    emit_after_commit,
+    membership_table,
+    record_snapshot,
+)
+from segments.models import (
+    Persona,
+    Segment,
+    SegmentKind,
+    SegmentMembership,
+    SegmentStatus,
+    SegmentSubject,
+    SegmentVersion,
+)
 from tracking.models import PersonDistinctId, Project
 
 
-def _definition_or_error(definition, *, project: Project, segment_id: int | None = None) -> dict:
+def _definition_or_error(
+    definition, *, project: Project, segment_id: int | None = None, subject: str = SegmentSubject.PERSON
+) -> dict:
     try:
-        return validate_definition(definition, project_id=project.pk, segment_id=segment_id)
+        return validate_definition(definition, project_id=project.pk, segment_id=segment_id, subject=subject)
     except DefinitionError as error:
         raise ValidationError({error.path: [error.message]}) from None
 
@@ -69,19 +86,23 @@ def segment_create(
     definition: dict,
     description: str = "",
     kind: str = SegmentKind.DYNAMIC,
+    subject: str = SegmentSubject.PERSON,
     created_by=None,
 ) -> Segment:
-    """Save a segment and queue its computation over all history."""
+    """Save a segment (of people, or of companies) and queue its computation over all history."""
     if kind != SegmentKind.DYNAMIC:
         raise ValidationError(
             {"kind": ["Static segments are made by freezing a dynamic one or uploading a list."]}
         )
+    if subject not in SegmentSubject.values:
+        raise ValidationError({"subject": [f"must be one of {', '.join(SegmentSubject.values)}"]})
     segment = Segment(
         project=project,
         name=name,
         description=description,
         kind=kind,
-        definition=_definition_or_error(definition, project=project),
+        subject=subject,
+        definition=_definition_or_error(definition, project=project, subject=subject),
         created_by=created_by,
         status=SegmentStatus.PENDING,
     )
@@ -108,12 +129,14 @@ def segment_update(
                 {"definition": ["A static segment's members are fixed; it has no definition."]}
             )
         fields["definition"] = _definition_or_error(
-            fields["definition"], project=segment.project, segment_id=segment.pk
+            fields["definition"], project=segment.project, segment_id=segment.pk, subject=segment.subject
         )
     if fields.get("kind", segment.kind) != segment.kind:
         raise ValidationError(
             {"kind": ["A segment's kind cannot change; freeze it into a static copy instead."]}
         )
+    if fields.get("subject", segment.subject) != segment.subject:
+        raise ValidationError({"subject": ["Whether a segment holds people or companies cannot change."]})
     recompute = "definition" in fields and fields["definition"] != segment.definition
     for key, value in fields.items():
         setattr(segment, key, value)
@@ -172,7 +195,13 @@ def segment_compute(*, segment: Segment, now=None) -> MembershipChange:
                 compute_ms=change.elapsed_ms,
                 status_detail="",
             )
-            emit_after_commit([change], project_id=segment.project_id, initial=initial)
+            changes = [change]
+            if segment.is_company and change.changed:
+                changes += _refresh_company_dependents(
+                    segment, company_ids=[*change.entered, *change.exited], now=now
+                )
+            emit_after_commit(changes[:1], project_id=segment.project_id, initial=initial)
+            emit_after_commit(changes[1:], project_id=segment.project_id)
     except CompileError as error:
         Segment.objects.filter(pk=segment.pk).update(status=SegmentStatus.ERROR, status_detail=str(error))
         raise
@@ -181,23 +210,77 @@ def segment_compute(*, segment: Segment, now=None) -> MembershipChange:
 
 
 def segments_refresh_persons(*, project: Project, person_ids: list[int], now=None) -> list[MembershipChange]:
-    """Re-evaluate only these persons for every computed dynamic segment of the project (within the caller's transaction)."""
+    """Re-evaluate only these persons for every computed dynamic segment of the project (within the caller's transaction).
+
+    Company segments go first, for the companies of these persons; person
+    segments then also re-evaluate the people of companies that entered or
+    left one, whose `company_segment` conditions may have changed.
+    """
     now = now or timezone.now()
     changes = []
-    segments = Segment.objects.filter(
-        project=project, kind=SegmentKind.DYNAMIC, computed_at__isnull=False
-    ).order_by("pk")
-    for segment in segments.select_related("project", "model"):
-        try:
-            change = apply_membership(segment, now=now, person_ids=person_ids)
-        except CompileError as error:
-            Segment.objects.filter(pk=segment.pk).update(status=SegmentStatus.ERROR, status_detail=str(error))
+    segments = list(
+        Segment.objects.filter(project=project, kind=SegmentKind.DYNAMIC, computed_at__isnull=False)
+        .select_related("project", "model")
+        .order_by("pk")
+    )
+    companies = [s for s in segments if s.is_company]
+    if companies:
+        company_ids = companies_of(project_id=project.pk, person_ids=person_ids)
+        moved: set[int] = set()
+        for segment in companies:
+            change = _refresh(segment, now=now, member_ids=company_ids)
+            if change is not None:
+                changes.append(change)
+                moved.update(change.entered, change.exited)
+        if moved:
+            person_ids = sorted(set(person_ids) | set(people_of(project.pk, sorted(moved))))
+    for segment in segments:
+        if segment.is_company:
             continue
-        if change.changed:
-            record_snapshot(segment, now=now, size=change.size)
-        changes.append(change)
+        change = _refresh(segment, now=now, member_ids=person_ids)
+        if change is not None:
+            changes.append(change)
     emit_after_commit(changes, project_id=project.pk)
     return changes
+
+
+def _refresh_company_dependents(segment: Segment, *, company_ids: list[int], now) -> list[MembershipChange]:
+    """Person segments naming this company segment, re-evaluated for the people of companies that moved."""
+    dependents = [
+        other
+        for other in Segment.objects.filter(
+            project_id=segment.project_id, kind=SegmentKind.DYNAMIC, computed_at__isnull=False
+        ).select_related("project", "model")
+        if not other.is_company and segment.pk in referenced_segments(other.definition)
+    ]
+    people = people_of(segment.project_id, company_ids) if dependents else []
+    changes = []
+    for other in dependents:
+        change = _refresh(other, now=now, member_ids=people)
+        if change is not None:
+            changes.append(change)
+    return changes
+
+
+def companies_of(*, project_id: int, person_ids: list[int]) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT company_id FROM tracking_person"
+            " WHERE project_id = %s AND id = ANY(%s::bigint[]) AND company_id IS NOT NULL ORDER BY 1",
+            [project_id, person_ids],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _refresh(segment: Segment, *, now, member_ids: list[int]) -> MembershipChange | None:
+    try:
+        change = apply_membership(segment, now=now, person_ids=member_ids)
+    except CompileError as error:
+        Segment.objects.filter(pk=segment.pk).update(status=SegmentStatus.ERROR, status_detail=str(error))
+        return None
+    if change.changed:
+        record_snapshot(segment, now=now, size=change.size)
+    return change
 
 
 @transaction.atomic
@@ -209,19 +292,22 @@ def segment_freeze(*, segment: Segment, name: str, created_by=None) -> Segment:
         name=name,
         description=f"Members of “{segment.name}” on {now:%Y-%m-%d %H:%M} UTC.",
         kind=SegmentKind.STATIC,
+        subject=segment.subject,
         frozen_from=segment,
         status=SegmentStatus.READY,
         computed_at=now,
         created_by=created_by,
     )
+    table, member = membership_table(segment)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO segments_segmentmembership (project_id, segment_id, person_id, entered_at)"
-            " SELECT project_id, %s, person_id, %s FROM segments_segmentmembership"
+            f"INSERT INTO {table} (project_id, segment_id, {member}, entered_at)"  # noqa: S608 - constants
+            f" SELECT project_id, %s, {member}, %s FROM {table}"
             " WHERE segment_id = %s AND exited_at IS NULL",
             [frozen.pk, now, segment.pk],
         )
-    frozen.size = SegmentMembership.objects.filter(segment=frozen).count()
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE segment_id = %s", [frozen.pk])  # noqa: S608
+        frozen.size = cursor.fetchone()[0]
     frozen.save(update_fields=["size"])
     record_snapshot(frozen, now=now, size=frozen.size)
     return frozen

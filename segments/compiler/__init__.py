@@ -44,6 +44,7 @@ from typing import Any
 
 from segments.compiler.activity import ActivityConditions
 from segments.compiler.base import CompileError, Query, _Context, window_bounds
+from segments.compiler.companies import CompanySegmentCondition, compile_companies
 from segments.compiler.events import EventConditions
 from segments.compiler.traits import TraitConditions
 from segments.models import Segment
@@ -58,7 +59,7 @@ __all__ = [
 ]
 
 
-class Compiler(TraitConditions, ActivityConditions, EventConditions):
+class Compiler(TraitConditions, ActivityConditions, EventConditions, CompanySegmentCondition):
     """A definition's boolean tree as SQL over `p` (persons) and `c` (their company)."""
 
     def c_segment(self, node: dict) -> tuple[str, list]:
@@ -116,17 +117,22 @@ def compile_definition(
     person_ids: list[int] | None = None,
     segment_id: int | None = None,
     as_of: bool = False,
+    subject: str = "person",
 ) -> Query:
     """The SQL that selects the ids of persons matching `definition` in `project`.
 
     `as_of`: evaluated as the stored history stood at `now` (see the module's notes).
+    `subject` "company": the ids of companies matching a company definition, and
+    `person_ids` are company ids to restrict to (segments.compiler.companies).
     """
     # "last N days" is N days of 24 h back from the moment: in UTC, where datetime arithmetic is
     # elapsed time (in a zone it is wall-clock time, an hour off across a DST change)
     now = now.astimezone(UTC)
-    ctx = _Context(
-        project.pk, project.zone, now, person_ids, (segment_id,) if segment_id else (), as_of=as_of
-    )
+    stack = (segment_id,) if segment_id else ()
+    if subject == "company":
+        ctx = _Context(project.pk, project.zone, now, None, stack, as_of=as_of)
+        return Query(*compile_companies(definition, ctx=ctx, company_ids=person_ids))
+    ctx = _Context(project.pk, project.zone, now, person_ids, stack, as_of=as_of)
     where, params = Compiler(ctx).group(definition)
     restrict = ""
     restrict_params: list[Any] = []
@@ -144,6 +150,8 @@ def compile_definition(
 def compile_segment(
     segment, *, now: datetime, person_ids: list[int] | None = None, as_of: bool = False
 ) -> Query:
+    """The SQL selecting the segment's members: person ids, or company ids for a company segment
+    (then `person_ids` are the company ids to restrict to)."""
     return compile_definition(
         effective_definition(segment),
         project=segment.project,
@@ -151,4 +159,5 @@ def compile_segment(
         person_ids=person_ids,
         segment_id=segment.pk,
         as_of=as_of,
+        subject=segment.subject,
     )

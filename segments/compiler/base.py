@@ -103,16 +103,18 @@ class CompilerBase:
         }
 
     @staticmethod
-    def counted(persons: Callable[[str], tuple[str, list]], operator: str, value) -> tuple[str, list]:
-        """Membership by a count per person; people with no rows count as zero.
+    def counted(
+        persons: Callable[[str], tuple[str, list]], operator: str, value, *, row: str = "p.id"
+    ) -> tuple[str, list]:
+        """Membership by a count per person (or per company: `row` "c.id"); no rows count as zero.
 
-        `persons(op)` selects the persons (with rows) whose count `op` `value`.
+        `persons(op)` selects the ids (with rows) whose count `op` `value`.
         """
         if ZERO_SATISFIES[operator](value):
             sql, params = persons(_NEGATED[operator])
-            return f"NOT (p.id IN ({sql}))", params
+            return f"NOT ({row} IN ({sql}))", params
         sql, params = persons(operator)
-        return f"p.id IN ({sql})", params
+        return f"{row} IN ({sql})", params
 
     # -- the tree -----------------------------------------------------------------------
     def group(self, node: dict) -> tuple[str, list]:

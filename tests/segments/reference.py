@@ -84,6 +84,14 @@ class RefPerson:
     sessions: list[RefSession] = field(default_factory=list)
     traits: list[RefTrait] = field(default_factory=list)
     company_traits: list[RefTrait] = field(default_factory=list)  # its company's history
+    company_id: int | None = None
+
+
+@dataclass
+class RefCompany:
+    id: int
+    properties: dict
+    traits: list[RefTrait] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +105,8 @@ class World:
     # static segment id -> periods (person id, entered, exited or None), read as of a moment
     static_periods: dict[int, list[tuple[int, datetime, datetime | None]]] = field(default_factory=dict)
     as_of: bool = False  # evaluated as of `now`
+    companies: list[RefCompany] = field(default_factory=list)
+    company_segments: dict[int, dict] = field(default_factory=dict)  # id -> definition (dynamic)
 
 
 def members(definition: dict, world: World, at: datetime | None = None) -> set[int]:
@@ -108,6 +118,63 @@ def members(definition: dict, world: World, at: datetime | None = None) -> set[i
         for p in world.persons
         if (not world.as_of or p.first_seen <= world.now) and group(definition, p, world)
     }
+
+
+def company_members(definition: dict, world: World, at: datetime | None = None) -> set[int]:
+    """The companies a company definition holds now, or as of `at`."""
+    if at is not None:
+        world = dataclasses.replace(world, now=at.astimezone(UTC), as_of=True)
+    return {c.id for c in world.companies if company_group(definition, c, world)}
+
+
+def company_group(node: dict, company: RefCompany, world: World) -> bool:
+    results = [
+        company_group(c, company, world) if "conditions" in c else company_condition(c, company, world)
+        for c in node["conditions"]
+    ]
+    value = all(results) if node.get("match", "all") == "all" else any(results)
+    return not value if node.get("negate") else value
+
+
+def people_of(company: RefCompany, world: World) -> list[RefPerson]:
+    return [
+        p
+        for p in world.persons
+        if p.company_id == company.id and (not world.as_of or p.first_seen <= world.now)
+    ]
+
+
+def company_condition(node: dict, company: RefCompany, world: World) -> bool:
+    kind = node["type"]
+    if kind == "company":
+        props = trait(company.traits, company.properties, node["property"], world)
+        return jsonb_filter_match(props, node["property"], node["operator"], node["value"])
+    if kind == "people":
+        count = sum(1 for p in people_of(company, world) if group(node["definition"], p, world))
+        return compare(count, node["count"]["operator"], node["count"]["value"])
+    if kind == "aggregate":
+        # every event of the company's people, whoever was first seen when
+        values = [
+            number(e.properties.get(node["property"]))
+            for p in world.persons
+            if p.company_id == company.id
+            for e in events_of(p, world)
+            if in_window(e.timestamp, node.get("window"), world) and event_matches(node["event"], e, world)
+        ]
+        return _aggregate(node, [v for v in values if v is not None])
+    if kind == "segment":
+        value = company_group(world.company_segments[node["segment"]], company, world)
+        return not value if node.get("negate") else value
+    raise AssertionError(f"unknown company condition {kind}")
+
+
+def _aggregate(node: dict, values: list[Decimal]) -> bool:
+    if not values:
+        return False
+    result = {"sum": sum, "min": min, "max": max, "avg": lambda vs: sum(vs) / len(vs)}[node["function"]](
+        values
+    )
+    return compare(result, node["operator"], Decimal(str(node["value"])))
 
 
 def events_of(person: RefPerson, world: World) -> list[RefEvent]:
@@ -244,13 +311,7 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
             for e in events_of(person, world)
             if in_window(e.timestamp, node.get("window"), world) and event_matches(node["event"], e, world)
         ]
-        values = [v for v in values if v is not None]
-        if not values:
-            return False
-        result = {"sum": sum, "min": min, "max": max, "avg": lambda vs: sum(vs) / len(vs)}[node["function"]](
-            values
-        )
-        return compare(result, node["operator"], Decimal(str(node["value"])))
+        return _aggregate(node, [v for v in values if v is not None])
     if kind == "sequence":
         events = [e for e in events_of(person, world) if in_window(e.timestamp, node.get("window"), world)]
         full = did_sequence(node["steps"], node["within_days"], events, world)
@@ -288,6 +349,10 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
         )
     if kind in ("first_time", "stopped", "restarted"):
         return lifecycle(node, person, world)
+    if kind == "company_segment":
+        company = next((c for c in world.companies if c.id == person.company_id), None)
+        value = company is not None and company_group(world.company_segments[node["segment"]], company, world)
+        return not value if node.get("negate") else value
     if kind == "segment":
         if world.as_of and node["segment"] in world.static_periods:
             value = any(

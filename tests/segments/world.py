@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from hypothesis import strategies as st
 
-from tests.segments.reference import RefEvent, RefPerson, RefSession, RefTrait, World, trait
+from tests.segments.reference import RefCompany, RefEvent, RefPerson, RefSession, RefTrait, World, trait
 from tracking.eventstore import using_clickhouse
 from tracking.eventstore.rows import NewEvent
 from tracking.ingest.rollup import person_days_rebuild
@@ -172,6 +172,7 @@ def store_world(project: Project, spec: list[dict]) -> World:
             last_seen=last,
             traits=traits,
             company_traits=histories[p["company"]] if company else [],
+            company_id=company.pk if company else None,
         )
         for e in p["events"]:
             props = {
@@ -231,7 +232,11 @@ def store_world(project: Project, spec: list[dict]) -> World:
             for person, index, e in events
         )  # fmt: skip
         person_days_rebuild(project.pk)  # the daily rollup ingestion would have kept
-    return World(persons=ref_persons, now=NOW, tz=tz)
+    ref_companies = [
+        RefCompany(id=company.pk, properties=company.properties, traits=history)
+        for company, history in zip(companies, histories, strict=True)
+    ]
+    return World(persons=ref_persons, now=NOW, tz=tz, companies=ref_companies)
 
 
 def _writes(spec: list[dict]) -> list[RefTrait]:

@@ -89,6 +89,40 @@ def aggregate_persons(
     return _ids(persons(project_id, event, **kwargs))
 
 
+def aggregate_partials(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    prop: str,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> Fragment:
+    """Rows `(person_id, s, n, mn, mx)`: per person with numeric values of `prop` on matching
+    events, their sum, how many, the least and the greatest (numbers as `aggregate_persons` reads them).
+
+    Partials combine across persons (a company's sum is the sum of its people's
+    sums, its average their summed sums over their summed counts), so the
+    combination runs in PostgreSQL alike for both backends.
+    """
+    kwargs = {
+        "since": since, "until": until, "prop": prop, "person_ids": person_ids, "action_steps": action_steps,
+    }  # fmt: skip
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.segments import aggregate_partials as partials
+
+        return partials(project_id, event, **kwargs)
+    from tracking.eventstore.clickhouse.segments import aggregate_partials as partials
+
+    rows = partials(project_id, event, **kwargs)
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    return (
+        "SELECT * FROM unnest(%s::bigint[], %s::numeric[], %s::bigint[], %s::numeric[], %s::numeric[])",
+        [list(column) for column in columns],
+    )
+
+
 def sequence_persons(
     project_id: int,
     steps: list[dict],

@@ -149,6 +149,31 @@ def aggregate_persons(
     )
 
 
+def aggregate_partials(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    prop: str,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> list[tuple]:
+    """Per person: sum, count, min and max of the property's numbers, as Decimal256(20)."""
+    p = Params()
+    frm = _relation(
+        project_id, [event], p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
+    )
+    condition = event_spec(event, "e", p, action_steps=action_steps)
+    number = json_number("e.properties", prop, p)
+    return client().query(
+        f"SELECT person_id, sum(x), count(x), min(x), max(x) FROM (SELECT e.person_id AS person_id,"
+        f" {number} AS x FROM {frm} WHERE ({condition}){_persons(person_ids, p)})"
+        f" GROUP BY person_id HAVING count(x) > 0",
+        p,
+    )
+
+
 def sequence_persons(
     project_id: int,
     steps: list[dict],

@@ -110,6 +110,26 @@ def aggregate_persons(
     )
 
 
+def aggregate_partials(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    prop: str,
+    person_ids: list[int] | None,
+    action_steps: ActionSteps,
+) -> tuple[str, list]:
+    where, params = event_sql(event, action_steps)
+    frm, frm_params = _events_from(project_id, where, params, since, until, person_ids)
+    return (
+        "SELECT person_id, sum(x), count(x), min(x), max(x)"
+        f" FROM (SELECT e.person_id, sl_numeric(e.properties -> %s) AS x {frm}) v"
+        " GROUP BY person_id HAVING count(x) > 0",
+        [prop, *frm_params],
+    )
+
+
 def sequence_persons(
     project_id: int,
     steps: list[dict],
