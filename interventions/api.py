@@ -37,7 +37,7 @@ _TARGETED = [
 
 
 RESOURCES = {
-    "flags": (FeatureFlag, ["id", "key", "description", "enabled", "variants", "rules", "goal", "created_at", "updated_at"], services.flag_save, "flag"),
+    "flags": (FeatureFlag, ["id", "key", "description", "enabled", "variants", "rules", "bucket_by", "goal", "created_at", "updated_at"], services.flag_save, "flag"),
     "nudges": (Nudge, [*_TARGETED, *services.NUDGE_FIELDS], services.nudge_save, "nudge"),
     "surveys": (Survey, [*_TARGETED, "key", "intro", "questions", "thank_you"], services.survey_save, "survey"),
     "webhooks": (Webhook, ["id", "name", "url", "secret", "on_entry", "on_exit", "active", "created_at"], services.webhook_save, "webhook"),

@@ -43,9 +43,11 @@ def _distinct_id(payload: dict) -> str | None:
     return value.strip()
 
 
-def flag_values(*, project: Project, distinct_id: str) -> dict[str, bool | str]:
+def flag_values(
+    *, project: Project, distinct_id: str, company_key: str | None = None
+) -> dict[str, bool | str]:
     config = targeting.project_config(project.pk)
-    state = targeting.person_state(project.pk, person_id_for(project, distinct_id))
+    state = targeting.person_state(project.pk, person_id_for(project, distinct_id), company_key)
     return targeting.flags_for(config, state, distinct_id)
 
 
@@ -68,7 +70,8 @@ def _detailed(project: Project, values: dict[str, bool | str]) -> dict[str, dict
     return out
 
 
-def _read(request: HttpRequest) -> tuple[Project, str] | HttpResponse:
+def _read(request: HttpRequest) -> tuple[Project, str, str | None] | HttpResponse:
+    """The project, the distinct id, and the company key of posthog-js's `groups` (group type "company")."""
     payload = read_compat_payload(request, max_bytes=MAX_DECIDE_BYTES)
     if not isinstance(payload, dict):
         return error_response(400, "invalid request", 'Send {"api_key", "distinct_id"}.')
@@ -82,7 +85,7 @@ def _read(request: HttpRequest) -> tuple[Project, str] | HttpResponse:
         return error_response(
             400, "invalid distinct_id", "distinct_id must be a non-empty string of at most 200 characters."
         )
-    return project, distinct_id
+    return project, distinct_id, targeting.group_key(payload)
 
 
 def _version(request: HttpRequest, default: int) -> int:
@@ -95,8 +98,8 @@ def flags(request: HttpRequest) -> HttpResponse:
     read = _read(request)
     if isinstance(read, HttpResponse):
         return read
-    project, distinct_id = read
-    values = flag_values(project=project, distinct_id=distinct_id)
+    project, distinct_id, company_key = read
+    values = flag_values(project=project, distinct_id=distinct_id, company_key=company_key)
     return json_response(
         {
             "flags": _detailed(project, values),
@@ -115,8 +118,8 @@ def decide(request: HttpRequest) -> HttpResponse:
     read = _read(request)
     if isinstance(read, HttpResponse):
         return read
-    project, distinct_id = read
-    values = flag_values(project=project, distinct_id=distinct_id)
+    project, distinct_id, company_key = read
+    values = flag_values(project=project, distinct_id=distinct_id, company_key=company_key)
     answer: dict = {
         "featureFlags": values,
         "featureFlagPayloads": {},

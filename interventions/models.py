@@ -103,6 +103,15 @@ class FeatureFlag(models.Model):
     # evaluated in order; the first whose segment contains the person decides:
     # [{"segment": id | null (everyone), "rollout": 0-100}]
     rules = models.JSONField(default=list, blank=True)
+
+    class BucketBy(models.TextChoices):
+        PERSON = "person", "Each person"
+        COMPANY = "company", "Each company (everyone at a company gets the same value)"
+
+    # who a rollout and variants are drawn for: each person, or each company (the snippet's group())
+    bucket_by = models.CharField(
+        max_length=10, choices=BucketBy.choices, default=BucketBy.PERSON, db_default="person"
+    )
     goal = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

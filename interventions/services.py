@@ -250,6 +250,10 @@ def flag_save(*, project: Project, data: dict, flag: FeatureFlag | None = None, 
         flag.variants = validate_variants(data["variants"])
     if "rules" in data:
         flag.rules = validate_rules(project, data["rules"])
+    if "bucket_by" in data:
+        if data["bucket_by"] not in FeatureFlag.BucketBy.values:
+            raise ValidationError({"bucket_by": ["person or company."]})
+        flag.bucket_by = data["bucket_by"]
     if "goal" in data:
         flag.goal = _goal(project, data["goal"])
     if not flag.key:

@@ -2,7 +2,8 @@
 
 Decide must stay a few indexed lookups: the project's live interventions are
 cached in-process for a few seconds; per request it reads the person's open
-memberships (membership_person_open) and their exposures (exposure_project_person).
+memberships (membership_person_open), their company's (company_membership_open)
+and their exposures (exposure_project_person).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from django.db import connection
 from django.utils import timezone
 
 from interventions.models import FeatureFlag, Nudge, Status, Survey
-from segments.selectors import open_segments_of
+from segments.selectors import company_segments_of, open_segments_of
+from tracking.models import Company, Person
 
 if TYPE_CHECKING:
     from interventions.decide import Visitor
@@ -32,22 +34,30 @@ def bucket(salt: str, distinct_id: str) -> float:
     return int(digest[:15], 16) / float(16**15)
 
 
-def flag_value(flag: FeatureFlag | dict, distinct_id: str, segment_ids: set[int]) -> bool | str:
-    """Rules in order; the first whose segment contains the person (or that targets everyone) decides."""
+def flag_value(
+    flag: FeatureFlag | dict, distinct_id: str, segment_ids: set[int], company_key: str | None = None
+) -> bool | str:
+    """Rules in order; the first whose segment contains the person or their company (or that targets
+    everyone) decides. A flag bucketed by company draws its rollout and variant for the company's key,
+    so everyone at a company gets the same value; without a company it is off."""
     get = flag.get if isinstance(flag, dict) else lambda key, default=None: getattr(flag, key, default)
     if not get("enabled"):
         return False
+    by_company = get("bucket_by") == "company"
+    if by_company and not company_key:
+        return False
+    unit = f"company:{company_key}" if by_company else distinct_id
     key = get("key")
     for rule in get("rules") or []:
         segment = rule.get("segment")
         if segment is not None and segment not in segment_ids:
             continue
-        if bucket(key, distinct_id) * 100 >= float(rule.get("rollout", 100)):
+        if bucket(key, unit) * 100 >= float(rule.get("rollout", 100)):
             return False
         variants = get("variants") or []
         if not variants:
             return True
-        return pick_variant(key, distinct_id, variants)
+        return pick_variant(key, unit, variants)
     return False
 
 
@@ -87,8 +97,11 @@ def project_config(project_id: int) -> ProjectConfig:
     config = ProjectConfig()
     for flag in FeatureFlag.objects.filter(project_id=project_id):
         config.flags.append(
-            {"key": flag.key, "enabled": flag.enabled, "rules": flag.rules, "variants": flag.variants}
-        )
+            {
+                "key": flag.key, "enabled": flag.enabled, "rules": flag.rules,
+                "variants": flag.variants, "bucket_by": flag.bucket_by,
+            }
+        )  # fmt: skip
     for nudge in Nudge.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related("segments"):
         if _in_schedule(nudge, now):
             config.nudges.append(nudge_entry(nudge))
@@ -146,15 +159,44 @@ def forget(project_id: int | None = None) -> None:
 
 @dataclass
 class PersonState:
-    segments: dict[int, datetime] = field(default_factory=dict)  # segment id -> entered_at
+    # segment id -> entered_at: the person's segments and their company's company segments
+    segments: dict[int, datetime] = field(default_factory=dict)
     exposures: dict[tuple[str, int], tuple] = field(default_factory=dict)
+    company_key: str | None = None
 
 
-def person_state(project_id: int, person_id: int | None) -> PersonState:
+def company_for(project_id: int, person_id: int | None, company_key: str | None) -> tuple[int, str] | None:
+    """The visitor's company: the key the snippet's group() sent, else the person's company.
+
+    Relies on company_project_key (project_id, key) and the person's primary key.
+    """
+    if company_key:
+        found = (
+            Company.objects.filter(project_id=project_id, key=company_key)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        return (found, company_key) if found else (0, company_key)  # known to the snippet, not stored yet
+    if person_id is None:
+        return None
+    row = (
+        Person.objects.filter(project_id=project_id, pk=person_id, company__isnull=False)
+        .values_list("company_id", "company__key")
+        .first()
+    )
+    return row
+
+
+def person_state(project_id: int, person_id: int | None, company_key: str | None = None) -> PersonState:
     state = PersonState()
+    company = company_for(project_id, person_id, company_key)
+    if company is not None:
+        company_id, state.company_key = company
+        if company_id:
+            state.segments.update(company_segments_of(project_id=project_id, company_id=company_id))
     if person_id is None:
         return state
-    state.segments = open_segments_of(project_id=project_id, person_id=person_id)
+    state.segments.update(open_segments_of(project_id=project_id, person_id=person_id))
     with connection.cursor() as cursor:
         # relies on exposure_project_person (project_id, person_id)
         cursor.execute(
@@ -237,13 +279,22 @@ def surveys_for(config: ProjectConfig, state: PersonState, distinct_id: str, now
 
 def flags_for(config: ProjectConfig, state: PersonState, distinct_id: str) -> dict:
     segment_ids = set(state.segments)
-    return {flag["key"]: flag_value(flag, distinct_id, segment_ids) for flag in config.flags}
+    return {
+        flag["key"]: flag_value(flag, distinct_id, segment_ids, state.company_key) for flag in config.flags
+    }
+
+
+def group_key(payload) -> str | None:
+    """The company key the snippet sends with decide (`"groups": {"company": key}`), if any."""
+    groups = payload.get("groups") if hasattr(payload, "get") else None
+    key = groups.get("company") if isinstance(groups, dict) else None
+    return key.strip()[:200] if isinstance(key, str) and key.strip() and "\x00" not in key else None
 
 
 def decide_parts(visitor: Visitor) -> dict:
     """Flags, nudges and surveys for one visitor: two indexed lookups plus the cached project config."""
     config = project_config(visitor.project.pk)
-    state = person_state(visitor.project.pk, visitor.person_id)
+    state = person_state(visitor.project.pk, visitor.person_id, group_key(visitor.payload))
     now = timezone.now()
     answer = {
         "flags": flags_for(config, state, visitor.distinct_id),

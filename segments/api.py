@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from segments import selectors, services
 from segments.exports import FORMATS, members_export
-from segments.models import Segment, SegmentKind, SegmentMembership
+from segments.models import CompanyMembership, Segment, SegmentKind, SegmentMembership, SegmentSubject
 from segments.selectors import history
 from segments.selectors.history import AsOfError, as_of_parse
 from tracking.api.base import ProjectAPIView, ProjectScopedMixin
@@ -23,7 +23,7 @@ class SegmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Segment
         fields = [
-            "id", "name", "description", "kind", "definition", "status", "status_detail", "size",
+            "id", "name", "description", "kind", "subject", "definition", "status", "status_detail", "size",
             "computed_at", "compute_ms", "model", "frozen_from", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
@@ -33,6 +33,7 @@ class SegmentInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     kind = serializers.ChoiceField(choices=SegmentKind.choices, default=SegmentKind.DYNAMIC)
+    subject = serializers.ChoiceField(choices=SegmentSubject.choices, default=SegmentSubject.PERSON)
     definition = serializers.JSONField()
 
 
@@ -45,10 +46,14 @@ class SegmentPatch(serializers.Serializer):
 
 class _SegmentMixin(ProjectScopedMixin):
     def get_segment(self) -> Segment:
-        try:
-            return selectors.segment_get(project=self.project, segment_id=self.kwargs["segment_id"])
-        except Segment.DoesNotExist:
-            raise Http404("No such segment") from None
+        if getattr(self, "_segment", None) is None:
+            try:
+                self._segment = selectors.segment_get(
+                    project=self.project, segment_id=self.kwargs["segment_id"]
+                )
+            except Segment.DoesNotExist:
+                raise Http404("No such segment") from None
+        return self._segment
 
 
 class SegmentListApi(ProjectAPIView):
@@ -174,6 +179,16 @@ class MemberSerializer(serializers.ModelSerializer):
         return [d.distinct_id for d in membership.person.distinct_ids.all()]
 
 
+class CompanyMemberSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(source="company_id")
+    key = serializers.CharField(source="company.key")
+    properties = serializers.JSONField(source="company.properties")
+
+    class Meta:
+        model = CompanyMembership
+        fields = ["id", "key", "entered_at", "properties"]
+
+
 class CSVRenderer(BaseRenderer):
     """Lets `?format=csv` through content negotiation; the file itself is streamed by `members_export`.
 
@@ -228,11 +243,26 @@ class SegmentMembersApi(_SegmentMixin, ListAPIView):
     renderer_classes = [JSONRenderer, CSVRenderer, NDJSONRenderer]
 
     def get_queryset(self):
-        return selectors.member_list(segment=self.get_segment())
+        segment = self.get_segment()
+        if segment.is_company:
+            return selectors.company_member_list(segment=segment)
+        return selectors.member_list(segment=segment)
+
+    def get_serializer_class(self):
+        return CompanyMemberSerializer if self.get_segment().is_company else MemberSerializer
 
     def list(self, request, *args, **kwargs):
         at = as_of_param(request, self.project)
         if at is not None:
+            if self.get_segment().is_company:
+                return Response(
+                    {
+                        "as_of": [
+                            "Membership history is kept for segments of people; this one holds companies."
+                        ]
+                    },
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
             return self.members_then(request, at)
         if request.query_params.get("format") in FORMATS:
             return members_export(self.get_segment(), request.query_params["format"])

@@ -31,11 +31,21 @@ _MEMBERS = """
     WHERE m.segment_id = {segment} AND m.exited_at IS NULL
     ORDER BY m.person_id
 """
+# A company segment's members: the company's key and name (relies on company_membership_open_unique).
+_COMPANY_MEMBERS = """
+    SELECT m.company_id,
+           (SELECT c.key FROM tracking_company c WHERE c.id = m.company_id) AS key,
+           coalesce((SELECT c.properties ->> 'name' FROM tracking_company c WHERE c.id = m.company_id), '') AS name,
+           to_json(m.entered_at) #>> '{{}}' AS entered_at
+    FROM segments_companymembership m
+    WHERE m.segment_id = {segment} AND m.exited_at IS NULL
+    ORDER BY m.company_id
+"""
 FORMATS = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 
 
-def _csv(segment_id: int) -> Iterator[bytes]:
-    query = sql.SQL(_MEMBERS).format(segment=sql.Literal(segment_id))
+def _csv(segment_id: int, *, companies: bool = False) -> Iterator[bytes]:
+    query = sql.SQL(_COMPANY_MEMBERS if companies else _MEMBERS).format(segment=sql.Literal(segment_id))
     statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.cursor.copy(statement) as copy:
@@ -43,12 +53,18 @@ def _csv(segment_id: int) -> Iterator[bytes]:
                 yield bytes(chunk)
 
 
-def _ndjson(segment_id: int) -> Iterator[bytes]:
-    query = sql.SQL(
-        "SELECT json_build_object('person_id', person_id, 'distinct_ids',"
-        " CASE WHEN distinct_ids = '' THEN '[]'::json ELSE to_json(string_to_array(distinct_ids, ' ')) END,"
-        " 'email', nullif(email, ''), 'entered_at', entered_at)::text FROM ({}) members"
-    ).format(sql.SQL(_MEMBERS).format(segment=sql.Literal(segment_id)))
+def _ndjson(segment_id: int, *, companies: bool = False) -> Iterator[bytes]:
+    if companies:
+        query = sql.SQL(
+            "SELECT json_build_object('company_id', company_id, 'key', key, 'name', nullif(name, ''),"
+            " 'entered_at', entered_at)::text FROM ({}) members"
+        ).format(sql.SQL(_COMPANY_MEMBERS).format(segment=sql.Literal(segment_id)))
+    else:
+        query = sql.SQL(
+            "SELECT json_build_object('person_id', person_id, 'distinct_ids',"
+            " CASE WHEN distinct_ids = '' THEN '[]'::json ELSE to_json(string_to_array(distinct_ids, ' ')) END,"
+            " 'email', nullif(email, ''), 'entered_at', entered_at)::text FROM ({}) members"
+        ).format(sql.SQL(_MEMBERS).format(segment=sql.Literal(segment_id)))
     with transaction.atomic(), connection.cursor() as django_cursor:
         raw = django_cursor.connection.cursor(name=f"members_{segment_id}")  # server-side: read in batches
         try:
@@ -60,8 +76,9 @@ def _ndjson(segment_id: int) -> Iterator[bytes]:
 
 
 def members_export(segment: Segment, fmt: str) -> StreamingHttpResponse:
-    """The current members as `fmt` ("csv" or "ndjson"), streamed."""
-    rows = _csv(segment.pk) if fmt == "csv" else _ndjson(segment.pk)
+    """The current members (people, or companies for a company segment) as `fmt` ("csv" or "ndjson"), streamed."""
+    export = _csv if fmt == "csv" else _ndjson
+    rows = export(segment.pk, companies=segment.is_company)
     response = StreamingHttpResponse(rows, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-members.{fmt}"'
     return response

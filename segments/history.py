@@ -70,6 +70,8 @@ class Dependencies:
     person_traits: bool = False
     company_traits: bool = False
     sessions: bool = False
+    # anyone's answer can move with other people's events (a company segment's people and aggregates)
+    everyone: bool = False
 
 
 def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = frozenset()) -> Dependencies:
@@ -91,6 +93,8 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
             deps.person_traits = True
         elif kind == "company":
             deps.company_traits = True
+        elif kind == "company_segment":
+            deps.everyone = True
         elif kind == "segment" and node["segment"] not in seen:
             inner = Segment.objects.filter(pk=node["segment"], project_id=project_id).first()
             if inner is None:
@@ -104,6 +108,7 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
             deps.person_traits |= nested.person_traits
             deps.company_traits |= nested.company_traits
             deps.sessions |= nested.sessions
+            deps.everyone |= nested.everyone
     return deps
 
 
@@ -169,7 +174,7 @@ def reconstruct(
             result.full_evaluations += 1
         else:
             scope = sorted(changed[k])
-            if len(scope) > FULL_SHARE * persons:
+            if deps.everyone or len(scope) > FULL_SHARE * persons:
                 found = _matching(segment, definition, at=point, person_ids=None)
                 scope = None
                 result.full_evaluations += 1

@@ -114,7 +114,8 @@ def _time_dependent(segment: Segment, seen: set[int] | None = None) -> bool:
 
 
 def refresh_time_windows() -> int:
-    """Recompute dynamic segments whose membership moves with time, at most every SEGMENT_TIME_REFRESH_SECONDS."""
+    """Recompute dynamic segments whose membership moves with time (and company segments),
+    at most every SEGMENT_TIME_REFRESH_SECONDS."""
 
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.SEGMENT_TIME_REFRESH_SECONDS)
     recomputed = 0
@@ -122,7 +123,8 @@ def refresh_time_windows() -> int:
         "project", "model"
     )
     for segment in candidates.order_by("computed_at"):
-        if _time_dependent(segment):
+        # a company segment also moves when people join or leave a company: recomputed here too
+        if segment.is_company or _time_dependent(segment):
             try:
                 services.segment_compute(segment=segment)
             except Exception:  # one broken segment must not stop the others

@@ -20,7 +20,8 @@ def compute_segment(segment_id: int) -> int | None:
     if segment is None or not segment.is_dynamic:
         return None
     size = segment_compute(segment=segment).size
-    if segment.history_built_at is None and settings.SEGMENT_HISTORY_DAYS > 0:
+    # membership history is reconstructed for segments of people (company segments keep theirs from now on)
+    if not segment.is_company and segment.history_built_at is None and settings.SEGMENT_HISTORY_DAYS > 0:
         history_request(segment)
     return size
 
@@ -51,6 +52,7 @@ def history_backfill(limit: int = 10) -> int:
         Segment.objects.filter(
             kind=SegmentKind.DYNAMIC, computed_at__isnull=False, history_built_at__isnull=True
         )
+        .exclude(subject="company")
         .exclude(pk__in=list(busy))
         .select_related("project", "model")
         .order_by("pk")[:limit]

@@ -44,7 +44,13 @@ class FlagForm(GoalFields):
         initial="boolean", widget=forms.RadioSelect,
     )  # fmt: skip
 
-    field_order = ["key", "description", "enabled", "flag_type"]
+    bucket_by = forms.ChoiceField(
+        label="Roll out to", choices=FeatureFlag.BucketBy.choices, initial=FeatureFlag.BucketBy.PERSON,
+        widget=forms.RadioSelect, required=False,
+        help_text="By company, everyone at a company (the snippet's group()) gets the same value; people without one get false.",
+    )  # fmt: skip
+
+    field_order = ["key", "description", "enabled", "flag_type", "bucket_by"]
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -55,7 +61,7 @@ class FlagForm(GoalFields):
         out = {
             "key": data["key"].strip(), "description": data.get("description", ""),
             "variants": variants_from_rows(variants.rows) if data["flag_type"] == "multivariate" else [],
-            "rules": rules_from_rows(rules.rows), "goal": self.goal(),
+            "rules": rules_from_rows(rules.rows), "goal": self.goal(), "bucket_by": data.get("bucket_by") or "person",
         }  # fmt: skip
         if creating:
             # an existing flag is switched by the kill switch alone, so saving a form opened
@@ -66,7 +72,8 @@ class FlagForm(GoalFields):
 
 def flag_initial(flag: FeatureFlag) -> dict:
     return {"key": flag.key, "description": flag.description, "enabled": flag.enabled,
-            "flag_type": "multivariate" if flag.variants else "boolean", **goal_initial(flag.goal)}  # fmt: skip
+            "flag_type": "multivariate" if flag.variants else "boolean", "bucket_by": flag.bucket_by,
+            **goal_initial(flag.goal)}  # fmt: skip
 
 
 def variants_from_rows(rows: list[dict[str, str]]) -> list[dict]:

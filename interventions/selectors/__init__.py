@@ -102,7 +102,10 @@ class SegmentGroup:
 def segment_groups(*, project: Project) -> list[SegmentGroup]:
     """The project's segments for pickers: standalone segments first, then each model's groups in order."""
     segments = list(segment_list(project=project))
-    groups = [SegmentGroup("Segments", [s for s in segments if s.model_id is None])]
+    groups = [
+        SegmentGroup("Segments", [s for s in segments if s.model_id is None and not s.is_company]),
+        SegmentGroup("Company segments", [s for s in segments if s.model_id is None and s.is_company]),
+    ]
     models: dict[int, SegmentGroup] = {}
     for segment in segments:
         if segment.model_id is not None:

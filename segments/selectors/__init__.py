@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 
-from segments.models import Segment, SegmentMembership
+from segments.models import CompanyMembership, Segment, SegmentMembership
 from tracking.models import Project
 from tracking.traffic.filtering import TrafficFilter, excluded_persons_sql
 
@@ -37,6 +37,23 @@ def member_list(*, segment: Segment) -> QuerySet[SegmentMembership]:
         .prefetch_related("person__distinct_ids")
         .order_by("person_id")
     )
+
+
+def company_member_list(*, segment: Segment) -> QuerySet[CompanyMembership]:
+    """A company segment's current members (relies on company_membership_open_unique)."""
+    return (
+        CompanyMembership.objects.filter(segment=segment, exited_at__isnull=True)
+        .select_related("company")
+        .order_by("company_id")
+    )
+
+
+def company_segments_of(*, project_id: int, company_id: int) -> dict[int, datetime]:
+    """Open company segment memberships: segment id -> entered_at (relies on company_membership_open)."""
+    rows = CompanyMembership.objects.filter(
+        project_id=project_id, company_id=company_id, exited_at__isnull=True
+    ).values_list("segment_id", "entered_at")
+    return dict(rows)
 
 
 def person_segment_list(*, project: Project, person_id: int) -> QuerySet[SegmentMembership]:

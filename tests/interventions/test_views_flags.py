@@ -225,3 +225,12 @@ def test_the_list_shows_rules_and_state(alice_client, project, pro):
     body = alice_client.get(url(project, "flags/")).content.decode()
     assert '<span class="target">Pro · 50%</span>, <span class="target">everyone · 10%</span>' in body
     assert '<span class="badge ok">on</span>' in body and 'value="off"' in body
+
+
+def test_a_flag_rolled_out_by_company_keeps_its_bucketing(alice_client, project):
+    response = alice_client.post(url(project, "flags/new/"), form_data(bucket_by="company"))
+    flag = FeatureFlag.objects.get()
+    assert response.status_code == 302 and flag.bucket_by == "company"
+    page = alice_client.get(url(project, f"flags/{flag.pk}/")).content.decode()
+    chosen = page[page.index('name="bucket_by" value="company"') :]
+    assert " checked" in chosen[: chosen.index(">")]

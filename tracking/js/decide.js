@@ -24,12 +24,14 @@ function previewToken() {
   }
 }
 
-/** Fetch the answer for `distinctId`; resolves with it (possibly `{}`), never rejects. */
-export async function fetchDecide(apiHost, apiKey, distinctId, sessionId) {
+/** Fetch the answer for `distinctId` (at company `companyKey`, if known); resolves with it
+ * (possibly `{}`), never rejects. */
+export async function fetchDecide(apiHost, apiKey, distinctId, sessionId, companyKey) {
   const call = ++latest;
   let answer = {};
   try {
     const body = { api_key: apiKey, distinct_id: distinctId, session_id: sessionId, preview: previewToken() };
+    if (companyKey) body.groups = { company: companyKey };
     const response = await post(apiHost + "/i/v1/decide", JSON.stringify(body));
     if (response.ok) answer = (await response.json()) || {};
   } catch (e) {

@@ -5,7 +5,7 @@ import { load, save } from "./storage.js";
 
 const SESSION_IDLE_MS = 30 * 60 * 1000;
 
-// d: distinct id, s: session id, t: last activity (ms), o: opted out
+// d: distinct id, s: session id, t: last activity (ms), o: opted out, g: company key (group())
 let state = {};
 let storageKey = "";
 
@@ -42,6 +42,14 @@ export function setDistinctId(id) {
   });
 }
 
+export const companyKey = () => current().g;
+
+export function setCompanyKey(key) {
+  update((s) => {
+    s.g = key;
+  });
+}
+
 /** The session id for activity now: a new one after 30 minutes without any. */
 export function touchSession(now) {
   return update((s) => {
@@ -56,5 +64,6 @@ export function resetIdentity() {
     s.d = uuid();
     s.s = uuid();
     s.t = Date.now();
+    delete s.g;
   });
 }

@@ -9,7 +9,17 @@ import { fetchDecide, getFlag, onFlags } from "./decide.js";
 import { startEngageLoader } from "./engage_loader.js";
 import { decided } from "./extensions.js";
 import { uuid } from "./ids.js";
-import { distinctId, initIdentity, isOptedOut, resetIdentity, setDistinctId, setOptedOut, touchSession } from "./identity.js";
+import {
+  companyKey as savedCompanyKey,
+  distinctId,
+  initIdentity,
+  isOptedOut,
+  resetIdentity,
+  setCompanyKey,
+  setDistinctId,
+  setOptedOut,
+  touchSession,
+} from "./identity.js";
 import { pageProperties } from "./properties.js";
 import { startPageviews } from "./pageviews.js";
 import { clearQueue, configureQueue, enqueue, flush, flushWhileLeaving } from "./queue.js";
@@ -44,7 +54,7 @@ function start(script) {
   const apiHost = (script.getAttribute("data-api-host") || new URL(script.src, location.href).origin).replace(/\/+$/, "");
 
   const decide = () =>
-    fetchDecide(apiHost, apiKey, distinctId(), touchSession(Date.now())).then((answer) => {
+    fetchDecide(apiHost, apiKey, distinctId(), touchSession(Date.now()), savedCompanyKey()).then((answer) => {
       const config = answer.config || {};
       // A visitor who asked not to be tracked gets nothing more: no events, no extensions.
       if (config.respect_dnt && doNotTrack()) return clearQueue(true);
@@ -66,7 +76,12 @@ function start(script) {
     },
     group(companyKey, traits) {
       if (companyKey == null || companyKey === "") return;
-      capture("$groupidentify", { $group_key: String(companyKey), $group_set: Object.assign({}, traits) });
+      const key = String(companyKey);
+      const changed = key !== savedCompanyKey();
+      setCompanyKey(key);
+      capture("$groupidentify", { $group_key: key, $group_set: Object.assign({}, traits) });
+      // flags rolled out by company, or aimed at company segments, answer for the new company
+      if (changed) decide();
     },
     reset() {
       resetIdentity();
