@@ -180,6 +180,8 @@ class _Describer:
         return Described(heading, children, is_group=True)
 
     def condition(self, node: dict) -> Described:
+        if node.get("type") == "people":
+            return self.people(node)
         method = getattr(self, f"c_{node.get('type')}", None)
         if method is None:
             return Described(f"an unknown condition ({node.get('type')!r})")
@@ -307,13 +309,32 @@ class _Describer:
         label = _quote(name) if name else f"segment #{segment_id} (deleted)"
         return f"is not in {label}" if node.get("negate") else f"is in {label}"
 
+    def c_company_segment(self, node: dict) -> str:
+        segment_id = node.get("segment")
+        name = self.segments.get(segment_id)
+        label = _quote(name) if name else f"segment #{segment_id} (deleted)"
+        return (
+            f"works at a company not in {label}" if node.get("negate") else f"works at a company in {label}"
+        )
+
+    def people(self, node: dict) -> Described:
+        """A company's people: `At least 2 people of the company match all of: …`."""
+        count = node.get("count") if isinstance(node.get("count"), dict) else {}
+        inner = node.get("definition") if isinstance(node.get("definition"), dict) else {}
+        described = self.group(inner)
+        whom = how_many(count.get("operator", "gte"), count.get("value", 1), "person", "people")
+        heading = f"{whom} of the company match {described.text[0].lower()}{described.text[1:]}"
+        return Described(heading, described.children, is_group=True)
+
 
 def _collect(node: Any, action_ids: set[int], segment_ids: set[int]) -> None:
     if not isinstance(node, dict):
         return
     for child in node.get("conditions") or []:
         _collect(child, action_ids, segment_ids)
-    if node.get("type") == "segment" and isinstance(node.get("segment"), int):
+    if node.get("type") == "people":
+        _collect(node.get("definition"), action_ids, segment_ids)
+    if node.get("type") in ("segment", "company_segment") and isinstance(node.get("segment"), int):
         segment_ids.add(node["segment"])
     specs = [node.get("event"), *(node.get("steps") or [])]
     for spec in specs:

@@ -37,9 +37,12 @@ def preview_request(
     user: User | None = None,
     wait: float = 0.0,
     watch: bool = False,
+    subject: str = "person",
 ) -> Answer:
-    """How many persons a valid, normalised definition selects: kept, or from the job counting them."""
+    """How many persons (or companies) a valid, normalised definition selects: kept, or from the job counting them."""
     params = {"definition": definition, "segment_id": segment_id}
+    if subject != "person":
+        params["subject"] = subject
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
     return job_request(
         project=project,
@@ -54,8 +57,9 @@ def preview_request(
 
 def _run(project: Project, params: dict) -> Preview:
     # validated again: a segment or action it refers to may have been deleted since
+    subject = params.get("subject", "person")
     preview = definition_preview(
-        project=project, definition=params["definition"], segment_id=params.get("segment_id")
+        project=project, definition=params["definition"], segment_id=params.get("segment_id"), subject=subject
     )
     if preview.timed_out:
         raise PreviewTooSlow(
@@ -63,7 +67,13 @@ def _run(project: Project, params: dict) -> Preview:
             "or narrow it with a time window."
         )
     segment = Segment.objects.filter(pk=params.get("segment_id"), project=project).first()
-    if preview.count is not None and segment is not None and segment.is_dynamic and segment.computed_at:
+    if (
+        preview.count is not None
+        and segment is not None
+        and segment.is_dynamic
+        and segment.computed_at
+        and not segment.is_company  # who would enter and leave is shown for segments of people
+    ):
         if params["definition"] != segment.definition:  # an edit: who it would take in and let go
             preview.change = change_preview(segment=segment, definition=params["definition"])
     return preview

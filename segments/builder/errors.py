@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from segments.builder.fields import ROOT, is_group
+from segments.builder.fields import ROOT, children_of, is_group, is_people
 
 # -- errors ----------------------------------------------------------------------------
 
@@ -47,9 +47,12 @@ def error_target(path: str) -> tuple[str, str]:
     """
     rest = path.removeprefix("definition")
     node = ROOT
-    while match := re.match(r"^\.conditions\[(\d+)\]", rest):
+    # a people condition's own definition is its group in the builder: `.definition` adds no level
+    while match := re.match(r"^(?:\.definition)?\.conditions\[(\d+)\]", rest):
         node += f"_{match.group(1)}"
         rest = rest[match.end() :]
+    if rest == ".definition":
+        rest = ""
     rest = rest.lstrip(".")
     rest = re.sub(r"^event", "ev", rest)
     rest = re.sub(r"^steps\[(\d+)\]", r"s\1", rest)
@@ -99,9 +102,9 @@ def error_words(path: str, definition: Any) -> str:
     parts = []
     node: Any = definition
     for index in node_path.split("_")[1:]:
-        children = node.get("conditions") if isinstance(node, dict) else None
+        children = children_of(node)
         child = children[int(index)] if isinstance(children, list) and int(index) < len(children) else None
-        kind = "group" if is_group(child) else "condition"
+        kind = "group" if is_group(child) else "people condition" if is_people(child) else "condition"
         parts.append(f"{kind} {int(index) + 1}")
         node = child
     where = ", ".join(parts) if parts else "the definition"

@@ -36,6 +36,8 @@ TYPE_LABELS = {
     "stopped": "Stopped doing an event",
     "restarted": "Started doing an event again",
     "session": "Sessions (length, pages, campaign…)",
+    "company_segment": "Works at a company in a company segment",
+    "people": "How many of its people…",
 }
 # The <select> of condition types, grouped as the product explains them.
 TYPE_GROUPS = [
@@ -47,6 +49,13 @@ TYPE_GROUPS = [
     ("Demographic & firmographic", ["person", "company"]),
     ("Technographic & geographic", ["device", "geo"]),
     ("Psychographic", ["survey"]),
+    ("Other", ["segment", "company_segment"]),
+]
+# A company segment's conditions: its traits, its people, its events, other company segments.
+COMPANY_TYPE_GROUPS = [
+    ("Firmographic", ["company"]),
+    ("Its people", ["people"]),
+    ("Behavioural", ["aggregate"]),
     ("Other", ["segment"]),
 ]
 OPERATOR_LABELS = {
@@ -90,6 +99,10 @@ DEFAULTS: dict[str, dict] = {
     "geo": {"type": "geo", "property": "country", "operator": "eq", "value": ""},
     "survey": {"type": "survey", "survey": "", "question": "", "operator": "eq", "value": ""},
     "segment": {"type": "segment", "segment": None, "negate": False},
+    "company_segment": {"type": "company_segment", "segment": None, "negate": False},
+    "people": {"type": "people", "count": {"operator": "gte", "value": 1},
+               "definition": {"match": "all", "negate": False, "conditions": [
+                   {"type": "person", "property": "", "operator": "eq", "value": ""}]}},
     "first_time": {"type": "first_time", "event": {"name": "$pageview", "where": []}, "within_last_days": 7},
     "stopped": {"type": "stopped", "event": {"name": "$pageview", "where": []}, "days": 14},
     "restarted": {"type": "restarted", "event": {"name": "$pageview", "where": []}, "days": 14},
@@ -110,8 +123,9 @@ def new_group(match: str = "any") -> dict:
     return {"match": match, "negate": False, "conditions": [new_condition("behavior")]}
 
 
-def starting_definition() -> dict:
-    return {"match": "all", "negate": False, "conditions": [new_condition("behavior")]}
+def starting_definition(subject: str = "person") -> dict:
+    first = new_condition("company" if subject == "company" else "behavior")
+    return {"match": "all", "negate": False, "conditions": [first]}
 
 
 def pretty(definition: Any) -> str:
@@ -120,6 +134,20 @@ def pretty(definition: Any) -> str:
 
 def is_group(node: Any) -> bool:
     return isinstance(node, dict) and ("conditions" in node or "match" in node)
+
+
+def is_people(node: Any) -> bool:
+    """A company's `people` condition: in the builder, a group of person conditions with a count."""
+    return isinstance(node, dict) and node.get("type") == "people"
+
+
+def children_of(node: Any) -> list | None:
+    """The nodes under a group, or under a people condition (its definition's), else None."""
+    if is_people(node):
+        inner = node.get("definition")
+        node = inner if isinstance(inner, dict) else None
+    children = node.get("conditions") if isinstance(node, dict) else None
+    return children if isinstance(children, list) else None
 
 
 # -- fields -> definition -----------------------------------------------------------
@@ -303,7 +331,7 @@ def _condition_from(f: _Fields) -> dict:
             operator=operator,
             value=value,
         )
-    elif kind == "segment":
+    elif kind in ("segment", "company_segment"):
         node.update(segment=_int_or_raw(f.get("segment")), negate=f.get("negate") == "1")
     if kind in WINDOWED:
         window = f.window("last_days" if kind == "active_days" else "all")
@@ -326,18 +354,22 @@ def definition_from_fields(data: QueryDict) -> dict | None:
 
     def build(path: str) -> dict:
         f = _Fields(nodes[path])
-        if f.get("kind") != "group":
+        people = f.get("kind") == "people" and f.get("type") in (None, "people")
+        if f.get("kind") not in ("group", "people") or (f.get("kind") == "people" and not people):
             return _condition_from(f)
         children = sorted(
             (int(child.rsplit("_", 1)[1]), child)
             for child in nodes
             if child.startswith(path + "_") and "_" not in child[len(path) + 1 :] and nodes[child].get("kind")
         )
-        return {
+        group = {
             "match": f.get("match") or "all",
             "negate": f.get("negate") == "1",
             "conditions": [build(child) for _, child in children],
         }
+        if people:
+            return {"type": "people", "count": f.count(), "definition": group}
+        return group
 
     return build(ROOT)
 
@@ -359,7 +391,7 @@ def node_at(definition: dict, path: str) -> Any:
         return None
     node: Any = definition
     for part in path.split("_")[1:]:
-        children = node.get("conditions") if isinstance(node, dict) else None
+        children = children_of(node)
         index = int(part)
         if not isinstance(children, list) or index >= len(children):
             return None
@@ -385,16 +417,19 @@ def apply_op(definition: dict, op: str, data: QueryDict) -> dict:
     node = node_at(definition, args[0])
     if node is None:
         return definition
-    if verb == "add" and is_group(node):
-        kind = data.get(f"n-{args[0]}-new") or "behavior"
-        node.setdefault("conditions", []).append(new_group("any") if kind == "group" else new_condition(kind))
-    elif verb == "add_group" and is_group(node):
-        node.setdefault("conditions", []).append(new_group("any"))
+    if verb in ("add", "add_group") and (is_group(node) or is_people(node)):
+        kind = data.get(f"n-{args[0]}-new") or "behavior" if verb == "add" else "group"
+        if is_people(node) and not isinstance(node.get("definition"), dict):
+            node["definition"] = {"match": "all", "negate": False, "conditions": []}
+        holder = node["definition"] if is_people(node) else node
+        holder.setdefault("conditions", []).append(
+            new_group("any") if kind == "group" else new_condition(kind)
+        )
     elif verb == "remove" and args[0] != ROOT:
         parent_path, _, index = args[0].rpartition("_")
-        parent = node_at(definition, parent_path)
-        if isinstance(parent, dict) and isinstance(parent.get("conditions"), list):
-            parent["conditions"].pop(int(index))
+        siblings = children_of(node_at(definition, parent_path))
+        if siblings is not None and int(index) < len(siblings):
+            siblings.pop(int(index))
     elif verb == "add_step" and node.get("type") == "sequence":
         steps = node.setdefault("steps", [])
         if isinstance(steps, list) and len(steps) < MAX_SEQUENCE_STEPS:

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import QueryDict
 
 from segments.builder.fields import (
+    COMPANY_TYPE_GROUPS,
     COMPARATOR_LABELS,
     MAX_JSON_CHARS,
     OPERATOR_LABELS,
@@ -79,6 +80,11 @@ class NodeView:
     @property
     def can_nest(self) -> bool:
         return self.depth < MAX_DEPTH
+
+    @property
+    def is_people(self) -> bool:
+        """A company's people condition: a count over a group of person conditions."""
+        return not self.is_group and self.type == "people"
 
 
 def _text(value: Any) -> str:
@@ -183,6 +189,11 @@ def tree_view(definition: Any, errors: dict[str, dict[str, str]] | None = None) 
             v["value"] = _text(value)
         v["negate"] = "1" if node.get("negate") is True else ""
         view.v = v
+        if kind == "people":
+            inner = node.get("definition") if isinstance(node.get("definition"), dict) else {}
+            view.match = inner.get("match") if inner.get("match") in ("all", "any") else "all"
+            view.negate = inner.get("negate") is True
+            view.children = group(inner, path, depth).children
         if kind in WITH_EVENT:
             view.event = _spec_view(node.get("event"), "ev")
         if kind == "session":
@@ -257,8 +268,10 @@ def _same_text(text: str) -> str:
     return text.replace("\r\n", "\n").strip()
 
 
-def type_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    return [(label, [(kind, TYPE_LABELS[kind]) for kind in kinds]) for label, kinds in TYPE_GROUPS]
+def type_choices(subject: str = "person") -> list[tuple[str, list[tuple[str, str]]]]:
+    """The condition types a segment of `subject`s takes, grouped for the type menu."""
+    groups = COMPANY_TYPE_GROUPS if subject == "company" else TYPE_GROUPS
+    return [(label, [(kind, TYPE_LABELS[kind]) for kind in kinds]) for label, kinds in groups]
 
 
 OPERATOR_CHOICES = [(op, OPERATOR_LABELS[op]) for op in OPERATORS]

@@ -21,7 +21,7 @@ from segments.compiler import CompileError, compile_definition
 from segments.definition import DefinitionError, validate_definition
 from segments.models import Segment, SegmentationModel, SegmentMembership, SegmentSizeSnapshot
 from segments.selectors import segments_counted
-from tracking.models import Person, Project
+from tracking.models import Company, Person, Project
 from tracking.traffic.filtering import TrafficFilter, person_filter_q
 from web.sql import QueryTimedOut, bounded_fetch
 
@@ -57,6 +57,7 @@ class Preview:
     timed_out: bool = False
     # editing a computed segment: who would enter and leave (segments.selectors.versions.ChangePreview)
     change: Any = None
+    subject: str = "person"  # what is counted: people, or companies
 
     @property
     def share(self) -> float:
@@ -69,29 +70,32 @@ class Preview:
 
 
 def definition_check(
-    *, project: Project, definition: object, segment_id: int | None = None
+    *, project: Project, definition: object, segment_id: int | None = None, subject: str = "person"
 ) -> dict | Preview:
     """The definition normalised, or a Preview saying what is wrong with it (no query runs)."""
     try:
-        return validate_definition(definition, project_id=project.pk, segment_id=segment_id)
+        return validate_definition(definition, project_id=project.pk, segment_id=segment_id, subject=subject)
     except DefinitionError as error:
         return Preview(error=error.message, error_path=error.path)
 
 
 def definition_preview(
     *, project: Project, definition: object, segment_id: int | None = None, now: datetime | None = None,
-    timeout_ms: int = PREVIEW_TIMEOUT_MS,
+    timeout_ms: int = PREVIEW_TIMEOUT_MS, subject: str = "person",
 ) -> Preview:  # fmt: skip
     """Validate and count a definition the way a computation would, without storing anything.
 
     Inside a background job the job's time limit replaces `timeout_ms` (`web.sql.bounded_fetch`).
+    A company definition (`subject` "company") counts companies.
     """
-    normalised = definition_check(project=project, definition=definition, segment_id=segment_id)
+    normalised = definition_check(
+        project=project, definition=definition, segment_id=segment_id, subject=subject
+    )
     if isinstance(normalised, Preview):
         return normalised
     try:
         query = compile_definition(
-            normalised, project=project, now=now or timezone.now(), segment_id=segment_id
+            normalised, project=project, now=now or timezone.now(), segment_id=segment_id, subject=subject
         )
     except CompileError as error:
         return Preview(error=str(error))
@@ -107,8 +111,9 @@ def definition_preview(
     except DatabaseError as error:
         return Preview(error=f"the database could not evaluate it: {str(error).splitlines()[0]}")
     elapsed = int((time.monotonic() - started) * 1000)
-    total = Person.objects.filter(project_id=project.pk).count()
-    return Preview(count=rows[0][0], total=total, elapsed_ms=elapsed)
+    everyone = Company if subject == "company" else Person
+    total = everyone.objects.filter(project_id=project.pk).count()
+    return Preview(count=rows[0][0], total=total, elapsed_ms=elapsed, subject=subject)
 
 
 # -- size over time ----------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from segments.definition import MAX_SEQUENCE_STEPS, SESSION_NUMBERS, SESSION_PRO
 from segments.describe import SESSION_WORDS, describe
 from segments.forms import SegmentForm
 from segments.jobs import PREVIEW_WAIT_SECONDS, preview_request
-from segments.models import Segment
+from segments.models import Segment, SegmentSubject
 from segments.selectors import discovery
 from segments.selectors.sizes import Preview, definition_check
 from segments.views.common import get_segment
@@ -116,17 +116,26 @@ def segment_preview(request: HttpRequest, project: Project) -> HttpResponse:
     return _render(request, project, segment=segment, form=None, state=state, fragment="preview_response")
 
 
+def builder_subject(request: HttpRequest, segment: Segment | None) -> str:
+    """Whom the segment being built holds: the segment's subject, else the request's `subject`."""
+    if segment is not None:
+        return segment.subject
+    asked = request.POST.get("subject") or request.GET.get("subject")
+    return asked if asked in SegmentSubject.values else SegmentSubject.PERSON
+
+
 def _builder(request: HttpRequest, project: Project, *, segment: Segment | None) -> HttpResponse:
     if request.method == "GET":
         starter = STARTERS.get(request.GET.get("starter", ""))
+        subject = builder_subject(request, segment)
         if segment is not None:
             definition = segment.definition
             form = SegmentForm(initial={"name": segment.name, "description": segment.description})
-        elif starter is not None:
+        elif starter is not None and subject == SegmentSubject.PERSON:
             definition = starter[2]
             form = SegmentForm(initial={"name": starter[0], "description": starter[1]})
         else:
-            definition = starting_definition()
+            definition = starting_definition(subject)
             form = SegmentForm()
         return _render(request, project, segment=segment, form=form, state=BuilderState.of(definition))
 
@@ -158,6 +167,7 @@ def _save(
                     name=data["name"],
                     description=data["description"],
                     definition=state.definition,
+                    subject=builder_subject(request, None),
                     created_by=request.user,
                 )
                 messages.success(
@@ -184,17 +194,20 @@ def _save(
 
 
 def _preview(
-    request: HttpRequest, project: Project, state: BuilderState, segment_id: int | None
+    request: HttpRequest, project: Project, state: BuilderState, segment_id: int | None, subject: str
 ) -> tuple[Preview, dict]:
     """What the definition is missing at once, else its count: kept, or counted within a moment,
     or the job still counting it (then the context of its progress panel)."""
-    checked = definition_check(project=project, definition=state.definition, segment_id=segment_id)
+    checked = definition_check(
+        project=project, definition=state.definition, segment_id=segment_id, subject=subject
+    )
     if isinstance(checked, Preview):
         return checked, {}
     answer = preview_request(
         project=project,
         definition=checked,
         segment_id=segment_id,
+        subject=subject,
         user=request.user,
         wait=PREVIEW_WAIT_SECONDS,
         watch=True,
@@ -215,7 +228,10 @@ def _render(
     save_errors: list[tuple[str, str]] | None = None,
 ) -> HttpResponse:
     segment_id = segment.pk if segment else None
-    preview, job = (Preview(), {}) if state.json_error else _preview(request, project, state, segment_id)
+    subject = builder_subject(request, segment)
+    preview, job = (
+        (Preview(), {}) if state.json_error else _preview(request, project, state, segment_id, subject)
+    )
     tree_errors: dict[str, dict[str, str]] = {}
     errors = list(save_errors or [])
     unfilled = ""
@@ -242,7 +258,9 @@ def _render(
         "errors": errors,
         "unfilled": unfilled,
         "described": describe(state.definition, project) if preview.count is not None else None,
-        "type_choices": type_choices(),
+        "subject": subject,
+        "type_choices": type_choices(subject),
+        "person_type_choices": type_choices(),
         "type_labels": TYPE_LABELS,
         "device_properties": [
             ("browser", "browser"),
@@ -259,12 +277,7 @@ def _render(
         "session_numbers": SESSION_NUMBERS,
         "comparator_choices": COMPARATOR_CHOICES,
         "actions": list(Action.objects.filter(project=project).order_by("name").values_list("pk", "name")),
-        "segment_choices": list(
-            Segment.objects.filter(project=project)
-            .exclude(pk=segment_id)
-            .order_by("name")
-            .values_list("pk", "name")
-        ),
+        **_segment_choices(project, segment_id, subject),
     }
     if not (fragment and wants_fragment(request)):
         context["catalog"] = {
@@ -274,6 +287,18 @@ def _render(
             "surveys": discovery.survey_keys(project=project),
         }
     return render_page(request, BUILDER, context, project=project, fragment=fragment)
+
+
+def _segment_choices(project: Project, segment_id: int | None, subject: str) -> dict:
+    """The segments each picker offers: of the builder's subject, of people, of companies."""
+    rows = Segment.objects.filter(project=project).exclude(pk=segment_id).order_by("name")
+    people = list(rows.filter(subject=SegmentSubject.PERSON).values_list("pk", "name"))
+    companies = list(rows.filter(subject=SegmentSubject.COMPANY).values_list("pk", "name"))
+    return {
+        "segment_choices": companies if subject == SegmentSubject.COMPANY else people,
+        "person_segment_choices": people,
+        "company_segment_choices": companies,
+    }
 
 
 def _edit_details(request: HttpRequest, project: Project, segment: Segment) -> HttpResponse:

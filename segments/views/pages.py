@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -26,7 +27,7 @@ from segments.views import history as history_views
 from segments.views.builder import STARTERS
 from segments.views.common import get_segment
 from tracking.decorators import project_view
-from tracking.models import Project
+from tracking.models import Company, Project
 from web.charts import Series, line_chart
 from web.forms import apply_service_errors
 from web.rendering import htmx_target, render_page
@@ -74,9 +75,12 @@ def segment_detail(request: HttpRequest, project: Project, segment_id: int) -> H
             response["HX-Refresh"] = "true"
         return response
     if target in (None, "members"):
-        context["members"] = Paginator(selectors.member_list(segment=segment), MEMBERS_PER_PAGE).get_page(
-            request.GET.get("page")
+        members = (
+            selectors.company_member_list(segment=segment).annotate(people=Count("company__persons"))
+            if segment.is_company
+            else selectors.member_list(segment=segment)
         )
+        context["members"] = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     if target in (None, "breakdown"):
         form = BreakdownForm(request.GET)
         context["breakdown_form"] = form
@@ -96,7 +100,11 @@ def segment_detail(request: HttpRequest, project: Project, segment_id: int) -> H
     trend = size_trends(project=project, segments=[segment], days=_size_days(segment, size_range, project))[
         segment.pk
     ]
-    total = persons_total(project=project)
+    total = (
+        Company.objects.filter(project=project).count()
+        if segment.is_company
+        else persons_total(project=project)
+    )
     selectors.segments_counted(project=project, segments=[segment])
     context.update(history_views.history_status_context(request, project, segment))
     context.update(

@@ -20,12 +20,16 @@ from tracking.models import Company
 
 pytestmark = pytest.mark.django_db
 
-ENTERPRISE = {"conditions": [{"type": "company", "property": "tier", "operator": "eq", "value": "enterprise"}]}
+ENTERPRISE = {
+    "conditions": [{"type": "company", "property": "tier", "operator": "eq", "value": "enterprise"}]
+}
 TWO_ADMINS = {
     "conditions": [
         {
             "type": "people",
-            "definition": {"conditions": [{"type": "person", "property": "role", "operator": "eq", "value": "admin"}]},
+            "definition": {
+                "conditions": [{"type": "person", "property": "role", "operator": "eq", "value": "admin"}]
+            },
             "count": {"operator": "gte", "value": 2},
         }
     ]
@@ -49,13 +53,20 @@ def _create(api, on_commit, name, definition, subject="company"):
 
 def _companies(segment) -> set[str]:
     return set(
-        CompanyMembership.objects.filter(segment=segment, exited_at=None).values_list("company__key", flat=True)
+        CompanyMembership.objects.filter(segment=segment, exited_at=None).values_list(
+            "company__key", flat=True
+        )
     )
 
 
 def test_a_company_segment_is_created_listed_and_exported_through_the_api(api, send, on_commit):
     with on_commit():
-        send([*join("ana", "acme", {"tier": "enterprise", "name": "Acme"}), *join("bo", "globex", {"tier": "startup"})])
+        send(
+            [
+                *join("ana", "acme", {"tier": "enterprise", "name": "Acme"}),
+                *join("bo", "globex", {"tier": "startup"}),
+            ]
+        )
     segment = _create(api, on_commit, "Enterprise accounts", ENTERPRISE)
     body = api("get", f"/segments/{segment.pk}/").json()
     assert (body["subject"], body["size"], body["status"]) == ("company", 1, "ready")
@@ -67,7 +78,9 @@ def test_a_company_segment_is_created_listed_and_exported_through_the_api(api, s
     exported = api("get", f"/segments/{segment.pk}/members/?format=csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(exported.streaming_content).decode())))
     assert [(r["company_id"], r["key"], r["name"]) for r in rows] == [(str(acme.pk), "acme", "Acme")]
-    lines = b"".join(api("get", f"/segments/{segment.pk}/members/?format=ndjson").streaming_content).splitlines()
+    lines = b"".join(
+        api("get", f"/segments/{segment.pk}/members/?format=ndjson").streaming_content
+    ).splitlines()
     assert [json.loads(line)["key"] for line in lines] == ["acme"]
 
     then = api("get", f"/segments/{segment.pk}/members/?as_of=2026-01-01")
@@ -123,7 +136,13 @@ def test_a_person_moving_company_is_reflected_by_the_periodic_pass(api, send, on
 
 def test_people_follow_their_company_into_and_out_of_a_company_segment(api, send, on_commit, project):
     with on_commit():
-        send([*join("ana", "acme", {"tier": "startup"}), *join("cy", "acme"), *join("bo", "globex", {"tier": "startup"})])
+        send(
+            [
+                *join("ana", "acme", {"tier": "startup"}),
+                *join("cy", "acme"),
+                *join("bo", "globex", {"tier": "startup"}),
+            ]
+        )
     accounts = _create(api, on_commit, "Enterprise accounts", ENTERPRISE)
     people = _create(
         api, on_commit, "At enterprise accounts", {"conditions": [{"type": "company_segment", "segment": accounts.pk}]}, "person"
@@ -169,7 +188,13 @@ def _decide(client, project, distinct_id, company=None):
 
 def test_flags_target_company_segments_and_bucket_by_company(api, client, send, on_commit, project):
     with on_commit():
-        send([*join("ana", "acme", {"tier": "enterprise"}), *join("cy", "acme"), *join("bo", "globex", {"tier": "startup"})])
+        send(
+            [
+                *join("ana", "acme", {"tier": "enterprise"}),
+                *join("cy", "acme"),
+                *join("bo", "globex", {"tier": "startup"}),
+            ]
+        )
     accounts = _create(api, on_commit, "Enterprise accounts", ENTERPRISE)
     flag_save(project=project, data={"key": "sso", "enabled": True, "bucket_by": "company", "rules": [{"segment": accounts.pk, "rollout": 100}]})  # fmt: skip
     flag_save(project=project, data={"key": "beta", "enabled": True, "bucket_by": "company", "rules": [{"segment": None, "rollout": 50}]})  # fmt: skip
@@ -179,12 +204,19 @@ def test_flags_target_company_segments_and_bucket_by_company(api, client, send, 
     assert _decide(client, project, "cy")["sso"] is True
     assert _decide(client, project, "bo")["sso"] is False
     assert _decide(client, project, "someone-new")["sso"] is False  # no company: off
-    assert _decide(client, project, "someone-new", company="acme")["sso"] is True  # group() sent before ingestion
+    assert (
+        _decide(client, project, "someone-new", company="acme")["sso"] is True
+    )  # group() sent before ingestion
 
     # a 50% rollout by company: everyone at a company gets the company's value
     values = {_decide(client, project, f"visitor-{i}", company="initech")["beta"] for i in range(12)}
     assert len(values) == 1
-    flag = {"key": "beta", "enabled": True, "bucket_by": "company", "rules": [{"segment": None, "rollout": 50}]}
+    flag = {
+        "key": "beta",
+        "enabled": True,
+        "bucket_by": "company",
+        "rules": [{"segment": None, "rollout": 50}],
+    }
     assert values == {flag_value(flag, "anyone", set(), "initech")}
     by_company = {flag_value(flag, "anyone", set(), f"company-{i}") for i in range(40)}
     assert by_company == {True, False}
