@@ -1,7 +1,9 @@
 """Compare segments on a target metric: value, size, interval and a test against the first group.
 
 Groups are segments' *current* members (membership periods still open), or one
-segment against everyone else in the metric's population. Segments may
+segment against everyone else in the metric's population. A company segment's
+group is the people at its companies: metrics are per person, so comparing
+company segments compares the people of those companies. Segments may
 overlap: a person in two compared segments counts in both. The population's
 blended value is reported too — the average the segments take apart.
 
@@ -33,6 +35,11 @@ from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 MAX_GROUPS = 8
 
 
+def _label(segment: Segment) -> str:
+    """A group's name: the segment's, or, for a company segment, the people at its companies."""
+    return f"People at {segment.name}" if segment.is_company else segment.name
+
+
 @dataclass(frozen=True)
 class Group:
     label: str
@@ -56,8 +63,9 @@ class CompareQuery:
     def groups(self) -> list[Group]:
         if self.vs_rest:
             segment = self.segments[0]
-            return [Group(segment.name, segment), Group(f"Not in {segment.name}", segment, rest=True)]
-        return [Group(s.name, s) for s in self.segments]
+            rest = f"People not at {segment.name}" if segment.is_company else f"Not in {segment.name}"
+            return [Group(_label(segment), segment), Group(rest, segment, rest=True)]
+        return [Group(_label(s), s) for s in self.segments]
 
     def to_json(self) -> dict:
         metric: Any = (

@@ -7,7 +7,7 @@ from django.http import Http404
 
 from analysis.models import Metric, SavedAnalysis
 from segments.models import Segment
-from segments.selectors import member_list
+from segments.selectors import member_people_sql
 from tracking.models import Project
 
 
@@ -39,14 +39,13 @@ def saved_analysis_get(*, project: Project, saved_id: int) -> SavedAnalysis:
 
 
 def members_sql(segment: Segment) -> tuple[str, list]:
-    """`SELECT person_id` of the segment's current members (open periods: exited_at IS NULL).
+    """`SELECT person_id` of the segment's current members (open periods: exited_at IS NULL);
+    a company segment stands for the people of its companies.
 
     Built from segments' own selector, so analyses count members exactly as the
-    segment pages do; it runs on membership_open_unique (segment_id, person_id)
-    WHERE exited_at IS NULL.
+    segment pages do (segments.selectors.member_people_sql).
     """
-    sql, params = member_list(segment=segment).order_by().values("person_id").query.sql_with_params()
-    return sql, list(params)
+    return member_people_sql(segment=segment)
 
 
 def tagged_members_sql(segments: list[Segment]) -> tuple[str, list]:

@@ -48,6 +48,23 @@ def company_member_list(*, segment: Segment) -> QuerySet[CompanyMembership]:
     )
 
 
+def member_people_sql(*, segment: Segment) -> tuple[str, list]:
+    """`SELECT person_id` of the people a segment stands for in analyses: its current members,
+    or, for a company segment, the current people of its current companies.
+
+    Relies on membership_open_unique, or company_membership_open_unique and the
+    person company foreign key's index.
+    """
+    if segment.is_company:
+        return (
+            "SELECT p.id AS person_id FROM tracking_person p WHERE p.project_id = %s AND p.company_id IN"
+            " (SELECT m.company_id FROM segments_companymembership m WHERE m.segment_id = %s AND m.exited_at IS NULL)",
+            [segment.project_id, segment.pk],
+        )
+    sql, params = member_list(segment=segment).order_by().values("person_id").query.sql_with_params()
+    return sql, list(params)
+
+
 def company_segments_of(*, project_id: int, company_id: int) -> dict[int, datetime]:
     """Open company segment memberships: segment id -> entered_at (relies on company_membership_open)."""
     rows = CompanyMembership.objects.filter(

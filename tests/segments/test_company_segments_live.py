@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -220,3 +221,34 @@ def test_flags_target_company_segments_and_bucket_by_company(api, client, send, 
     assert values == {flag_value(flag, "anyone", set(), "initech")}
     by_company = {flag_value(flag, "anyone", set(), f"company-{i}") for i in range(40)}
     assert by_company == {True, False}
+
+
+def test_analysis_compares_the_people_of_company_segments(
+    api, client, alice_client, send, on_commit, project
+):
+    """Acme's two people both bought after a page view, Globex's one did not: the groups are their people."""
+    start = datetime.now(UTC) - timedelta(days=3)  # the day to convert in has passed
+    then, later = start.isoformat(), (start + timedelta(minutes=5)).isoformat()
+    with on_commit():
+        send([
+            *join("ana", "acme", {"tier": "enterprise"}), *join("cy", "acme"), *join("bo", "globex", {"tier": "startup"}),
+            event("$pageview", "ana", timestamp=then), event("purchase", "ana", timestamp=later),
+            event("$pageview", "cy", timestamp=then), event("purchase", "cy", timestamp=later),
+            event("$pageview", "bo", timestamp=then),
+        ])  # fmt: skip
+    accounts = _create(api, on_commit, "Enterprise accounts", ENTERPRISE)
+    metric = {"kind": "conversion", "definition": {"from": {"name": "$pageview"}, "to": {"name": "purchase"},
+                                                   "within": {"value": 1, "unit": "days"}}}  # fmt: skip
+    response = alice_client.post(
+        f"/api/v1/projects/{project.pk}/analysis/compare/",
+        {"metric": metric, "segments": [accounts.pk], "vs_rest": True, "last_days": 7},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    inside, outside = response.json()["groups"]
+    assert (inside["label"], inside["n"], inside["successes"]) == ("People at Enterprise accounts", 2, 2)
+    assert (outside["label"], outside["n"], outside["successes"]) == (
+        "People not at Enterprise accounts",
+        1,
+        0,
+    )
