@@ -386,6 +386,11 @@ def _refers_to(segment_id: int, target_id: int, seen: set[int] | None = None) ->
     return any(_refers_to(ref, target_id, seen) for ref in referenced_segments(segment.definition))
 
 
+def refers_to(segment_id: int, target_id: int) -> bool:
+    """Whether segment `segment_id` names segment `target_id`, directly or through other segments."""
+    return _refers_to(segment_id, target_id)
+
+
 def referenced_segments(definition: dict) -> list[int]:
     refs: list[int] = []
 

@@ -50,14 +50,14 @@ class SubjectConditions:
                 self.fail(f"{path}.segment", f"no segment {segment_id} in this project")
             if subject != SegmentSubject.COMPANY:
                 self.fail(f"{path}.segment", f"segment {segment_id} is a segment of people, not of companies")
-            if self.segment_id is not None and _refers(segment_id, self.segment_id):
+            if self.segment_id is not None and refers(segment_id, self.segment_id):
                 self.fail(
                     f"{path}.segment", "a segment cannot include itself, directly or through another segment"
                 )
         return {"type": "company_segment", "segment": segment_id, "negate": negate}
 
 
-def _refers(segment_id: int, target_id: int) -> bool:
-    from segments.definition import _refers_to
+def refers(segment_id: int, target_id: int) -> bool:
+    from segments.definition import refers_to
 
-    return _refers_to(segment_id, target_id)
+    return refers_to(segment_id, target_id)

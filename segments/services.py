@@ -13,7 +13,7 @@ from django_q.tasks import async_task
 
 from segments.compiler import CompileError
 from segments.compiler.companies import people_of
-from segments.definition import DefinitionError, referenced_segments, validate_definition
+from segments.definition import DefinitionError, referenced_segments, refers_to, validate_definition
 from segments.membership import (
     MembershipChange,
     apply_membership,
@@ -245,13 +245,14 @@ def segments_refresh_persons(*, project: Project, person_ids: list[int], now=Non
 
 
 def _refresh_company_dependents(segment: Segment, *, company_ids: list[int], now) -> list[MembershipChange]:
-    """Person segments naming this company segment, re-evaluated for the people of companies that moved."""
+    """Person segments naming this company segment (directly or through other segments),
+    re-evaluated for the people of companies that moved."""
     dependents = [
         other
         for other in Segment.objects.filter(
             project_id=segment.project_id, kind=SegmentKind.DYNAMIC, computed_at__isnull=False
         ).select_related("project", "model")
-        if not other.is_company and segment.pk in referenced_segments(other.definition)
+        if not other.is_company and other.pk != segment.pk and refers_to(other.pk, segment.pk)
     ]
     people = people_of(segment.project_id, company_ids) if dependents else []
     changes = []
