@@ -47,7 +47,9 @@ def flag_values(
     *, project: Project, distinct_id: str, company_key: str | None = None
 ) -> dict[str, bool | str]:
     config = targeting.project_config(project.pk)
-    state = targeting.person_state(project.pk, person_id_for(project, distinct_id), company_key)
+    state = targeting.person_state(
+        project.pk, person_id_for(project, distinct_id), company_key, companies=config.uses_companies
+    )
     return targeting.flags_for(config, state, distinct_id)
 
 

@@ -311,7 +311,9 @@ def flags_evaluate(*, project: Project, distinct_ids: list[str]) -> dict[str, di
     config = targeting.project_config(project.pk)
     out = {}
     for distinct_id in distinct_ids:
-        state = targeting.person_state(project.pk, person_id_for(project, distinct_id))
+        state = targeting.person_state(
+            project.pk, person_id_for(project, distinct_id), companies=config.uses_companies
+        )
         out[distinct_id] = targeting.flags_for(config, state, distinct_id)
     return out
 

@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from interventions.models import FeatureFlag, Nudge, Status, Survey
+from segments.models import Segment, SegmentSubject
 from segments.selectors import company_segments_of, open_segments_of
 from tracking.models import Company, Person
 
@@ -81,6 +82,8 @@ class ProjectConfig:
     flags: list[dict] = field(default_factory=list)
     nudges: list[dict] = field(default_factory=list)
     surveys: list[dict] = field(default_factory=list)
+    # the project has company segments or flags rolled out by company: decide looks the company up
+    uses_companies: bool = False
 
 
 def _in_schedule(item, now: datetime) -> bool:
@@ -105,6 +108,9 @@ def project_config(project_id: int) -> ProjectConfig:
     for nudge in Nudge.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related("segments"):
         if _in_schedule(nudge, now):
             config.nudges.append(nudge_entry(nudge))
+    config.uses_companies = any(f["bucket_by"] == "company" for f in config.flags) or (
+        Segment.objects.filter(project_id=project_id, subject=SegmentSubject.COMPANY).exists()
+    )
     for survey in Survey.objects.filter(project_id=project_id, status=Status.LIVE).prefetch_related(
         "segments"
     ):
@@ -187,9 +193,12 @@ def company_for(project_id: int, person_id: int | None, company_key: str | None)
     return row
 
 
-def person_state(project_id: int, person_id: int | None, company_key: str | None = None) -> PersonState:
+def person_state(
+    project_id: int, person_id: int | None, company_key: str | None = None, *, companies: bool = True
+) -> PersonState:
+    """The visitor's segments (and, with `companies`, their company's) and exposures."""
     state = PersonState()
-    company = company_for(project_id, person_id, company_key)
+    company = company_for(project_id, person_id, company_key) if companies else None
     if company is not None:
         company_id, state.company_key = company
         if company_id:
@@ -294,7 +303,9 @@ def group_key(payload) -> str | None:
 def decide_parts(visitor: Visitor) -> dict:
     """Flags, nudges and surveys for one visitor: two indexed lookups plus the cached project config."""
     config = project_config(visitor.project.pk)
-    state = person_state(visitor.project.pk, visitor.person_id, group_key(visitor.payload))
+    state = person_state(
+        visitor.project.pk, visitor.person_id, group_key(visitor.payload), companies=config.uses_companies
+    )
     now = timezone.now()
     answer = {
         "flags": flags_for(config, state, visitor.distinct_id),
