@@ -1,47 +1,53 @@
-"""The people an analysis shows for one of its parts, as SQL, with that part in words.
+"""The people an analysis shows for one of its parts: as a segment definition where one says it exactly, else as SQL.
 
 A part is a funnel step's conversions or drop-offs (for everyone or one
 breakdown value), a comparison's group, a retention cell (or a cohort), or a
 node of a paths tree. `source_resolve` checks the part against the analysis's
-checked query and answers `SELECT person_id …` built from the very statements
-the analysis counts with, so a segment made from it holds exactly the number
-the page shows.
+checked query.
 
-Every source becomes a *static* segment. The definition format cannot say any
-of these exactly (the reasons below are shown to the user): a funnel counts a
-later step after its date range ends, up to the conversion window, while a
-`sequence` condition sees only events inside its window; analysis ranges are
-calendar days in the project's time zone while `{"last_days": n}` is n × 24
-hours; the comparison's population, retention's cohorts by first-seen period
-and the paths' "next step in the same session" have no condition at all. An
-approximately equal live segment would disagree with the analysis it claims
-to come from, so the exact people are kept instead.
+A funnel part over fixed dates, with a conversion window of whole days, no
+session breakdown and the default traffic filter, is exactly a definition: a
+`sequence` whose window bounds the first step (`"window_covers": "first_step"`:
+later steps may follow the range's end, up to the window, as the funnel counts
+them), `did_not` for drop-offs, plus the breakdown value as a person, company
+or segment condition. It becomes a dynamic segment, kept live.
+
+Everything else becomes a static segment of `SELECT person_id …` built from the
+very statements the analysis counts with, so it holds exactly the number the
+page shows. The reasons are shown to the user: a rolling range is calendar days
+in the project's time zone while `{"last_days": n}` is n × 24 hours; a
+conversion window in hours or minutes has no `within_days`; a session breakdown
+takes the session of each person's first step; and the comparison's
+population, retention's cohorts by first-seen period and the paths' "next step
+in the same session" have no condition at all. An approximately equal live
+segment would disagree with the analysis it claims to come from.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
 
 from analysis.compare import CompareQuery
-from analysis.funnels import FunnelQuery, funnel_persons_sql
+from analysis.funnels import PROPERTY_BREAKDOWNS, FunnelQuery, funnel_persons_sql
 from analysis.metrics import population_sql
 from analysis.params import ParamError
 from analysis.paths import PathNode, PathsQuery, firsts_sql, paths_compute
 from analysis.retention import RetentionQuery, cohort_ctes_sql, cohort_starts
 from analysis.selectors import members_sql
 from tracking.models import Project
-from tracking.traffic.filtering import person_filter_sql
+from tracking.traffic.filtering import TrafficFilter, person_filter_sql
 
+KEPT_LIVE = (
+    "Kept live: the funnel's rule is a segment definition (a sequence whose date range bounds the first step), "
+    "so people enter and leave as their events arrive."
+)
+FIXED = " So these are the funnel's people as they are now, kept as a fixed list."
 REASONS = {
-    "funnel": (
-        "A funnel counts a later step even when it falls after the date range (up to the conversion window), "
-        "and its ranges are calendar days in the project's time zone; a segment's sequence condition sees only "
-        "events inside its window. So these are the funnel's people as they are now, kept as a fixed list."
-    ),
+    "funnel": "This funnel cannot be written exactly as a segment definition." + FIXED,
     "compare": (
         "A comparison group is the segment's current members within the metric's population (and only those "
         "whose outcome is known), which no segment condition describes. So these are the group's people as "
@@ -68,10 +74,16 @@ class Source:
     part: dict  # the part, normalised (what the API takes)
     label: str  # "Created from the funnel …"
     default_name: str
+    definition: dict | None = None  # the exact definition, when there is one: a dynamic segment
+    why: str = ""  # why it is kept live, or why as a fixed list
 
     @property
     def reason(self) -> str:
-        return REASONS[self.kind]
+        return self.why or REASONS[self.kind]
+
+    @property
+    def dynamic(self) -> bool:
+        return self.definition is not None
 
 
 def _int(raw: Any, field: str) -> int:
@@ -125,7 +137,66 @@ def _funnel(project: Project, query: FunnelQuery, part: dict) -> Source:
         f"Created from the funnel {' → '.join(labels)} (first step {_range_words(query)}, "
         f"within {query.within}): {what}"
     )
-    return Source("funnel", people, {"step": step, "outcome": outcome, "value": value}, label, name)
+    definition, why = funnel_definition(query, step=step, outcome=outcome, value=value)
+    part = {"step": step, "outcome": outcome, "value": value}
+    return Source("funnel", people, part, label, name, definition=definition, why=why)
+
+
+def funnel_definition(
+    query: FunnelQuery, *, step: int, outcome: str, value: str | None
+) -> tuple[dict | None, str]:
+    """The segment definition meaning exactly this funnel part, and why; or None and why it cannot."""
+    if query.range.last_days:
+        return None, (
+            f"The funnel's range rolls (the last {query.range.last_days} calendar days in the project's time zone), "
+            "while a segment's rolling window is the last days × 24 hours." + FIXED
+        )
+    days, rest = divmod(query.within.delta, timedelta(days=1))
+    if rest:
+        return None, (
+            f"The funnel's conversion window ({query.within}) is not whole days, "
+            "while a segment's sequence counts whole days." + FIXED
+        )
+    if query.traffic != TrafficFilter():
+        return None, "The funnel lets bots or internal users in, whom a segment's counts leave out." + FIXED
+    conditions: list[dict] = []
+    breakdown = query.breakdown
+    if value is not None and breakdown is not None:
+        if breakdown.type == "segment":
+            conditions.append({"type": "segment", "segment": int(value), "negate": False})
+        elif breakdown.type in PROPERTY_BREAKDOWNS and value:
+            conditions.append(
+                {"type": breakdown.type, "property": breakdown.prop, "operator": "eq", "value": value}
+            )
+        elif breakdown.type in PROPERTY_BREAKDOWNS:
+            return None, (
+                f"The “(none)” row of a {breakdown.label} breakdown joins a missing property with an empty one, "
+                "which one condition does not say." + FIXED
+            )
+        else:
+            return None, (
+                f"A {breakdown.label} breakdown takes the session of each person's first step, "
+                "which no segment condition says." + FIXED
+            )
+    window = {"from": query.range.date_from.isoformat(), "to": query.range.date_to.isoformat()}
+    steps = [spec.to_json() for spec in query.steps]
+    if outcome == "converted" and step == 1:
+        rule = {
+            "type": "behavior",
+            "event": steps[0],
+            "count": {"operator": "gte", "value": 1},
+            "window": window,
+        }
+    else:
+        rule = {
+            "type": "sequence",
+            "steps": steps[:step] if outcome == "converted" else steps[: step + 1],
+            "within_days": days,
+            "last_step": "did" if outcome == "converted" else "did_not",
+            "window": window,
+            "window_covers": "first_step",
+        }
+    return {"match": "all", "negate": False, "conditions": [rule, *conditions]}, KEPT_LIVE
 
 
 # -- comparisons -----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from analysis.models import Metric, SavedAnalysis
 from analysis.params import ParamError
 from analysis.segment_sources import Source, resolved_params, source_resolve
 from segments.models import Segment
-from segments.services import segment_from_people
+from segments.services import segment_create, segment_from_people
 from tracking.dataversion import data_changed
 from tracking.models import Project
 from web.sql import QueryTimedOut
@@ -160,11 +160,13 @@ def origin_link(*, project: Project, kind: str, query: Any) -> str:
 def analysis_segment_create(
     *, project: Project, kind: Any, params: Any, part: Any, name: str = "", created_by=None
 ) -> Segment:
-    """A static segment of exactly the people an analysis shows for one part, its origin recorded.
+    """A segment of exactly the people an analysis shows for one part, its origin recorded.
 
-    The analysis's own statement selects them and one INSERT … SELECT keeps them
-    (segments.services.segment_from_people); AnalysisTimeout when it runs past
-    the analyses' time limit.
+    Dynamic when a definition says the part exactly (analysis.segment_sources):
+    saved and versioned by segments.services.segment_create, computed in the
+    background. Otherwise static: the analysis's own statement selects the people
+    and one INSERT … SELECT keeps them (segments.services.segment_from_people);
+    AnalysisTimeout when it runs past the analyses' time limit.
     """
     query, source = analysis_segment_source(project=project, kind=kind, params=params, part=part)
     origin = {
@@ -173,13 +175,18 @@ def analysis_segment_create(
         "link": origin_link(project=project, kind=kind, query=query),
         "params": resolved_params(query),
         "part": source.part,
-        "kept": "static",
+        "kept": "dynamic" if source.dynamic else "static",
         "reason": source.reason,
     }
+    name = (name or "").strip() or source.default_name
+    if source.definition is not None:
+        return segment_create(
+            project=project, name=name, definition=source.definition, created_by=created_by, origin=origin
+        )
     try:
         return segment_from_people(
             project=project,
-            name=(name or "").strip() or source.default_name,
+            name=name,
             people=source.people,
             origin=origin,
             created_by=created_by,

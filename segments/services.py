@@ -72,8 +72,9 @@ def segment_create(
     description: str = "",
     kind: str = SegmentKind.DYNAMIC,
     created_by=None,
+    origin: dict | None = None,
 ) -> Segment:
-    """Save a segment and queue its computation over all history."""
+    """Save a segment and queue its computation over all history; `origin`: the analysis it was made from."""
     if kind != SegmentKind.DYNAMIC:
         raise ValidationError(
             {"kind": ["Static segments are made by freezing a dynamic one or uploading a list."]}
@@ -84,6 +85,7 @@ def segment_create(
         description=description,
         kind=kind,
         definition=_definition_or_error(definition, project=project),
+        origin=None if origin is None else origin_check(origin, project_id=project.pk),
         created_by=created_by,
         status=SegmentStatus.PENDING,
     )

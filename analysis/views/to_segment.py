@@ -24,7 +24,7 @@ from web.rendering import render_page
 
 class SegmentNameForm(django_forms.Form):
     name = django_forms.CharField(
-        max_length=200, help_text="A static segment: these people, as the analysis shows them now."
+        max_length=200, help_text="What the segments list and the segment page call it."
     )
 
 
@@ -104,6 +104,11 @@ def analysis_segment_new(request: HttpRequest, project: Project) -> HttpResponse
         except AnalysisTimeout as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"“{segment.name}” keeps these {segment.size:,} people.")
+            if segment.is_dynamic:
+                messages.success(
+                    request, f"“{segment.name}” is being computed; it stays live as events arrive."
+                )
+            else:
+                messages.success(request, f"“{segment.name}” keeps these {segment.size:,} people.")
             return redirect("segment_detail", project_id=project.pk, segment_id=segment.pk)
     return render_page(request, "analysis/segment_new.html", {**context, "form": form}, project=project)

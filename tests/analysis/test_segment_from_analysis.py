@@ -16,6 +16,8 @@ from analysis.funnels import funnel_compute, funnel_params
 from analysis.paths import paths_compute, paths_params
 from analysis.retention import retention_compute, retention_params
 from segments.models import Segment, SegmentKind, SegmentMembership
+from segments.refresh import refresh_project
+from segments.services import segment_compute
 from tests.analysis.conftest import NOW, UA_FIREFOX, UA_SAFARI, act, at, page
 from tracking.models import PersonDistinctId
 
@@ -61,18 +63,29 @@ def save(client, project, source: str, params: dict, part: dict, **extra):
     )
 
 
+def saved(response) -> Segment:
+    """The segment the API made, computed when dynamic (the background task's work)."""
+    assert response.status_code == 201, response.content
+    segment = Segment.objects.get(pk=response.json()["id"])
+    if segment.is_dynamic:
+        segment_compute(segment=segment)
+    return segment
+
+
 @pytest.fixture
 def shop(collect):
     """Firefox f0…f5 and Safari s0…s5 view the cart on Jun 10.
 
     Firefox: f0…f4 start checkout, f0…f2 buy. Safari: s0…s2 start checkout, s0 buys.
-    Odd-numbered persons are on the "pro" plan. z0 starts checkout in May (not in the range).
+    f1, f3, s1, s3 are on the "pro" plan, f0, f2, s0, s2 on "free"; the others have no plan.
+    z0 starts checkout in May (not in the range).
     """
     for prefix, ua, started, bought in (("f", UA_FIREFOX, 5, 3), ("s", UA_SAFARI, 3, 1)):
         events = []
         for i in range(6):
             who = f"{prefix}{i}"
-            events.append(page(who, "/cart", at(10, 9), **{"$set": {"plan": "pro" if i % 2 else "free"}}))
+            traits = {"$set": {"plan": "pro" if i % 2 else "free"}} if i < 4 else {}
+            events.append(page(who, "/cart", at(10, 9), **traits))
             if i < started:
                 events.append(act("checkout_started", who, at(10, 9, 5)))
             if i < bought:
@@ -88,40 +101,105 @@ def _funnel_row(project, params: dict, value: str | None):
     return next(row for row in result.rows if row.value == value)
 
 
+HOURS = {**FUNNEL, "within": {"value": 36, "unit": "hours"}}
+ROLLING = {**{k: v for k, v in FUNNEL.items() if not k.startswith("date_")}, "last_days": 30}
+
+
 @pytest.mark.parametrize(
-    ("breakdown", "value"),
-    [(None, None), ({"type": "browser"}, "Safari"), ({"type": "person", "property": "plan"}, "pro")],
+    ("params", "value", "kind"),
+    [
+        (FUNNEL, None, "dynamic"),
+        ({**FUNNEL, "breakdown": {"type": "person", "property": "plan"}}, "pro", "dynamic"),
+        ({**FUNNEL, "breakdown": {"type": "person", "property": "plan"}}, "", "static"),
+        ({**FUNNEL, "breakdown": {"type": "browser"}}, "Safari", "static"),
+        ({**FUNNEL, "breakdown": {"type": "browser"}}, None, "dynamic"),
+        (HOURS, None, "static"),
+        (ROLLING, None, "static"),
+        ({**FUNNEL, "include_bots": True}, None, "static"),
+    ],
+    ids=[
+        "plain",
+        "person-value",
+        "person-none",
+        "browser-value",
+        "browser-everyone",
+        "hours",
+        "rolling",
+        "bots",
+    ],
 )
 def test_a_segment_of_a_funnel_step_holds_exactly_the_funnels_count(
-    shop, project, alice_client, breakdown, value
+    shop, project, alice_client, params, value, kind
 ):
-    params = {**FUNNEL, "breakdown": breakdown}
     row = _funnel_row(project, params, value)
     for step in (1, 2, 3):
         for outcome in ("converted", "dropped"):
             if outcome == "dropped" and step == 3:
                 continue
-            response = save(
-                alice_client, project, "funnel", params, {"step": step, "outcome": outcome, "value": value}
-            )
-            assert response.status_code == 201, response.content
-            body = response.json()
+            part = {"step": step, "outcome": outcome, "value": value}
+            segment = saved(save(alice_client, project, "funnel", params, part))
             expected = row.steps[step - 1].count if outcome == "converted" else row.steps[step - 1].dropped
-            assert body["kind"] == "static"
-            assert body["size"] == expected == len(members(body["id"])), (step, outcome)
+            assert segment.kind == kind and segment.origin["kept"] == kind
+            assert segment.size == expected == len(members(segment.pk)), (step, outcome)
+
+
+def test_a_segment_breakdown_value_becomes_a_segment_condition(shop, project, alice_client, segment_of):
+    chosen = segment_of("Chosen", ["f0", "f3", "s1", "s4"])
+    params = {**FUNNEL, "breakdown": {"type": "segment", "segments": [chosen.pk]}}
+    part = {"step": 2, "outcome": "dropped", "value": str(chosen.pk)}
+    segment = saved(save(alice_client, project, "funnel", params, part))
+    assert segment.is_dynamic
+    assert {"type": "segment", "segment": chosen.pk, "negate": False} in segment.definition["conditions"]
+    assert members(segment.pk) == ids(project, "f3", "s1")
+
+
+def test_a_drop_off_is_a_sequence_whose_range_bounds_the_first_step(shop, project, alice_client):
+    segment = saved(save(alice_client, project, "funnel", FUNNEL, {"step": 2, "outcome": "dropped"}))
+    (rule,) = segment.definition["conditions"]
+    assert rule == {
+        "type": "sequence", "steps": [CART, {"name": "checkout_started", "where": []}, {"name": "purchase", "where": []}],
+        "within_days": 1, "last_step": "did_not", "window": {"from": "2026-06-01", "to": "2026-06-14"},
+        "window_covers": "first_step",
+    }  # fmt: skip
+    assert segment.versions.count() == 1
+    assert members(segment.pk) == ids(project, "f3", "f4", "s1", "s2")
+
+
+def test_a_purchase_after_the_range_ends_still_converts_as_in_the_funnel(
+    shop, project, alice_client, collect
+):
+    """Cart and checkout on the range's last evening, the purchase just after midnight: the funnel counts it."""
+    collect([
+        page("eve", "/cart", at(14, 22)), act("checkout_started", "eve", at(14, 23)),
+        act("purchase", "eve", at(15, 1)),
+    ])  # fmt: skip
+    bought = saved(save(alice_client, project, "funnel", FUNNEL, {"step": 3, "outcome": "converted"}))
+    dropped = saved(save(alice_client, project, "funnel", FUNNEL, {"step": 2, "outcome": "dropped"}))
+    row = _funnel_row(project, FUNNEL, None)
+    assert ids(project, "eve") <= members(bought.pk) and len(members(bought.pk)) == row.steps[2].count == 5
+    assert not ids(project, "eve") & members(dropped.pk)
+
+
+def test_a_dynamic_drop_off_segment_stays_live(shop, project, alice_client, collect):
+    live = {**FUNNEL, "date_to": "2026-06-30"}
+    segment = saved(save(alice_client, project, "funnel", live, {"step": 2, "outcome": "dropped"}))
+    before = members(segment.pk)
+    collect([page("late", "/cart", at(30, 9)), act("checkout_started", "late", at(30, 9, 5))])
+    refresh_project(project.pk)
+    assert members(segment.pk) == before | ids(project, "late")
+    collect([act("purchase", "late", at(30, 10))])
+    refresh_project(project.pk)
+    assert members(segment.pk) == before
+    assert len(members(segment.pk)) == _funnel_row(project, live, None).steps[1].dropped
 
 
 def test_the_drop_offs_are_the_people_who_stopped_at_that_step(shop, project, alice_client):
-    response = save(alice_client, project, "funnel", FUNNEL, {"step": 2, "outcome": "dropped"})
-    assert response.status_code == 201, response.content
-    assert members(response.json()["id"]) == ids(project, "f3", "f4", "s1", "s2")
     firefox = {**FUNNEL, "breakdown": {"type": "browser"}}
-    response = save(
-        alice_client, project, "funnel", firefox, {"step": 1, "outcome": "dropped", "value": "Firefox"}
-    )
-    assert members(response.json()["id"]) == ids(project, "f5")
-    response = save(alice_client, project, "funnel", FUNNEL, {"step": 3, "outcome": "converted"})
-    assert members(response.json()["id"]) == ids(project, "f0", "f1", "f2", "s0")
+    part = {"step": 1, "outcome": "dropped", "value": "Firefox"}
+    assert members(saved(save(alice_client, project, "funnel", firefox, part)).pk) == ids(project, "f5")
+    part = {"step": 3, "outcome": "converted"}
+    bought = saved(save(alice_client, project, "funnel", HOURS, part))
+    assert members(bought.pk) == ids(project, "f0", "f1", "f2", "s0")
 
 
 def test_the_origin_is_recorded_and_exposed_and_the_segment_page_links_back(shop, project, alice_client):
@@ -166,14 +244,17 @@ def test_the_save_page_names_the_part_asks_for_a_name_and_redirects_to_the_segme
     shown = alice_client.get(link)
     assert shown.status_code == 200
     text = shown.content.decode()
-    assert "drop-offs after step 1" in text and "kept as a fixed list" in text
+    assert "drop-offs after step 1" in text and "Kept live" in text
     assert 'value="Dropped after Page view"' in text
     created = alice_client.post(link, {"name": "Left at the cart"})
     assert created.status_code == 302
     segment = Segment.objects.get(project=project, name="Left at the cart")
     assert created.url == f"/p/{project.pk}/segments/{segment.pk}/"
-    assert segment.kind == SegmentKind.STATIC and segment.size == 4  # f5, s3, s4, s5
+    assert segment.kind == SegmentKind.DYNAMIC and segment.origin["kept"] == "dynamic"
+    segment_compute(segment=segment)
     assert members(segment.pk) == ids(project, "f5", "s3", "s4", "s5")
+    static = alice_client.get(link.replace("within_unit=days", "within_unit=hours")).content.decode()
+    assert "kept as a fixed list" in static and "not whole days" in static
 
 
 def test_a_blank_name_is_refused_by_name_on_the_page(shop, project, alice_client):
@@ -187,12 +268,14 @@ def test_a_blank_name_is_refused_by_name_on_the_page(shop, project, alice_client
 def test_a_static_segment_does_not_change_when_someone_else_drops_off_later(
     shop, project, alice_client, collect
 ):
-    response = save(alice_client, project, "funnel", FUNNEL, {"step": 2, "outcome": "dropped"})
-    before = members(response.json()["id"])
+    segment = saved(save(alice_client, project, "funnel", HOURS, {"step": 2, "outcome": "dropped"}))
+    before = members(segment.pk)
+    assert segment.kind == SegmentKind.STATIC and len(before) == 4
     collect([page("late", "/cart", at(12, 9)), act("checkout_started", "late", at(12, 9, 5))])
-    assert _funnel_row(project, FUNNEL, None).steps[1].dropped == len(before) + 1
-    assert members(response.json()["id"]) == before
-    assert Segment.objects.get(pk=response.json()["id"]).size == len(before)
+    refresh_project(project.pk)
+    assert _funnel_row(project, HOURS, None).steps[1].dropped == len(before) + 1
+    assert members(segment.pk) == before
+    assert Segment.objects.get(pk=segment.pk).size == len(before)
 
 
 # -- bad input -------------------------------------------------------------------------------
