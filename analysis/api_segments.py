@@ -3,7 +3,9 @@
 `{"source": "funnel" | "compare" | "retention" | "paths", "params": {…the analysis's
 parameters, as its own endpoint takes them…}, "part": {…}, "name": "…"?}` answers
 201 with the new segment (its `origin` links back to the analysis), or 400
-naming the field: `{"part.step": ["must be between 1 and 2"]}`.
+naming the field: `{"part.step": ["must be between 1 and 2"]}`. A static copy
+that takes longer than a moment answers 202 with its job, as the analyses do;
+the job's result is `{"segment": id, "name", "kind", "size"}`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from rest_framework.response import Response
 
 from analysis import services
 from analysis.kinds import KINDS
-from analysis.reads import AnalysisTimeout
+from analysis.segment_jobs import saved_segment, segment_save_request
+from jobs.api import ASYNC_PARAMETER, answer_response, answer_wait
 from segments.api import SegmentSerializer
 from tracking.api.base import ProjectAPIView
 
@@ -33,21 +36,31 @@ class AnalysisSegmentInput(serializers.Serializer):
 class AnalysisSegmentApi(ProjectAPIView):
     @extend_schema(
         operation_id="analysis_segment_create",
+        parameters=[ASYNC_PARAMETER],
         request=AnalysisSegmentInput,
         responses={201: SegmentSerializer},
     )
     def post(self, request: Request, project_id: int) -> Response:
         data = AnalysisSegmentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
+        kind, name = data.validated_data["source"], data.validated_data["name"]
+        query, source = services.analysis_segment_source(
+            project=self.project,
+            kind=kind,
+            params=data.validated_data["params"],
+            part=data.validated_data["part"],
+        )
+        if source.dynamic:
             segment = services.analysis_segment_create(
-                project=self.project,
-                kind=data.validated_data["source"],
-                params=data.validated_data["params"],
-                part=data.validated_data["part"],
-                name=data.validated_data["name"],
-                created_by=request.user,
-            )
-        except AnalysisTimeout as error:
-            return Response({"detail": str(error)}, status=status.HTTP_400_BAD_REQUEST)
+                project=self.project, kind=kind, params=data.validated_data["params"], part=source.part,
+                name=name, created_by=request.user,
+            )  # fmt: skip
+            return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)
+        answer = segment_save_request(
+            project=self.project, kind=kind, params=query.to_json(), part=source.part, name=name,
+            user=request.user, wait=answer_wait(request),
+        )  # fmt: skip
+        if answer.waiting:
+            return answer_response(request, answer)  # 202 with the job; its result names the segment
+        segment = saved_segment(project=self.project, answer=answer)
         return Response(SegmentSerializer(segment).data, status=status.HTTP_201_CREATED)

@@ -157,6 +157,18 @@ def origin_link(*, project: Project, kind: str, query: Any) -> str:
     return f"{reverse(KINDS[kind].page, args=[project.pk])}?{forms.querystring(kind, resolved_params(query))}"
 
 
+def _origin(*, project: Project, kind: str, query: Any, source: Source, kept: str) -> dict:
+    return {
+        "kind": kind,
+        "label": source.label,
+        "link": origin_link(project=project, kind=kind, query=query),
+        "params": resolved_params(query),
+        "part": source.part,
+        "kept": kept,
+        "reason": source.reason,
+    }
+
+
 def analysis_segment_create(
     *, project: Project, kind: Any, params: Any, part: Any, name: str = "", created_by=None
 ) -> Segment:
@@ -164,29 +176,36 @@ def analysis_segment_create(
 
     Dynamic when a definition says the part exactly (analysis.segment_sources):
     saved and versioned by segments.services.segment_create, computed in the
-    background. Otherwise static: the analysis's own statement selects the people
-    and one INSERT … SELECT keeps them (segments.services.segment_from_people);
-    AnalysisTimeout when it runs past the analyses' time limit.
+    background. Otherwise a static copy (`analysis_segment_copy`), which the pages
+    and the API run as a job (analysis.segment_jobs).
     """
     query, source = analysis_segment_source(project=project, kind=kind, params=params, part=part)
-    origin = {
-        "kind": kind,
-        "label": source.label,
-        "link": origin_link(project=project, kind=kind, query=query),
-        "params": resolved_params(query),
-        "part": source.part,
-        "kept": "dynamic" if source.dynamic else "static",
-        "reason": source.reason,
-    }
-    name = (name or "").strip() or source.default_name
-    if source.definition is not None:
-        return segment_create(
-            project=project, name=name, definition=source.definition, created_by=created_by, origin=origin
+    if source.definition is None:
+        return analysis_segment_copy(
+            project=project, kind=kind, params=params, part=part, name=name, created_by=created_by
         )
+    origin = _origin(project=project, kind=kind, query=query, source=source, kept="dynamic")
+    name = (name or "").strip() or source.default_name
+    return segment_create(
+        project=project, name=name, definition=source.definition, created_by=created_by, origin=origin
+    )
+
+
+def analysis_segment_copy(
+    *, project: Project, kind: Any, params: Any, part: Any, name: str = "", created_by=None
+) -> Segment:
+    """A static segment of the people the part shows now, whether or not a definition could say it.
+
+    The analysis's own statement selects them and one INSERT … SELECT keeps them
+    (segments.services.segment_from_people); AnalysisTimeout when it runs past
+    the time limit (a job's remaining time, inside a job).
+    """
+    query, source = analysis_segment_source(project=project, kind=kind, params=params, part=part)
+    origin = _origin(project=project, kind=kind, query=query, source=source, kept="static")
     try:
         return segment_from_people(
             project=project,
-            name=name,
+            name=(name or "").strip() or source.default_name,
             people=source.people,
             origin=origin,
             created_by=created_by,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from analysis import forms, services
 from analysis.kinds import KINDS
 from analysis.reads import AnalysisTimeout
+from analysis.segment_jobs import saved_segment, segment_save_request
 from analysis.segment_sources import OTHER
 from analysis.views.common import labelled, merged
 from tracking.decorators import project_view
@@ -87,14 +89,23 @@ def analysis_segment_new(request: HttpRequest, project: Project) -> HttpResponse
     )
     if request.method == "POST" and form.is_valid():
         try:
-            segment = services.analysis_segment_create(
-                project=project,
-                kind=kind,
-                params=params,
-                part=part,
-                name=form.cleaned_data["name"],
-                created_by=request.user,
-            )
+            if source.dynamic:
+                segment = services.analysis_segment_create(
+                    project=project, kind=kind, params=params, part=part, name=form.cleaned_data["name"],
+                    created_by=request.user,
+                )  # fmt: skip
+            else:
+                answer = segment_save_request(
+                    project=project, kind=kind, params=query.to_json(), part=source.part,
+                    name=form.cleaned_data["name"], user=request.user, wait=settings.ANALYSIS_PAGE_WAIT_SECONDS,
+                )  # fmt: skip
+                if answer.waiting:
+                    # a large part: the page shows the job's progress, then a link to the segment
+                    context.update(answer.panel())
+                    return render_page(
+                        request, "analysis/segment_new.html", {**context, "form": form}, project=project
+                    )
+                segment = saved_segment(project=project, answer=answer)
         except ValidationError as error:
             for field, problems in error.message_dict.items():
                 for problem in problems:

@@ -15,6 +15,8 @@ from analysis.compare import compare_compute, compare_params
 from analysis.funnels import funnel_compute, funnel_params
 from analysis.paths import paths_compute, paths_params
 from analysis.retention import retention_compute, retention_params
+from jobs.models import Job
+from jobs.runner import execute
 from segments.models import Segment, SegmentKind, SegmentMembership
 from segments.refresh import refresh_project
 from segments.services import segment_compute
@@ -438,3 +440,26 @@ def test_a_segment_of_a_paths_node_holds_the_nodes_persons(collect, project, ali
     assert folded.size == 4  # ten first steps (the session's end among them): the top six shown, four folded
     signup = save(alice_client, project, "paths", params, {"path": ["/signup"]})
     assert members(signup.json()["id"]) == ids(project, "p1", "p3")
+
+
+def test_a_slow_static_copy_shows_its_job_then_links_the_segment(shop, project, alice_client, settings):
+    settings.ANALYSIS_JOBS = "worker"  # no worker runs here: the copy waits as a queued job
+    url = (
+        f"/p/{project.pk}/analysis/segment/?source=funnel&step=e:$pageview&step=e:checkout_started"
+        "&within_value=36&within_unit=hours&date_from=2026-06-01&date_to=2026-06-14&part_step=1"
+    )
+    waiting = alice_client.post(url, {"name": "Left at the cart"})
+    assert waiting.status_code == 200
+    assert 'class="card job-progress"' in waiting.content.decode()
+    job = Job.objects.get(project=project, kind="analysis_segment")
+    assert job.status == "queued" and not Segment.objects.filter(project=project).exists()
+    api_answer = save(alice_client, project, "funnel", HOURS, {"step": 1}, name="Via the API")
+    assert api_answer.status_code == 202 and "job" in api_answer.json()
+    Job.objects.filter(pk=job.pk).update(status="running")  # as a worker claims it
+    execute(job.pk)
+    segment = Segment.objects.get(project=project, name="Left at the cart")
+    assert members(segment.pk) == ids(project, "f5", "s3", "s4", "s5") and not segment.is_dynamic
+    panel = alice_client.get(f"/p/{project.pk}/jobs/{job.pk}/?view=page")
+    assert panel.status_code == 200
+    assert f'href="/p/{project.pk}/segments/{segment.pk}/"' in panel.content.decode()
+    assert Job.objects.get(pk=job.pk).status == "done"
