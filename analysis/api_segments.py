@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from analysis import services
 from analysis.kinds import KINDS
+from analysis.reads import AnalysisTimeout
 from analysis.segment_jobs import saved_segment, segment_save_request
 from jobs.api import ASYNC_PARAMETER, answer_response, answer_wait
 from segments.api import SegmentSerializer
@@ -44,12 +45,15 @@ class AnalysisSegmentApi(ProjectAPIView):
         data = AnalysisSegmentInput(data=request.data)
         data.is_valid(raise_exception=True)
         kind, name = data.validated_data["source"], data.validated_data["name"]
-        query, source = services.analysis_segment_source(
-            project=self.project,
-            kind=kind,
-            params=data.validated_data["params"],
-            part=data.validated_data["part"],
-        )
+        try:
+            query, source = services.analysis_segment_source(
+                project=self.project,
+                kind=kind,
+                params=data.validated_data["params"],
+                part=data.validated_data["part"],
+            )
+        except AnalysisTimeout as error:  # finding a paths node computes the tree
+            return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         if source.dynamic:
             segment = services.analysis_segment_create(
                 project=self.project, kind=kind, params=data.validated_data["params"], part=source.part,

@@ -67,7 +67,7 @@ def _source(project: Project, data: QueryDict) -> tuple[str, dict, dict, dict[st
 @project_view
 @require_http_methods(["GET", "POST"])
 def analysis_segment_new(request: HttpRequest, project: Project) -> HttpResponse:
-    """What the part is and why it is kept as a fixed list; a name; saving redirects to the new segment."""
+    """What the part is, whether it stays live or is kept as a fixed list and why; a name; saving redirects."""
     context: dict[str, Any] = {"errors": [], "source": None}
     form = SegmentNameForm(request.POST or None)
     try:
@@ -79,6 +79,11 @@ def analysis_segment_new(request: HttpRequest, project: Project) -> HttpResponse
         context["errors"] = labelled(merged(error.message_dict))
         return render_page(
             request, "analysis/segment_new.html", {**context, "form": form}, project=project, status=400
+        )
+    except AnalysisTimeout as error:  # finding a paths node computes the tree
+        context["errors"] = [("Analysis", str(error))]
+        return render_page(
+            request, "analysis/segment_new.html", {**context, "form": form}, project=project, status=503
         )
     if not request.POST:
         form = SegmentNameForm(initial={"name": source.default_name})

@@ -14,6 +14,7 @@ import pytest
 from analysis.compare import compare_compute, compare_params
 from analysis.funnels import funnel_compute, funnel_params
 from analysis.paths import paths_compute, paths_params
+from analysis.reads import AnalysisTimeout
 from analysis.retention import retention_compute, retention_params
 from jobs.models import Job
 from jobs.runner import execute
@@ -463,3 +464,20 @@ def test_a_slow_static_copy_shows_its_job_then_links_the_segment(shop, project, 
     assert panel.status_code == 200
     assert f'href="/p/{project.pk}/segments/{segment.pk}/"' in panel.content.decode()
     assert Job.objects.get(pk=job.pk).status == "done"
+
+
+def test_an_analysis_past_its_time_limit_is_said_and_not_a_500(shop, project, alice_client, monkeypatch):
+    import analysis.segment_sources
+
+    def too_slow(**kwargs):
+        raise AnalysisTimeout
+
+    monkeypatch.setattr(analysis.segment_sources, "paths_compute", too_slow)
+    params = {"date_from": "2026-06-01", "date_to": "2026-06-14", "start": {"path": "/cart"}}
+    response = save(alice_client, project, "paths", params, {"path": [None]})
+    assert response.status_code == 503 and "took longer than" in response.json()["detail"]
+    page_ = alice_client.get(
+        f"/p/{project.pk}/analysis/segment/?source=paths&start_path=/cart&date_from=2026-06-01&date_to=2026-06-14&part_last=ended"
+    )
+    assert page_.status_code == 503 and "took longer than" in page_.content.decode()
+    assert not Segment.objects.filter(project=project).exists()
