@@ -481,3 +481,42 @@ def test_an_analysis_past_its_time_limit_is_said_and_not_a_500(shop, project, al
     )
     assert page_.status_code == 503 and "took longer than" in page_.content.decode()
     assert not Segment.objects.filter(project=project).exists()
+
+
+AWKWARD = [
+    "³",
+    "9" * 30,
+    "-1",
+    '{"match": "all", "conditions": [',
+    "2026-13-45",
+    "x" * 5000,
+    "<script>'\"&",
+    "",
+    "\x00",
+]
+PAGE_PARAMS = {
+    "funnel": "step=e:$pageview&step=e:checkout_started&date_from=2026-06-01&date_to=2026-06-14",
+    "compare": "segments=1&segments=2&date_from=2026-06-01&date_to=2026-06-14",
+    "retention": "date_from=2026-06-01&date_to=2026-06-14",
+    "paths": "start_path=/cart&date_from=2026-06-01&date_to=2026-06-14",
+}
+
+
+@pytest.mark.parametrize("value", AWKWARD)
+def test_awkward_part_fields_are_never_a_500(shop, project, alice_client, value):
+    for source, query in PAGE_PARAMS.items():
+        for field in (
+            "part_step",
+            "part_outcome",
+            "part_value",
+            "part_group",
+            "part_cohort",
+            "part_period",
+            "part_path",
+            "part_last",
+        ):
+            url = f"/p/{project.pk}/analysis/segment/?source={source}&{query}"
+            response = alice_client.get(url, {field: value})
+            assert response.status_code in (200, 400), (source, field, response.status_code)
+            response = alice_client.post(f"{url}&{field}={value[:100]}", {"name": value[:300]})
+            assert response.status_code in (200, 302, 400), (source, field, response.status_code)
