@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analysis import api, api_trends
+from analysis import api, api_segments, api_trends
 
 P = "projects/<int:project_id>/"
 urlpatterns = [
@@ -11,6 +11,7 @@ urlpatterns = [
     path(f"{P}analysis/funnel/", api.FunnelApi.as_view(), name="api_analysis_funnel"),
     path(f"{P}analysis/retention/", api.RetentionApi.as_view(), name="api_analysis_retention"),
     path(f"{P}analysis/paths/", api.PathsApi.as_view(), name="api_analysis_paths"),
+    path(f"{P}analysis/segment/", api_segments.AnalysisSegmentApi.as_view(), name="api_analysis_segment"),
     path(f"{P}saved-analyses/", api.SavedAnalysisListApi.as_view(), name="api_saved_analyses"),
     path(
         f"{P}saved-analyses/<int:saved_id>/", api.SavedAnalysisDetailApi.as_view(), name="api_saved_analysis"

@@ -7,7 +7,8 @@ class AnalysisConfig(AppConfig):
     verbose_name = "Analysis"
 
     def ready(self) -> None:
-        from analysis import jobs, trend_jobs
+        from analysis import jobs, segment_jobs, trend_jobs
 
         jobs.register_kinds()
         trend_jobs.register_kinds()
+        segment_jobs.register_kinds()

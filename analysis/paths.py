@@ -157,9 +157,10 @@ class PathsResult:
         }
 
 
-def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
+def firsts_sql(query: PathsQuery, project: Project) -> tuple[str, list]:
+    """`SELECT person_id, s1, s2, s3`: each person's first anchor in the range and the three steps on its side."""
     start, end = range_bounds(query.range, project)
-    firsts, firsts_params = path_steps_sql(
+    return path_steps_sql(
         project_id=project.pk,
         start=start,
         end=end,
@@ -170,6 +171,10 @@ def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
         forward=query.direction == "next",
         excluded=excluded_persons_sql(project=project, traffic=query.traffic),
     )
+
+
+def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
+    firsts, firsts_params = firsts_sql(query, project)
     members, member_params = tagged_members_sql(query.segments)
     sql = f"""
         WITH firsts AS ({firsts}),

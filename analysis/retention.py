@@ -155,7 +155,7 @@ class RetentionResult:
         }
 
 
-def _cohort_starts(query: RetentionQuery) -> list[date]:
+def cohort_starts(query: RetentionQuery) -> list[date]:
     start = query.range.date_from
     if query.period == "week":
         start -= timedelta(days=start.weekday())  # date_trunc('week') starts on Monday
@@ -167,6 +167,29 @@ def _cohort_starts(query: RetentionQuery) -> list[date]:
     return out
 
 
+def cohort_ctes_sql(*, project: Project, query: RetentionQuery) -> tuple[str, list]:
+    """Two CTEs: `cohort (person_id, first_seen, cohort)` and `returned (person_id, period)`.
+
+    The cohort reads tracking_person by its first_seen index; the returns come
+    from the event store (tracking.eventstore.analysis.retention_returns_sql).
+    """
+    start, end = range_bounds(query.range, project)
+    counted, counted_params = person_filter_sql("p.id", project=project, traffic=query.traffic)
+    cohort_sql = (
+        "SELECT p.id AS person_id, p.first_seen, date_trunc(%s, p.first_seen AT TIME ZONE %s)::date AS cohort"  # noqa: S608 - constants and %s parameters only
+        f" FROM tracking_person p WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s AND {counted}"
+    )
+    cohort_params = [query.period, str(project.zone), project.pk, start, end, *counted_params]
+    returns, returns_params = retention_returns_sql(
+        project_id=project.pk,
+        cohort=(cohort_sql, cohort_params),
+        step=query.event.step() if query.event else None,
+        period=PERIODS[query.period],
+        periods=query.periods,
+    )
+    return f"cohort AS ({cohort_sql}), returned AS ({returns})", [*cohort_params, *returns_params]
+
+
 def retention_compute(
     *, project: Project, query: RetentionQuery, now: datetime | None = None
 ) -> RetentionResult:
@@ -175,22 +198,9 @@ def retention_compute(
     start, end = range_bounds(query.range, project)
     period = PERIODS[query.period]
     members, member_params = tagged_members_sql(query.segments)
-    counted, counted_params = person_filter_sql("p.id", project=project, traffic=query.traffic)
-    cohort_sql = (
-        "SELECT p.id AS person_id, p.first_seen, date_trunc(%s, p.first_seen AT TIME ZONE %s)::date AS cohort"  # noqa: S608 - constants and %s parameters only
-        f" FROM tracking_person p WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s AND {counted}"
-    )
-    cohort_params = [query.period, str(zone), project.pk, start, end, *counted_params]
-    returns, returns_params = retention_returns_sql(
-        project_id=project.pk,
-        cohort=(cohort_sql, cohort_params),
-        step=query.event.step() if query.event else None,
-        period=period,
-        periods=query.periods,
-    )
+    ctes, params = cohort_ctes_sql(project=project, query=query)
     sql = f"""
-        WITH cohort AS ({cohort_sql}),
-        returned AS ({returns}),
+        WITH {ctes},
         m AS ({members}),
         tagged AS (
             SELECT 0::bigint AS grp, person_id, cohort FROM cohort
@@ -201,8 +211,7 @@ def retention_compute(
         SELECT t.cohort, t.grp, r.period, count(*) FROM tagged t JOIN returned r ON r.person_id = t.person_id
         GROUP BY t.cohort, t.grp, r.period
     """  # noqa: S608 - constants and %s parameters only
-    params = [*cohort_params, *returns_params, *member_params]
-    records = fetch_all(sql, params)
+    records = fetch_all(sql, [*params, *member_params])
 
     sizes: dict[tuple[date, int], int] = {}
     returned: dict[tuple[date, int, int], int] = {}
@@ -211,7 +220,7 @@ def retention_compute(
             sizes[(cohort, grp)] = count
         else:
             returned[(cohort, grp, n)] = count
-    cohorts = _cohort_starts(query)
+    cohorts = cohort_starts(query)
     groups: list[tuple[str, int | None, int]] = [("Everyone", None, 0)] + [
         (s.name, s.pk, s.pk) for s in query.segments
     ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from analysis.views import dashboard, metrics, pages, trends
+from analysis.views import dashboard, metrics, pages, to_segment, trends
 
 A = "p/<int:project_id>/analysis/"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path(f"{A}compare/", pages.compare, name="analysis_compare"),
     path(f"{A}funnels/", pages.funnels, name="analysis_funnels"),
     path(f"{A}funnels/dropped/", pages.funnel_dropped, name="analysis_funnel_dropped"),
+    path(f"{A}segment/", to_segment.analysis_segment_new, name="analysis_segment_new"),
     path(f"{A}retention/", pages.retention, name="analysis_retention"),
     path(f"{A}paths/", pages.paths, name="analysis_paths"),
     path(f"{A}dashboard/", dashboard.dashboard, name="analysis_dashboard"),

@@ -24,7 +24,7 @@ class SegmentSerializer(serializers.ModelSerializer):
         model = Segment
         fields = [
             "id", "name", "description", "kind", "subject", "definition", "status", "status_detail", "size",
-            "computed_at", "compute_ms", "model", "frozen_from", "created_at", "updated_at",
+            "computed_at", "compute_ms", "model", "frozen_from", "origin", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -42,6 +42,9 @@ AGGREGATE_FUNCTIONS = ("sum", "avg", "min", "max")
 MAX_DEPTH = 8
 MAX_CONDITIONS = 200
 MAX_SEQUENCE_STEPS = 8
+# What a sequence's window bounds: every step, or only the first (later steps may follow
+# after the window ends, up to within_days after the first — as a funnel counts them).
+WINDOW_COVERS = ("all_steps", "first_step")
 MAX_DAYS = 3650
 
 
@@ -256,6 +259,10 @@ class _Validator(SubjectConditions):
         }
         if node.get("window") is not None:
             out["window"] = self.window(node["window"], f"{path}.window")
+        covers = self.choice(node.get("window_covers", "all_steps"), f"{path}.window_covers", WINDOW_COVERS)
+        if covers == "first_step":
+            # kept only when it says something: "all_steps" is every sequence written before it existed
+            out["window_covers"] = covers
         return out
 
     def c_first_seen(self, node: dict, path: str) -> dict:

@@ -259,6 +259,8 @@ class _Describer:
         days = node.get("within_days", 30)
         within = "within a day" if days == 1 else f"within {days} days"
         window = window_words(node.get("window"))
+        if window and node.get("window_covers") == "first_step":
+            window = f", the first step{window} (the others may come after it)"
         if node.get("last_step") == "did_not" and steps:
             done = ", then ".join(steps[:-1])
             return f"did {done}, but never went on to {steps[-1]} {within}{window}"

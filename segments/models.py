@@ -77,6 +77,9 @@ class Segment(models.Model):
     # day it covers, and when it was built; None until built for the current definition.
     history_from = models.DateField(null=True, blank=True)
     history_built_at = models.DateTimeField(null=True, blank=True)
+    # Where the segment came from when it was made from an analysis (segments.origins):
+    # {"kind", "label", "link", "params", "part"}; None for segments built or uploaded here.
+    origin = models.JSONField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

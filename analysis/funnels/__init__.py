@@ -43,6 +43,7 @@ from analysis.funnels.results import (
     StepCount,
     funnel_compute,
     funnel_dropped_persons,
+    funnel_persons_sql,
 )
 from analysis.funnels.statements import levels_sql
 
@@ -63,5 +64,6 @@ __all__ = [
     "funnel_compute",
     "funnel_dropped_persons",
     "funnel_params",
+    "funnel_persons_sql",
     "levels_sql",
 ]

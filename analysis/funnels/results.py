@@ -234,6 +234,46 @@ class DroppedPage:
     persons: list[tuple[Person, datetime]]
 
 
+def _value_filter(query: FunnelQuery, project: Project, value: str | None) -> tuple[str, list, str, list]:
+    """(joins, their parameters, ` AND …` over `pl`, its parameters) keeping one breakdown value's entrants."""
+    breakdown = query.breakdown
+    if value is None or breakdown is None:
+        return "", [], "", []
+    if breakdown.type == "segment":
+        segment = next((s for s in breakdown.segments if str(s.pk) == value), None)
+        if segment is None:
+            raise ParamError({"value": ["must be one of the funnel's segments"]})
+        members, member_params = members_sql(segment)
+        return "", [], f" AND pl.person_id IN ({members})", member_params
+    expression, value_params, joins, join_params = value_sql(breakdown, project.pk)
+    return joins, join_params, f" AND {expression} = %s", [*value_params, value]
+
+
+OUTCOMES = ("converted", "dropped")
+
+
+def funnel_persons_sql(
+    *, project: Project, query: FunnelQuery, step: int, outcome: str, value: str | None = None
+) -> tuple[str, list]:
+    """`SELECT person_id` of the entrants who reached `step` ("converted") or stopped there ("dropped").
+
+    The same entrants and levels as the funnel's counts (`entrants_sql`), so the
+    persons are exactly the step's count, or its "dropped" number; `value` keeps
+    one breakdown value's row.
+    """
+    n = len(query.steps)
+    if outcome not in OUTCOMES:
+        raise ParamError({"outcome": [f"must be one of {', '.join(OUTCOMES)}"]})
+    last = n if outcome == "converted" else n - 1
+    if not 1 <= step <= last:
+        raise ParamError({"step": [f"must be between 1 and {last}"]})
+    levels, params = entrants_sql(query, project)
+    joins, join_params, where, where_params = _value_filter(query, project, value)
+    level = "pl.level >= %s" if outcome == "converted" else "pl.level = %s"
+    sql = f"WITH pl AS ({levels}) SELECT pl.person_id FROM pl{joins} WHERE {level}{where}"  # noqa: S608 - constant SQL, values as %s parameters
+    return sql, [*params, *join_params, step, *where_params]
+
+
 def funnel_dropped_persons(
     *,
     project: Project,
@@ -247,18 +287,7 @@ def funnel_dropped_persons(
     if not 1 <= step < len(query.steps):
         raise ParamError({"step": [f"must be between 1 and {len(query.steps) - 1}"]})
     levels, params = entrants_sql(query, project)
-    where, where_params, joins, join_params = "", [], "", []
-    breakdown = query.breakdown
-    if value is not None and breakdown is not None:
-        if breakdown.type == "segment":
-            segment = next((s for s in breakdown.segments if str(s.pk) == value), None)
-            if segment is None:
-                raise ParamError({"value": ["must be one of the funnel's segments"]})
-            members, member_params = members_sql(segment)
-            where, where_params = f" AND pl.person_id IN ({members})", member_params
-        else:
-            expression, value_params, joins, join_params = value_sql(breakdown, project.pk)
-            where, where_params = f" AND {expression} = %s", [*value_params, value]
+    joins, join_params, where, where_params = _value_filter(query, project, value)
     sql = (
         f"WITH pl AS ({levels}) SELECT pl.person_id, pl.entered_at, count(*) OVER ()"  # noqa: S608 - constant SQL, values as %s parameters
         f" FROM pl{joins} WHERE pl.level = %s{where} ORDER BY pl.entered_at, pl.person_id LIMIT %s OFFSET %s"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from analysis import stats
@@ -133,3 +135,31 @@ def analysis_querystring(kind: str, result: Any) -> str:
 @register.filter
 def ids(values: Any) -> str:
     return ",".join(str(v) for v in values or [])
+
+
+@register.simple_tag(takes_context=True)
+def segment_url(context: Any, kind: str, result: Any, **part: Any) -> str:
+    """The "Save as segment" page for one part of this result: `part_step=2`, `part_outcome="dropped"`, …
+
+    A part given as None is left out (a funnel row for everyone has no `part_value`).
+    """
+    pairs = [("source", kind)] + [
+        (f"part_{key}", str(value)) for key, value in part.items() if value is not None
+    ]
+    base = reverse("analysis_segment_new", args=[context["project"].pk])
+    return f"{base}?{urlencode(pairs)}&{querystring(kind, result.query.to_json())}"
+
+
+@register.simple_tag(takes_context=True)
+def path_segment_url(context: Any, result: Any, group: Any, *nodes: Any) -> str:
+    """The "Save as segment" page for the paths node reached through `nodes` (from the start) in `group`."""
+    pairs = [("source", "paths"), ("part_group", "" if group.segment_id is None else str(group.segment_id))]
+    for node in nodes:
+        if node.folded:
+            pairs.append(("part_last", "other"))
+        elif node.label is None:
+            pairs.append(("part_last", "ended"))
+        else:
+            pairs.append(("part_path", node.label))
+    base = reverse("analysis_segment_new", args=[context["project"].pk])
+    return f"{base}?{urlencode(pairs)}&{querystring('paths', result.query.to_json())}"

@@ -317,6 +317,8 @@ def _condition_from(f: _Fields) -> dict:
         node.update(
             steps=steps, within_days=_int_or_raw(f.get("within_days")), last_step=f.get("last_step") or "did"
         )
+        if f.get("window_covers") == "first_step":
+            node["window_covers"] = "first_step"
     elif kind in ("first_seen", "last_seen"):
         node.update(operator=f.get("operator") or "within_last_days", value=_int_or_raw(f.get("value")))
     elif kind == "first_time":

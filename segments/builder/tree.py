@@ -176,6 +176,7 @@ def tree_view(definition: Any, errors: dict[str, dict[str, str]] | None = None) 
             "question",
             "segment",
             "last_step",
+            "window_covers",
             "within_days",
             "within_last_days",
             "days",

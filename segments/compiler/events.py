@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from segments.compiler.base import CompilerBase
+from datetime import timedelta
+
+from segments.compiler.base import CompilerBase, _earlier, window_bounds
 from tracking.eventstore import segments as event_store
 
 
@@ -33,6 +35,13 @@ class EventConditions(CompilerBase):
     def c_sequence(self, node: dict) -> tuple[str, list]:
         steps, days = node["steps"], node["within_days"]
         context = self.event_window(node)
+        if node.get("window_covers") == "first_step":
+            # the window bounds where a chain starts; its later steps may follow the
+            # window's end by up to within_days (never past the evaluation's own end)
+            _, end = window_bounds(node.get("window"), now=self.ctx.now, tz=self.ctx.tz)
+            if end is not None:
+                context["first_until"] = _earlier(end, self.ctx.until)
+                context["until"] = _earlier(end + timedelta(days=days), self.ctx.until)
         full_sql, full_params = event_store.sequence_persons(
             self.ctx.project_id, steps, within_days=days, **context
         )

@@ -256,11 +256,16 @@ def session_matches(flt: dict, session: RefSession) -> bool:
     return column_filter_match(value, flt["operator"], flt["value"])
 
 
-def did_sequence(steps: list[dict], within_days: int, events: list[RefEvent], world: World) -> bool:
+def did_sequence(
+    steps: list[dict], within_days: int, events: list[RefEvent], world: World, starts=None
+) -> bool:
+    """Some events in order match the steps, strictly later each, the last within the days; `starts(e)`: may e begin it."""
     ordered = sorted(events, key=lambda e: e.timestamp)
     for combo in itertools.combinations(ordered, len(steps)):
         times = [e.timestamp for e in combo]
         if any(b <= a for a, b in itertools.pairwise(times)):
+            continue
+        if starts is not None and not starts(combo[0]):
             continue
         if times[-1] - times[0] > timedelta(days=within_days):
             continue
@@ -313,15 +318,27 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
         ]
         return _aggregate(node, [v for v in values if v is not None])
     if kind == "sequence":
-        events = [e for e in events_of(person, world) if in_window(e.timestamp, node.get("window"), world)]
-        full = did_sequence(node["steps"], node["within_days"], events, world)
+        window, starts = node.get("window"), None
+        events = [e for e in events_of(person, world) if in_window(e.timestamp, window, world)]
+        if node.get("window_covers") == "first_step" and window and "from" in window:
+            # the window bounds the first step; the others may follow it by up to within_days
+            end = datetime.combine(date.fromisoformat(window["to"]), time.min, tzinfo=world.tz) + timedelta(
+                days=1 + node["within_days"]
+            )
+            start = datetime.combine(date.fromisoformat(window["from"]), time.min, tzinfo=world.tz)
+            events = [e for e in events_of(person, world) if start <= e.timestamp < end]
+
+            def starts(e: RefEvent) -> bool:
+                return in_window(e.timestamp, window, world)
+
+        full = did_sequence(node["steps"], node["within_days"], events, world, starts)
         if node["last_step"] == "did":
             return full
         steps = node["steps"][:-1]
         prefix = (
-            any(event_matches(steps[0], e, world) for e in events)
+            any(event_matches(steps[0], e, world) and (starts is None or starts(e)) for e in events)
             if len(steps) == 1
-            else did_sequence(steps, node["within_days"], events, world)
+            else did_sequence(steps, node["within_days"], events, world, starts)
         )
         return prefix and not full
     if kind in ("first_seen", "last_seen"):

@@ -132,14 +132,17 @@ def sequence_persons(
     until: datetime | None,
     person_ids: list[int] | None,
     action_steps: ActionSteps,
+    first_until: datetime | None = None,
 ) -> Fragment:
     """Persons who did steps[0], then steps[1], … each strictly later, the last within `within_days` of the first.
 
-    Only events in the window count. One step: did it in the window.
+    Only events in the window count. One step: did it in the window. With
+    `first_until`, a chain starts only at a steps[0] event before it (its later
+    steps may follow, up to `until`).
     """
     kwargs = {
         "within_days": within_days, "since": since, "until": until,
-        "person_ids": person_ids, "action_steps": action_steps,
+        "person_ids": person_ids, "action_steps": action_steps, "first_until": first_until,
     }  # fmt: skip
     if not using_clickhouse():
         from tracking.eventstore.postgres.segments import sequence_persons as persons

@@ -183,8 +183,13 @@ def sequence_persons(
     until: datetime | None,
     person_ids: list[int] | None,
     action_steps: ActionSteps,
+    first_until: datetime | None = None,
 ) -> list[int]:
     """Persons who did steps[0], then steps[1], … (strictly later each), all within `within_days` of the first.
+
+    A chain starts only at a steps[0] event before `first_until` (None: any): the
+    step's flag carries the bound, so windowFunnel and the exact path alike start
+    chains there only.
 
     `windowFunnel` (one pass per person) gives exactly PostgreSQL's answer when
     each of the person's relevant events is at its own instant and matches one
@@ -198,11 +203,12 @@ def sequence_persons(
         frm = _relation(
             project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
         )
-        flag = event_spec(steps[0], "e", p, action_steps=action_steps)
+        flag = _step_flag(steps, 0, p, action_steps, first_until)
         return _ids(f"SELECT DISTINCT e.person_id FROM {frm} WHERE ({flag}){_persons(person_ids, p)}", p)
     relevant = _relevant(
-        project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
-    )
+        project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps,
+        first_until=first_until,
+    )  # fmt: skip
     flags = ", ".join(f"m{i}" for i in range(len(steps)))
     several = " + ".join(f"toUInt8(m{i})" for i in range(len(steps)))
     window = p.add(within_days * _MICROS_PER_DAY, "UInt64")
@@ -217,13 +223,23 @@ def sequence_persons(
     if tied:
         found += _sequence_exact(
             project_id, steps, within_days=within_days, since=since, until=until, person_ids=tied,
-            action_steps=action_steps,
+            action_steps=action_steps, first_until=first_until,
         )  # fmt: skip
     return found
 
 
 # windowFunnel takes unsigned times: microseconds shifted so that any date after year -144000 is positive
 _SHIFT = "4611686018427387904"
+
+
+def _step_flag(
+    steps: list[dict], index: int, p: Params, action_steps: ActionSteps, first_until: datetime | None
+) -> str:
+    """The condition that an event `e` matches steps[index]; the first step also before `first_until`."""
+    flag = event_spec(steps[index], "e", p, action_steps=action_steps)
+    if index == 0 and first_until is not None:
+        flag = f"({flag}) AND e.timestamp < {p.add(first_until, 'DateTime64(6)')}"
+    return flag
 
 
 def _relevant(
@@ -235,14 +251,13 @@ def _relevant(
     until: datetime | None,
     person_ids: list[int] | None,
     action_steps: ActionSteps,
+    first_until: datetime | None = None,
 ) -> str:
     """(person_id, ts in µs, m0…mn: which steps the event matches) for events matching some step."""
     frm = _relation(
         project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
     )
-    flags = [
-        f"({event_spec(step, 'e', p, action_steps=action_steps)}) AS m{i}" for i, step in enumerate(steps)
-    ]
+    flags = [f"({_step_flag(steps, i, p, action_steps, first_until)}) AS m{i}" for i in range(len(steps))]
     any_step = " OR ".join(f"m{i}" for i in range(len(steps)))
     return (
         f"SELECT * FROM (SELECT e.person_id AS person_id, toUnixTimestamp64Micro(e.timestamp) AS ts,"
@@ -259,6 +274,7 @@ def _sequence_exact(
     until: datetime | None,
     person_ids: list[int],
     action_steps: ActionSteps,
+    first_until: datetime | None = None,
 ) -> list[int]:
     """The PostgreSQL algorithm in window functions over microsecond timestamps, for any events.
 
@@ -267,8 +283,9 @@ def _sequence_exact(
     """
     p = Params()
     sql = _relevant(
-        project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
-    )
+        project_id, steps, p, since=since, until=until, person_ids=person_ids, action_steps=action_steps,
+        first_until=first_until,
+    )  # fmt: skip
     sql = f"SELECT *, if(m0, toNullable(ts), NULL) AS s0 FROM ({sql})"
     for i in range(1, len(steps)):
         sql = (

@@ -139,6 +139,7 @@ def sequence_persons(
     until: datetime | None,
     person_ids: list[int] | None,
     action_steps: ActionSteps,
+    first_until: datetime | None = None,
 ) -> tuple[str, list]:
     """Persons who did steps[0], then steps[1], … (strictly later each), all within `within_days` of the first.
 
@@ -146,12 +147,16 @@ def sequence_persons(
     the latest possible start of a chain reaching it is the max of step k-1's
     starts strictly earlier — the latest start leaves the most room for the
     deadline, so checking it suffices. A single step is "did it in the window".
+    A chain starts only at a steps[0] event before `first_until` (None: any).
     """
+    compiled = [event_sql(step, action_steps) for step in steps]
+    if first_until is not None:
+        first_sql, first_params = compiled[0]
+        compiled[0] = (f"({first_sql}) AND e.timestamp < %s", [*first_params, first_until])
     if len(steps) == 1:
-        where, params = event_sql(steps[0], action_steps)
+        where, params = compiled[0]
         frm, frm_params = _events_from(project_id, where, params, since, until, person_ids)
         return f"SELECT e.person_id {frm}", frm_params
-    compiled = [event_sql(step, action_steps) for step in steps]
     flags = [f"({sql}) AS m{i}" for i, (sql, _) in enumerate(compiled)]
     params = [v for _, p in compiled for v in p]
     any_step = " OR ".join(f"({sql})" for sql, _ in compiled)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("segments", "0004_segment_versions"),
+        ("segments", "0005_segment_origin"),
         ("tracking", "0013_session_landing"),
     ]
 
