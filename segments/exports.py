@@ -59,9 +59,14 @@ def _ndjson(segment_id: int) -> Iterator[bytes]:
             raw.close()
 
 
+def members_stream(segment: Segment, fmt: str) -> Iterator[bytes]:
+    """The current members as `fmt` ("csv" or "ndjson"), chunk by chunk: for a response or a file."""
+    return _csv(segment.pk) if fmt == "csv" else _ndjson(segment.pk)
+
+
 def members_export(segment: Segment, fmt: str) -> StreamingHttpResponse:
     """The current members as `fmt` ("csv" or "ndjson"), streamed."""
-    rows = _csv(segment.pk) if fmt == "csv" else _ndjson(segment.pk)
+    rows = members_stream(segment, fmt)
     response = StreamingHttpResponse(rows, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-members.{fmt}"'
     return response
