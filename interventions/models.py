@@ -332,6 +332,7 @@ class SegmentSyncBatch(models.Model):
 class SegmentSyncMember(models.Model):
     """Someone the receiver has been told is in the segment (a person id: the person may since be gone)."""
 
+    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
     sync = models.ForeignKey(SegmentSync, on_delete=models.CASCADE, related_name="+")
     person_id = models.BigIntegerField()
     entered_at = models.DateTimeField()

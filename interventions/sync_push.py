@@ -99,10 +99,10 @@ def _start(sync: SegmentSync, *, now: datetime) -> bool:
         if not sync.push_current_members:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "INSERT INTO interventions_segmentsyncmember (sync_id, person_id, entered_at)"
-                    " SELECT %s, person_id, entered_at FROM segments_segmentmembership"
+                    "INSERT INTO interventions_segmentsyncmember (project_id, sync_id, person_id, entered_at)"
+                    " SELECT %s, %s, person_id, entered_at FROM segments_segmentmembership"
                     " WHERE segment_id = %s AND exited_at IS NULL ON CONFLICT DO NOTHING",
-                    [sync.pk, sync.segment_id],
+                    [sync.project_id, sync.pk, sync.segment_id],
                 )
         sync.push_started_at = now
         SegmentSync.objects.filter(pk=sync.pk).update(push_started_at=now)
@@ -143,10 +143,10 @@ def _record(sync: SegmentSync, changes: list[Change]) -> None:
     with connection.cursor() as cursor:
         if entered:
             cursor.execute(
-                "INSERT INTO interventions_segmentsyncmember (sync_id, person_id, entered_at)"
-                " SELECT %s, unnest(%s::bigint[]), unnest(%s::timestamptz[])"
+                "INSERT INTO interventions_segmentsyncmember (project_id, sync_id, person_id, entered_at)"
+                " SELECT %s, %s, unnest(%s::bigint[]), unnest(%s::timestamptz[])"
                 " ON CONFLICT (sync_id, person_id) DO UPDATE SET entered_at = EXCLUDED.entered_at",
-                [sync.pk, [c.person_id for c in entered], [c.at for c in entered]],
+                [sync.project_id, sync.pk, [c.person_id for c in entered], [c.at for c in entered]],
             )
         if exited:
             cursor.execute(

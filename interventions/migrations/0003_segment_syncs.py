@@ -213,6 +213,14 @@ class Migration(migrations.Migration):
                 ("person_id", models.BigIntegerField()),
                 ("entered_at", models.DateTimeField()),
                 (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tracking.project",
+                    ),
+                ),
+                (
                     "sync",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,

@@ -255,3 +255,13 @@ def test_api_hides_the_secret_from_members_who_do_not_manage(client, project, se
     key = api_key_create(user=amos, label="amos").secret
     listed = client.get(f"/api/v1/projects/{project.pk}/syncs/", HTTP_AUTHORIZATION=f"Bearer {key}").json()
     assert listed[0]["id"] == sync.pk and listed[0]["secret"] is None
+
+
+def test_staff_see_syncs_and_runs_in_the_admin_without_the_secret(staff_client, project, segment):
+    sync = sync_save(project=project, data={"segment": segment.pk})
+    run = sync_file_write(sync)
+    for path in ("interventions/segmentsync/", f"interventions/segmentsync/{sync.pk}/change/",
+                 "interventions/segmentsyncrun/", f"interventions/segmentsyncrun/{run.pk}/change/"):  # fmt: skip
+        response = staff_client.get(f"/admin/{path}")
+        assert response.status_code == 200, path
+        assert sync.secret not in response.content.decode()
