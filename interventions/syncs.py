@@ -8,16 +8,21 @@ signed batches (interventions.sync_push); either or both.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
-from interventions.models import SegmentSync, SegmentSyncMember
+from interventions.models import SegmentSync, SegmentSyncMember, SegmentSyncRun
 from segments.models import Segment
 from tracking.models import Project
 
 MAX_BATCH_SIZE = 10_000
+# No run takes this long (a push pass stops after a minute, a file task is stopped after
+# five): one still "running" past it was cut off with its worker.
+INTERRUPTED_AFTER = timedelta(hours=1)
 FIELDS = ("daily_file", "webhook_url", "batch_size", "push_current_members", "enabled")
 
 
@@ -116,3 +121,12 @@ def sync_run_now(*, sync: SegmentSync, file: bool = True) -> list[str]:
 def sync_delete(*, sync: SegmentSync) -> None:
     """Delete the sync with its run and batch logs; files already written stay in storage."""
     sync.delete()
+
+
+def sync_runs_close_interrupted() -> int:
+    """Mark runs whose worker died mid-way as failed, so the log does not show them running forever."""
+    return SegmentSyncRun.objects.filter(
+        status=SegmentSyncRun.Status.RUNNING, started_at__lt=timezone.now() - INTERRUPTED_AFTER
+    ).update(
+        status=SegmentSyncRun.Status.FAILED, error="Interrupted: the worker stopped before the run ended."
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interventions import alerts, sync_files, sync_push
+from interventions import alerts, sync_files, sync_push, syncs
 from interventions.models import SegmentSync, WebhookDelivery
 from interventions.webhooks import deliver, retry_due
 
@@ -23,6 +23,7 @@ def check_alerts() -> int:
 
 
 def sync_files_due() -> int:
+    syncs.sync_runs_close_interrupted()
     return sync_files.queue_files_due()
 
 

@@ -122,3 +122,29 @@ def test_a_failed_file_is_recorded_and_tried_again_an_hour_later(project, settin
     assert sync.pk not in sync_files.files_due()
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         assert sync.pk in sync_files.files_due()
+
+
+def test_a_run_cut_off_with_its_worker_is_marked_failed_at_the_next_check(project):
+    from interventions.tasks import sync_files_due
+
+    segment = static_segment(project)
+    sync = syncs.sync_save(
+        project=project,
+        data={"segment": segment.pk, "daily_file": False, "webhook_url": "https://x.example/in"},
+    )
+    stuck = SegmentSyncRun.objects.create(
+        project=project,
+        sync=sync,
+        kind=SegmentSyncRun.Kind.PUSH,
+        started_at=timezone.now() - timedelta(minutes=61),
+    )
+    fresh = SegmentSyncRun.objects.create(
+        project=project, sync=sync, kind=SegmentSyncRun.Kind.PUSH, started_at=timezone.now()
+    )
+
+    sync_files_due()
+
+    stuck.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stuck.status == "failed" and "Interrupted" in stuck.error
+    assert fresh.status == "running"
