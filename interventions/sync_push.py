@@ -39,7 +39,6 @@ from django_q.tasks import async_task
 from interventions.models import SegmentSync, SegmentSyncBatch, SegmentSyncRun
 from interventions.webhooks import backoff_minutes, post_signed
 from tracking.dataversion import data_version
-from tracking.models import Person
 from tracking.models.versions import DataVersion
 
 EVENT = "segment.changes"
@@ -47,13 +46,32 @@ EVENT = "segment.changes"
 PASS_SECONDS = 45
 LEASE = timedelta(minutes=3)
 
-# Entries: open periods of people the receiver does not have. Relies on membership_open_unique
-# (segment_id, person_id WHERE exited_at IS NULL) for the person order and syncmember_sync_person.
+# A pass walks person ids in windows of at most WINDOW rows of either side (the open periods,
+# the told state), so it reads each row about once however the changes are spread:
+# a batch never rescans what the batches before it passed over.
+WINDOW = 5000
+# Relies on membership_open_unique (segment_id, person_id WHERE exited_at IS NULL) and
+# syncmember_sync_person (sync_id, person_id): both read in person id order, index only.
+_MEMBERS_AHEAD = """
+    SELECT person_id FROM segments_segmentmembership
+    WHERE segment_id = %s AND exited_at IS NULL AND person_id > %s
+    ORDER BY person_id OFFSET %s LIMIT 1
+"""
+_TOLD_AHEAD = """
+    SELECT person_id FROM interventions_segmentsyncmember
+    WHERE sync_id = %s AND person_id > %s
+    ORDER BY person_id OFFSET %s LIMIT 1
+"""
+# Both sides of each anti-join carry the window's bounds (redundant with the equality), so
+# whatever join the planner picks — index probes or a hash of the other side — reads only
+# the window, never the whole segment or told state.
+# Entries: open periods of people the receiver does not have.
 _ENTRIES = """
     SELECT m.person_id, m.entered_at FROM segments_segmentmembership m
-    WHERE m.segment_id = %s AND m.exited_at IS NULL AND m.person_id > %s
+    WHERE m.segment_id = %s AND m.exited_at IS NULL AND m.person_id > %s AND m.person_id <= %s
       AND NOT EXISTS (SELECT 1 FROM interventions_segmentsyncmember s
-                      WHERE s.sync_id = %s AND s.person_id = m.person_id)
+                      WHERE s.sync_id = %s AND s.person_id = m.person_id
+                        AND s.person_id > %s AND s.person_id <= %s)
     ORDER BY m.person_id LIMIT %s
 """
 # Exits: people the receiver has without an open period; the time is their last period's end,
@@ -62,11 +80,13 @@ _EXITS = """
     SELECT s.person_id, (SELECT max(m.exited_at) FROM segments_segmentmembership m
                          WHERE m.person_id = s.person_id AND m.segment_id = %s)
     FROM interventions_segmentsyncmember s
-    WHERE s.sync_id = %s AND s.person_id > %s
+    WHERE s.sync_id = %s AND s.person_id > %s AND s.person_id <= %s
       AND NOT EXISTS (SELECT 1 FROM segments_segmentmembership m
-                      WHERE m.segment_id = %s AND m.person_id = s.person_id AND m.exited_at IS NULL)
+                      WHERE m.segment_id = %s AND m.person_id = s.person_id AND m.exited_at IS NULL
+                        AND m.person_id > %s AND m.person_id <= %s)
     ORDER BY s.person_id LIMIT %s
 """
+LAST_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -81,14 +101,33 @@ class Change:
         return f"{self.change}-{self.person_id}-{int(self.at.timestamp() * 1_000_000)}"
 
 
+def _window_end(cursor, sync: SegmentSync, after: int) -> int:
+    """The person id WINDOW rows past `after` on the nearer side; LAST_ID when both end sooner."""
+    ends = []
+    for statement, key in ((_MEMBERS_AHEAD, sync.segment_id), (_TOLD_AHEAD, sync.pk)):
+        cursor.execute(statement, [key, after, WINDOW])
+        row = cursor.fetchone()
+        if row is not None:
+            ends.append(row[0])
+    return min(ends, default=LAST_ID)
+
+
 def pending_changes(sync: SegmentSync, *, after: int, limit: int, now: datetime) -> list[Change]:
     """The next `limit` changes after person id `after`, in person id order."""
+    changes: list[Change] = []
     with connection.cursor() as cursor:
-        cursor.execute(_ENTRIES, [sync.segment_id, after, sync.pk, limit])
-        entries = [Change(pid, "entered", at) for pid, at in cursor.fetchall()]
-        cursor.execute(_EXITS, [sync.segment_id, sync.pk, after, sync.segment_id, limit])
-        exits = [Change(pid, "exited", at or now) for pid, at in cursor.fetchall()]
-    return sorted([*entries, *exits], key=lambda c: c.person_id)[:limit]
+        while len(changes) < limit and after < LAST_ID:
+            end = _window_end(cursor, sync, after)
+            wanted = limit - len(changes)
+            cursor.execute(_ENTRIES, [sync.segment_id, after, end, sync.pk, after, end, wanted])
+            entries = [Change(pid, "entered", at) for pid, at in cursor.fetchall()]
+            cursor.execute(
+                _EXITS, [sync.segment_id, sync.pk, after, end, sync.segment_id, after, end, wanted]
+            )
+            exits = [Change(pid, "exited", at or now) for pid, at in cursor.fetchall()]
+            changes += sorted([*entries, *exits], key=lambda c: c.person_id)[:wanted]
+            after = end
+    return changes
 
 
 def _start(sync: SegmentSync, *, now: datetime) -> bool:
@@ -109,31 +148,37 @@ def _start(sync: SegmentSync, *, now: datetime) -> bool:
     return True
 
 
+# The batch's persons with their distinct ids (oldest first), by primary key and the distinct
+# ids' person index: one statement however large the batch.
+_PERSONS = """
+    SELECT p.id, p.properties,
+           coalesce((SELECT array_agg(d.distinct_id ORDER BY d.id) FROM tracking_persondistinctid d
+                     WHERE d.person_id = p.id), '{}')
+    FROM tracking_person p WHERE p.project_id = %s AND p.id = ANY(%s::bigint[])
+"""
+
+
 def _payload(sync: SegmentSync, batch: SegmentSyncBatch, changes: list[Change]) -> dict:
-    persons = {
-        p.pk: p
-        for p in Person.objects.filter(
-            project_id=sync.project_id, pk__in=[c.person_id for c in changes]
-        ).prefetch_related("distinct_ids")
-    }
-
-    def person(pid: int) -> dict:
-        found = persons.get(pid)
-        if found is None:  # merged into another person or erased since
-            return {"id": pid, "distinct_ids": [], "properties": {}, "deleted": True}
-        ids = sorted((d.pk, d.distinct_id) for d in found.distinct_ids.all())
-        return {"id": pid, "distinct_ids": [d for _, d in ids], "properties": found.properties}
-
+    with connection.cursor() as cursor:
+        cursor.execute(_PERSONS, [sync.project_id, [c.person_id for c in changes]])
+        persons = {
+            # Django reads jsonb as text (its JSONField decodes it; a raw cursor does not)
+            pid: {"id": pid, "distinct_ids": list(ids), "properties": json.loads(properties)}
+            for pid, properties, ids in cursor.fetchall()
+        }
+    # merged into another person or erased since
+    gone = {"distinct_ids": [], "properties": {}, "deleted": True}
     return {
         "event": EVENT,
         "sync": {"id": sync.pk},
         "segment": {"id": sync.segment_id, "name": sync.segment.name},
         "batch": {"id": batch.pk, "count": len(changes), "entered": batch.entered, "exited": batch.exited},
         "changes": [
-            {"id": c.id, "change": c.change, "at": c.at.isoformat(), "person": person(c.person_id)}
+            {"id": c.id, "change": c.change, "at": c.at.isoformat(),
+             "person": persons.get(c.person_id) or {"id": c.person_id, **gone}}
             for c in changes
         ],
-    }
+    }  # fmt: skip
 
 
 def _record(sync: SegmentSync, changes: list[Change]) -> None:

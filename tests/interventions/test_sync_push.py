@@ -23,6 +23,13 @@ PRO = {
 }
 
 
+@pytest.fixture(autouse=True, params=[2, sync_push.WINDOW], ids=["small-windows", "default-window"])
+def window(request, monkeypatch):
+    """Each test also walks person ids two rows at a time: batches then span many windows."""
+    monkeypatch.setattr(sync_push, "WINDOW", request.param)
+    return request.param
+
+
 @pytest.fixture
 def receiver():
     made = []
@@ -236,3 +243,22 @@ def test_changing_the_webhook_url_starts_the_push_afresh(project, receiver):
     sync_push.push_claimed(sync.pk)
 
     assert _changes(first) == _changes(second) and len(_changes(second)) == 2
+
+
+def test_sparse_changes_across_the_id_range_arrive_together(project, receiver):
+    server = receiver()
+    segment = static_segment(project)
+    members = people(project, 20)
+    enter(segment, members)
+    sync = _sync(project, segment, server.url, batch_size=10)
+    sync_push.push_claimed(sync.pk)
+    assert [b["batch"]["count"] for b in server.bodies] == [10, 10]
+    leave(segment, [members[3], members[17]])
+    newcomer = people(project, 1, prefix="n")
+    enter(segment, newcomer)
+
+    sync_push.push_claimed(sync.pk)
+
+    assert len(server.bodies) == 3 and _changes(server)[20:] == [
+        ("exited", members[3].pk), ("exited", members[17].pk), ("entered", newcomer[0].pk)
+    ]  # fmt: skip
