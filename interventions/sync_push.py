@@ -78,7 +78,7 @@ _ENTRIES = """
 # found through the membership's person index.
 _EXITS = """
     SELECT s.person_id, (SELECT max(m.exited_at) FROM segments_segmentmembership m
-                         WHERE m.person_id = s.person_id AND m.segment_id = %s)
+                         WHERE m.person_id = s.person_id AND m.segment_id = %s), s.entered_at
     FROM interventions_segmentsyncmember s
     WHERE s.sync_id = %s AND s.person_id > %s AND s.person_id <= %s
       AND NOT EXISTS (SELECT 1 FROM segments_segmentmembership m
@@ -94,11 +94,12 @@ class Change:
     person_id: int
     change: str  # "entered" | "exited"
     at: datetime
+    since: datetime  # when the membership this change opens or closes began
 
     @property
     def id(self) -> str:
-        """Stable across resends of the same change: receivers can deduplicate on it."""
-        return f"{self.change}-{self.person_id}-{int(self.at.timestamp() * 1_000_000)}"
+        """Names the change by its person and membership: the same on every resend, to deduplicate on."""
+        return f"{self.change}-{self.person_id}-{int(self.since.timestamp() * 1_000_000)}"
 
 
 def _window_end(cursor, sync: SegmentSync, after: int) -> int:
@@ -120,11 +121,11 @@ def pending_changes(sync: SegmentSync, *, after: int, limit: int, now: datetime)
             end = _window_end(cursor, sync, after)
             wanted = limit - len(changes)
             cursor.execute(_ENTRIES, [sync.segment_id, after, end, sync.pk, after, end, wanted])
-            entries = [Change(pid, "entered", at) for pid, at in cursor.fetchall()]
+            entries = [Change(pid, "entered", at, at) for pid, at in cursor.fetchall()]
             cursor.execute(
                 _EXITS, [sync.segment_id, sync.pk, after, end, sync.segment_id, after, end, wanted]
             )
-            exits = [Change(pid, "exited", at or now) for pid, at in cursor.fetchall()]
+            exits = [Change(pid, "exited", at or now, since) for pid, at, since in cursor.fetchall()]
             changes += sorted([*entries, *exits], key=lambda c: c.person_id)[:wanted]
             after = end
     return changes

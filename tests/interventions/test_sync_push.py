@@ -262,3 +262,22 @@ def test_sparse_changes_across_the_id_range_arrive_together(project, receiver):
     assert len(server.bodies) == 3 and _changes(server)[20:] == [
         ("exited", members[3].pk), ("exited", members[17].pk), ("entered", newcomer[0].pk)
     ]  # fmt: skip
+
+
+def test_a_change_keeps_its_id_when_it_is_sent_again(project, receiver):
+    server = receiver([200, 500])
+    segment = static_segment(project)
+    members = people(project, 2)
+    enter(segment, members)
+    sync = _sync(project, segment, server.url)
+    sync_push.push_claimed(sync.pk)
+    leave(segment, members[:1])
+
+    sync_push.push_claimed(sync.pk)  # answered 500
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        sync_push.push_claimed(sync.pk)
+
+    failed, resent = server.bodies[1]["changes"], server.bodies[2]["changes"]
+    assert failed == resent and failed[0]["change"] == "exited"
+    entered = server.bodies[0]["changes"][0]
+    assert failed[0]["id"].split("-")[2] == entered["id"].split("-")[2]  # the membership it closes
