@@ -1,4 +1,4 @@
-"""REST: flags, nudges, surveys, webhooks, alerts; flags/evaluate; measurement results.
+"""REST: flags, nudges, surveys, webhooks, alerts, segment syncs (runs, run now); flags/evaluate; measurement results.
 
 Bodies are plain JSON; validation happens in interventions.services and comes
 back as 400 with the offending field.
@@ -13,9 +13,18 @@ from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from interventions import services
+from interventions import services, syncs
 from interventions.measure import measure
-from interventions.models import FeatureFlag, Nudge, SegmentAlert, Survey, Webhook, WebhookDelivery
+from interventions.models import (
+    FeatureFlag,
+    Nudge,
+    SegmentAlert,
+    SegmentSync,
+    SegmentSyncBatch,
+    Survey,
+    Webhook,
+    WebhookDelivery,
+)
 from interventions.webhooks import resend
 from tracking.api.base import ProjectAPIView
 from tracking.traffic.filtering import TrafficFilter
@@ -41,6 +50,7 @@ RESOURCES = {
     "nudges": (Nudge, [*_TARGETED, *services.NUDGE_FIELDS], services.nudge_save, "nudge"),
     "surveys": (Survey, [*_TARGETED, "key", "intro", "questions", "thank_you"], services.survey_save, "survey"),
     "webhooks": (Webhook, ["id", "name", "url", "secret", "on_entry", "on_exit", "active", "created_at"], services.webhook_save, "webhook"),
+    "syncs": (SegmentSync, ["id", "segment_id", "daily_file", "webhook_url", "secret", "batch_size", "push_current_members", "enabled", "push_started_at", "push_failures", "next_push_at", "last_pushed_at", "last_push_error", "last_file_at", "last_file_error", "created_at", "updated_at"], syncs.sync_save, "sync"),
     "alerts": (SegmentAlert, ["id", "segment_id", "threshold_percent", "window", "emails", "webhook_id", "active", "last_triggered_at", "last_change_percent"], services.alert_save, "alert"),
 }  # fmt: skip
 
@@ -48,7 +58,7 @@ RESOURCES = {
 def _save(resource: str, project, data: dict, obj=None, user=None):
     _, _, save, arg = RESOURCES[resource]
     kwargs = {"project": project, "data": data, arg: obj}
-    if resource in ("flags", "nudges", "surveys") and obj is None:
+    if resource in ("flags", "nudges", "surveys", "syncs") and obj is None:
         kwargs["user"] = user
     return save(**kwargs)
 
@@ -200,3 +210,55 @@ class DeliveryResendApi(ProjectAPIView):
             raise Http404("Not found")
         resend(delivery)
         return Response({"id": delivery.pk, "state": delivery.state}, status=status.HTTP_202_ACCEPTED)
+
+
+class SyncRunListApi(InterventionDetailApi):
+    """`GET …/syncs/{id}/runs/` — the latest runs, newest first, each push run with its batches."""
+
+    resource = "syncs"
+    http_method_names = ["get", "head", "options"]
+
+    def get(self, request, project_id: int, object_id: int):
+        sync = self.get_object()
+        runs = list(sync.runs.order_by("-started_at", "-pk")[:100])
+        batches: dict[int, list] = {}
+        for b in SegmentSyncBatch.objects.filter(run__in=runs).order_by("pk"):
+            batches.setdefault(b.run_id, []).append(
+                {"id": b.pk, "entered": b.entered, "exited": b.exited, "delivered": b.delivered,
+                 "status_code": b.status_code, "error": b.error, "duration_ms": b.duration_ms, "sent_at": b.sent_at}
+            )  # fmt: skip
+        return Response(
+            [
+                {"id": r.pk, "kind": r.kind, "status": r.status, "started_at": r.started_at,
+                 "finished_at": r.finished_at, "rows": r.rows, "file_name": r.file_name or None,
+                 "file_bytes": r.file_bytes, "batches": batches.get(r.pk, []) if r.kind == "push" else None,
+                 "error": r.error}
+                for r in runs
+            ]
+        )  # fmt: skip
+
+
+class SyncRunNowApi(InterventionDetailApi):
+    """`POST …/syncs/{id}/run/` — write today's file and push what changed now; answers what was queued."""
+
+    resource = "syncs"
+    http_method_names = ["post", "options"]
+
+    def post(self, request, project_id: int, object_id: int):
+        sync = self.get_object()
+        return Response(
+            {"id": sync.pk, "queued": syncs.sync_run_now(sync=sync)}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class SyncRotateSecretApi(InterventionDetailApi):
+    """`POST …/syncs/{id}/rotate-secret/` — a new signing secret; the old one stops verifying at once."""
+
+    resource = "syncs"
+    http_method_names = ["post", "options"]
+
+    def post(self, request, project_id: int, object_id: int):
+        sync = self.get_object()
+        if not self.can_manage:
+            raise PermissionDenied("Only owners and admins can rotate a sync's signing secret.")
+        return Response({"id": sync.pk, "secret": syncs.sync_rotate_secret(sync=sync)})

@@ -15,6 +15,8 @@ RESPONSES = {
     "deliveries": {200: OBJECTS},
     "resend": {202: OBJECT},
     "rotate_secret": {200: OBJECT},
+    "runs": {200: OBJECTS},
+    "run": {202: OBJECT},
 }
 
 
@@ -75,5 +77,22 @@ urlpatterns += [
         f"{P}webhooks/<int:object_id>/deliveries/<int:delivery_id>/resend/",
         _documented(api.DeliveryResendApi, "webhooks", {"post": "resend"}).as_view(),
         name="api_webhook_resend",
+    ),
+]
+urlpatterns += [
+    path(
+        f"{P}syncs/<int:object_id>/runs/",
+        _documented(api.SyncRunListApi, "syncs", {"get": "runs"}).as_view(),
+        name="api_sync_runs",
+    ),
+    path(
+        f"{P}syncs/<int:object_id>/run/",
+        _documented(api.SyncRunNowApi, "syncs", {"post": "run"}).as_view(),
+        name="api_sync_run",
+    ),
+    path(
+        f"{P}syncs/<int:object_id>/rotate-secret/",
+        _documented(api.SyncRotateSecretApi, "syncs", {"post": "rotate_secret"}).as_view(),
+        name="api_sync_rotate_secret",
     ),
 ]

@@ -225,3 +225,129 @@ class SegmentAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment} ±{self.threshold_percent}%/{self.window}"
+
+
+class SegmentSync(models.Model):
+    """A segment's scheduled export: its member list as a daily file, its entries and exits to a webhook.
+
+    The file goes to the default storage (interventions.sync_files); the entries
+    and exits are pushed in signed batches (interventions.sync_push), which keep
+    in SegmentSyncMember who the receiver has been told is in.
+    """
+
+    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
+    segment = models.ForeignKey("segments.Segment", on_delete=models.CASCADE, related_name="+")
+    daily_file = models.BooleanField(
+        default=True, help_text="Write the full member list to storage once a day."
+    )
+    webhook_url = models.URLField(
+        max_length=1000, blank=True, help_text="Receives entries and exits in signed batches. Empty: none."
+    )
+    secret = models.CharField(max_length=100, help_text="Signs every batch (HMAC-SHA256).")
+    batch_size = models.PositiveIntegerField(default=500)
+    push_current_members = models.BooleanField(
+        default=True, help_text="Start by pushing everyone already in the segment as an entry."
+    )
+    enabled = models.BooleanField(default=True)
+    # When the push began following the segment (its state was set up); None until then.
+    push_started_at = models.DateTimeField(null=True, blank=True)
+    # The project's data version when a pass last found nothing left to push (tracking.dataversion):
+    # while it has not moved, membership has not either and the minute's pass reads nothing.
+    checked_version = models.BigIntegerField(null=True, blank=True)
+    push_failures = models.PositiveSmallIntegerField(default=0)
+    next_push_at = models.DateTimeField(null=True, blank=True)
+    push_lease_until = models.DateTimeField(null=True, blank=True)
+    last_pushed_at = models.DateTimeField(null=True, blank=True)
+    last_push_error = models.CharField(max_length=500, blank=True)
+    last_file_at = models.DateTimeField(null=True, blank=True)
+    last_file_error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Sync of segment {self.segment_id}"
+
+    @property
+    def pushes(self) -> bool:
+        return bool(self.webhook_url)
+
+
+class SegmentSyncRun(models.Model):
+    """One run of a sync: a member-list file written, or a pass of entries and exits pushed."""
+
+    class Kind(models.TextChoices):
+        FILE = "file", "Member list file"
+        PUSH = "push", "Entries and exits"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        OK = "ok", "Done"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
+    sync = models.ForeignKey(SegmentSync, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows = models.PositiveBigIntegerField(default=0, help_text="Members written, or changes pushed.")
+    file_name = models.CharField(max_length=500, blank=True)
+    file_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    batches = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["sync", "kind", "-started_at"], name="syncrun_sync_kind_started")]
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} run #{self.pk} ({self.status})"
+
+
+class SegmentSyncBatch(models.Model):
+    """One POST of entries and exits: what it carried and how the receiver answered."""
+
+    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
+    sync = models.ForeignKey(SegmentSync, on_delete=models.CASCADE, related_name="batches")
+    run = models.ForeignKey(SegmentSyncRun, on_delete=models.CASCADE, related_name="batch_log")
+    entered = models.PositiveIntegerField(default=0)
+    exited = models.PositiveIntegerField(default=0)
+    first_person_id = models.BigIntegerField()
+    last_person_id = models.BigIntegerField()
+    delivered = models.BooleanField(default=False)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["sync", "-sent_at"], name="syncbatch_sync_sent")]
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"batch #{self.pk} ({self.entered} in, {self.exited} out)"
+
+    @property
+    def count(self) -> int:
+        return self.entered + self.exited
+
+
+class SegmentSyncMember(models.Model):
+    """Someone the receiver has been told is in the segment (a person id: the person may since be gone)."""
+
+    project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
+    sync = models.ForeignKey(SegmentSync, on_delete=models.CASCADE, related_name="+")
+    person_id = models.BigIntegerField()
+    entered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sync", "person_id"], name="syncmember_sync_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} pushed by sync {self.sync_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from interventions.views import alerts, flags, nudges, results, strategy, surveys, testing, webhooks
+from interventions.views import alerts, flags, nudges, results, strategy, surveys, syncs, testing, webhooks
 
 P = "p/<int:project_id>/interventions/"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path(f"{P}flags/", flags.flag_list, name="interventions_flags"),
     path(f"{P}webhooks/", webhooks.webhook_list, name="webhooks"),
     path(f"{P}alerts/", alerts.alert_list, name="alerts"),
+    path(f"{P}syncs/", syncs.sync_list, name="syncs"),
     path(f"{P}strategy/", strategy.strategy_page, name="strategy"),
     # nudges
     path(f"{P}nudges/new/", nudges.nudge_new, name="nudge_new"),
@@ -55,4 +56,12 @@ urlpatterns = [
     path(f"{P}alerts/new/", alerts.alert_new, name="alert_new"),
     path(f"{P}alerts/<int:alert_id>/", alerts.alert_edit, name="alert_edit"),
     path(f"{P}alerts/<int:alert_id>/delete/", alerts.alert_delete, name="alert_delete"),
+    # scheduled exports of a segment
+    path(f"{P}syncs/new/", syncs.sync_new, name="sync_new"),
+    path(f"{P}syncs/<int:sync_id>/", syncs.sync_edit, name="sync_edit"),
+    path(f"{P}syncs/<int:sync_id>/run/", syncs.sync_run, name="sync_run"),
+    path(f"{P}syncs/<int:sync_id>/secret/", syncs.sync_secret, name="sync_secret"),
+    path(f"{P}syncs/<int:sync_id>/secret/rotate/", syncs.sync_secret_rotate, name="sync_secret_rotate"),
+    path(f"{P}syncs/<int:sync_id>/delete/", syncs.sync_delete, name="sync_delete"),
+    path(f"{P}syncs/<int:sync_id>/files/<int:run_id>/", syncs.sync_file, name="sync_file"),
 ]

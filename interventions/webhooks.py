@@ -127,21 +127,19 @@ def _on_membership_changed(
         transaction.on_commit(lambda: enqueue(ids))
 
 
-def deliver(delivery: WebhookDelivery) -> WebhookDelivery:
-    """One attempt: POST the signed payload; schedule a retry or give up."""
-    hook = delivery.webhook
-    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
-    timestamp = int(time.time())
+def post_signed(
+    url: str, *, secret: str, body: bytes, headers: dict[str, str]
+) -> tuple[int | None, str, int]:
+    """POST a signed JSON body with the short timeout: (HTTP status or None, error, milliseconds taken)."""
     request = urllib.request.Request(  # noqa: S310 - the URL is the customer's own http(s) endpoint
-        hook.url,
+        url,
         data=body,
         method="POST",
         headers={
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            "Sightline-Event": delivery.event,
-            "Sightline-Delivery": str(delivery.pk),
-            "Sightline-Signature": sign(hook.secret, timestamp, body),
+            **headers,
+            "Sightline-Signature": sign(secret, int(time.time()), body),
         },
     )
     started = time.monotonic()
@@ -153,10 +151,28 @@ def deliver(delivery: WebhookDelivery) -> WebhookDelivery:
         status, error = exc.code, f"HTTP {exc.code}"
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
         error = str(getattr(exc, "reason", exc))[:500] or type(exc).__name__
+    return status, error, int((time.monotonic() - started) * 1000)
+
+
+def backoff_minutes(attempts: int) -> int:
+    """Minutes to wait after the `attempts`-th failure in a row (the last step repeats)."""
+    return BACKOFF_MINUTES[min(max(attempts, 1), len(BACKOFF_MINUTES)) - 1]
+
+
+def deliver(delivery: WebhookDelivery) -> WebhookDelivery:
+    """One attempt: POST the signed payload; schedule a retry or give up."""
+    hook = delivery.webhook
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True).encode()
+    status, error, duration_ms = post_signed(
+        hook.url,
+        secret=hook.secret,
+        body=body,
+        headers={"Sightline-Event": delivery.event, "Sightline-Delivery": str(delivery.pk)},
+    )
     delivery.attempts += 1
     delivery.last_status_code = status
     delivery.last_error = error
-    delivery.last_duration_ms = int((time.monotonic() - started) * 1000)
+    delivery.last_duration_ms = duration_ms
     if status is not None and 200 <= status < 300:
         delivery.state = WebhookDelivery.State.DELIVERED
         delivery.delivered_at = timezone.now()
@@ -166,7 +182,7 @@ def deliver(delivery: WebhookDelivery) -> WebhookDelivery:
         delivery.next_attempt_at = None
     else:
         delivery.state = WebhookDelivery.State.RETRYING
-        delivery.next_attempt_at = timezone.now() + timedelta(minutes=BACKOFF_MINUTES[delivery.attempts - 1])
+        delivery.next_attempt_at = timezone.now() + timedelta(minutes=backoff_minutes(delivery.attempts))
     delivery.save()
     return delivery
 

@@ -75,10 +75,16 @@ def _ndjson(segment_id: int, *, companies: bool = False) -> Iterator[bytes]:
             raw.close()
 
 
-def members_export(segment: Segment, fmt: str) -> StreamingHttpResponse:
-    """The current members (people, or companies for a company segment) as `fmt` ("csv" or "ndjson"), streamed."""
+def members_stream(segment: Segment, fmt: str) -> Iterator[bytes]:
+    """The current members (people, or companies for a company segment) as `fmt` ("csv" or
+    "ndjson"), chunk by chunk: for a response or a file."""
     export = _csv if fmt == "csv" else _ndjson
-    rows = export(segment.pk, companies=segment.is_company)
+    return export(segment.pk, companies=segment.is_company)
+
+
+def members_export(segment: Segment, fmt: str) -> StreamingHttpResponse:
+    """The current members (people, or companies) as `fmt` ("csv" or "ndjson"), streamed."""
+    rows = members_stream(segment, fmt)
     response = StreamingHttpResponse(rows, content_type=FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-members.{fmt}"'
     return response

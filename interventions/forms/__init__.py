@@ -57,6 +57,7 @@ from interventions.forms.surveys import (
     rows_from_questions,
     survey_initial,
 )
+from interventions.forms.syncs import SyncForm, sync_initial
 from interventions.forms.webhooks import (
     AlertForm,
     WebhookForm,
@@ -87,6 +88,7 @@ __all__ = [
     "RowEditor",
     "StatusForm",
     "SurveyForm",
+    "SyncForm",
     "TargetingFields",
     "WebhookForm",
     "alert_initial",
@@ -105,6 +107,7 @@ __all__ = [
     "rule_editor",
     "rules_from_rows",
     "survey_initial",
+    "sync_initial",
     "targeting_initial",
     "unique_key",
     "variant_editor",

@@ -65,6 +65,8 @@ OBJECT_ARGUMENTS: dict[str, str] = {
     "webhook_id": "webhook",
     "delivery_id": "webhook_delivery",
     "alert_id": "alert",
+    "sync_id": "segment_sync",
+    "run_id": "segment_sync_run",
     "invitation_id": "invitation",
     "key_id": "api_key",
 }
@@ -80,6 +82,7 @@ COLLECTIONS: dict[str, str] = {
     "flags": "flag",
     "webhooks": "webhook",
     "alerts": "alert",
+    "syncs": "segment_sync",
 }
 # The value a missing object of any kind has.
 MISSING = 999_999_999

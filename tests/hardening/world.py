@@ -37,6 +37,8 @@ def build_world(
     """Create the objects; keys are the kinds the sweep fills URL arguments with."""
     from analysis.services import metric_create, saved_analysis_create
     from interventions import services as interventions
+    from interventions.sync_files import sync_file_write
+    from interventions.syncs import sync_save
     from interventions.webhooks import send_test
     from replay.models import RecordingChunk
     from replay.services import recording_chunk_ingest, retention_rule_save
@@ -75,6 +77,9 @@ def build_world(
     hook = interventions.webhook_save(
         project=project,
         data={"name": f"{MARKER} CRM", "url": "http://127.0.0.1:9/hook", "segments": [segment.pk]},
+    )
+    sync = sync_save(
+        project=project, data={"segment": segment.pk, "webhook_url": "http://127.0.0.1:9/sync"}, user=owner
     )
     objects = {
         "project": project,
@@ -128,6 +133,8 @@ def build_world(
         "alert": interventions.alert_save(
             project=project, data={"segment": segment.pk, "threshold_percent": 20, "emails": "ops@acme.test"}
         ),
+        "segment_sync": sync,
+        "segment_sync_run": sync_file_write(sync),
         "invitation": invitation_create(
             organization=project.organization,
             email="new@acme.test",

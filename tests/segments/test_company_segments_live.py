@@ -4,6 +4,7 @@ reached by people through company_segment, firing webhooks, and targeting flags 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -252,3 +253,26 @@ def test_analysis_compares_the_people_of_company_segments(
         1,
         0,
     )
+
+
+def test_a_company_segment_syncs_its_companies_as_a_daily_file(
+    api, send, on_commit, project, settings, tmp_path
+):
+    from django.core.exceptions import ValidationError
+
+    from interventions.sync_files import sync_file_write
+    from interventions.syncs import sync_save
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                                          "OPTIONS": {"location": str(tmp_path)}}}  # fmt: skip
+    with on_commit():
+        send(join("ana", "acme", {"tier": "enterprise", "name": "Acme"}))
+    segment = _create(api, on_commit, "Enterprise accounts", ENTERPRISE)
+    with pytest.raises(ValidationError) as refused:
+        sync_save(project=project, data={"segment": segment.pk, "webhook_url": "https://crm.test/in"})
+    assert "webhook_url" in refused.value.message_dict
+    sync = sync_save(project=project, data={"segment": segment.pk, "daily_file": True})
+    run = sync_file_write(sync=sync)
+    with gzip.open(tmp_path / run.file_name) as written:
+        rows = list(csv.DictReader(io.TextIOWrapper(written)))
+    assert [(r["key"], r["name"]) for r in rows] == [("acme", "Acme")]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("interventions", "0002_schedules"),
+        ("interventions", "0003_segment_syncs"),
     ]
 
     operations = [
