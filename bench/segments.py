@@ -477,8 +477,9 @@ def export_to_duckdb(url: str, project_id: int, work: Path, backend: str = "post
 # -- the segments ----------------------------------------------------------------------------
 
 
-def segment_cases(now: datetime) -> list[tuple[str, str, dict, str]]:
-    """(name, description, definition, DuckDB SQL returning person ids)."""
+def segment_cases(now: datetime) -> list[tuple]:
+    """(name, description, definition, DuckDB SQL returning person ids), or with a fifth item
+    "company": a company definition, whose SQL returns company ids."""
 
     def ago(days: int) -> str:
         return f"TIMESTAMP '{(now - timedelta(days=days)).replace(tzinfo=None).isoformat(sep=' ')}'"
@@ -569,6 +570,21 @@ def segment_cases(now: datetime) -> list[tuple[str, str, dict, str]]:
          in_persons.format(f"SELECT person_id FROM sessions WHERE started_at >= {ago(30)}"
                            " AND ended_at - started_at > INTERVAL 300 SECOND AND utm_source = 'newsletter'"
                            " GROUP BY person_id HAVING count(*) >= 3")),
+        # segments of companies: the ids are company ids
+        ("co_engaged_teams", "companies with >= 3 people who viewed >= 5 pages in the last 30 days",
+         group({"type": "people", "definition": group(behavior("$pageview", "gte", 5, 30)),
+                "count": {"operator": "gte", "value": 3}}),
+         "SELECT p.company_id FROM persons p WHERE p.company_id IS NOT NULL AND p.id IN"
+         f" (SELECT person_id FROM events WHERE name = '$pageview' AND ts >= {ago(30)}"
+         "  GROUP BY person_id HAVING count(*) >= 5) GROUP BY p.company_id HAVING count(*) >= 3",
+         "company"),
+        ("co_big_accounts", "companies whose people's upgraded_plan amounts sum to >= 1000",
+         group({"type": "aggregate", "event": {"name": "upgraded_plan"}, "property": "amount", "function": "sum",
+                "operator": "gte", "value": 1000}),
+         "SELECT p.company_id FROM events e JOIN persons p ON p.id = e.person_id"
+         " WHERE e.name = 'upgraded_plan' AND p.company_id IS NOT NULL GROUP BY p.company_id"
+         " HAVING sum(TRY_CAST(json_extract_string(e.properties, '/amount') AS DECIMAL(38, 6))) >= 1000",
+         "company"),
     ]  # fmt: skip
 
 
@@ -588,7 +604,9 @@ def time_pg(url: str, sql: str, params: list, repeat: int, work_mem: str) -> tup
     return best, ids
 
 
-def time_compiled(url: str, definition: dict, project, now: datetime, repeat: int, work_mem: str):
+def time_compiled(
+    url: str, definition: dict, project, now: datetime, repeat: int, work_mem: str, *, subject: str = "person"
+):
     """Best of `repeat` warm runs of compiling (the ClickHouse part runs here) and executing the SQL."""
     import psycopg
 
@@ -599,7 +617,7 @@ def time_compiled(url: str, definition: dict, project, now: datetime, repeat: in
         conn.execute("SELECT set_config('work_mem', %s, false)", [work_mem])
         for i in range(repeat + 1):  # the first run warms up
             t0 = time.perf_counter()
-            query = compile_definition(definition, project=project, now=now)
+            query = compile_definition(definition, project=project, now=now, subject=subject)
             rows = conn.execute(query.sql, query.params).fetchall()
             if i:
                 best = min(best, time.perf_counter() - t0)
@@ -780,17 +798,20 @@ def main() -> None:
         )
         rows = []
         segments = []
-        for name, description, definition, duck_sql in cases:
-            definition = validate_definition(definition, project_id=project.pk)
+        for name, description, definition, duck_sql, *rest in cases:
+            subject = rest[0] if rest else "person"
+            definition = validate_definition(definition, project_id=project.pk, subject=subject)
             if clickhouse:
-                query, pg_s, pg_ids = time_compiled(db.url, definition, project, now, args.repeat, work_mem)
+                query, pg_s, pg_ids = time_compiled(
+                    db.url, definition, project, now, args.repeat, work_mem, subject=subject
+                )
             else:
-                query = compile_definition(definition, project=project, now=now)
+                query = compile_definition(definition, project=project, now=now, subject=subject)
                 pg_s, pg_ids = time_pg(db.url, query.sql, query.params, args.repeat, work_mem)
             dk_s, dk_ids = time_duckdb(duck, duck_sql, args.repeat)
             equal = pg_ids == dk_ids
             segment = Segment.objects.create(
-                project=project, name=name, kind=SegmentKind.DYNAMIC, definition=definition
+                project=project, name=name, kind=SegmentKind.DYNAMIC, subject=subject, definition=definition
             )
             t0 = time.perf_counter()
             change = segment_compute(segment=segment, now=now)
@@ -845,10 +866,18 @@ def main() -> None:
             # the refreshed memberships must equal a full recomputation
             mismatched = []
             for segment in segments:
-                query = compile_definition(segment.definition, project=project, now=now)
+                query = compile_definition(
+                    segment.definition, project=project, now=now, subject=segment.subject
+                )
                 _, ids = time_pg(db.url, query.sql, query.params, 0, work_mem)
                 members = set(
-                    segment.memberships.filter(exited_at__isnull=True).values_list("person_id", flat=True)
+                    segment.company_memberships.filter(exited_at__isnull=True).values_list(
+                        "company_id", flat=True
+                    )
+                    if segment.is_company
+                    else segment.memberships.filter(exited_at__isnull=True).values_list(
+                        "person_id", flat=True
+                    )
                 )
                 if ids != members:
                     mismatched.append(segment.name)
