@@ -19,6 +19,8 @@ answer can change only when
   takes them in or out.
 Those persons are found on the daily rollup, the trait history and the
 memberships, and only they are evaluated again (the compiler's `person_ids`).
+A rank condition is the exception: anyone's events can move anyone in or out of
+a top 10%, so a definition with one is evaluated for everyone at every boundary.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Dependencies:
     person_traits: bool = False
     company_traits: bool = False
     sessions: bool = False
+    everyone: bool = False  # a rank: anyone's events move others, so every boundary evaluates everyone
 
 
 def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = frozenset()) -> Dependencies:
@@ -87,6 +90,8 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
             deps.lags |= {int(node["days"]), 2 * int(node["days"])}
         elif kind in ("device", "geo", "session"):
             deps.sessions = True
+        elif kind == "rank":
+            deps.everyone = True
         elif kind == "person":
             deps.person_traits = True
         elif kind == "company":
@@ -104,6 +109,7 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
             deps.person_traits |= nested.person_traits
             deps.company_traits |= nested.company_traits
             deps.sessions |= nested.sessions
+            deps.everyone |= nested.everyone
     return deps
 
 
@@ -160,10 +166,10 @@ def reconstruct(
     open_since: dict[int, datetime] = {}
     closed: list[tuple[int, datetime, datetime]] = []
     steps = len(points)
-    changed = candidates_by_step(project, deps, points)
+    changed = candidates_by_step(project, deps, points) if not deps.everyone else None
     for k, point in enumerate(points):
         budget.progress(k, steps + 1)
-        if k == 0:
+        if k == 0 or changed is None:
             found, scope = _matching(segment, definition, at=point, person_ids=None), None
             result.evaluated += persons
             result.full_evaluations += 1

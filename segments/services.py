@@ -11,8 +11,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from segments.compiler import CompileError
-from segments.definition import DefinitionError, referenced_segments, validate_definition
+from segments.compiler import CompileError, segment_depends
+from segments.definition import DefinitionError, depends_on_everyone, referenced_segments, validate_definition
 from segments.membership import MembershipChange, apply_membership, emit_after_commit, record_snapshot
 from segments.models import Persona, Segment, SegmentKind, SegmentMembership, SegmentStatus, SegmentVersion
 from tracking.models import PersonDistinctId, Project
@@ -181,13 +181,19 @@ def segment_compute(*, segment: Segment, now=None) -> MembershipChange:
 
 
 def segments_refresh_persons(*, project: Project, person_ids: list[int], now=None) -> list[MembershipChange]:
-    """Re-evaluate only these persons for every computed dynamic segment of the project (within the caller's transaction)."""
+    """Re-evaluate only these persons for every computed dynamic segment of the project (within the caller's transaction).
+
+    Segments with a rank are left alone: others' events move them too, so the
+    periodic pass recomputes them in full (segments.refresh).
+    """
     now = now or timezone.now()
     changes = []
     segments = Segment.objects.filter(
         project=project, kind=SegmentKind.DYNAMIC, computed_at__isnull=False
     ).order_by("pk")
     for segment in segments.select_related("project", "model"):
+        if segment_depends(segment, depends_on_everyone):
+            continue
         try:
             change = apply_membership(segment, now=now, person_ids=person_ids)
         except CompileError as error:
