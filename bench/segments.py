@@ -569,14 +569,14 @@ def segment_cases(now: datetime) -> list[tuple[str, str, dict, str]]:
          in_persons.format(f"SELECT person_id FROM sessions WHERE started_at >= {ago(30)}"
                            " AND ended_at - started_at > INTERVAL 300 SECOND AND utm_source = 'newsletter'"
                            " GROUP BY person_id HAVING count(*) >= 3")),
-        ("top_spenders", "top 10% of people by sum of upgraded_plan amount in the last 30 days (rank, ties in)",
+        ("top_spenders", "top 5% of people by sum of upgraded_plan amount in the last 30 days (rank, ties in)",
          group({"type": "rank", "measure": {"event": {"name": "upgraded_plan"}, "of": "sum", "property": "amount"},
-                "top": {"percent": 10}, "direction": "top", "window": {"last_days": 30}}),
+                "top": {"percent": 5}, "direction": "top", "window": {"last_days": 30}}),
          # in the top k exactly when fewer than k people score more: rank() <= k; no upgrade scores 0
          "SELECT id FROM (SELECT p.id, rank() OVER (ORDER BY coalesce(s.total, 0) DESC) AS r, count(*) OVER () AS n"
          " FROM persons p LEFT JOIN (SELECT person_id, sum(TRY_CAST(json_extract_string(properties, '/amount')"
          f" AS DECIMAL(38, 6))) AS total FROM events WHERE name = 'upgraded_plan' AND ts >= {ago(30)}"
-         " GROUP BY person_id) s ON s.person_id = p.id) WHERE r <= ceil(n * 10 / 100)"),
+         " GROUP BY person_id) s ON s.person_id = p.id) WHERE r <= ceil(n * 5 / 100)"),
     ]  # fmt: skip
 
 
