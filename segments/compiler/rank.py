@@ -1,10 +1,11 @@
 """Rank conditions: the top (or bottom) n people, or n percent of them, by a score over their events.
 
 A rank depends on everyone, so it is settled when the statement is compiled:
-one query through the event store finds the score of the person at the
-boundary (the threshold), and the condition becomes "score >= threshold" (top)
-or "score <= threshold" (bottom) over the per-person scores, people with no
-matching events scoring 0. Comparing with the boundary's score is what includes
+one query through the event store gives every person's score, the score of the
+person at the boundary (the threshold) follows, and the condition becomes
+"score >= threshold" (top) or "score <= threshold" (bottom), people with no
+matching events scoring 0: the persons on the far side of it are named in the
+statement. Comparing with the boundary's score is what includes
 every person tied with it: a person is in the top k exactly when fewer than k
 people score more than they do.
 
@@ -22,7 +23,7 @@ from django.db import connection
 
 from segments.compiler.base import CompilerBase
 from tracking.eventstore import segments as event_store
-from tracking.properties import compare_sql
+from tracking.properties import compare
 
 
 def rank_threshold(histogram: dict[Decimal, int], population: int, node: dict) -> Decimal | None:
@@ -49,9 +50,34 @@ def rank_threshold(histogram: dict[Decimal, int], population: int, node: dict) -
 
 class RankConditions(CompilerBase):
     def c_rank(self, node: dict) -> tuple[str, list]:
+        scores, population = self._scores(node)
+        histogram: dict[Decimal, int] = {Decimal(0): population - len(scores)}
+        for score in scores.values():
+            histogram[score] = histogram.get(score, 0) + 1
+        threshold = rank_threshold(histogram, population, node)
+        if threshold is None:
+            return "false", []
+        operator = "gte" if node.get("direction", "top") == "top" else "lte"
+
+        def persons(op: str) -> tuple[str, list]:
+            ids = [person for person, score in scores.items() if compare(score, op, threshold)]
+            return "SELECT unnest(%s::bigint[])", [sorted(ids)]
+
+        return self.counted(persons, operator, threshold)
+
+    def _scores(self, node: dict) -> tuple[dict[int, Decimal], int]:
+        """The score of each person of the population with a matching event, and how many persons there are.
+
+        One read of the events (the event store's per-person scores), joined to
+        the population by primary key, so persons outside it (not yet seen as of
+        the moment) are not ranked; the population is counted on
+        person_project_last_seen (project_id, …), or on the first_seen index as
+        of a moment. The statement then names the persons on either side of the
+        threshold, rather than reading the events a second time.
+        """
         measure = node["measure"]
         context = self.event_window(node)
-        scores, scores_params = event_store.person_scores(
+        scores_sql, scores_params = event_store.person_scores(
             self.ctx.project_id,
             measure["event"],
             measure=measure["of"],
@@ -61,45 +87,19 @@ class RankConditions(CompilerBase):
             until=context["until"],
             action_steps=self.action_steps,
         )
-        histogram, population = self._histogram(scores, scores_params)
-        threshold = rank_threshold(histogram, population, node)
-        if threshold is None:
-            return "false", []
-        operator = "gte" if node.get("direction", "top") == "top" else "lte"
-        return self.counted(
-            lambda op: (
-                f"SELECT s.person_id FROM ({scores}) s WHERE s.score {compare_sql(op)} %s",
-                [*scores_params, threshold],
-            ),
-            operator,
-            threshold,
-        )
-
-    def _histogram(self, scores: str, scores_params: list) -> tuple[dict[Decimal, int], int]:
-        """How many persons of the population have each score (0: also those without events), and how many there are.
-
-        The population is counted on person_project_last_seen (project_id, …),
-        or on the first_seen index as of a moment; the scored persons are joined
-        to it by primary key, so persons outside it (not yet seen as of the
-        moment) are not ranked.
-        """
         seen_sql, seen_params = "", []
         if self.ctx.as_of:
             seen_sql, seen_params = " AND p.first_seen <= %s", [self.ctx.now]
-        sql = (
-            f"SELECT NULL::numeric, count(*) FROM tracking_person p WHERE p.project_id = %s{seen_sql}"
-            f" UNION ALL SELECT s.score, count(*) FROM ({scores}) s JOIN tracking_person p ON p.id = s.person_id"
-            f" WHERE p.project_id = %s{seen_sql} GROUP BY s.score"
-        )
-        params = [self.ctx.project_id, *seen_params, *scores_params, self.ctx.project_id, *seen_params]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        population = next(count for score, count in rows if score is None)
-        histogram: dict[Decimal, int] = {}
-        for score, count in rows:
-            if score is not None:
-                histogram[Decimal(score)] = histogram.get(Decimal(score), 0) + count
-        scored = sum(histogram.values())
-        histogram[Decimal(0)] = histogram.get(Decimal(0), 0) + population - scored
-        return histogram, population
+            cursor.execute(
+                f"SELECT count(*) FROM tracking_person p WHERE p.project_id = %s{seen_sql}",
+                [self.ctx.project_id, *seen_params],
+            )
+            population = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT s.person_id, s.score FROM ({scores_sql}) s JOIN tracking_person p ON p.id = s.person_id"
+                f" WHERE p.project_id = %s{seen_sql}",
+                [*scores_params, self.ctx.project_id, *seen_params],
+            )
+            scores = {person: Decimal(score) for person, score in cursor.fetchall()}
+        return scores, population
