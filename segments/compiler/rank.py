@@ -1,13 +1,13 @@
 """Rank conditions: the top (or bottom) n people, or n percent of them, by a score over their events.
 
 A rank depends on everyone, so it is settled when the statement is compiled:
-one query through the event store gives every person's score, the score of the
-person at the boundary (the threshold) follows, and the condition becomes
-"score >= threshold" (top) or "score <= threshold" (bottom), people with no
-matching events scoring 0: the persons on the far side of it are named in the
-statement. Comparing with the boundary's score is what includes
-every person tied with it: a person is in the top k exactly when fewer than k
-people score more than they do.
+one query through the event store gives every scored person's score, the
+score of the person at the boundary (the threshold) follows, and the condition
+becomes "score >= threshold" (top) or "score <= threshold" (bottom), people
+with no matching events scoring 0; the statement names the persons on one
+side of it. Comparing with the boundary's score is what includes everyone tied
+with it: a person is in the top k exactly when fewer than k people score more
+than they do.
 
 The population ranked is the project's persons (as of a moment: those first
 seen by then), whatever the rest of the tree and whichever persons an
