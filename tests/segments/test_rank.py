@@ -14,7 +14,9 @@ from segments.compiler import compile_definition
 from segments.compiler.rank import rank_threshold
 from segments.definition import DefinitionError, validate_definition
 from segments.describe import describe_text
+from segments.models import Segment
 from tests.factories import ProjectFactory
+from tests.ingest.conftest import event
 from tests.segments import reference
 from tests.segments.world import NOW, store_world
 
@@ -222,3 +224,32 @@ def test_ranks_of_two_projects_do_not_mix(events_backend, project, world):
     store_world(other, [{"properties": {}, "company": None, "surveys": [], "sessions": [],
                          "events": _purchases(*[1] * 9)}])  # fmt: skip
     assert members(rank({"count": 1}), project) == who(world, 0)
+
+
+def test_the_api_creates_a_rank_segment_and_names_a_bad_part(api, send, on_commit):
+    send(
+        [
+            event("purchase", "ann"),
+            event("purchase", "ann"),
+            event("purchase", "bob"),
+            event("signed_up", "cy"),
+        ]
+    )
+    bad = {**BASE, "top": {"percent": 10, "count": 3}}
+    response = api("post", "/segments/", {"name": "bad", "definition": {"match": "all", "conditions": [bad]}})
+    assert response.status_code == 400
+    assert "definition.conditions[0].top" in response.json()
+    with on_commit():
+        response = api(
+            "post",
+            "/segments/",
+            {
+                "name": "Top buyer",
+                "definition": {"match": "all", "conditions": [{**BASE, "top": {"count": 1}}]},
+            },
+        )
+    assert response.status_code == 201
+    segment = Segment.objects.get(pk=response.json()["id"])
+    assert segment.size == 1
+    member = segment.memberships.get(exited_at__isnull=True)
+    assert member.person.distinct_ids.get().distinct_id == "ann"
