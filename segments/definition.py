@@ -21,7 +21,7 @@ from tracking.properties import COMPARATORS, OPERATORS, FilterError, validate_fi
 CONDITION_TYPES = (
     "person", "company", "device", "geo", "behavior", "active_days", "aggregate",
     "sequence", "first_seen", "last_seen", "survey", "segment", "first_time", "stopped", "restarted",
-    "session", "people", "company_segment",
+    "session", "rank", "people", "company_segment",
 )  # fmt: skip
 # A company segment's conditions: the company's traits, counts of its people, aggregates of its events.
 COMPANY_CONDITION_TYPES = ("company", "people", "aggregate", "segment")
@@ -39,6 +39,9 @@ SESSION_PROPERTIES = SESSION_NUMBERS + SESSION_TEXTS
 TEXT_OPERATORS = tuple(op for op in OPERATORS if op not in COMPARATORS or op in ("eq", "neq"))
 MAX_SESSION_FILTERS = 20
 AGGREGATE_FUNCTIONS = ("sum", "avg", "min", "max")
+RANK_MEASURES = ("count", "sum", "active_days")
+RANK_DIRECTIONS = ("top", "bottom")
+MAX_RANK_COUNT = 10_000_000
 MAX_DEPTH = 8
 MAX_CONDITIONS = 200
 MAX_SEQUENCE_STEPS = 8
@@ -247,6 +250,35 @@ class _Validator(SubjectConditions):
             out["window"] = self.window(node["window"], f"{path}.window")
         return out
 
+    def c_rank(self, node: dict, path: str) -> dict:
+        measure = self.obj(node.get("measure"), f"{path}.measure")
+        of = self.choice(measure.get("of", "count"), f"{path}.measure.of", RANK_MEASURES)
+        out_measure = {"event": self.event(measure.get("event"), f"{path}.measure.event"), "of": of}
+        if of == "sum":
+            if measure.get("property") is None:
+                self.fail(f"{path}.measure.property", "a sum needs the numeric property to add up")
+            out_measure["property"] = self.string(measure["property"], f"{path}.measure.property")
+        elif measure.get("property") is not None:
+            self.fail(f"{path}.measure.property", f"only a sum takes a property, not {of}")
+        out = {"type": "rank", "measure": out_measure, "top": self.rank_top(node.get("top"), f"{path}.top")}
+        out["direction"] = self.choice(node.get("direction", "top"), f"{path}.direction", RANK_DIRECTIONS)
+        if node.get("window") is not None:
+            out["window"] = self.window(node["window"], f"{path}.window")
+        return out
+
+    def rank_top(self, node: Any, path: str) -> dict:
+        node = self.obj(node, path)
+        if "percent" in node and "count" in node:
+            self.fail(path, "give either percent or count, not both")
+        if "percent" in node:
+            percent = self.number(node["percent"], f"{path}.percent")
+            if not 0 < percent <= 100:
+                self.fail(f"{path}.percent", "must be more than 0 and at most 100")
+            return {"percent": percent}
+        if "count" in node:
+            return {"count": self.integer(node["count"], f"{path}.count", minimum=1, maximum=MAX_RANK_COUNT)}
+        self.fail(path, 'must be {"percent": p} or {"count": n}')
+
     def c_sequence(self, node: dict, path: str) -> dict:
         steps = node.get("steps")
         if not isinstance(steps, list) or not 2 <= len(steps) <= MAX_SEQUENCE_STEPS:
@@ -445,10 +477,18 @@ def depends_on_time(definition: dict) -> bool:
     return walk(definition)
 
 
+def depends_on_everyone(definition: dict) -> bool:
+    """Whether one person's membership can change through other persons' events (a rank condition)."""
+    return any(node.get("type") == "rank" for node in walk_conditions(definition))
+
+
 def walk_conditions(definition: dict) -> Iterator[dict]:
-    """Every condition (leaf) of a normalised definition, depth first."""
+    """Every condition (leaf) of a normalised definition, depth first; a company's `people`
+    condition, then the conditions of its person definition."""
     for node in definition.get("conditions", []):
         if "conditions" in node:
             yield from walk_conditions(node)
         else:
             yield node
+            if node.get("type") == "people" and isinstance(node.get("definition"), dict):
+                yield from walk_conditions(node["definition"])

@@ -254,6 +254,23 @@ class _Describer:
             f" {comparison} {_value(node.get('value'))}" + window_words(node.get("window"))
         )
 
+    def c_rank(self, node: dict) -> str:
+        """`Top 10% by sum of amount of “purchase” in the last 30 days`, `Bottom 100 by number of “signed_up”`."""
+        measure = node.get("measure") if isinstance(node.get("measure"), dict) else {}
+        event = self.event(measure.get("event"))
+        by = {
+            "sum": f"sum of {measure.get('property', '?')} of {event}",
+            "active_days": f"days active with {event}",
+        }.get(measure.get("of"), f"number of {event}")
+        top = node.get("top") if isinstance(node.get("top"), dict) else {}
+        size = (
+            f"{top['percent']:g}%"
+            if isinstance(top.get("percent"), int | float)
+            else _value(top.get("count"))
+        )
+        direction = "Bottom" if node.get("direction") == "bottom" else "Top"
+        return f"{direction} {size} by {by}" + window_words(node.get("window"))
+
     def c_sequence(self, node: dict) -> str:
         steps = [self.event(step) for step in node.get("steps") or []]
         days = node.get("within_days", 30)
@@ -338,7 +355,8 @@ def _collect(node: Any, action_ids: set[int], segment_ids: set[int]) -> None:
         _collect(node.get("definition"), action_ids, segment_ids)
     if node.get("type") in ("segment", "company_segment") and isinstance(node.get("segment"), int):
         segment_ids.add(node["segment"])
-    specs = [node.get("event"), *(node.get("steps") or [])]
+    measure = node.get("measure") if isinstance(node.get("measure"), dict) else {}
+    specs = [node.get("event"), measure.get("event"), *(node.get("steps") or [])]
     for spec in specs:
         if isinstance(spec, dict) and isinstance(spec.get("action"), int):
             action_ids.add(spec["action"])

@@ -19,6 +19,8 @@ answer can change only when
   takes them in or out.
 Those persons are found on the daily rollup, the trait history and the
 memberships, and only they are evaluated again (the compiler's `person_ids`).
+A rank condition is the exception: anyone's events can move anyone in or out of
+a top 10%, so a definition with one is evaluated for everyone at every boundary.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ class Dependencies:
     person_traits: bool = False
     company_traits: bool = False
     sessions: bool = False
-    # anyone's answer can move with other people's events (a company segment's people and aggregates)
+    # anyone's answer can move with other people's events: a rank (a top 10%), or a company
+    # segment's people and aggregates; every boundary then evaluates everyone
     everyone: bool = False
 
 
@@ -89,6 +92,8 @@ def dependencies(definition: dict, *, project_id: int, seen: frozenset[int] = fr
             deps.lags |= {int(node["days"]), 2 * int(node["days"])}
         elif kind in ("device", "geo", "session"):
             deps.sessions = True
+        elif kind == "rank":
+            deps.everyone = True
         elif kind == "person":
             deps.person_traits = True
         elif kind == "company":
@@ -165,10 +170,10 @@ def reconstruct(
     open_since: dict[int, datetime] = {}
     closed: list[tuple[int, datetime, datetime]] = []
     steps = len(points)
-    changed = candidates_by_step(project, deps, points)
+    changed = candidates_by_step(project, deps, points) if not deps.everyone else None
     for k, point in enumerate(points):
         budget.progress(k, steps + 1)
-        if k == 0:
+        if k == 0 or changed is None:
             found, scope = _matching(segment, definition, at=point, person_ids=None), None
             result.evaluated += persons
             result.full_evaluations += 1

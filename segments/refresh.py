@@ -7,6 +7,14 @@ so a burst of batches costs one task). The task takes the touched persons
 deletes the touches: if the worker dies mid-refresh, nothing is lost and the
 next run converges. A periodic pass recomputes segments whose time windows move
 on their own ("no activity in 14 days").
+
+A rank ("top 10% by purchases") depends on everyone: one person's new events can
+move others in or out, so re-evaluating the touched persons cannot keep it
+exact. Segments with a rank (directly or through a segment they name) are left
+out of the per-person refresh and recomputed in full by the periodic pass, when
+the project's data moved since they were computed (tracking.dataversion) or,
+for a rank over a "last N days" window, as time passes. Between two passes
+such a segment holds its members as of its last computation.
 """
 
 from __future__ import annotations
@@ -21,9 +29,10 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from segments import services
-from segments.compiler import effective_definition
-from segments.definition import depends_on_time, referenced_segments
+from segments.compiler import segment_depends
+from segments.definition import depends_on_everyone, depends_on_time
 from segments.models import RefreshState, Segment, SegmentKind
+from tracking.dataversion import data_version
 from tracking.models import Project
 from tracking.services.touches import persontouch_take
 from tracking.signals import events_ingested
@@ -99,23 +108,21 @@ def _refresh_chunk(project: Project) -> list[int]:
     return person_ids
 
 
-def _time_dependent(segment: Segment, seen: set[int] | None = None) -> bool:
-    seen = seen or set()
-    if segment.pk in seen:
-        return False
-    seen.add(segment.pk)
-    definition = effective_definition(segment)
-    if depends_on_time(definition):
+def _due(segment: Segment) -> bool:
+    """Whether the periodic pass recomputes the segment: time moves it, or a rank does and data
+    moved since, or it is a company segment and data moved since (a person leaving a company
+    changes the company they left without touching it)."""
+    if segment_depends(segment, depends_on_time):
         return True
-    for ref in Segment.objects.filter(pk__in=referenced_segments(definition)):
-        if ref.is_dynamic and _time_dependent(ref, seen):
-            return True
-    return False
+    if not (segment.is_company or segment_depends(segment, depends_on_everyone)):
+        return False
+    _, changed_at = data_version(segment.project_id)
+    return changed_at is not None and changed_at > segment.computed_at
 
 
 def refresh_time_windows() -> int:
-    """Recompute dynamic segments whose membership moves with time (and company segments),
-    at most every SEGMENT_TIME_REFRESH_SECONDS."""
+    """Recompute dynamic segments whose membership moves with time, or with everyone's data
+    (ranks, company segments), at most every SEGMENT_TIME_REFRESH_SECONDS."""
 
     cutoff = timezone.now() - timezone.timedelta(seconds=settings.SEGMENT_TIME_REFRESH_SECONDS)
     recomputed = 0
@@ -123,8 +130,7 @@ def refresh_time_windows() -> int:
         "project", "model"
     )
     for segment in candidates.order_by("computed_at"):
-        # a company segment also moves when people join or leave a company: recomputed here too
-        if segment.is_company or _time_dependent(segment):
+        if _due(segment):
             try:
                 services.segment_compute(segment=segment)
             except Exception:  # one broken segment must not stop the others

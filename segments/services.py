@@ -11,9 +11,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from segments.compiler import CompileError
+from segments.compiler import CompileError, segment_depends
 from segments.compiler.companies import people_of
-from segments.definition import DefinitionError, referenced_segments, refers_to, validate_definition
+from segments.definition import (
+    DefinitionError,
+    depends_on_everyone,
+    referenced_segments,
+    refers_to,
+    validate_definition,
+)
 from segments.membership import (
     MembershipChange,
     apply_membership,
@@ -219,15 +225,21 @@ def segments_refresh_persons(*, project: Project, person_ids: list[int], now=Non
 
     Company segments go first, for the companies of these persons; person
     segments then also re-evaluate the people of companies that entered or
-    left one, whose `company_segment` conditions may have changed.
+    left one, whose `company_segment` conditions may have changed. Segments
+    with a rank are left alone: others' events move them too, so the periodic
+    pass recomputes them in full (segments.refresh).
     """
     now = now or timezone.now()
     changes = []
-    segments = list(
-        Segment.objects.filter(project=project, kind=SegmentKind.DYNAMIC, computed_at__isnull=False)
+    segments = [
+        segment
+        for segment in Segment.objects.filter(
+            project=project, kind=SegmentKind.DYNAMIC, computed_at__isnull=False
+        )
         .select_related("project", "model")
         .order_by("pk")
-    )
+        if not segment_depends(segment, depends_on_everyone)
+    ]
     companies = [s for s in segments if s.is_company]
     if companies:
         company_ids = companies_of(project_id=project.pk, person_ids=person_ids)
@@ -257,7 +269,10 @@ def _refresh_company_dependents(segment: Segment, *, company_ids: list[int], now
         for other in Segment.objects.filter(
             project_id=segment.project_id, kind=SegmentKind.DYNAMIC, computed_at__isnull=False
         ).select_related("project", "model")
-        if not other.is_company and other.pk != segment.pk and refers_to(other.pk, segment.pk)
+        if not other.is_company
+        and other.pk != segment.pk
+        and refers_to(other.pk, segment.pk)
+        and not segment_depends(other, depends_on_everyone)  # ranks: recomputed in full periodically
     ]
     people = people_of(segment.project_id, company_ids) if dependents else []
     changes = []

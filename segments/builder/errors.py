@@ -37,6 +37,11 @@ FIELD_LABELS = {
     "question": "question",
     "segment": "segment",
     "where": "session filters",
+    "measure": "measure",
+    "measure_of": "ranked by",
+    "measure_property": "property to add up",
+    "top_value": "how many",
+    "direction": "top or bottom",
 }
 
 
@@ -54,11 +59,12 @@ def error_target(path: str) -> tuple[str, str]:
     if rest == ".definition":
         rest = ""
     rest = rest.lstrip(".")
-    rest = re.sub(r"^event", "ev", rest)
+    rest = re.sub(r"^(measure\.)?event", "ev", rest)
     rest = re.sub(r"^steps\[(\d+)\]", r"s\1", rest)
     rest = re.sub(r"where\[(\d+)\]", r"w\1", rest)
     name = rest.replace(".", "_")
-    name = {"window": "window_kind", "ev": "ev_name", "count": "count_value"}.get(name, name)
+    name = {"window": "window_kind", "ev": "ev_name", "count": "count_value", "top": "top_value",
+            "top_percent": "top_value", "top_count": "top_value", "measure": "measure_of"}.get(name, name)  # fmt: skip
     if re.match(r"^s\d+$", name):
         name += "_name"
     return node, name

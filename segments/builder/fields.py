@@ -38,12 +38,13 @@ TYPE_LABELS = {
     "session": "Sessions (length, pages, campaign…)",
     "company_segment": "Works at a company in a company segment",
     "people": "How many of its people…",
+    "rank": "Top or bottom people by a measure",
 }
 # The <select> of condition types, grouped as the product explains them.
 TYPE_GROUPS = [
     (
         "Behavioural",
-        ["behavior", "active_days", "aggregate", "sequence", "session", "first_seen", "last_seen"],
+        ["behavior", "active_days", "aggregate", "rank", "sequence", "session", "first_seen", "last_seen"],
     ),
     ("Lifecycle", ["first_time", "stopped", "restarted"]),
     ("Demographic & firmographic", ["person", "company"]),
@@ -108,9 +109,13 @@ DEFAULTS: dict[str, dict] = {
     "restarted": {"type": "restarted", "event": {"name": "$pageview", "where": []}, "days": 14},
     "session": {"type": "session", "where": [{"property": "duration_seconds", "operator": "gt", "value": 300}],
                 "count": {"operator": "gte", "value": 1}, "window": {"last_days": 30}},
+    "rank": {"type": "rank", "measure": {"event": {"name": "$pageview", "where": []}, "of": "count"},
+             "top": {"percent": 10}, "direction": "top", "window": {"last_days": 30}},
 }  # fmt: skip
+# A rank's measure, as its <select> offers it.
+RANK_MEASURE_LABELS = {"count": "number of", "sum": "sum of a property of", "active_days": "days active with"}
 NEW_SESSION_FILTER = {"property": "utm_source", "operator": "eq", "value": ""}
-WINDOWED = {"device", "geo", "behavior", "active_days", "aggregate", "sequence", "session"}
+WINDOWED = {"device", "geo", "behavior", "active_days", "aggregate", "sequence", "session", "rank"}
 WITH_EVENT = {"behavior", "aggregate", "first_time", "stopped", "restarted"}
 WITH_FILTER = {"person", "company", "device", "geo", "survey"}
 
@@ -292,6 +297,15 @@ def _condition_from(f: _Fields) -> dict:
         for key in ("event", "window", "count", "days"):
             if key in fresh and key in previous and previous[key] is not None:
                 fresh[key] = previous[key]
+        # a rank keeps its event in its measure: it carries over both ways
+        if kind == "rank" and isinstance(previous.get("event"), dict):
+            fresh["measure"]["event"] = previous["event"]
+        elif (
+            "event" in fresh
+            and isinstance(previous.get("measure"), dict)
+            and previous["measure"].get("event")
+        ):
+            fresh["event"] = previous["measure"]["event"]
         return fresh
     node: dict[str, Any] = {"type": kind}
     if kind in ("person", "company", "device", "geo"):
@@ -335,6 +349,17 @@ def _condition_from(f: _Fields) -> dict:
         )
     elif kind in ("segment", "company_segment"):
         node.update(segment=_int_or_raw(f.get("segment")), negate=f.get("negate") == "1")
+    elif kind == "rank":
+        of = f.get("measure_of") or "count"
+        measure = {"event": f.spec("ev"), "of": of}
+        if of == "sum":
+            measure["property"] = (f.get("measure_property") or "").strip()
+        top_kind = f.get("top_kind") if f.get("top_kind") in ("percent", "count") else "percent"
+        node.update(
+            measure=measure,
+            top={top_kind: _int_or_raw(f.get("top_value"))},
+            direction=f.get("direction") or "top",
+        )
     if kind in WINDOWED:
         window = f.window("last_days" if kind == "active_days" else "all")
         if window is not None:
@@ -466,7 +491,12 @@ def _spec_at(node: dict, prefix: str) -> Any:
     if prefix == "session" and node.get("type") == "session":
         return node  # its own filters
     if prefix == "ev":
-        return node.get("event")
+        measure = node.get("measure")
+        return (
+            measure.get("event")
+            if node.get("type") == "rank" and isinstance(measure, dict)
+            else node.get("event")
+        )
     match = re.match(r"^s(\d+)$", prefix)
     steps = node.get("steps")
     if match and isinstance(steps, list) and int(match.group(1)) < len(steps):

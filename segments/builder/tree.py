@@ -164,6 +164,7 @@ def tree_view(definition: Any, errors: dict[str, dict[str, str]] | None = None) 
             path=path, depth=depth, is_group=False, errors=errors.get(path, {}), type=str(kind or "")
         )
         v: dict[str, str] = {}
+        measure = node.get("measure") if isinstance(node.get("measure"), dict) else {}
         count = node.get("count") if isinstance(node.get("count"), dict) else {}
         v["count_operator"] = str(count.get("operator") or "gte")
         v["count_value"] = _text(count.get("value"))
@@ -199,6 +200,17 @@ def tree_view(definition: Any, errors: dict[str, dict[str, str]] | None = None) 
             view.event = _spec_view(node.get("event"), "ev")
         if kind == "session":
             view.where = _where_views(node.get("where"), "")
+        if kind == "rank":
+            view.event = _spec_view(measure.get("event"), "ev")
+            top = node.get("top") if isinstance(node.get("top"), dict) else {}
+            top_kind = "count" if "count" in top and "percent" not in top else "percent"
+            v.update(
+                measure_of=str(measure.get("of") or "count"),
+                measure_property=_text(measure.get("property")),
+                top_kind=top_kind,
+                top_value=_text(top.get(top_kind)),
+                direction="bottom" if node.get("direction") == "bottom" else "top",
+            )
         if kind == "sequence":
             steps = node.get("steps") if isinstance(node.get("steps"), list) else []
             view.steps = [_spec_view(step, f"s{i}") for i, step in enumerate(steps)]

@@ -22,6 +22,8 @@ events, not with history.
 Indexes each construct relies on:
 - behavior/aggregate/sequence/survey: see tracking/eventstore/postgres/segments.py;
 - active_days: the daily rollup tracking_personday (person_day_unique);
+- rank: its threshold is found when compiling (segments/compiler/rank.py), one
+  query over the event store's per-person scores and the project's persons;
 - device/geo/session: session_project_started / session_project_person;
 - person traits: person_properties_gin is not used by `->>` tests; a full
   computation scans the project's persons, which are far fewer than events.
@@ -39,6 +41,7 @@ Values are always %s parameters; the SQL text is built only from constants.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,7 +49,9 @@ from segments.compiler.activity import ActivityConditions
 from segments.compiler.base import CompileError, Query, _Context, window_bounds
 from segments.compiler.companies import CompanySegmentCondition, compile_companies
 from segments.compiler.events import EventConditions
+from segments.compiler.rank import RankConditions
 from segments.compiler.traits import TraitConditions
+from segments.definition import referenced_segments
 from segments.models import Segment
 
 __all__ = [
@@ -55,11 +60,12 @@ __all__ = [
     "compile_definition",
     "compile_segment",
     "effective_definition",
+    "segment_depends",
     "window_bounds",
 ]
 
 
-class Compiler(TraitConditions, ActivityConditions, EventConditions, CompanySegmentCondition):
+class Compiler(TraitConditions, ActivityConditions, EventConditions, RankConditions, CompanySegmentCondition):
     """A definition's boolean tree as SQL over `p` (persons) and `c` (their company)."""
 
     def c_segment(self, node: dict) -> tuple[str, list]:
@@ -107,6 +113,20 @@ def effective_definition(segment) -> dict:
     excluded = [{**g.definition, "negate": not g.definition.get("negate", False)} for g in others]
     own = [] if segment.is_model_remainder else [segment.definition]
     return {"match": "all", "negate": False, "conditions": [*own, *excluded]}
+
+
+def segment_depends(segment, predicate: Callable[[dict], bool], seen: set[int] | None = None) -> bool:
+    """Whether `predicate` holds for the segment's definition as computed, or for a dynamic segment it names
+    (directly or through others): those are compiled into it."""
+    seen = seen if seen is not None else set()
+    if segment.pk in seen:
+        return False
+    seen.add(segment.pk)
+    definition = effective_definition(segment)
+    if predicate(definition):
+        return True
+    nested = Segment.objects.filter(pk__in=referenced_segments(definition), project_id=segment.project_id)
+    return any(ref.is_dynamic and segment_depends(ref, predicate, seen) for ref in nested)
 
 
 def compile_definition(

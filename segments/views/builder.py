@@ -23,6 +23,7 @@ from segments.builder import (
     COMPARATOR_CHOICES,
     NUMBER_OPERATOR_CHOICES,
     OPERATOR_CHOICES,
+    RANK_MEASURE_LABELS,
     TEXT_OPERATOR_CHOICES,
     TYPE_LABELS,
     BuilderState,
@@ -269,6 +270,7 @@ def _render(
         ],
         "geo_properties": [("country", "country"), ("region", "region"), ("city", "city")],
         "functions": [("sum", "total"), ("avg", "average"), ("min", "smallest"), ("max", "largest")],
+        "rank_measures": list(RANK_MEASURE_LABELS.items()),
         "max_steps": MAX_SEQUENCE_STEPS,
         "operator_choices": OPERATOR_CHOICES,
         "text_operator_choices": TEXT_OPERATOR_CHOICES,
@@ -365,13 +367,13 @@ def _suggestions(project: Project, node: dict, name: str) -> list[discovery.Sugg
             return discovery.survey_questions(project=project, survey=survey)
         if name == "value" and survey and question:
             return discovery.survey_answers(project=project, survey=survey, question=question)
-    if name == "property" and kind == "aggregate":
-        event = node.get("event") or {}
-        if event.get("name"):
+    if (name, kind) in (("property", "aggregate"), ("measure_property", "rank")):
+        event = (node.get("measure") or {}).get("event") if kind == "rank" else node.get("event")
+        if isinstance(event, dict) and event.get("name"):
             return discovery.event_property_keys(project=project, event=event["name"])
     match = _WHERE_FIELD.match(name)
     if match:
-        spec = node.get("event") if match.group(1) == "ev" else _step(node, int(match.group(2)))
+        spec = _event_spec(node) if match.group(1) == "ev" else _step(node, int(match.group(2)))
         if not isinstance(spec, dict) or not spec.get("name"):
             return []
         if match.group(4) == "property":
@@ -383,6 +385,13 @@ def _suggestions(project: Project, node: dict, name: str) -> list[discovery.Sugg
                 project=project, event=spec["name"], key=where[index]["property"]
             )
     return []
+
+
+def _event_spec(node: dict) -> dict | None:
+    """The condition's event: a rank keeps it in its measure."""
+    if node.get("type") == "rank":
+        return (node.get("measure") or {}).get("event")
+    return node.get("event")
 
 
 def _step(node: dict, index: int) -> dict | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import re
 import uuid as uuidlib
 import zoneinfo
@@ -370,6 +371,8 @@ def condition(node: dict, person: RefPerson, world: World) -> bool:
         company = next((c for c in world.companies if c.id == person.company_id), None)
         value = company is not None and company_group(world.company_segments[node["segment"]], company, world)
         return not value if node.get("negate") else value
+    if kind == "rank":
+        return rank(node, person, world)
     if kind == "segment":
         if world.as_of and node["segment"] in world.static_periods:
             value = any(
@@ -399,3 +402,35 @@ def lifecycle(node: dict, person: RefPerson, world: World) -> bool:
     if node["type"] == "stopped":
         return did(start, mid) and not did(mid, None)
     return did(mid, None) and not did(start, mid) and did(None, start)
+
+
+def score(measure: dict, window: dict | None, person: RefPerson, world: World) -> Decimal:
+    """A person's score for a rank: matching events, the total of their numbers, or the days they fell on."""
+    matching = [
+        e
+        for e in events_of(person, world)
+        if in_window(e.timestamp, window, world) and event_matches(measure["event"], e, world)
+    ]
+    if measure["of"] == "count":
+        return Decimal(len(matching))
+    if measure["of"] == "active_days":
+        return Decimal(len({e.timestamp.astimezone(world.tz).date() for e in matching}))
+    values = [number(e.properties.get(measure["property"])) for e in matching]
+    return sum((v for v in values if v is not None), Decimal(0))
+
+
+def rank(node: dict, person: RefPerson, world: World) -> bool:
+    """In the top (bottom) k of the population: fewer than k persons score more (less) than this one."""
+    population = [p for p in world.persons if not world.as_of or p.first_seen <= world.now]
+    scores = {p.id: score(node["measure"], node.get("window"), p, world) for p in population}
+    top = node["top"]
+    if "count" in top:
+        k = top["count"]
+    else:
+        k = math.ceil(Decimal(str(top["percent"])) * len(population) / 100)
+    mine = scores[person.id]
+    if node.get("direction", "top") == "top":
+        ahead = sum(1 for s in scores.values() if s > mine)
+    else:
+        ahead = sum(1 for s in scores.values() if s < mine)
+    return ahead < k

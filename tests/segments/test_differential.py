@@ -91,6 +91,19 @@ session_conditions = st.builds(
     windows,
 )
 
+# ranks: every measure over the generated events (amounts are numbers, numeric text, "n/a" or absent)
+rank_conditions = st.builds(
+    lambda event, of, top, direction, w: _with_window(
+        {"type": "rank", "measure": {"event": event, "of": of, **({"property": "amount"} if of == "sum" else {})},
+         "top": top, "direction": direction}, w),
+    event_specs,
+    st.sampled_from(["count", "sum", "active_days"]),
+    st.one_of(st.builds(lambda n: {"count": n}, st.integers(1, 4)),
+              st.builds(lambda p: {"percent": p}, st.sampled_from([10, 25, 33.3, 50, 100]))),
+    st.sampled_from(["top", "bottom"]),
+    windows,
+)  # fmt: skip
+
 
 conditions = st.one_of(
     st.builds(lambda op, v: {"type": "person", "property": "plan", "operator": op, "value": v},
@@ -125,6 +138,7 @@ conditions = st.one_of(
     st.builds(lambda e, d: {"type": "first_time", "event": e, "within_last_days": d}, event_specs, st.sampled_from([1, 7, 14])),
     st.builds(lambda t, e, d: {"type": t, "event": e, "days": d}, st.sampled_from(["stopped", "restarted"]),
               event_specs, st.sampled_from([3, 7, 14])),
+    rank_conditions,
 )  # fmt: skip
 
 
@@ -190,6 +204,12 @@ def test_the_compiler_agrees_with_the_reference(spec, definition, timezone):
 @given(spec=world_st, definition=definitions, timezone=_TIMEZONES)
 def test_the_compiler_agrees_with_the_reference_on_clickhouse(clickhouse, spec, definition, timezone):
     _agrees_with_the_reference(spec, definition, timezone)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=_SLOW)
+@given(spec=world_st, condition=rank_conditions, timezone=_TIMEZONES)
+def test_rank_conditions_agree_with_the_reference(events_backend, spec, condition, timezone):
+    _agrees_with_the_reference(spec, {"match": "all", "conditions": [condition]}, timezone)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=_SLOW)

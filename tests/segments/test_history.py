@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from segments import history
 from segments.compiler import compile_definition, compile_segment
-from segments.definition import validate_definition
+from segments.definition import validate_definition, walk_conditions
 from segments.history import boundaries, reconstruct
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.selectors.history import members_then
@@ -28,7 +28,7 @@ from tests.factories import ProjectFactory
 from tests.ingest.conftest import event
 from tests.segments import reference
 from tests.segments.test_asof import asof_definitions, dst_corner, periods_st, stored_example
-from tests.segments.test_differential import definitions
+from tests.segments.test_differential import definitions, rank_conditions
 from tests.segments.world import NOW, store_world, world_st
 from tracking.models import Person, PersonDistinctId, PersonTrait
 
@@ -57,7 +57,12 @@ def _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz
         result = reconstruct(segment, now=NOW)
     points = boundaries(project, now=NOW, horizon_days=180)
     assert result.days == len(points) - 1
-    if share == 1.0:  # only the candidates found day to day were evaluated again
+    if any(node["type"] == "rank" for node in walk_conditions(definition)) or _names_a_rank(
+        definition, world
+    ):
+        assert result.full_evaluations == len(points)  # anyone's events move a rank: everyone, every day
+    elif share == 1.0:
+        # only the candidates found day to day were evaluated again
         assert result.full_evaluations == 1
     for point in points:
         found = stored_at(segment, point)
@@ -82,6 +87,15 @@ def _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz
         assert sizes[day] == len(stored_at(segment, point))
 
 
+def _names_a_rank(definition: dict, world) -> bool:
+    """Whether a dynamic segment the definition names has a rank (it is compiled in)."""
+    return any(
+        node["type"] == "segment"
+        and any(inner["type"] == "rank" for inner in walk_conditions(world.segments.get(node["segment"], {})))
+        for node in walk_conditions(definition)
+    )
+
+
 _SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 _TIMEZONES = st.sampled_from(["UTC", "America/New_York", "Europe/Paris"])
 _SHARES = st.sampled_from([history.FULL_SHARE, 1.0])
@@ -101,6 +115,22 @@ def test_reconstruction_equals_evaluating_at_every_boundary_on_clickhouse(
     clickhouse, spec, definition, nested, periods, tz, share
 ):
     _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, share)
+
+
+rank_definitions = st.builds(
+    lambda rank, negate: {"match": "all", "negate": negate, "conditions": [rank]},
+    rank_conditions,
+    st.booleans(),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=_SLOW, phases=[Phase.generate])
+@given(spec=world_st, definition=rank_definitions, nested=definitions, periods=periods_st, tz=_TIMEZONES)
+def test_a_rank_is_reconstructed_by_evaluating_everyone_at_every_boundary(
+    events_backend, spec, definition, nested, periods, tz
+):
+    # every day incremental if it could be: a rank still evaluates everyone, and equals the as-of answer
+    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, 1.0)
 
 
 def _open(segment) -> set[int]:

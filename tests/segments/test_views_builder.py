@@ -245,6 +245,11 @@ def test_every_condition_type_survives_a_round_trip_through_the_page(alice_clien
             {"property": "referrer_domain", "operator": "is_set", "value": None},
             {"property": "entry_path", "operator": "eq", "value": "42"}],
          "count": {"operator": "lt", "value": 3}, "window": {"last_days": 30}},
+        {"type": "rank", "measure": {"event": {"name": "purchase", "where": [{"property": "currency", "operator": "eq", "value": "EUR"}]},
+                                     "of": "sum", "property": "amount"},
+         "top": {"percent": 12.5}, "direction": "bottom", "window": {"from": "2026-01-01", "to": "2026-01-31"}},
+        {"type": "rank", "measure": {"event": {"action": action.pk}, "of": "active_days"}, "top": {"count": 100},
+         "direction": "top"},
     ]}  # fmt: skip
     expected = validate_definition(definition, project_id=project.pk)
     segment = segment_create(project=project, name="Everything", definition=definition)
@@ -302,6 +307,65 @@ def test_a_session_condition_is_built_and_saved_from_the_fields(alice_client, ur
     assert segment.status == "ready" and segment.size == 1  # the reader: 400 s from the newsletter
     page = alice_client.get(f"{urls['base']}/{segment.pk}/").content.decode()
     assert "had a session started in the last 30 days where duration (seconds) is greater than 300" in page
+
+
+def test_a_rank_is_built_and_saved_from_the_fields(alice_client, urls, project, send, on_commit):
+    """Pick "Top or bottom people", rank by a sum, name the property, save: the top spender is the member."""
+    batch = [event("purchase", "big", amount=120), event("purchase", "small", amount=5),
+             event("purchase", "small", amount=6), event("signed_up", "idle")]  # fmt: skip
+    assert send(batch).status_code == 200
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-type": "rank"})  # was_type stays behavior: the type just changed
+    data = form_fields(alice_client.post(urls["new"], {**data, "op": "refresh"}).content.decode())
+    # the behaviour's event carried over into the measure; a rank starts as the top 10% by count
+    assert (data["n-r_0-ev_name"], data["n-r_0-measure_of"]) == ("$pageview", "count")
+    assert (data["n-r_0-direction"], data["n-r_0-top_value"], data["n-r_0-top_kind"]) == (
+        "top",
+        "10",
+        "percent",
+    )
+    data.update({"n-r_0-measure_of": "sum", "op": "refresh"})
+    body = alice_client.post(urls["new"], data, **HTMX).content.decode()
+    assert 'name="n-r_0-measure_property"' in body
+    data = form_fields(alice_client.post(urls["new"], data).content.decode())
+    data.update({"n-r_0-ev_name": "purchase", "n-r_0-measure_property": "amount", "n-r_0-top_value": "1",
+                 "n-r_0-top_kind": "count", "name": "Top spender", "op": "save"})  # fmt: skip
+    with on_commit():
+        response = alice_client.post(urls["new"], data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    segment = Segment.objects.get(name="Top spender")
+    assert segment.definition["conditions"][0] == {
+        "type": "rank",
+        "measure": {"event": {"name": "purchase", "where": []}, "of": "sum", "property": "amount"},
+        "top": {"count": 1},
+        "direction": "top",
+        "window": {"last_days": 30},
+    }
+    assert segment.status == "ready" and segment.size == 1
+    member = segment.memberships.get(exited_at__isnull=True)
+    assert member.person.distinct_ids.get().distinct_id == "big"
+    page = alice_client.get(f"{urls['base']}/{segment.pk}/").content.decode()
+    assert "Top 1 by sum of amount of “purchase” in the last 30 days" in page
+
+
+def test_a_rank_with_a_bad_percent_names_the_field(alice_client, urls, people):
+    data = form_fields(alice_client.get(urls["new"]).content.decode())
+    data.update({"n-r_0-type": "rank"})
+    data = form_fields(alice_client.post(urls["new"], {**data, "op": "refresh"}).content.decode())
+    data.update({"n-r_0-top_value": "250", "name": "Too many", "op": "save"})
+    response = alice_client.post(urls["new"], data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="e-r_0-top_value"' in page and "must be more than 0 and at most 100" in page
+    assert not Segment.objects.filter(name="Too many").exists()
+
+
+def test_rank_property_suggestions_are_the_events_properties(alice_client, urls, send):
+    send([event("purchase", "big", amount=120)])
+    query = {"path": "r_0", "field": "measure_property", "n-r_0-type": "rank", "n-r_0-measure_of": "sum",
+             "n-r_0-ev_source": "event", "n-r_0-ev_name": "purchase"}  # fmt: skip
+    body = alice_client.get(urls["suggest"], query).content.decode()
+    assert 'value="amount"' in body
 
 
 def test_switching_a_session_filter_to_text_keeps_a_comparison_that_applies(alice_client, urls, people):

@@ -179,3 +179,40 @@ def survey_persons(
     from tracking.eventstore.clickhouse.segments import survey_persons as persons
 
     return _ids(persons(project_id, **kwargs))
+
+
+def person_scores(
+    project_id: int,
+    event: dict,
+    *,
+    measure: str,
+    prop: str | None,
+    zone: str,
+    since: datetime | None,
+    until: datetime | None,
+    action_steps: ActionSteps,
+) -> Fragment:
+    """`(person_id, score)` rows, one per person with at least one event matching `event` in the window.
+
+    The score (numeric) is what a rank condition orders persons by: `count`, the
+    number of matching events; `sum`, the total of `prop` over them (JSON numbers
+    and numeric strings, the meaning of sl_numeric; other values are skipped, so
+    a person whose matching events carry no number scores 0); `active_days`, the
+    number of distinct days, in the time zone `zone`, on which they did it.
+    On ClickHouse the scores are computed there and handed over as arrays.
+    """
+    kwargs = {
+        "measure": measure, "prop": prop, "zone": zone, "since": since, "until": until,
+        "action_steps": action_steps,
+    }  # fmt: skip
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.segments import person_scores as scores
+
+        return scores(project_id, event, **kwargs)
+    from tracking.eventstore.clickhouse.segments import person_scores as scores
+
+    rows = scores(project_id, event, **kwargs)
+    return (
+        "SELECT * FROM unnest(%s::bigint[], %s::numeric[]) AS s (person_id, score)",
+        [[person for person, _ in rows], [score for _, score in rows]],
+    )

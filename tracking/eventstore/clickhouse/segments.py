@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 from tracking.eventstore.clickhouse.client import Params, client
 from tracking.eventstore.clickhouse.filters import (
@@ -335,3 +336,36 @@ def survey_persons(
         return _ids(f"SELECT person_id FROM ({latest})", p)
     flt = json_filter("a.answers", question, operator, value, p)
     return _ids(f"SELECT a.person_id FROM ({latest}) AS a WHERE {flt}", p)
+
+
+def person_scores(
+    project_id: int,
+    event: dict,
+    *,
+    measure: str,
+    prop: str | None,
+    zone: str,
+    since: datetime | None,
+    until: datetime | None,
+    action_steps: ActionSteps,
+) -> list[tuple[int, Decimal]]:
+    """(person id, score) for persons with a matching event in the window; see the facade for the scores.
+
+    A sum is taken in Decimal256(20), as aggregate_persons does, and read back as
+    text, so PostgreSQL receives the exact number.
+    """
+    p = Params()
+    frm = _relation(
+        project_id, [event], p, since=since, until=until, person_ids=None, action_steps=action_steps
+    )
+    condition = event_spec(event, "e", p, action_steps=action_steps)
+    if measure == "sum":
+        score = f"ifNull(sum({json_number('e.properties', prop, p)}), toDecimal256(0, 20))"
+    elif measure == "active_days":
+        score = f"uniqExact(toDate(e.timestamp, {p.add(zone, 'String')}))"
+    else:
+        score = "count()"
+    rows = client().query(
+        f"SELECT e.person_id, toString({score}) FROM {frm} WHERE ({condition}) GROUP BY e.person_id", p
+    )
+    return [(person, Decimal(score)) for person, score in rows]

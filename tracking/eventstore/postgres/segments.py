@@ -212,3 +212,32 @@ def survey_persons(
         return f"SELECT person_id FROM ({latest}) a", params
     flt, flt_params = jsonb_filter_sql("a.answers", question, operator, value)
     return f"SELECT a.person_id FROM ({latest}) a WHERE {flt}", [*params, *flt_params]
+
+
+def person_scores(
+    project_id: int,
+    event: dict,
+    *,
+    measure: str,
+    prop: str | None,
+    zone: str,
+    since: datetime | None,
+    until: datetime | None,
+    action_steps: ActionSteps,
+) -> tuple[str, list]:
+    """`SELECT person_id, score` (numeric) for persons with a matching event in the window.
+
+    Relies on event_project_name_ts for a named event, as count_persons does.
+    """
+    where, params = event_sql(event, action_steps)
+    frm, frm_params = _events_from(project_id, where, params, since, until, None)
+    if measure == "sum":
+        score, score_params = "coalesce(sum(sl_numeric(e.properties -> %s)), 0)", [prop]
+    elif measure == "active_days":
+        score, score_params = "count(DISTINCT (e.timestamp AT TIME ZONE %s)::date)::numeric", [zone]
+    else:
+        score, score_params = "count(*)::numeric", []
+    return (
+        f"SELECT e.person_id, {score} AS score {frm} GROUP BY e.person_id",
+        [*score_params, *frm_params],
+    )
