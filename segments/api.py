@@ -249,6 +249,8 @@ class SegmentMembersApi(_SegmentMixin, ListAPIView):
         return selectors.member_list(segment=segment)
 
     def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema: a person segment's members
+            return MemberSerializer
         return CompanyMemberSerializer if self.get_segment().is_company else MemberSerializer
 
     def list(self, request, *args, **kwargs):

@@ -81,19 +81,19 @@ def _agrees(spec, definition) -> None:
     )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=_SLOW)
+@settings(max_examples=60, deadline=None, suppress_health_check=_SLOW)
 @given(spec=world_st, definition=company_definitions)
 def test_company_definitions_agree_with_the_reference(spec, definition):
     _agrees(spec, definition)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=_SLOW)
+@settings(max_examples=25, deadline=None, suppress_health_check=_SLOW)
 @given(spec=world_st, definition=company_definitions)
 def test_company_definitions_agree_with_the_reference_on_clickhouse(clickhouse, spec, definition):
     _agrees(spec, definition)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=_SLOW)
+@settings(max_examples=25, deadline=None, suppress_health_check=_SLOW)
 @given(spec=world_st, company=company_definitions, negate=st.booleans())
 def test_people_in_a_company_segment_agree_with_the_reference(events_backend, spec, company, negate):
     """`company_segment` reads the company segment's computed members; the reference evaluates it."""
