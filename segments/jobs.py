@@ -67,13 +67,7 @@ def _run(project: Project, params: dict) -> Preview:
             "or narrow it with a time window."
         )
     segment = Segment.objects.filter(pk=params.get("segment_id"), project=project).first()
-    if (
-        preview.count is not None
-        and segment is not None
-        and segment.is_dynamic
-        and segment.computed_at
-        and not segment.is_company  # who would enter and leave is shown for segments of people
-    ):
+    if preview.count is not None and segment is not None and segment.is_dynamic and segment.computed_at:
         if params["definition"] != segment.definition:  # an edit: who it would take in and let go
             preview.change = change_preview(segment=segment, definition=params["definition"])
     return preview

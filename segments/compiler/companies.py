@@ -65,6 +65,21 @@ def company_segment(project_id: int, segment_id: int) -> Segment:
     return segment
 
 
+def stored_members(segment: Segment, ctx: _Context) -> tuple[str, list]:
+    """`SELECT company_id` of a company segment's stored members: the open periods, or as of a
+    moment the periods covering it (relies on company_membership_entered)."""
+    if ctx.as_of:
+        return (
+            "SELECT m.company_id FROM segments_companymembership m WHERE m.segment_id = %s"
+            " AND m.entered_at <= %s AND (m.exited_at IS NULL OR m.exited_at > %s)",
+            [segment.pk, ctx.now, ctx.now],
+        )
+    return (
+        "SELECT m.company_id FROM segments_companymembership m WHERE m.segment_id = %s AND m.exited_at IS NULL",
+        [segment.pk],
+    )
+
+
 class CompanySegmentCondition(CompilerBase):
     """The person condition `company_segment`."""
 
@@ -77,18 +92,8 @@ class CompanySegmentCondition(CompilerBase):
             tree, params = CompanyCompiler(inner_ctx).group(segment.definition)
             sql = f"SELECT c.id FROM tracking_company c WHERE c.project_id = %s AND ({tree})"
             params = [self.ctx.project_id, *params]
-        elif self.ctx.as_of:
-            sql = (
-                "SELECT m.company_id FROM segments_companymembership m WHERE m.segment_id = %s"
-                " AND m.entered_at <= %s AND (m.exited_at IS NULL OR m.exited_at > %s)"
-            )
-            params = [segment.pk, self.ctx.now, self.ctx.now]
         else:
-            sql = (
-                "SELECT m.company_id FROM segments_companymembership m"
-                " WHERE m.segment_id = %s AND m.exited_at IS NULL"
-            )
-            params = [segment.pk]
+            sql, params = stored_members(segment, self.ctx)
         # a person without a company is in no company segment (NULL IN (…) is not false)
         held = f"coalesce(p.company_id IN ({sql}), false)"
         return (f"NOT ({held})" if node.get("negate") else held), params
@@ -136,18 +141,9 @@ class CompanyCompiler(TraitConditions):
         if segment.is_dynamic:
             inner = CompanyCompiler(replace(self.ctx, stack=(*self.ctx.stack, segment.pk)))
             sql, params = inner.group(segment.definition)
-        elif self.ctx.as_of:
-            sql = (
-                "c.id IN (SELECT m.company_id FROM segments_companymembership m WHERE m.segment_id = %s"
-                " AND m.entered_at <= %s AND (m.exited_at IS NULL OR m.exited_at > %s))"
-            )
-            params = [segment.pk, self.ctx.now, self.ctx.now]
         else:
-            sql = (
-                "c.id IN (SELECT m.company_id FROM segments_companymembership m"
-                " WHERE m.segment_id = %s AND m.exited_at IS NULL)"
-            )
-            params = [segment.pk]
+            members, params = stored_members(segment, self.ctx)
+            sql = f"c.id IN ({members})"
         return (f"NOT ({sql})" if node.get("negate") else sql), params
 
 

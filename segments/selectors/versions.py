@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from segments.compiler import CompileError, compile_definition
 from segments.describe import Described, describe
+from segments.membership import membership_table
 from segments.models import Segment, SegmentVersion
 from segments.selectors.history import persons_by_id
 from segments.selectors.sizes import PREVIEW_TIMEOUT_MS, Preview, TimedOut, bounded_read, definition_check
-from tracking.models import Person, Project
+from tracking.models import Company, Person, Project
 
 SAMPLE = 10
 
@@ -86,15 +87,19 @@ class ChangePreview:
     entering: int = 0
     leaving: int = 0
     staying: int = 0
-    sample_entering: list[Person] = field(default_factory=list)
-    sample_leaving: list[Person] = field(default_factory=list)
+    # people, or companies for a company segment
+    sample_entering: list[Person | Company] = field(default_factory=list)
+    sample_leaving: list[Person | Company] = field(default_factory=list)
     error: str = ""
     error_path: str = ""
     timed_out: bool = False
+    subject: str = "person"
 
     def as_json(self) -> dict:
-        def people(persons: list[Person]) -> list[dict]:
-            return [{"id": p.pk, "name": p.display_name} for p in persons]
+        def people(members: list[Person | Company]) -> list[dict]:
+            return [
+                {"id": m.pk, "name": m.display_name if isinstance(m, Person) else str(m)} for m in members
+            ]
 
         return {
             "entering": self.entering,
@@ -108,18 +113,23 @@ class ChangePreview:
 def change_preview(
     *, segment: Segment, definition: object, timeout_ms: int = PREVIEW_TIMEOUT_MS
 ) -> ChangePreview:
-    """Compare what `definition` selects now with the open memberships (membership_open_unique)."""
+    """Compare what `definition` selects now with the open memberships (membership_open_unique, or
+    company_membership_open_unique: a company segment's entering and leaving are companies)."""
     project = segment.project
-    normalised = definition_check(project=project, definition=definition, segment_id=segment.pk)
-    if isinstance(normalised, Preview):
-        return ChangePreview(error=normalised.error, error_path=normalised.error_path)
-    try:
-        query = compile_definition(normalised, project=project, now=timezone.now(), segment_id=segment.pk)
-    except CompileError as error:
-        return ChangePreview(error=str(error))
-    current = (
-        "SELECT m.person_id FROM segments_segmentmembership m WHERE m.segment_id = %s AND m.exited_at IS NULL"
+    subject = segment.subject
+    normalised = definition_check(
+        project=project, definition=definition, segment_id=segment.pk, subject=subject
     )
+    if isinstance(normalised, Preview):
+        return ChangePreview(error=normalised.error, error_path=normalised.error_path, subject=subject)
+    try:
+        query = compile_definition(
+            normalised, project=project, now=timezone.now(), segment_id=segment.pk, subject=subject
+        )
+    except CompileError as error:
+        return ChangePreview(error=str(error), subject=subject)
+    table, member = membership_table(segment)
+    current = f"SELECT m.{member} AS person_id FROM {table} m WHERE m.segment_id = %s AND m.exited_at IS NULL"  # noqa: S608 - one of two constant tables
     sql = f"""
         WITH matched AS MATERIALIZED ({query.sql}), current AS MATERIALIZED ({current})
         SELECT
@@ -136,13 +146,24 @@ def change_preview(
             sql, [*query.params, segment.pk], timeout_ms=timeout_ms
         )
     except TimedOut:
-        return ChangePreview(timed_out=True)
+        return ChangePreview(timed_out=True, subject=subject)
     except DatabaseError as error:
-        return ChangePreview(error=f"the database could not evaluate it: {str(error).splitlines()[0]}")
+        return ChangePreview(
+            error=f"the database could not evaluate it: {str(error).splitlines()[0]}", subject=subject
+        )
     return ChangePreview(
         entering=entering,
         leaving=leaving,
         staying=staying,
-        sample_entering=persons_by_id(project_id=project.pk, person_ids=list(sample_in)),
-        sample_leaving=persons_by_id(project_id=project.pk, person_ids=list(sample_out)),
+        sample_entering=_members(segment, list(sample_in)),
+        sample_leaving=_members(segment, list(sample_out)),
+        subject=subject,
     )
+
+
+def _members(segment: Segment, ids: list[int]) -> list[Person | Company]:
+    """The sampled members in the order of `ids`: persons, or companies."""
+    if not segment.is_company:
+        return persons_by_id(project_id=segment.project_id, person_ids=ids)
+    found = {c.pk: c for c in Company.objects.filter(project_id=segment.project_id, pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]

@@ -276,3 +276,14 @@ def test_a_company_segment_syncs_its_companies_as_a_daily_file(
     with gzip.open(tmp_path / run.file_name) as written:
         rows = list(csv.DictReader(io.TextIOWrapper(written)))
     assert [(r["key"], r["name"]) for r in rows] == [("acme", "Acme")]
+
+
+def test_a_company_segments_change_is_previewed_in_companies(api, send, on_commit):
+    with on_commit():
+        send([*join("ana", "acme", {"tier": "enterprise", "name": "Acme"}), *join("bo", "globex", {"tier": "startup", "name": "Globex"})])  # fmt: skip
+    segment = _create(api, on_commit, "Enterprise accounts", ENTERPRISE)
+    startups = {"conditions": [{"type": "company", "property": "tier", "operator": "eq", "value": "startup"}]}
+    body = api("post", f"/segments/{segment.pk}/preview-change/", {"definition": startups}).json()
+    assert (body["entering"], body["leaving"], body["staying"]) == (1, 1, 0)
+    assert [c["name"] for c in body["sample_entering"]] == ["Globex"]
+    assert [c["name"] for c in body["sample_leaving"]] == ["Acme"]
