@@ -63,13 +63,42 @@ def embedded_database(data_dir: Path) -> dict:
     pg_dir.parent.mkdir(parents=True, exist_ok=True)
     started_here = not _embedded_running(pg_dir)
     _repair_handle_list(pg_dir)
-    server = pgserver.get_server(pg_dir, cleanup_mode=None)
+    server = _get_server(pgserver, pg_dir)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")  # noqa: S608 - a constant
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
     config = parse_database_url(server.get_uri(EMBEDDED_DB_NAME))
     config["OPTIONS"].pop("sslmode", None)
     return config
+
+
+def _get_server(pgserver, pg_dir: Path, recovery_seconds: float = 300):
+    """pgserver gives `pg_ctl start` 10 seconds. After an unclean shutdown (a machine that lost
+    power, a killed container) PostgreSQL first replays its write-ahead log, which can take
+    longer; the server keeps starting in the background, so wait for it and attach."""
+    import subprocess
+    import time
+
+    try:
+        return pgserver.get_server(pg_dir, cleanup_mode=None)
+    except subprocess.TimeoutExpired:
+        from pgserver.postgres_server import PostgresServer
+        from pgserver.utils import PostmasterInfo
+
+        # the failed attempt registered itself; attaching must start afresh
+        for key in [key for key in PostgresServer._instances if Path(key).resolve() == pg_dir.resolve()]:
+            del PostgresServer._instances[key]
+
+        deadline = time.monotonic() + recovery_seconds
+        while time.monotonic() < deadline:
+            info = PostmasterInfo.read_from_pgdata(pg_dir)
+            if info is not None and info.is_running() and info.status == "ready":
+                return pgserver.get_server(pg_dir, cleanup_mode=None)
+            time.sleep(1)
+        raise ImproperlyConfigured(
+            f"the embedded PostgreSQL in {pg_dir} did not finish starting in {recovery_seconds:.0f} s;"
+            f" its log is {pg_dir / 'log'}"
+        ) from None
 
 
 def _repair_handle_list(pg_dir: Path) -> None:
