@@ -61,7 +61,7 @@ class RankConditions(CompilerBase):
 
         def persons(op: str) -> tuple[str, list]:
             ids = [person for person, score in scores.items() if compare(score, op, threshold)]
-            return "SELECT unnest(%s::bigint[])", [sorted(ids)]
+            return event_store.ids_fragment(ids)
 
         return self.counted(persons, operator, threshold)
 

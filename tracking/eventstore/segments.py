@@ -7,7 +7,7 @@ a fragment `(sql, params)` selecting person ids, to embed as `p.id IN (…)`.
 - PostgreSQL: an uncorrelated subquery over `tracking_event`
   (`postgres/segments.py`), planned together with the rest of the statement.
 - ClickHouse: the condition runs in ClickHouse now (`clickhouse/segments.py`)
-  and the fragment is `SELECT unnest(%s::bigint[])` with the ids found. The
+  and the fragment selects the ids found from an array (`ids_fragment`). The
   ids are persons with at least one matching event, as the subquery yields on
   PostgreSQL, so "zero satisfies" negations built by the compiler mean the same.
   Computing in ClickHouse and handing ids over (rather than sending persons to
@@ -20,17 +20,25 @@ a callable giving an action's steps by id.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from tracking.eventstore import using_clickhouse
+from tracking.eventstore.arrays import pg_array
 
 Fragment = tuple[str, list]
 ActionSteps = Callable[[int], list]
 
 
-def _ids(ids: list[int]) -> Fragment:
-    return "SELECT unnest(%s::bigint[])", [sorted(ids)]
+def ids_fragment(ids: Iterable[int]) -> Fragment:
+    """Person (or company) ids found outside PostgreSQL, as a fragment selecting them.
+
+    The array travels as its text form (`arrays.pg_array`). DISTINCT, though the
+    ids are distinct already, is for the planner: without it, it guesses 200 ids
+    for `p.id IN (…)` and probes an index once per id, 270 ms for 50,000 ids
+    against 115 ms for the hash join it picks knowing how many there are.
+    """
+    return "SELECT DISTINCT unnest(%s::bigint[])", [pg_array(sorted(ids))]
 
 
 def count_persons(
@@ -55,7 +63,7 @@ def count_persons(
         return persons(project_id, event, **kwargs)
     from tracking.eventstore.clickhouse.segments import count_persons as persons
 
-    return _ids(persons(project_id, event, **kwargs))
+    return ids_fragment(persons(project_id, event, **kwargs))
 
 
 def aggregate_persons(
@@ -86,7 +94,7 @@ def aggregate_persons(
         return persons(project_id, event, **kwargs)
     from tracking.eventstore.clickhouse.segments import aggregate_persons as persons
 
-    return _ids(persons(project_id, event, **kwargs))
+    return ids_fragment(persons(project_id, event, **kwargs))
 
 
 def aggregate_partials(
@@ -119,7 +127,7 @@ def aggregate_partials(
     columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
     return (
         "SELECT * FROM unnest(%s::bigint[], %s::numeric[], %s::bigint[], %s::numeric[], %s::numeric[])",
-        [list(column) for column in columns],
+        [pg_array(column) for column in columns],
     )
 
 
@@ -150,7 +158,7 @@ def sequence_persons(
         return persons(project_id, steps, **kwargs)
     from tracking.eventstore.clickhouse.segments import sequence_persons as persons
 
-    return _ids(persons(project_id, steps, **kwargs))
+    return ids_fragment(persons(project_id, steps, **kwargs))
 
 
 def survey_persons(
@@ -178,7 +186,7 @@ def survey_persons(
         return persons(project_id, **kwargs)
     from tracking.eventstore.clickhouse.segments import survey_persons as persons
 
-    return _ids(persons(project_id, **kwargs))
+    return ids_fragment(persons(project_id, **kwargs))
 
 
 def person_scores(
@@ -214,5 +222,5 @@ def person_scores(
     rows = scores(project_id, event, **kwargs)
     return (
         "SELECT * FROM unnest(%s::bigint[], %s::numeric[]) AS s (person_id, score)",
-        [[person for person, _ in rows], [score for _, score in rows]],
+        [pg_array(person for person, _ in rows), pg_array(score for _, score in rows)],
     )

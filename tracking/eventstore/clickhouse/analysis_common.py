@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
+from tracking.eventstore.arrays import pg_array_of
 from tracking.eventstore.clickhouse.client import Params
 from tracking.eventstore.clickhouse.filters import action_where, json_filter
 
@@ -67,7 +68,8 @@ def excluded_condition(column: str, excluded: tuple[str, list] | None, p: Params
 
 def unnest_sql(columns: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> tuple[str, list]:
     """`SELECT … FROM unnest(%s::t1[], …) AS u(c1, …)`: ClickHouse's result rows as a PostgreSQL relation."""
-    arrays = [list(values) for values in zip(*rows, strict=True)] if rows else [[] for _ in columns]
+    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    arrays = [pg_array_of(column, pg_type) for column, (_, pg_type) in zip(values, columns, strict=True)]
     casts = ", ".join(f"%s::{pg_type}[]" for _, pg_type in columns)
     names = ", ".join(name for name, _ in columns)
     return f"SELECT {names} FROM unnest({casts}) AS u({names})", arrays

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 
+from tracking.eventstore.arrays import pg_array
 from tracking.eventstore.clickhouse.analysis_common import aware, micros, moment, step_condition, unnest_sql
 from tracking.eventstore.clickhouse.client import Params, client
 from tracking.eventstore.clickhouse.reads import events_from
@@ -74,7 +75,7 @@ def window_population(
         ]
     return (
         f"SELECT p.id AS person_id, (p.id IN (SELECT unnest(%s::bigint[])))::int AS y, p.first_seen + %s <= %s AS mature {cohort}",
-        [did, window_end, now, project_id, start, end],
+        [pg_array(did), window_end, now, project_id, start, end],
     )
 
 

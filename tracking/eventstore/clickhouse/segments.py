@@ -1,7 +1,7 @@
 """The segment compiler's event conditions on ClickHouse.
 
 Each function runs its condition in ClickHouse and returns the matching person
-ids; the facade hands them to PostgreSQL as `SELECT unnest(%s::bigint[])`, so the
+ids; the facade hands them to PostgreSQL as an array (`ids_fragment`), so the
 compiler keeps the boolean tree (and the "zero satisfies" negations) in
 PostgreSQL, exactly as on the PostgreSQL backend. The id list holds only
 persons with matching events, which is what the subquery on PostgreSQL yields.
@@ -160,7 +160,8 @@ def aggregate_partials(
     person_ids: list[int] | None,
     action_steps: ActionSteps,
 ) -> list[tuple]:
-    """Per person: sum, count, min and max of the property's numbers, as Decimal256(20)."""
+    """Per person: id, and the sum, count, min and max of the property's numbers (Decimal256(20)),
+    all as text: they go on to PostgreSQL, which reads them exactly."""
     p = Params()
     frm = _relation(
         project_id, [event], p, since=since, until=until, person_ids=person_ids, action_steps=action_steps
@@ -168,7 +169,8 @@ def aggregate_partials(
     condition = event_spec(event, "e", p, action_steps=action_steps)
     number = json_number("e.properties", prop, p)
     return client().query(
-        f"SELECT person_id, sum(x), count(x), min(x), max(x) FROM (SELECT e.person_id AS person_id,"
+        "SELECT toString(person_id), toString(sum(x)), toString(count(x)), toString(min(x)), toString(max(x))"
+        f" FROM (SELECT e.person_id AS person_id,"
         f" {number} AS x FROM {frm} WHERE ({condition}){_persons(person_ids, p)})"
         f" GROUP BY person_id HAVING count(x) > 0",
         p,

@@ -1,0 +1,55 @@
+"""Values found in ClickHouse reach PostgreSQL as arrays in their text form: every value comes back as it went."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tracking.eventstore.arrays import pg_array, pg_array_of
+
+pytestmark = pytest.mark.django_db
+
+# PostgreSQL's text cannot hold NUL; everything else can
+_TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)))
+
+
+def _back(text: str, pg_type: str) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT %s::{pg_type}[]", [text])
+        return cursor.fetchone()[0]
+
+
+@given(values=st.lists(st.none() | _TEXT, max_size=30))
+def test_any_text_comes_back_as_it_went(values):
+    assert _back(pg_array_of(values, "text"), "text") == values
+
+
+def test_the_characters_array_syntax_gives_meaning_to_are_plain_text_inside():
+    values = ["a,b", "{x}", 'say "hi"', "back\\slash", "NULL", "", " padded ", "é中", None]
+    assert _back(pg_array_of(values, "text"), "text") == values
+
+
+@given(values=st.lists(st.none() | st.integers(-(2**63), 2**63 - 1), max_size=50))
+def test_integers_come_back_as_they_went(values):
+    assert _back(pg_array_of(values, "bigint"), "bigint") == values
+
+
+def test_ids_numbers_times_and_dates():
+    ids = [3, 1, 2**62]
+    assert _back(pg_array(ids), "bigint") == ids
+    # ClickHouse's decimals arrive as text (toString), Python's as Decimal
+    assert _back(pg_array(["12.50", "-0.000001", "100000000000000000000.1"]), "numeric") == [
+        Decimal("12.50"), Decimal("-0.000001"), Decimal("100000000000000000000.1"),
+    ]  # fmt: skip
+    assert _back(pg_array_of([Decimal("1E+2"), None], "numeric"), "numeric") == [Decimal("100"), None]
+    moments = [datetime(2026, 3, 29, 1, 30, 0, 123456, tzinfo=UTC), None]
+    assert _back(pg_array_of(moments, "timestamptz"), "timestamptz") == moments
+    local = [datetime(2026, 10, 25, 2, 30)]
+    assert _back(pg_array_of(local, "timestamp"), "timestamp") == local
+    assert _back(pg_array_of([date(2026, 12, 7)], "date"), "date") == [date(2026, 12, 7)]
+    assert _back(pg_array_of([], "text"), "text") == []
