@@ -906,9 +906,12 @@ def main() -> None:
         if duck is not None:
             duck.close()
         db.close()
-        import shutil
+        if db.keep:
+            print(f"kept: {work} (the exported files, and chDB's directory on ClickHouse)", file=sys.stderr)
+        else:
+            import shutil
 
-        shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
