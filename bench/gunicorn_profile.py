@@ -50,32 +50,24 @@ def _patch(module, attribute: str, name: str) -> None:
 
 
 def _install_timing(worker) -> None:
+    """The stages of an ingestion request: checked without the database, then one INSERT into the queue."""
+    from django.core.handlers.base import BaseHandler
     from django.db.backends.base import base as db_base
 
-    import segments.refresh as refresh
-    from tracking.eventstore.postgres import writes as writer
-    from tracking.ingest import persons, pipeline, sessions, views
+    from tracking.ingest import accept, pipeline, queue, views
 
     worker.wsgi = _timed("request (WSGI, whole)", worker.wsgi)
+    _patch(BaseHandler, "resolve_request", "resolve the URL")
+    _patch(db_base.BaseDatabaseWrapper, "close_if_health_check_failed", "connection health check")
     _patch(views, "read_json", "body: read, gunzip, JSON parse")
     _patch(views, "project_for_key", "project lookup (cached)")
-    _patch(views, "rate_limited", "rate limit check")
-    _patch(views, "event_batch_ingest", "event_batch_ingest (whole)")
+    _patch(views, "batch_accept", "batch_accept (whole)")
+    _patch(accept, "rate_limited", "rate limit check")
     _patch(pipeline, "clean_event", "validate: clean_event (per event)")
-    _patch(pipeline, "_store", "store (whole, in transaction)")
-    _patch(writer, "existing_uuids", "store: existing uuids lookup")
-    _patch(persons, "resolve_persons", "store: resolve persons")
-    _patch(persons, "apply_groups", "store: apply groups")
-    _patch(persons, "update_persons", "store: update persons")
-    _patch(pipeline, "_device_for", "store: parse user agent")
-    _patch(pipeline, "_geo_by_session", "store: geolocate")
-    _patch(sessions, "upsert_sessions", "store: upsert sessions")
-    _patch(pipeline, "split_url", "store: split urls (per event)")
-    _patch(writer, "copy_events", "store: COPY events")
-    _patch(pipeline, "_record_source", "store: record source")
-    _patch(refresh, "request_refresh", "after commit: request segment refresh")
-    original_commit = db_base.BaseDatabaseWrapper.commit
-    db_base.BaseDatabaseWrapper.commit = _timed("commit", original_commit)
+    _patch(queue, "batch_check", "validate: batch_check (whole)")
+    _patch(queue, "batch_encode", "encode the queue payload")
+    _patch(queue, "queue_check_pressure", "queue pressure check")
+    _patch(queue, "queue_append", "queue append (whole: INSERT, inline drain if any)")
 
 
 def post_worker_init(worker) -> None:

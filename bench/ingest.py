@@ -308,9 +308,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# --lane: which settings gunicorn runs with (deploy/Procfile)
+LANES = {"ingest": "config.settings_ingest", "product": "config.settings"}
+
+
 class Gunicorn:
     def __init__(
-        self, env: dict, *, workers: int, worker_class: str, threads: int, profile: str, work_dir: Path
+        self,
+        env: dict,
+        *,
+        workers: int,
+        worker_class: str,
+        threads: int,
+        profile: str,
+        work_dir: Path,
+        settings_module: str = "config.settings",
     ):
         self.port = free_port()
         self.profile_dir = work_dir / "profile"
@@ -332,6 +344,7 @@ class Gunicorn:
             args += ["--threads", str(threads)]
         env = {**os.environ, **env, "BENCH_PROFILE": profile, "BENCH_PROFILE_DIR": str(self.profile_dir)}
         env["PYTHONPATH"] = str(ROOT)
+        env["DJANGO_SETTINGS_MODULE"] = settings_module
         self.stderr_path = work_dir / "server-stderr.log"
         self._stderr = open(self.stderr_path, "wb")
         self.process = subprocess.Popen(args, cwd=ROOT, env=env, start_new_session=True, stderr=self._stderr)
@@ -661,6 +674,9 @@ def main() -> None:
         "--no-gzip", action="store_true", help="send plain JSON instead of gzip (the snippet gzips)"
     )
     parser.add_argument("--profile", choices=["", "timing", "cprofile"], default="")
+    parser.add_argument("--lane", choices=sorted(LANES), default="ingest",
+                        help="gunicorn's settings: the ingestion lane production runs (config.settings_ingest),"
+                             " or the whole product's (config.settings), as `make run` serves it")  # fmt: skip
     parser.add_argument("--server", choices=["temp", "embedded"], default="temp", help="see bench/harness.py")
     parser.add_argument(
         "--pg-setting", action="append", metavar="NAME=VALUE", help="ALTER SYSTEM on the temp server"
@@ -713,7 +729,8 @@ def main() -> None:
         )  # fmt: skip
 
         server = Gunicorn(env, workers=args.workers, worker_class=args.worker_class, threads=args.threads,
-                          profile=args.profile, work_dir=work_dir)  # fmt: skip
+                          profile=args.profile, work_dir=work_dir,
+                          settings_module=LANES[args.lane])  # fmt: skip
         server.wait_ready()
         drains = DrainWorkers(env, args.drain_workers, work_dir)
         # enough requests that every worker has parsed every user agent and imported everything
@@ -757,7 +774,7 @@ def main() -> None:
 
         rate = len(uuids) / wall
         print()
-        print(f"gunicorn: {args.workers} {args.worker_class} workers"
+        print(f"gunicorn ({LANES[args.lane]}): {args.workers} {args.worker_class} workers"
               + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
               + f", {args.clients} client threads, batches of {args.batch}{' (gzip)' if compress else ''},"
               f" {args.active_sessions} sessions active at a time")  # fmt: skip

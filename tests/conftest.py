@@ -81,6 +81,18 @@ def events_backend(request) -> str:
     return request.param
 
 
+@pytest.fixture(params=["product", "ingest lane"])
+def ingest_lane(request, settings) -> str:
+    """The public endpoints as the product serves them, and as the ingestion lane does (config.settings_ingest:
+    its own URLs and middleware, what deploy/Procfile's `ingest` group runs)."""
+    if request.param == "ingest lane":
+        from config import settings_ingest
+
+        settings.ROOT_URLCONF = settings_ingest.ROOT_URLCONF
+        settings.MIDDLEWARE = settings_ingest.MIDDLEWARE
+    return request.param
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -40,6 +40,15 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "no issues" in result.stdout
 
 
+def test_check_deploy_is_clean_for_the_ingestion_lane():
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        **PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="config.settings_ingest",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
     result = _manage("check", **env)

@@ -90,7 +90,8 @@ def manage(env: dict[str, str], *args: str) -> str:
 class Gunicorn:
     """gunicorn with the production configuration (gunicorn.conf.py); `args` override it as on a command line.
 
-    With `log`, the access and error logs go to that file (read it with `log_text()`).
+    With `log`, the access and error logs go to that file (read it with `log_text()`). It is ready when
+    `ready_path` answers (the ingestion lane, DJANGO_SETTINGS_MODULE=config.settings_ingest, has no /login/).
     """
 
     def __init__(
@@ -101,6 +102,7 @@ class Gunicorn:
         timeout: int = 30,
         args: tuple[str, ...] = (),
         log: Path | None = None,
+        ready_path: str = "/login/",
     ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -118,7 +120,7 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/login/", timeout=2)
+                urllib.request.urlopen(self.url + ready_path, timeout=2)
                 return
             except OSError:
                 if self.process.poll() is not None:

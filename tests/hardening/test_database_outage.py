@@ -36,14 +36,15 @@ def _post(url: str, body: bytes) -> int:
         return 0  # no answer at all: the client retries too
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
+@pytest.fixture(scope="module", params=["config.settings", "config.settings_ingest"])
+def world(request, tmp_path_factory):
+    """The whole product serving ingestion, then the ingestion lane, which skips connection health checks."""
     pg = Postgres(tmp_path_factory.mktemp("faults") / "pg")
     database_url = pg.start()
     env = production_env(database_url)
     manage(env, "migrate", "--no-input", "-v0")
     key = json.loads(manage(env, "demo_credentials", "--json").strip().splitlines()[-1])["public_key"]
-    server = Gunicorn(env)
+    server = Gunicorn({**env, "DJANGO_SETTINGS_MODULE": request.param}, ready_path="/health/ingest")
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "ingest_worker"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL
     )

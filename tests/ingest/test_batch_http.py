@@ -13,7 +13,7 @@ from django.test import override_settings
 from tests.ingest.conftest import event
 from tracking.models import Event, IngestRejection
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ingest_lane")]
 
 
 def test_a_good_batch_is_stored(send, project):

@@ -17,7 +17,7 @@ from tracking import elements as chain
 from tracking.ingest.compat.posthog_elements import elements_from_chain
 from tracking.models import Company, Event, IngestRejection, Person, PersonDistinctId
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ingest_lane")]
 
 
 def js_event(project, name="$pageview", distinct_id="anon-1", **properties):

@@ -11,7 +11,7 @@ import pytest
 from tests.ingest.conftest import UA_CHROME
 from tracking.models import Company, Event, IngestRejection, PersonDistinctId
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ingest_lane")]
 
 
 def basic(key: str) -> str:

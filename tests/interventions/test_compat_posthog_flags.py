@@ -15,7 +15,7 @@ from interventions.models import FeatureFlag
 from segments.models import Segment, SegmentMembership
 from tests.ingest.conftest import event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ingest_lane")]
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ingest_lane")]
 
 
 def _decide(client, body, **headers):

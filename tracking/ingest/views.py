@@ -41,7 +41,8 @@ def _health_details_allowed(request: HttpRequest) -> bool:
     """Per-project figures name projects: staff, or monitoring holding INGEST_HEALTH_TOKEN."""
     import hmac
 
-    if request.user.is_authenticated and request.user.is_staff:
+    user = getattr(request, "user", None)  # the ingestion lane (config.settings_ingest) has no users
+    if user is not None and user.is_authenticated and user.is_staff:
         return True
     token = settings.INGEST_HEALTH_TOKEN
     sent = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
