@@ -1,4 +1,9 @@
-"""Data retention: events older than the project's retention are deleted, a batch at a time."""
+"""Data retention: events older than the project's retention are deleted, a batch at a time.
+
+Trait history goes too, but for the one write per trait that still decides its
+value after the cutoff (see `_TRAITS_EXPIRE`), so a segment evaluated as of any
+moment since then answers as before.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,28 @@ BATCH = 20_000
 REJECTIONS_KEPT_DAYS = 30
 
 
+# Of the writes before the cutoff, keep per subject and key what segments.compiler.traits reads
+# as of any later moment: the latest `$set` and the earliest `$set_once` (ties as it breaks
+# them); a later write at or before the moment still wins over either.
+_TRAITS_EXPIRE = (
+    """
+        DELETE FROM tracking_persontrait WHERE project_id = %s AND at < %s AND id NOT IN (
+            SELECT DISTINCT ON (person_id, key, once) id FROM tracking_persontrait
+            WHERE project_id = %s AND at < %s
+            ORDER BY person_id, key, once, CASE WHEN once THEN at END, at DESC, id DESC)
+    """,
+    """
+        DELETE FROM tracking_companytrait WHERE project_id = %s AND at < %s AND id NOT IN (
+            SELECT DISTINCT ON (company_id, key) id FROM tracking_companytrait
+            WHERE project_id = %s AND at < %s
+            ORDER BY company_id, key, at DESC, id DESC)
+    """,
+)
+
+
 def project_data_expire(*, project: Project, now=None) -> int:
-    """Delete the project's events (and daily rollup rows) older than its retention; returns events deleted."""
+    """Delete the project's events, daily rollup rows and superseded trait history older than its
+    retention; returns events deleted."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=project.data_retention_days)
     deleted = eventstore.events_before_delete(project.pk, cutoff, batch=BATCH)
@@ -24,6 +49,8 @@ def project_data_expire(*, project: Project, now=None) -> int:
         cursor.execute(
             "DELETE FROM tracking_personday WHERE project_id = %s AND last_at < %s", [project.pk, cutoff]
         )
+        for sql in _TRAITS_EXPIRE:
+            cursor.execute(sql, [project.pk, cutoff, project.pk, cutoff])
         rejections_cutoff = now - timedelta(days=min(REJECTIONS_KEPT_DAYS, project.data_retention_days))
         cursor.execute(
             "DELETE FROM tracking_ingestrejection WHERE project_id = %s AND received_at < %s",
