@@ -38,6 +38,7 @@ from django_q.tasks import async_task
 
 from interventions.models import SegmentSync, SegmentSyncBatch, SegmentSyncRun
 from interventions.webhooks import backoff_minutes, post_signed
+from segments.selectors import last_exit_sql, open_members_sql
 from tracking.dataversion import data_version
 from tracking.models.versions import DataVersion
 
@@ -50,11 +51,11 @@ LEASE = timedelta(minutes=3)
 # the told state), so it reads each row about once however the changes are spread:
 # a batch never rescans what the batches before it passed over.
 WINDOW = 5000
-# Relies on membership_open_unique (segment_id, person_id WHERE exited_at IS NULL) and
-# syncmember_sync_person (sync_id, person_id): both read in person id order, index only.
+# The segment's members come from segments.selectors (open_members_sql, last_exit_sql), as
+# `{members}` and `{last_exit}` below; both sides are read in person id order, index only
+# (membership_open_unique there, syncmember_sync_person here).
 _MEMBERS_AHEAD = """
-    SELECT person_id FROM segments_segmentmembership
-    WHERE segment_id = %s AND exited_at IS NULL AND person_id > %s
+    SELECT person_id FROM ({members}) m WHERE person_id > %s
     ORDER BY person_id OFFSET %s LIMIT 1
 """
 _TOLD_AHEAD = """
@@ -67,8 +68,8 @@ _TOLD_AHEAD = """
 # the window, never the whole segment or told state.
 # Entries: open periods of people the receiver does not have.
 _ENTRIES = """
-    SELECT m.person_id, m.entered_at FROM segments_segmentmembership m
-    WHERE m.segment_id = %s AND m.exited_at IS NULL AND m.person_id > %s AND m.person_id <= %s
+    SELECT m.person_id, m.entered_at FROM ({members}) m
+    WHERE m.person_id > %s AND m.person_id <= %s
       AND NOT EXISTS (SELECT 1 FROM interventions_segmentsyncmember s
                       WHERE s.sync_id = %s AND s.person_id = m.person_id
                         AND s.person_id > %s AND s.person_id <= %s)
@@ -77,14 +78,17 @@ _ENTRIES = """
 # Exits: people the receiver has without an open period; the time is their last period's end,
 # found through the membership's person index.
 _EXITS = """
-    SELECT s.person_id, (SELECT max(m.exited_at) FROM segments_segmentmembership m
-                         WHERE m.person_id = s.person_id AND m.segment_id = %s), s.entered_at
+    SELECT s.person_id, {last_exit}, s.entered_at
     FROM interventions_segmentsyncmember s
     WHERE s.sync_id = %s AND s.person_id > %s AND s.person_id <= %s
-      AND NOT EXISTS (SELECT 1 FROM segments_segmentmembership m
-                      WHERE m.segment_id = %s AND m.person_id = s.person_id AND m.exited_at IS NULL
-                        AND m.person_id > %s AND m.person_id <= %s)
+      AND NOT EXISTS (SELECT 1 FROM ({members}) m
+                      WHERE m.person_id = s.person_id AND m.person_id > %s AND m.person_id <= %s)
     ORDER BY s.person_id LIMIT %s
+"""
+# Without push_current_members, the members when the push starts count as told.
+_TOLD_ALREADY = """
+    INSERT INTO interventions_segmentsyncmember (project_id, sync_id, person_id, entered_at)
+    SELECT %s, %s, m.person_id, m.entered_at FROM ({members}) m ON CONFLICT DO NOTHING
 """
 LAST_ID = 2**63 - 1
 
@@ -104,9 +108,13 @@ class Change:
 
 def _window_end(cursor, sync: SegmentSync, after: int) -> int:
     """The person id WINDOW rows past `after` on the nearer side; LAST_ID when both end sooner."""
+    members, members_params = open_members_sql(segment_id=sync.segment_id)
     ends = []
-    for statement, key in ((_MEMBERS_AHEAD, sync.segment_id), (_TOLD_AHEAD, sync.pk)):
-        cursor.execute(statement, [key, after, WINDOW])
+    for statement, params in (
+        (_MEMBERS_AHEAD.format(members=members), [*members_params, after, WINDOW]),
+        (_TOLD_AHEAD, [sync.pk, after, WINDOW]),
+    ):
+        cursor.execute(statement, params)
         row = cursor.fetchone()
         if row is not None:
             ends.append(row[0])
@@ -116,14 +124,19 @@ def _window_end(cursor, sync: SegmentSync, after: int) -> int:
 def pending_changes(sync: SegmentSync, *, after: int, limit: int, now: datetime) -> list[Change]:
     """The next `limit` changes after person id `after`, in person id order."""
     changes: list[Change] = []
+    members, members_params = open_members_sql(segment_id=sync.segment_id)
+    last_exit, last_exit_params = last_exit_sql(segment_id=sync.segment_id, person="s.person_id")
+    entries_sql = _ENTRIES.format(members=members)
+    exits_sql = _EXITS.format(members=members, last_exit=last_exit)
     with connection.cursor() as cursor:
         while len(changes) < limit and after < LAST_ID:
             end = _window_end(cursor, sync, after)
             wanted = limit - len(changes)
-            cursor.execute(_ENTRIES, [sync.segment_id, after, end, sync.pk, after, end, wanted])
+            cursor.execute(entries_sql, [*members_params, after, end, sync.pk, after, end, wanted])
             entries = [Change(pid, "entered", at, at) for pid, at in cursor.fetchall()]
             cursor.execute(
-                _EXITS, [sync.segment_id, sync.pk, after, end, sync.segment_id, after, end, wanted]
+                exits_sql,
+                [*last_exit_params, sync.pk, after, end, *members_params, after, end, wanted],
             )
             exits = [Change(pid, "exited", at or now, since) for pid, at, since in cursor.fetchall()]
             changes += sorted([*entries, *exits], key=lambda c: c.person_id)[:wanted]
@@ -137,12 +150,10 @@ def _start(sync: SegmentSync, *, now: datetime) -> bool:
         return False
     with transaction.atomic():
         if not sync.push_current_members:
+            members, members_params = open_members_sql(segment_id=sync.segment_id)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "INSERT INTO interventions_segmentsyncmember (project_id, sync_id, person_id, entered_at)"
-                    " SELECT %s, %s, person_id, entered_at FROM segments_segmentmembership"
-                    " WHERE segment_id = %s AND exited_at IS NULL ON CONFLICT DO NOTHING",
-                    [sync.project_id, sync.pk, sync.segment_id],
+                    _TOLD_ALREADY.format(members=members), [sync.project_id, sync.pk, *members_params]
                 )
         sync.push_started_at = now
         SegmentSync.objects.filter(pk=sync.pk).update(push_started_at=now)

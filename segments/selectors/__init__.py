@@ -139,6 +139,28 @@ def open_segments_of(*, project_id: int, person_id: int) -> dict[int, datetime]:
         return dict(cursor.fetchall())
 
 
+def open_members_sql(*, segment_id: int) -> tuple[str, list]:
+    """`SELECT person_id, entered_at` of a person segment's members now, one row each.
+
+    A caller's filters on `person_id` outside it (a range, an anti-join) reach the
+    index: PostgreSQL flattens the subquery, and membership_open_unique
+    (segment_id, person_id WHERE exited_at IS NULL) serves it in person id order.
+    """
+    return (
+        "SELECT person_id, entered_at FROM segments_segmentmembership WHERE segment_id = %s AND exited_at IS NULL",
+        [segment_id],
+    )
+
+
+def last_exit_sql(*, segment_id: int, person: str) -> tuple[str, list]:
+    """A scalar subquery: when the person (column `person`, written by the caller) last left the segment."""
+    # relies on the membership's person index
+    return (
+        f"(SELECT max(m.exited_at) FROM segments_segmentmembership m WHERE m.person_id = {person} AND m.segment_id = %s)",  # noqa: S608 - a column name from the caller's code
+        [segment_id],
+    )
+
+
 def member_at_sql(*, segment_id: int, person: str, at: str) -> tuple[str, list]:
     """A SQL condition: the person (column `person`) was in the segment at the instant (column `at`).
 
