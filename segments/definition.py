@@ -8,7 +8,7 @@ DefinitionError with the JSON path of the first offending part, e.g.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -339,6 +339,24 @@ class _Validator(SubjectConditions):
         }
 
     def c_segment(self, node: dict, path: str) -> dict:
+        def wrong_subject(segment_id: int, subject: str) -> str:
+            hint = (
+                "use a company_segment condition for people whose company is in it"
+                if subject == "company"
+                else "use a people condition to count a company's people in it"
+            )
+            return f"segment {segment_id} is a segment of {subject}s; {hint}"
+
+        segment_id, negate = self.segment_reference(
+            node, path, subject=self.subject, wrong_subject=wrong_subject
+        )
+        return {"type": "segment", "segment": segment_id, "negate": negate}
+
+    def segment_reference(
+        self, node: dict, path: str, *, subject: str, wrong_subject: Callable[[int, str], str]
+    ) -> tuple[int, bool]:
+        """A condition naming another segment (`segment`, `company_segment`): its id, of a segment of
+        `subject` in the project that does not lead back to this one, and `negate`."""
         segment_id = node.get("segment")
         if isinstance(segment_id, bool) or not isinstance(segment_id, int):
             self.fail(f"{path}.segment", "must be a segment id")
@@ -346,25 +364,20 @@ class _Validator(SubjectConditions):
         if not isinstance(negate, bool):
             self.fail(f"{path}.negate", "must be true or false")
         if self.project_id is not None:
-            subject = (
+            found = (
                 Segment.objects.filter(pk=segment_id, project_id=self.project_id)
                 .values_list("subject", flat=True)
                 .first()
             )
-            if subject is None:
+            if found is None:
                 self.fail(f"{path}.segment", f"no segment {segment_id} in this project")
-            if subject != self.subject:
-                hint = (
-                    "use a company_segment condition for people whose company is in it"
-                    if subject == "company"
-                    else "use a people condition to count a company's people in it"
-                )
-                self.fail(f"{path}.segment", f"segment {segment_id} is a segment of {subject}s; {hint}")
+            if found != subject:
+                self.fail(f"{path}.segment", wrong_subject(segment_id, found))
             if self.segment_id is not None and _refers_to(segment_id, self.segment_id):
                 self.fail(
                     f"{path}.segment", "a segment cannot include itself, directly or through another segment"
                 )
-        return {"type": "segment", "segment": segment_id, "negate": negate}
+        return segment_id, negate
 
     def event(self, node: Any, path: str) -> dict:
         node = self.obj(node, path)

@@ -8,12 +8,12 @@ through `company_segment`: people whose company is in a company segment.
 
 from __future__ import annotations
 
-from segments.models import Segment, SegmentSubject
+from segments.models import SegmentSubject
 
 
 class SubjectConditions:
     """Mixed into the definition validator (segments.definition._Validator, which has
-    `fail`, `count_spec` and the condition count)."""
+    `fail`, `count_spec`, `segment_reference` and the condition count)."""
 
     subject: str
     project_id: int | None
@@ -34,30 +34,12 @@ class SubjectConditions:
         }
 
     def c_company_segment(self, node: dict, path: str) -> dict:
-        segment_id = node.get("segment")
-        if isinstance(segment_id, bool) or not isinstance(segment_id, int):
-            self.fail(f"{path}.segment", "must be a segment id")
-        negate = node.get("negate", False)
-        if not isinstance(negate, bool):
-            self.fail(f"{path}.negate", "must be true or false")
-        if self.project_id is not None:
-            subject = (
-                Segment.objects.filter(pk=segment_id, project_id=self.project_id)
-                .values_list("subject", flat=True)
-                .first()
-            )
-            if subject is None:
-                self.fail(f"{path}.segment", f"no segment {segment_id} in this project")
-            if subject != SegmentSubject.COMPANY:
-                self.fail(f"{path}.segment", f"segment {segment_id} is a segment of people, not of companies")
-            if self.segment_id is not None and refers(segment_id, self.segment_id):
-                self.fail(
-                    f"{path}.segment", "a segment cannot include itself, directly or through another segment"
-                )
+        segment_id, negate = self.segment_reference(
+            node,
+            path,
+            subject=SegmentSubject.COMPANY,
+            wrong_subject=lambda segment_id, _: (
+                f"segment {segment_id} is a segment of people, not of companies"
+            ),
+        )
         return {"type": "company_segment", "segment": segment_id, "negate": negate}
-
-
-def refers(segment_id: int, target_id: int) -> bool:
-    from segments.definition import refers_to
-
-    return refers_to(segment_id, target_id)
