@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from segments.models import Segment, SegmentKind, SegmentMembership, SegmentStatus
+from tests.bulk import foreign_key_checks_unqueued
 from tracking.dataversion import data_changed
 from tracking.models import Person, PersonDistinctId, Project
 
@@ -86,7 +87,7 @@ def leave(segment: Segment, persons: list[Person], *, at: datetime | None = None
 
 def members_in_bulk(project: Project, segment: Segment, count: int) -> None:
     """`count` persons and their open periods, written in bulk as a computation would leave them."""
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, foreign_key_checks_unqueued(cursor):
         cursor.execute(
             "INSERT INTO tracking_person (project_id, properties, is_identified, first_seen, last_seen, created_at)"
             " SELECT %s, jsonb_build_object('email', 'p' || g || '@x.io'), true, now(), now(), now()"

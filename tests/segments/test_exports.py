@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from segments.models import Segment, SegmentKind, SegmentStatus
+from tests.bulk import foreign_key_checks_unqueued
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +25,7 @@ def million(project) -> Segment:
     segment = Segment.objects.create(
         project=project, name="Everyone", kind=SegmentKind.STATIC, status=SegmentStatus.READY, size=MILLION
     )
-    with connection.cursor() as cursor:
-        # Valid by construction. PostgreSQL would queue a deferred foreign-key check for each of
-        # these two million rows, which the test case runs before rolling back (26 s); a
-        # superuser (the embedded server) can leave them unqueued.
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        if cursor.fetchone()[0]:
-            cursor.execute("SET LOCAL session_replication_role = replica")
+    with connection.cursor() as cursor, foreign_key_checks_unqueued(cursor):
         cursor.execute(
             "INSERT INTO tracking_person (project_id, properties, is_identified, first_seen, last_seen, created_at)"
             " SELECT %s, CASE WHEN g %% 1000 = 0 THEN jsonb_build_object('email', 'p' || g || '@x.io')"
@@ -47,7 +42,6 @@ def million(project) -> Segment:
             " SELECT %s, %s, id, now() FROM tracking_person WHERE project_id = %s",
             [project.pk, segment.pk, project.pk],
         )
-        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     return segment
 
 
