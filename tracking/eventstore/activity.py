@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from tracking.eventstore import using_clickhouse
-from tracking.eventstore.arrays import pg_array
+from tracking.eventstore.segments import ids_fragment
 from tracking.eventstore.stored import StoredEvent
 
 
@@ -96,7 +96,8 @@ def conversion_sql(
         cursor.execute(*exposures_sql)
         exposures = [(person, at) for person, at in cursor.fetchall()]
     converted = converted_persons(project_id, exposures, within=within, spec=spec, action_steps=action_steps)
-    return "x.person_id IN (SELECT unnest(%s::bigint[]))", [pg_array(sorted(converted))]
+    ids_sql, ids_params = ids_fragment(converted)
+    return f"x.person_id IN ({ids_sql})", ids_params
 
 
 def survey_responses_sql(project_id: int, *, survey_id: int, key: str) -> tuple[str, list]:
