@@ -740,6 +740,11 @@ def main() -> None:
         help=f"days the generated events span (default {DAYS}; {HISTORY_DAYS} with --history)",
     )
     parser.add_argument("--horizon", type=int, default=180, help="days reconstructed by --history")
+    parser.add_argument(
+        "--stepwise",
+        action="store_true",
+        help="--history: also rebuild boundary by boundary where one sweep would serve, to compare",
+    )
     parser.add_argument("--seed", type=int, default=11)
     backends.add_argument(parser)
     args = parser.parse_args()
@@ -789,7 +794,7 @@ def main() -> None:
             cases = [c for c in segment_cases(now) if not args.only or c[0] in args.only]
             meter = backends.cpu_meter(db)
             segments_history.run(db.url, project, cases, now=now, horizon_days=args.horizon, repeat=args.repeat,
-                                 explain_names=args.explain)  # fmt: skip
+                                 explain_names=args.explain, stepwise=args.stepwise)  # fmt: skip
             backends.cpu_report(meter)
             return
         duck, dtimings = export_to_duckdb(db.url, project.pk, work, args.backend)

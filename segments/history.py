@@ -37,6 +37,7 @@ from django.utils import timezone
 from segments.compiler import compile_definition, compile_segment, effective_definition
 from segments.definition import walk_conditions
 from segments.history_candidates import candidates_by_step
+from segments.history_sweep import Unsupported, sweep_members, unsupported
 from segments.membership import LOCK_NAMESPACE, MembershipChange, emit_after_commit, record_snapshot
 from segments.models import Segment, SegmentSizeSnapshot
 from tracking.dataversion import data_changed
@@ -44,6 +45,7 @@ from web import budget
 
 NULL = "\\N"  # COPY's text format
 FULL_SHARE = 0.3  # evaluate everyone when more than this share of persons may have changed
+SWEEP = True  # every boundary in one pass where the definition allows (segments.history_sweep)
 
 
 class HistoryStale(Exception):
@@ -57,6 +59,7 @@ class Reconstruction:
     days: int = 0
     evaluated: int = 0  # persons evaluated over all boundaries (the full evaluation counts everyone)
     full_evaluations: int = 0
+    method: str = "stepwise"  # or "sweep": every boundary in one pass (segments.history_sweep)
     periods: int = 0
     size: int = 0
     elapsed_ms: int = 0
@@ -170,8 +173,22 @@ def reconstruct(
     open_since: dict[int, datetime] = {}
     closed: list[tuple[int, datetime, datetime]] = []
     steps = len(points)
-    changed = candidates_by_step(project, deps, points) if not deps.everyone else None
-    for k, point in enumerate(points):
+    if (
+        SWEEP
+        and points
+        and segment.subject == "person"
+        and unsupported(definition, project=project, seen=frozenset({segment.pk})) is None
+    ):
+        try:
+            masks = sweep_members(segment, definition, points)
+        except Unsupported:  # a segment it names changed meanwhile: step by step
+            pass
+        else:
+            result.method, result.evaluated = "sweep", persons
+            members, open_since, closed, result.sizes = _periods(masks, points, zone=project.zone)
+            steps = 0
+    changed = candidates_by_step(project, deps, points) if steps and not deps.everyone else None
+    for k, point in enumerate(points[:steps]):
         budget.progress(k, steps + 1)
         if k == 0 or changed is None:
             found, scope = _matching(segment, definition, at=point, person_ids=None), None
@@ -202,11 +219,44 @@ def reconstruct(
         points[0].astimezone(project.zone).date() if points else now.astimezone(project.zone).date()
     )
     result.days = max(len(points) - 1, 0)
-    budget.progress(steps, steps + 1)
+    if steps:
+        budget.progress(steps, steps + 1)
     result.periods = _store(segment, definition, now=now, last=points[-1] if points else None,
                             members=members, open_since=open_since, closed=closed, result=result)  # fmt: skip
     result.elapsed_ms = int((time.monotonic() - started) * 1000)
     return result
+
+
+def _periods(
+    masks: dict[int, int], points: list[datetime], *, zone
+) -> tuple[
+    set[int], dict[int, datetime], list[tuple[int, datetime, datetime]], list[tuple[date, int, int, int]]
+]:
+    """Membership periods and daily sizes from per-person masks of the boundaries at which each was in."""
+    n = len(points)
+    members: set[int] = set()
+    open_since: dict[int, datetime] = {}
+    closed: list[tuple[int, datetime, datetime]] = []
+    entered, exited = [0] * (n + 1), [0] * (n + 1)
+    for pid, mask in masks.items():
+        while mask:
+            lo = (mask & -mask).bit_length() - 1
+            rest = mask >> lo
+            length = (~rest & (rest + 1)).bit_length() - 1  # the run of ones from lo
+            hi = lo + length  # the first boundary out
+            entered[lo] += 1
+            if hi >= n:
+                members.add(pid)
+                open_since[pid] = points[lo]
+            else:
+                exited[hi] += 1
+                closed.append((pid, points[lo], points[hi]))
+            mask = (rest >> length) << hi
+    sizes, size = [], entered[0]
+    for k in range(1, n):
+        size += entered[k] - exited[k]
+        sizes.append((points[k - 1].astimezone(zone).date(), size, entered[k], exited[k]))
+    return members, open_since, closed, sizes
 
 
 def _store(

@@ -77,8 +77,10 @@ def _static_segment(project, world, periods) -> int:
             entered = NOW - timedelta(minutes=ago)
             if stay is None and i == len(spans) - 1:  # only the last period may still be open
                 exited = None
-            else:
-                exited = entered + timedelta(minutes=stay or 1)
+            else:  # a stored period has ended by now: a static segment is only ever changed up to now
+                exited = min(entered + timedelta(minutes=stay or 1), NOW)
+                if exited <= entered:
+                    continue
             rows.append((person.id, entered, exited))
     SegmentMembership.objects.bulk_create(
         SegmentMembership(project=project, segment=segment, person_id=p, entered_at=a, exited_at=b)

@@ -21,6 +21,7 @@ from segments import history
 from segments.compiler import compile_definition, compile_segment
 from segments.definition import validate_definition, walk_conditions
 from segments.history import boundaries, reconstruct
+from segments.history_sweep import unsupported
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.selectors.history import members_then
 from segments.services import segment_compute
@@ -47,17 +48,24 @@ def stored_at(segment, at) -> set[int]:
     return set(rows.values_list("person_id", flat=True))
 
 
-def _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, share):
-    """`share`: above this share of persons a day is evaluated in full; 1.0 makes every day incremental."""
+def _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, method):
+    """`method`: ("sweep", None), every boundary in one pass where the definition allows; or ("stepwise",
+    share): above this share of persons a day is evaluated in full, 1.0 makes every day incremental."""
+    method, share = method
     project = ProjectFactory(timezone=tz)
     world, definition = stored_example(project, spec, definition, nested, periods)
     segment = Segment.objects.create(project=project, name="s", definition=definition)
     segment_compute(segment=segment, now=NOW)
-    with patch.object(history, "FULL_SHARE", share):
+    with (
+        patch.object(history, "FULL_SHARE", share or history.FULL_SHARE),
+        patch.object(history, "SWEEP", method == "sweep"),
+    ):
         result = reconstruct(segment, now=NOW)
     points = boundaries(project, now=NOW, horizon_days=180)
     assert result.days == len(points) - 1
-    if any(node["type"] == "rank" for node in walk_conditions(definition)) or _names_a_rank(
+    if method == "sweep" and unsupported(definition, project=project, seen=frozenset({segment.pk})) is None:
+        assert result.method == "sweep"
+    elif any(node["type"] == "rank" for node in walk_conditions(definition)) or _names_a_rank(
         definition, world
     ):
         assert result.full_evaluations == len(points)  # anyone's events move a rank: everyone, every day
@@ -98,23 +106,23 @@ def _names_a_rank(definition: dict, world) -> bool:
 
 _SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 _TIMEZONES = st.sampled_from(["UTC", "America/New_York", "Europe/Paris"])
-_SHARES = st.sampled_from([history.FULL_SHARE, 1.0])
+_METHODS = st.sampled_from([("sweep", None), ("stepwise", history.FULL_SHARE), ("stepwise", 1.0)])
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=_SLOW, phases=[Phase.generate])
 @given(spec=world_st, definition=asof_definitions, nested=definitions, periods=periods_st, tz=_TIMEZONES,
-       share=_SHARES)  # fmt: skip
-def test_reconstruction_equals_evaluating_at_every_boundary(spec, definition, nested, periods, tz, share):
-    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, share)
+       method=_METHODS)  # fmt: skip
+def test_reconstruction_equals_evaluating_at_every_boundary(spec, definition, nested, periods, tz, method):
+    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, method)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=_SLOW, phases=[Phase.generate])
 @given(spec=world_st, definition=asof_definitions, nested=definitions, periods=periods_st, tz=_TIMEZONES,
-       share=_SHARES)  # fmt: skip
+       method=_METHODS)  # fmt: skip
 def test_reconstruction_equals_evaluating_at_every_boundary_on_clickhouse(
-    clickhouse, spec, definition, nested, periods, tz, share
+    clickhouse, spec, definition, nested, periods, tz, method
 ):
-    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, share)
+    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, method)
 
 
 rank_definitions = st.builds(
@@ -130,7 +138,7 @@ def test_a_rank_is_reconstructed_by_evaluating_everyone_at_every_boundary(
     spec, definition, nested, periods, tz
 ):
     # every day incremental if it could be: a rank still evaluates everyone, and equals the as-of answer
-    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, 1.0)
+    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, ("stepwise", 1.0))
 
 
 # fewer examples: each is six times slower with the events in chDB, and the rank's own
@@ -140,7 +148,7 @@ def test_a_rank_is_reconstructed_by_evaluating_everyone_at_every_boundary(
 def test_a_rank_is_reconstructed_by_evaluating_everyone_at_every_boundary_on_clickhouse(
     clickhouse, spec, definition, nested, periods, tz
 ):
-    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, 1.0)
+    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, ("stepwise", 1.0))
 
 
 def _open(segment) -> set[int]:
@@ -261,16 +269,18 @@ SPRING = datetime(2026, 4, 20, 12, 0, tzinfo=UTC)
         ("Europe/Paris", date(2026, 3, 25), date(2026, 4, 2), SPRING),  # and on Mar 29
     ],
 )
+@pytest.mark.parametrize("sweep", [True, False], ids=["sweep", "stepwise"])
 def test_a_window_edge_exactly_on_a_boundary_and_across_a_dst_change(
-    events_backend, timezone, edge_day, exit_day, now
+    events_backend, timezone, edge_day, exit_day, now, sweep
 ):
     """An event exactly at a midnight counts at that midnight, and 7 × 24 h later it is still in.
 
     In Paris the clocks go back on Oct 25: the midnight of Oct 27 is 7 days and an hour
     after the event's, so the person has left by then; in New York (Nov 1) not yet. When
     the clocks go forward the week is an hour short of 7 × 24 h and changes nothing.
-    Every day is evaluated incrementally, so the candidates searched across the change
-    are what is tested, besides the periods.
+    Stepwise, every day is evaluated incrementally, so the candidates searched across the
+    change are what is tested, besides the periods; in one sweep (PostgreSQL), the runs
+    of boundaries each event counts at.
     """
     project = ProjectFactory(timezone=timezone)
     edge = _local(project, edge_day)
@@ -289,8 +299,12 @@ def test_a_window_edge_exactly_on_a_boundary_and_across_a_dst_change(
     )  # fmt: skip
     segment = Segment.objects.create(project=project, name="s", definition=definition)
     segment_compute(segment=segment, now=now)
-    with patch.object(history, "FULL_SHARE", 1.0):
-        assert reconstruct(segment, now=now).full_evaluations == 1
+    with patch.object(history, "FULL_SHARE", 1.0), patch.object(history, "SWEEP", sweep):
+        result = reconstruct(segment, now=now)
+    if sweep and events_backend == "postgres":
+        assert result.method == "sweep"
+    else:
+        assert (result.method, result.full_evaluations) == ("stepwise", 1)
     segment.refresh_from_db()
     assert _periods(segment, world.persons[0].id) == [(edge, _local(project, exit_day))]
     points = boundaries(project, now=now, horizon_days=180)

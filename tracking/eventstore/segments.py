@@ -161,6 +161,59 @@ def sequence_persons(
     return ids_fragment(persons(project_id, steps, **kwargs))
 
 
+def event_rows(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    prop: str | None,
+    action_steps: ActionSteps,
+) -> Fragment | None:
+    """`SELECT person_id, ts, x`: every event matching `event` in the window, with `prop` as a number (or NULL).
+
+    For evaluating a condition at many moments in one pass (segments.history_sweep),
+    on PostgreSQL only: None on ClickHouse, where such a pass would hand every
+    matching event to PostgreSQL.
+    """
+    if using_clickhouse():
+        return None
+    from tracking.eventstore.postgres.segments import event_rows as rows
+
+    return rows(project_id, event, since=since, until=until, prop=prop, action_steps=action_steps)
+
+
+def sequence_chains(
+    project_id: int,
+    steps: list[dict],
+    *,
+    within_days: int,
+    since: datetime | None,
+    until: datetime | None,
+    action_steps: ActionSteps,
+) -> Fragment | None:
+    """`SELECT person_id, ts, start`: each event completing the sequence in the window, with the latest start
+    of a chain it completes (what `sequence_persons` selects persons by). PostgreSQL only, as `event_rows`."""
+    if using_clickhouse():
+        return None
+    from tracking.eventstore.postgres.segments import sequence_chains as chains
+
+    return chains(
+        project_id, steps, within_days=within_days, since=since, until=until, person_ids=None,
+        action_steps=action_steps,
+    )  # fmt: skip
+
+
+def survey_answers(project_id: int, *, survey: str, question: str, until: datetime) -> Fragment | None:
+    """`SELECT person_id, ts, answers`: each moment a person's latest answer to the question changed (the
+    answers then), before `until`. PostgreSQL only, as `event_rows`."""
+    if using_clickhouse():
+        return None
+    from tracking.eventstore.postgres.segments import survey_answers as answers
+
+    return answers(project_id, survey=survey, question=question, until=until)
+
+
 def survey_persons(
     project_id: int,
     *,

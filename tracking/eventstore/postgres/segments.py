@@ -130,7 +130,7 @@ def aggregate_partials(
     )
 
 
-def sequence_persons(
+def sequence_chains(
     project_id: int,
     steps: list[dict],
     *,
@@ -141,7 +141,8 @@ def sequence_persons(
     action_steps: ActionSteps,
     first_until: datetime | None = None,
 ) -> tuple[str, list]:
-    """Persons who did steps[0], then steps[1], … (strictly later each), all within `within_days` of the first.
+    """`SELECT person_id, ts, start`: each event that completes steps[0], then steps[1], … (strictly later each),
+    all within `within_days` of the first, with the latest start (`steps[0]` event) of such a chain.
 
     One pass over the persons' relevant events ordered by time: for each step k,
     the latest possible start of a chain reaching it is the max of step k-1's
@@ -156,7 +157,7 @@ def sequence_persons(
     if len(steps) == 1:
         where, params = compiled[0]
         frm, frm_params = _events_from(project_id, where, params, since, until, person_ids)
-        return f"SELECT e.person_id {frm}", frm_params
+        return f"SELECT e.person_id, e.timestamp AS ts, e.timestamp AS start {frm}", frm_params
     flags = [f"({sql}) AS m{i}" for i, (sql, _) in enumerate(compiled)]
     params = [v for _, p in compiled for v in p]
     any_step = " OR ".join(f"({sql})" for sql, _ in compiled)
@@ -179,8 +180,31 @@ def sequence_persons(
             f" FROM ({sql}) l{i}"
         )
     last = len(steps) - 1
-    sql = f"SELECT person_id FROM ({sql}) f WHERE s{last} IS NOT NULL AND ts - s{last} <= %s"
+    sql = f"SELECT person_id, ts, s{last} AS start FROM ({sql}) f WHERE s{last} IS NOT NULL AND ts - s{last} <= %s"
     return sql, [*all_params, timedelta(days=within_days)]
+
+
+def sequence_persons(project_id: int, steps: list[dict], **kwargs) -> tuple[str, list]:
+    """The persons of `sequence_chains`: who completed the sequence in the window."""
+    sql, params = sequence_chains(project_id, steps, **kwargs)
+    return f"SELECT person_id FROM ({sql}) c", params
+
+
+def event_rows(
+    project_id: int,
+    event: dict,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    prop: str | None,
+    action_steps: ActionSteps,
+) -> tuple[str, list]:
+    """`SELECT person_id, ts, x` for every event matching `event` in the window (x: `prop` as a number, or NULL)."""
+    where, params = event_sql(event, action_steps)
+    frm, frm_params = _events_from(project_id, where, params, since, until, None)
+    if prop is None:
+        return f"SELECT e.person_id, e.timestamp, NULL::numeric {frm}", frm_params
+    return f"SELECT e.person_id, e.timestamp, sl_numeric(e.properties -> %s) {frm}", [prop, *frm_params]
 
 
 def survey_persons(
@@ -212,6 +236,19 @@ def survey_persons(
         return f"SELECT person_id FROM ({latest}) a", params
     flt, flt_params = jsonb_filter_sql("a.answers", question, operator, value)
     return f"SELECT a.person_id FROM ({latest}) a WHERE {flt}", [*params, *flt_params]
+
+
+def survey_answers(project_id: int, *, survey: str, question: str, until: datetime) -> tuple[str, list]:
+    """`SELECT person_id, ts, answers`: per person and moment before `until`, the answers (to `survey`, with
+    `question` answered) that are the latest from then on until the person's next answer: of answers at
+    the same moment, the greatest uuid's, as `survey_persons` orders them."""
+    return (
+        "SELECT DISTINCT ON (e.person_id, e.timestamp) e.person_id, e.timestamp, e.properties -> '$answers'"
+        " FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
+        " AND e.properties ->> '$survey' = %s AND coalesce((e.properties -> '$answers') ? %s, false)"
+        " AND e.timestamp < %s ORDER BY e.person_id, e.timestamp, e.uuid DESC",
+        [project_id, survey, question, until],
+    )
 
 
 def person_scores(

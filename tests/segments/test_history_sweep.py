@@ -1,0 +1,45 @@
+"""Every boundary in one pass (segments.history_sweep) equals evaluating the definition at each of them.
+
+test_history draws definitions of every kind, most of them small; here only
+the conditions a sweep evaluates, in deeper trees and more examples, shrunk to
+the smallest failing one.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from segments.definition import walk_conditions
+from tests.segments.test_asof import periods_st, segment_refs
+from tests.segments.test_differential import conditions, groups
+from tests.segments.test_history import _reconstruction_matches_every_boundary
+from tests.segments.world import world_st
+
+pytestmark = pytest.mark.django_db
+
+
+def _sweepable(node: dict) -> bool:
+    kind, window = node["type"], node.get("window") or {}
+    if kind == "sequence" and node.get("window_covers") == "first_step":
+        return False
+    return not (kind == "aggregate" and node["function"] in ("min", "max") and "last_days" in window)
+
+
+leaves = conditions.filter(_sweepable)
+nested_st = st.recursive(leaves, groups, max_leaves=4).map(
+    lambda node: node if "conditions" in node else {"match": "all", "conditions": [node]}
+)
+sweep_definitions = st.recursive(st.one_of(leaves, segment_refs), groups, max_leaves=8).map(
+    lambda node: node if "conditions" in node else {"match": "all", "conditions": [node]}
+)
+_SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=_SLOW)
+@given(spec=world_st, definition=sweep_definitions, nested=nested_st, periods=periods_st,
+       tz=st.sampled_from(["UTC", "America/New_York", "Europe/Paris"]))  # fmt: skip
+def test_one_sweep_equals_evaluating_at_every_boundary(spec, definition, nested, periods, tz):
+    assert all(_sweepable(node) for node in walk_conditions(definition))
+    _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, ("sweep", None))
