@@ -41,6 +41,7 @@ from segments.history_sweep import Unsupported, sweep_members, unsupported
 from segments.membership import LOCK_NAMESPACE, MembershipChange, emit_after_commit, record_snapshot
 from segments.models import Segment, SegmentSizeSnapshot
 from tracking.dataversion import data_changed
+from tracking.eventstore.arrays import pg_array
 from web import budget
 
 NULL = "\\N"  # COPY's text format
@@ -284,10 +285,17 @@ def _store(
             cursor.execute(query.sql, query.params)
             live = {row[0] for row in cursor.fetchall()}
             cursor.execute(
-                "SELECT person_id, entered_at FROM segments_segmentmembership WHERE segment_id = %s AND exited_at IS NULL",
+                "SELECT person_id FROM segments_segmentmembership WHERE segment_id = %s AND exited_at IS NULL",
                 [segment.pk],
             )
-            before = dict(cursor.fetchall())
+            before = {row[0] for row in cursor.fetchall()}
+            # when the live computation saw those who entered since the last boundary (only they need it)
+            cursor.execute(
+                "SELECT person_id, entered_at FROM segments_segmentmembership"
+                " WHERE segment_id = %s AND exited_at IS NULL AND person_id = ANY(%s::bigint[])",
+                [segment.pk, pg_array(sorted((live - members) & before))],
+            )
+            seen_at = dict(cursor.fetchall())
             rows: list[tuple[int, datetime, datetime | None, bool]] = [(p, a, b, True) for p, a, b in closed]
             for pid in members - live:  # left since the last boundary
                 rows.append((pid, open_since[pid], now, True))
@@ -295,7 +303,7 @@ def _store(
                 if pid in members:
                     rows.append((pid, open_since[pid], None, True))
                 else:  # entered since the last boundary: when the live computation saw it, if it did
-                    seen = before.get(pid)
+                    seen = seen_at.get(pid)
                     rows.append(
                         (
                             pid,
@@ -337,8 +345,8 @@ def _store(
             cursor.execute("ANALYZE segments_segmentmembership")
         change = MembershipChange(
             segment_id=segment.pk,
-            entered=sorted(live - set(before)),
-            exited=sorted(set(before) - live),
+            entered=sorted(live - before),
+            exited=sorted(before - live),
             size=len(live),
         )
         emit_after_commit([change], project_id=segment.project_id)

@@ -228,9 +228,11 @@ class Sweep:
             [reach * 86400, self.points],
         )
 
-    def _running(self, rows: tuple[str, list], *, reach: int | None, delay: int = 0) -> tuple[str, list]:
-        """`SELECT pid, k, last, c, sx, cx`: from boundary k to `last`, a person's counting rows number c,
-        the sum of their numbers x is sx and cx of them are numbers.
+    def _running(
+        self, rows: tuple[str, list], *, reach: int | None, delay: int = 0, numbers: bool = False
+    ) -> tuple[str, list]:
+        """`SELECT pid, k, last, c[, sx, cx]`: from boundary k to `last`, a person's counting rows number c
+        (and, with `numbers`, the sum of their numbers x is sx, and cx of them are numbers).
 
         `rows` selects (person, start, end, x): a row counts from `start` (or
         `delay` days after it, exclusive) until `reach` days after `end` (None:
@@ -239,15 +241,22 @@ class Sweep:
         rows_sql, rows_params = rows
         lo_sql, lo_params = self._from("r.t0", delay), self._from_params(delay)
         hi_sql, hi_params = self._until("r.t1", reach)
+        sums = ", sum(r.x) AS sx, count(r.x)::int AS cx" if numbers else ""
+        # rows that never count (lo > hi) add nothing: multiplied by m = 0 rather than filtered out, which the
+        # planner would do below the grouping, computing both buckets of every row once more
         counted = (
-            f"SELECT r.pid, {lo_sql} AS lo, {hi_sql} AS hi, count(*) AS c, sum(r.x) AS sx, count(r.x) AS cx"
+            f"SELECT r.pid, {lo_sql} AS lo, {hi_sql} AS hi, count(*)::int AS c{sums}"
             f" FROM ({rows_sql}) r (pid, t0, t1, x) GROUP BY 1, 2, 3"
         )
+        if numbers:
+            deltas = "(lo, c * m, sx * m, cx * m), (hi + 1, -c * m, -sx * m, -cx * m)) d (k, dc, dsx, dcx)"
+            totals = ", sum(sum(dsx)) OVER w AS sx, sum(sum(dcx)::int) OVER w AS cx"
+        else:
+            deltas, totals = "(lo, c * m), (hi + 1, -c * m)) d (k, dc)", ""
         runs = (
-            "SELECT pid, k, coalesce(lead(k) OVER w, %s) - 1 AS last, sum(sum(dc)) OVER w AS c,"
-            " sum(sum(dsx)) OVER w AS sx, sum(sum(dcx)) OVER w AS cx"
-            f" FROM ({counted}) b, LATERAL (VALUES (lo, c, sx, cx), (hi + 1, -c, -sx, -cx)) d (k, dc, dsx, dcx)"
-            " WHERE lo <= hi GROUP BY pid, k WINDOW w AS (PARTITION BY pid ORDER BY k)"
+            f"SELECT pid, k, coalesce(lead(k) OVER w, %s) - 1 AS last, sum(sum(dc)::int) OVER w AS c{totals}"
+            f" FROM (SELECT *, (lo <= hi)::int AS m FROM ({counted}) a) b, LATERAL (VALUES {deltas}"
+            " GROUP BY pid, k WINDOW w AS (PARTITION BY pid ORDER BY k)"
         )
         return runs, [self.n, *lo_params, *hi_params, *rows_params]
 
@@ -278,7 +287,7 @@ class Sweep:
             params = [self.n, *self._from_params(delay), *rows_params]
             holds = f"v {compare_sql(operator)} %s"
         else:
-            runs, params = self._running(rows, reach=reach, delay=delay)
+            runs, params = self._running(rows, reach=reach, delay=delay, numbers=measure != "count")
             holds = {
                 "count": f"c {compare_sql(operator)} %s",
                 "sum": f"cx > 0 AND sx {compare_sql(operator)} %s",
@@ -409,7 +418,7 @@ class Sweep:
         else:
             prop = measure.get("property") if measure["of"] == "sum" else None
             rows = self._events(measure["event"], since, until, reach, prop=prop)
-        runs, params = self._running(rows, reach=reach)
+        runs, params = self._running(rows, reach=reach, numbers=measure["of"] == "sum")
         score = "coalesce(sx, 0)" if measure["of"] == "sum" else "c"
         scored = self._fetch(
             f"SELECT pid, k, least(last, %s), {score} FROM ({runs}) s WHERE k < %s AND c > 0 AND {score} <> 0",
