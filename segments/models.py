@@ -104,7 +104,9 @@ class SegmentMembership(models.Model):
     """One period of membership: open while `exited_at` is null."""
 
     project = models.ForeignKey("tracking.Project", on_delete=models.CASCADE, related_name="+")
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    # no index of its own: membership_segment_entered and _exited lead with segment_id, and a rebuild
+    # writes hundreds of thousands of rows through every index
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships", db_index=False)
     person = models.ForeignKey(
         "tracking.Person", on_delete=models.CASCADE, related_name="segment_memberships"
     )

@@ -7,15 +7,20 @@ the smallest failing one.
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from segments import history_sweep
+from segments.compiler.base import ZERO_SATISFIES
 from segments.definition import walk_conditions
 from tests.segments.test_asof import periods_st, segment_refs
 from tests.segments.test_differential import conditions, groups
 from tests.segments.test_history import _reconstruction_matches_every_boundary
 from tests.segments.world import world_st
+from tracking.properties import compare
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +48,30 @@ _SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.
 def test_one_sweep_equals_evaluating_at_every_boundary(spec, definition, nested, periods, tz):
     assert all(_sweepable(node) for node in walk_conditions(definition))
     _reconstruction_matches_every_boundary(spec, definition, nested, periods, tz, ("sweep", None))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n=st.integers(1, 70),
+    rows=st.lists(
+        st.tuples(st.integers(1, 6), st.integers(0, 75), st.integers(-1, 75), st.integers(1, 4)), max_size=25
+    ),
+    operator=st.sampled_from(["eq", "neq", "gt", "gte", "lt", "lte"]),
+    value=st.integers(0, 6),
+    block=st.sampled_from([1, 2, 4, 1 << 15]),
+)
+def test_counts_in_blocks_of_persons_equal_counting_each_boundary(n, rows, operator, value, block):
+    """The in-memory totals (`_count_masks`): bits past 64, persons split across blocks, rows that never count."""
+    assume(not ZERO_SATISFIES[operator](value))  # the caller's concern: see Sweep._counted
+    rows = [(pid, min(lo, n - 1), min(hi, n - 1), c) for pid, lo, hi, c in rows]
+    expected = {}
+    for pid in {r[0] for r in rows}:
+        mask = 0
+        for k in range(n):
+            total = sum(c for p, lo, hi, c in rows if p == pid and lo <= k <= hi)
+            if compare(total, operator, value):
+                mask |= 1 << k
+        if mask:
+            expected[pid] = mask
+    with patch.object(history_sweep, "PERSONS_PER_BLOCK", block):
+        assert history_sweep._count_masks(rows, n, operator, value) == expected
