@@ -7,7 +7,7 @@ runs, the live full computation (`compile_segment(segment, now=)`, the SELECT
 (`compile_segment(segment, now=, as_of=True)`, what the first boundary of a
 reconstruction costs); then one `segments.history.reconstruct(segment, now=,
 horizon_days=)`, whose time is divided by the live computation's (goal: <= 20x
-for 180 days). A definition the sweep evaluates (segments.history_sweep) is
+for 180 days). A definition the sweep evaluates (segments.sweep) is
 rebuilt in one pass over the history; the others boundary by boundary, where the
 engine's two per-boundary steps, finding the candidates and evaluating them, are
 wrapped with timers so the table says where the time went. `stepwise` also

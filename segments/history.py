@@ -37,16 +37,16 @@ from django.utils import timezone
 from segments.compiler import compile_definition, compile_segment, effective_definition
 from segments.definition import walk_conditions
 from segments.history_candidates import candidates_by_step
-from segments.history_sweep import Unsupported, sweep_members, unsupported
 from segments.membership import LOCK_NAMESPACE, MembershipChange, emit_after_commit, record_snapshot
 from segments.models import Segment, SegmentSizeSnapshot
+from segments.sweep import Unsupported, sweep_members, unsupported
 from tracking.dataversion import data_changed
 from tracking.eventstore.arrays import pg_array
 from web import budget
 
 NULL = "\\N"  # COPY's text format
 FULL_SHARE = 0.3  # evaluate everyone when more than this share of persons may have changed
-SWEEP = True  # every boundary in one pass where the definition allows (segments.history_sweep)
+SWEEP = True  # every boundary in one pass where the definition allows (segments.sweep)
 
 
 class HistoryStale(Exception):
@@ -60,7 +60,7 @@ class Reconstruction:
     days: int = 0
     evaluated: int = 0  # persons evaluated over all boundaries (the full evaluation counts everyone)
     full_evaluations: int = 0
-    method: str = "stepwise"  # or "sweep": every boundary in one pass (segments.history_sweep)
+    method: str = "stepwise"  # or "sweep": every boundary in one pass (segments.sweep)
     periods: int = 0
     size: int = 0
     elapsed_ms: int = 0

@@ -17,6 +17,20 @@ _SESSION_NUMBER_SQL = {
 }
 
 
+def session_where(filters: list[dict]) -> tuple[str, list]:
+    """` AND …` for each filter on a session `s` (its numbers compared as numbers, its texts as texts)."""
+    parts, params = [], []
+    for f in filters:
+        if f["property"] in SESSION_NUMBERS:
+            parts.append(f"{_SESSION_NUMBER_SQL[f['property']]} {compare_sql(f['operator'])} %s")
+            params.append(Decimal(str(f["value"])))
+        else:
+            sql, p = column_filter_sql(f"s.{f['property']}", f["operator"], f["value"])
+            parts.append(f"({sql})")
+            params.extend(p)
+    return "".join(f" AND {part}" for part in parts), params
+
+
 class ActivityConditions(CompilerBase):
     def _session_condition(self, node: dict) -> tuple[str, list]:
         # device / geo: had a session (started in the window) whose fact passes the filter
@@ -36,18 +50,9 @@ class ActivityConditions(CompilerBase):
         session_project_started (project_id, started_at), or session_project_person
         on an incremental refresh.
         """
-        parts, params = [], []
-        for f in node["where"]:
-            if f["property"] in SESSION_NUMBERS:
-                parts.append(f"{_SESSION_NUMBER_SQL[f['property']]} {compare_sql(f['operator'])} %s")
-                params.append(Decimal(str(f["value"])))
-            else:
-                sql, p = column_filter_sql(f"s.{f['property']}", f["operator"], f["value"])
-                parts.append(f"({sql})")
-                params.extend(p)
+        where, params = session_where(node["where"])
         w_sql, w_params = self.window_sql(node.get("window"), "s.started_at")
         r_sql, r_params = self.restrict("s.person_id")
-        where = "".join(f" AND {part}" for part in parts)
         sessions = f"FROM tracking_session s WHERE s.project_id = %s{where}{w_sql}{r_sql}"
         sessions_params = [self.ctx.project_id, *params, *w_params, *r_params]
         count = node["count"]

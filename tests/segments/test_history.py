@@ -21,10 +21,10 @@ from segments import history
 from segments.compiler import compile_definition, compile_segment
 from segments.definition import validate_definition, walk_conditions
 from segments.history import boundaries, reconstruct
-from segments.history_sweep import unsupported
 from segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from segments.selectors.history import members_then
 from segments.services import segment_compute
+from segments.sweep import unsupported
 from tests.factories import ProjectFactory
 from tests.ingest.conftest import event
 from tests.segments import reference

@@ -1,4 +1,4 @@
-"""Every boundary in one pass (segments.history_sweep) equals evaluating the definition at each of them.
+"""Every boundary in one pass (segments.sweep) equals evaluating the definition at each of them.
 
 test_history draws definitions of every kind, most of them small; here only
 the conditions a sweep evaluates, in deeper trees and more examples, shrunk to
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from segments import history_sweep
 from segments.compiler.base import ZERO_SATISFIES
 from segments.definition import walk_conditions
+from segments.sweep import base as sweep_base
 from tests.segments.test_asof import periods_st, segment_refs
 from tests.segments.test_differential import conditions, groups
 from tests.segments.test_history import _reconstruction_matches_every_boundary
@@ -73,5 +73,5 @@ def test_counts_in_blocks_of_persons_equal_counting_each_boundary(n, rows, opera
                 mask |= 1 << k
         if mask:
             expected[pid] = mask
-    with patch.object(history_sweep, "PERSONS_PER_BLOCK", block):
-        assert history_sweep._count_masks(rows, n, operator, value) == expected
+    with patch.object(sweep_base, "PERSONS_PER_BLOCK", block):
+        assert sweep_base._count_masks(rows, n, operator, value) == expected

@@ -172,7 +172,7 @@ def event_rows(
 ) -> Fragment | None:
     """`SELECT person_id, ts, x`: every event matching `event` in the window, with `prop` as a number (or NULL).
 
-    For evaluating a condition at many moments in one pass (segments.history_sweep),
+    For evaluating a condition at many moments in one pass (segments.sweep),
     on PostgreSQL only: None on ClickHouse, where such a pass would hand every
     matching event to PostgreSQL.
     """
