@@ -185,7 +185,7 @@ def reconstruct(
         except Unsupported:  # a segment it names changed meanwhile: step by step
             pass
         else:
-            result.method, result.evaluated = "sweep", persons
+            result.method, result.evaluated = "sweep", persons * len(points)  # everyone at every boundary
             members, open_since, closed, result.sizes = _periods(masks, points, zone=project.zone)
             steps = 0
     changed = candidates_by_step(project, deps, points) if steps and not deps.everyone else None

@@ -79,6 +79,7 @@ def _to_json(result: Reconstruction) -> dict:
         "size": result.size,
         "evaluated": result.evaluated,
         "full_evaluations": result.full_evaluations,
+        "method": result.method,
         "elapsed_ms": result.elapsed_ms,
     }
 

@@ -74,6 +74,7 @@ def test_the_command_rebuilds_and_says_what_it_did(project, signed_up):
     segment.refresh_from_db()
     assert segment.history_from is not None
     assert f"{project.pk}/{segment.pk} Signed up: " in out.getvalue() and "3 members now" in out.getvalue()
+    assert "person evaluations (in one pass)" in out.getvalue()
 
 
 def test_a_rebuild_past_its_own_time_limit_says_what_to_change(project, signed_up, settings):

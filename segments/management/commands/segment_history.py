@@ -33,8 +33,9 @@ class Command(BaseCommand):
             raise CommandError("--days must be at least 1.")
         for segment in segments.order_by("project_id", "pk"):
             result = reconstruct(segment, horizon_days=options["days"])
+            how = "in one pass" if result.method == "sweep" else f"{result.full_evaluations} in full"
             self.stdout.write(
                 f"{segment.project_id}/{segment.pk} {segment.name}: {result.days} days from {result.first_day},"
                 f" {result.periods:,} periods, {result.size:,} members now,"
-                f" {result.evaluated:,} person evaluations ({result.full_evaluations} full) in {result.elapsed_ms:,} ms"
+                f" {result.evaluated:,} person evaluations ({how}) in {result.elapsed_ms:,} ms"
             )
