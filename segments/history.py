@@ -165,7 +165,6 @@ def reconstruct(
     definition = effective_definition(segment)
     result = Reconstruction(segment_id=segment.pk)
     points = [b for b in boundaries(project, now=now, horizon_days=horizon) if b <= now]
-    deps = dependencies(definition, project_id=project.pk, seen=frozenset({segment.pk}))
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM tracking_person WHERE project_id = %s", [project.pk])
         persons = cursor.fetchone()[0]
@@ -188,7 +187,8 @@ def reconstruct(
             result.method, result.evaluated = "sweep", persons * len(points)  # everyone at every boundary
             members, open_since, closed, result.sizes = _periods(masks, points, zone=project.zone)
             steps = 0
-    changed = candidates_by_step(project, deps, points) if steps and not deps.everyone else None
+    deps = dependencies(definition, project_id=project.pk, seen=frozenset({segment.pk})) if steps else None
+    changed = candidates_by_step(project, deps, points) if deps and not deps.everyone else None
     for k, point in enumerate(points[:steps]):
         budget.progress(k, steps + 1)
         if k == 0 or changed is None:

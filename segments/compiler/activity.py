@@ -31,13 +31,16 @@ def session_where(filters: list[dict]) -> tuple[str, list]:
     return "".join(f" AND {part}" for part in parts), params
 
 
+def as_session(node: dict) -> dict:
+    """A device or geo condition as the session condition it is: had a session (started in the window)
+    whose fact passes the filter."""
+    where = [{"property": node["property"], "operator": node["operator"], "value": node["value"]}]
+    return {"where": where, "count": {"operator": "gte", "value": 1}, "window": node.get("window")}
+
+
 class ActivityConditions(CompilerBase):
     def _session_condition(self, node: dict) -> tuple[str, list]:
-        # device / geo: had a session (started in the window) whose fact passes the filter
-        where = [{"property": node["property"], "operator": node["operator"], "value": node["value"]}]
-        return self.c_session(
-            {"where": where, "count": {"operator": "gte", "value": 1}, "window": node.get("window")}
-        )
+        return self.c_session(as_session(node))
 
     c_device = _session_condition
     c_geo = _session_condition

@@ -62,6 +62,16 @@ def window_bounds(
     return start, end
 
 
+def cached_action_steps(cache: dict[int, list], project_id: int, action_id: int) -> list:
+    """An action's steps, read once per compilation (or sweep) into `cache`."""
+    if action_id not in cache:
+        action = Action.objects.filter(pk=action_id, project_id=project_id).first()
+        if action is None:
+            raise CompileError(f"action {action_id} no longer exists")
+        cache[action_id] = action.steps
+    return cache[action_id]
+
+
 class CompilerBase:
     def __init__(self, ctx: _Context):
         self.ctx = ctx
@@ -85,12 +95,7 @@ class CompilerBase:
         return sql, params
 
     def action_steps(self, action_id: int) -> list:
-        if action_id not in self.ctx.actions:
-            action = Action.objects.filter(pk=action_id, project_id=self.ctx.project_id).first()
-            if action is None:
-                raise CompileError(f"action {action_id} no longer exists")
-            self.ctx.actions[action_id] = action.steps
-        return self.ctx.actions[action_id]
+        return cached_action_steps(self.ctx.actions, self.ctx.project_id, action_id)
 
     def event_window(self, node: dict) -> dict:
         """The window and the context every event-store fragment takes."""

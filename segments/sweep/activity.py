@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from segments.compiler.activity import session_where
+from segments.compiler.activity import as_session, session_where
 from segments.sweep.base import Answer, SweepBase
 
 
 class ActivityConditions(SweepBase):
     def _session_condition(self, node: dict) -> Answer:
-        where = [{"property": node["property"], "operator": node["operator"], "value": node["value"]}]
-        return self.c_session(
-            {"where": where, "count": {"operator": "gte", "value": 1}, "window": node.get("window")}
-        )
+        return self.c_session(as_session(node))
 
     c_device = _session_condition
     c_geo = _session_condition

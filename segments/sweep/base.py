@@ -9,11 +9,10 @@ import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 
-from segments.compiler import CompileError, window_bounds
-from segments.compiler.base import _NEGATED, ZERO_SATISFIES
+from segments.compiler import window_bounds
+from segments.compiler.base import _NEGATED, ZERO_SATISFIES, cached_action_steps
 from segments.definition import walk_conditions
 from tracking.eventstore import segments as event_store
-from tracking.models import Action
 from tracking.properties import compare_sql
 from web import budget
 
@@ -270,12 +269,9 @@ class SweepBase:
             params = [self.n, *self._from_params(delay), *rows_params]
             holds = f"v {compare_sql(operator)} %s"
         else:
-            runs, params = self._running(rows, reach=reach, delay=delay, numbers=measure != "count")
-            holds = {
-                "count": f"c {compare_sql(operator)} %s",
-                "sum": f"cx > 0 AND sx {compare_sql(operator)} %s",
-                "avg": f"cx > 0 AND sx / cx {compare_sql(operator)} %s",
-            }[measure]
+            runs, params = self._running(rows, reach=reach, delay=delay, numbers=True)
+            total = "sx" if measure == "sum" else "sx / cx"
+            holds = f"cx > 0 AND {total} {compare_sql(operator)} %s"
         sql = f"SELECT pid, k, last FROM ({runs}) s WHERE k < %s AND {holds}"
         return _runs_to_masks(self._fetch(sql, [*params, self.n, value]))
 
@@ -305,12 +301,7 @@ class SweepBase:
         return since, until
 
     def action_steps(self, action_id: int) -> list:
-        if action_id not in self.actions:
-            action = Action.objects.filter(pk=action_id, project_id=self.project.pk).first()
-            if action is None:
-                raise CompileError(f"action {action_id} no longer exists")
-            self.actions[action_id] = action.steps
-        return self.actions[action_id]
+        return cached_action_steps(self.actions, self.project.pk, action_id)
 
     def _events(
         self, event: dict, since, until, reach: int | None, prop: str | None = None

@@ -207,6 +207,13 @@ def event_rows(
     return f"SELECT e.person_id, e.timestamp, sl_numeric(e.properties -> %s) {frm}", [prop, *frm_params]
 
 
+# a project's responses to one survey that answer one question: %s project, survey, question
+_RESPONSES = (
+    "FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
+    " AND e.properties ->> '$survey' = %s AND coalesce((e.properties -> '$answers') ? %s, false)"
+)
+
+
 def survey_persons(
     project_id: int,
     *,
@@ -226,9 +233,7 @@ def survey_persons(
     if until is not None:
         r_sql, r_params = f" AND e.timestamp < %s{r_sql}", [until, *r_params]
     latest = (
-        "SELECT DISTINCT ON (e.person_id) e.person_id, e.properties -> '$answers' AS answers"
-        " FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
-        " AND e.properties ->> '$survey' = %s AND coalesce((e.properties -> '$answers') ? %s, false)"
+        f"SELECT DISTINCT ON (e.person_id) e.person_id, e.properties -> '$answers' AS answers {_RESPONSES}"
         f"{r_sql} ORDER BY e.person_id, e.timestamp DESC, e.uuid DESC"
     )
     params = [project_id, survey, question, *r_params]
@@ -244,9 +249,7 @@ def survey_answers(project_id: int, *, survey: str, question: str, until: dateti
     the same moment, the greatest uuid's, as `survey_persons` orders them."""
     return (
         "SELECT DISTINCT ON (e.person_id, e.timestamp) e.person_id, e.timestamp, e.properties -> '$answers'"
-        " FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
-        " AND e.properties ->> '$survey' = %s AND coalesce((e.properties -> '$answers') ? %s, false)"
-        " AND e.timestamp < %s ORDER BY e.person_id, e.timestamp, e.uuid DESC",
+        f" {_RESPONSES} AND e.timestamp < %s ORDER BY e.person_id, e.timestamp, e.uuid DESC",
         [project_id, survey, question, until],
     )
 
