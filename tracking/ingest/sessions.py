@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import orjson
 from django.db import connection
@@ -199,7 +199,9 @@ def upsert_sessions(
                             "is_bot": facts.bot.get(key, False),
                             "internal_network": facts.internal.get(key, ""),
                             "exit_path": url_path(r.exit_url),
-                            **asdict(landing(r.entry_url, r.referrer)),
+                            # the landing's fields (a flat frozen dataclass: its instance dict is exactly them;
+                            # dataclasses.asdict deep-copies and cost a fifth of the drain's Python time)
+                            **vars(landing(r.entry_url, r.referrer)),
                         }
                         for key, r, g, d in zip(keys, rows, geos, devices, strict=True)
                     ]
