@@ -200,9 +200,17 @@ def postgres_insert_file(url: str, path: Path) -> dict:
             " min(e.timestamp), max(e.timestamp) FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id"
             " GROUP BY 1, 2, 3"
         )
+        conn.execute(
+            "INSERT INTO tracking_personeventday (project_id, person_id, day, name, events)"
+            " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, e.name, count(*)"
+            " FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id GROUP BY 1, 2, 3, 4"
+        )
         timings["rollup_s"] = time.perf_counter() - t2
         t3 = time.perf_counter()
-        conn.execute("VACUUM (ANALYZE) tracking_event, tracking_person, tracking_session, tracking_personday")
+        conn.execute(
+            "VACUUM (ANALYZE) tracking_event, tracking_person, tracking_session, tracking_personday,"
+            " tracking_personeventday"
+        )
         timings["vacuum_s"] = time.perf_counter() - t3
         timings["rows"] = conn.execute("SELECT count(*) FROM tracking_event").fetchone()[0]
     return timings

@@ -15,9 +15,10 @@ events_ingested = Signal()
 
 @receiver(pre_delete, sender="tracking.Project")
 def _delete_project_events(sender, instance, **kwargs) -> None:
-    # Events and their daily rollup have no database foreign key (for COPY speed) and no ORM cascade.
+    # Events and their daily rollups have no database foreign key (for COPY speed) and no ORM cascade.
     eventstore.project_events_delete(instance.pk)
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tracking_personday WHERE project_id = %s", [instance.pk])
+        cursor.execute("DELETE FROM tracking_personeventday WHERE project_id = %s", [instance.pk])
         # The ingest queue has no foreign key either (an append never waits on a deletion).
         cursor.execute("DELETE FROM tracking_ingestqueueitem WHERE project_id = %s", [instance.pk])

@@ -14,7 +14,12 @@ class EventConditions(CompilerBase):
         context = self.event_window(node)
         return self.counted(
             lambda op: event_store.count_persons(
-                self.ctx.project_id, node["event"], operator=op, value=count["value"], **context
+                self.ctx.project_id,
+                node["event"],
+                operator=op,
+                value=count["value"],
+                zone=self.ctx.tz,
+                **context,
             ),
             count["operator"],
             count["value"],

@@ -10,7 +10,7 @@ as they are after identity merges.
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from tracking.eventstore import using_clickhouse
@@ -140,6 +140,16 @@ def person_days_rebuild(project_id: int, *, zone: str) -> int:
     from tracking.eventstore.postgres.explore import person_days_replace
 
     return person_days_replace(project_id, person_days(project_id, zone))
+
+
+def person_event_day_recount(project_id: int, day: date, *, start: datetime, end: datetime) -> None:
+    """Count one day of tracking.PersonEventDay again from the events in [start, end) (retention cut
+    the day at `start`). PostgreSQL only: with ClickHouse the rollup is not kept."""
+    if using_clickhouse():
+        return
+    from tracking.eventstore.postgres.explore import person_event_day_recount as recount
+
+    recount(project_id, day, start=start, end=end)
 
 
 # -- the overview and actions ---------------------------------------------------------

@@ -20,6 +20,7 @@ a callable giving an action's steps by id.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -51,8 +52,13 @@ def count_persons(
     value: int,
     person_ids: list[int] | None,
     action_steps: ActionSteps,
+    zone: zoneinfo.ZoneInfo | None = None,
 ) -> Fragment:
-    """Persons with at least one event matching `event` in the window, whose number of them `operator` `value`."""
+    """Persons with at least one event matching `event` in the window, whose number of them `operator` `value`.
+
+    With the project's `zone`, PostgreSQL counts a bare event name's whole days from the
+    daily rollup tracking.PersonEventDay and reads only the window's partial days' events.
+    """
     kwargs = {
         "since": since, "until": until, "operator": operator, "value": value,
         "person_ids": person_ids, "action_steps": action_steps,
@@ -60,7 +66,7 @@ def count_persons(
     if not using_clickhouse():
         from tracking.eventstore.postgres.segments import count_persons as persons
 
-        return persons(project_id, event, **kwargs)
+        return persons(project_id, event, **kwargs, zone=zone)
     from tracking.eventstore.clickhouse.segments import count_persons as persons
 
     return ids_fragment(persons(project_id, event, **kwargs))

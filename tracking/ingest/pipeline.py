@@ -251,7 +251,9 @@ def _store(
     sessions.upsert_sessions(project.pk, events, mapping, facts=per_session)
     # After update_persons has locked the persons' rows: a merge locks the person first
     # too, so the day rows are always taken second and batches never wait in a cycle.
-    rollup.person_days_add(project.pk, project.zone, ((mapping[e.distinct_id], e.timestamp) for e in events))
+    rollup.person_days_add(
+        project.pk, project.zone, ((mapping[e.distinct_id], e.timestamp, e.name) for e in events)
+    )
 
     touched = sorted({mapping[e.distinct_id] for e in events})
     if eventstore.using_clickhouse():

@@ -7,6 +7,7 @@ from tracking.models.events import (
     Person,
     PersonDay,
     PersonDistinctId,
+    PersonEventDay,
     PersonTouch,
     Session,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "Person",
     "PersonDay",
     "PersonDistinctId",
+    "PersonEventDay",
     "PersonTouch",
     "PersonTrait",
     "PersonalApiKey",

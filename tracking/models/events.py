@@ -211,6 +211,44 @@ class PersonDay(models.Model):
         return f"person {self.person_id} on {self.day}: {self.events} events"
 
 
+class PersonEventDay(models.Model):
+    """How many events of each name one person did on one day (in the project's time zone).
+
+    The PostgreSQL event store's rollup for counting conditions ("did $pageview at
+    least 5 times in the last 30 days"): a window's whole days are read here, a row
+    per person, day and name, and only its partial first and last day from the
+    events (tracking.eventstore.postgres.segments). Kept with PersonDay by ingestion,
+    merges, erasure, retention and rebuilds (tracking.ingest.rollup); not kept when
+    events live in ClickHouse, which counts its own columns faster than this table.
+    """
+
+    project = models.ForeignKey(
+        "tracking.Project", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    day = models.DateField()
+    name = models.CharField(max_length=200)
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "person", "day", "name"], name="person_event_day_unique"
+            )
+        ]
+        indexes = [
+            # a name's days in a window, read without touching the table
+            models.Index(
+                fields=["project", "name", "day"], include=["person", "events"], name="person_event_day_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"person {self.person_id} on {self.day}: {self.events} x {self.name}"
+
+
 class IngestRejection(models.Model):
     """Dead letters: an event (or a whole request) the ingestion refused, and why."""
 

@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tracking import eventstore
+from tracking.ingest.rollup import person_days_expire
 from tracking.models import Project
 
 BATCH = 20_000
@@ -45,10 +46,8 @@ def project_data_expire(*, project: Project, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=project.data_retention_days)
     deleted = eventstore.events_before_delete(project.pk, cutoff, batch=BATCH)
+    person_days_expire(project.pk, project.zone, cutoff)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM tracking_personday WHERE project_id = %s AND last_at < %s", [project.pk, cutoff]
-        )
         for sql in _TRAITS_EXPIRE:
             cursor.execute(sql, [project.pk, cutoff, project.pk, cutoff])
         rejections_cutoff = now - timedelta(days=min(REJECTIONS_KEPT_DAYS, project.data_retention_days))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -159,6 +159,7 @@ def person_event_counts(project_id: int, person_ids: list[int]) -> dict[int, int
 
 
 def person_days_rebuild(project_id: int) -> int:
+    """Both daily rollups from the events; returns the rows of tracking_personday."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM tracking_personday WHERE project_id = %s", [project_id])
         cursor.execute(
@@ -169,7 +170,30 @@ def person_days_rebuild(project_id: int) -> int:
             " WHERE e.project_id = %s GROUP BY 1, 2, 3",
             [project_id],
         )
-        return cursor.rowcount
+        days = cursor.rowcount
+        cursor.execute("DELETE FROM tracking_personeventday WHERE project_id = %s", [project_id])
+        cursor.execute(
+            "INSERT INTO tracking_personeventday (project_id, person_id, day, name, events)"
+            " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, e.name, count(*)"
+            " FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id"
+            " WHERE e.project_id = %s GROUP BY 1, 2, 3, 4",
+            [project_id],
+        )
+        return days
+
+
+def person_event_day_recount(project_id: int, day: date, *, start: datetime, end: datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM tracking_personeventday WHERE project_id = %s AND day = %s", [project_id, day]
+        )
+        # event_timestamp_brin narrows the scan to the day's block ranges
+        cursor.execute(
+            "INSERT INTO tracking_personeventday (project_id, person_id, day, name, events)"
+            " SELECT %s, person_id, %s, name, count(*) FROM tracking_event"
+            " WHERE project_id = %s AND timestamp >= %s AND timestamp < %s GROUP BY person_id, name",
+            [project_id, day, project_id, start, end],
+        )
 
 
 def person_days_replace(project_id: int, days: list[tuple], *, chunk: int = 50_000) -> int:

@@ -16,10 +16,12 @@ Values are always %s parameters; the SQL text is built only from constants.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from tracking.eventstore.days import day_start
 from tracking.matching.actions import action_where_sql
 from tracking.properties import compare_sql, jsonb_filter_sql
 
@@ -78,12 +80,95 @@ def count_persons(
     value: int,
     person_ids: list[int] | None,
     action_steps: ActionSteps,
+    zone: zoneinfo.ZoneInfo | None = None,
 ) -> tuple[str, list]:
+    days = _whole_days(event, since, until, person_ids, zone)
+    if days is not None:
+        return _count_from_days(project_id, event["name"], since, until, days, operator, value)
     where, params = event_sql(event, action_steps)
     frm, frm_params = _events_from(project_id, where, params, since, until, person_ids)
     return (
         f"SELECT e.person_id {frm} GROUP BY e.person_id HAVING count(*) {compare_sql(operator)} %s",
         [*frm_params, value],
+    )
+
+
+def _whole_days(
+    event: dict,
+    since: datetime | None,
+    until: datetime | None,
+    person_ids: list[int] | None,
+    zone: zoneinfo.ZoneInfo | None,
+) -> tuple[date | None, date | None, datetime | None, datetime | None] | None:
+    """The window's whole days in the project's time zone, when counting can read them from the
+    rollup (tracking.PersonEventDay): `(first day, day after the last, where the first begins,
+    where the day after the last begins)`, None for no bound; None when it cannot.
+
+    Only a bare event name has per-name counts (a property filter or an action needs the events),
+    and only a full computation gains: a refresh of a few persons reads their events by person.
+    """
+    if (
+        zone is None
+        or person_ids is not None
+        or "name" not in event
+        or "action" in event
+        or event.get("where")
+    ):
+        return None
+    first = begins = None
+    if since is not None:
+        first = since.astimezone(zone).date()
+        begins = day_start(first, zone)
+        if begins < since:  # the window starts inside that day: only the next one is whole
+            first += timedelta(days=1)
+            begins = day_start(first, zone)
+    after = ends = None
+    if until is not None:
+        after = until.astimezone(zone).date()  # the day `until` falls in is not whole (it ends before)
+        ends = day_start(after, zone)
+    if first is not None and after is not None and first >= after:
+        return None  # no whole day inside: the events alone
+    return first, after, begins, ends
+
+
+def _count_from_days(
+    project_id: int,
+    name: str,
+    since: datetime | None,
+    until: datetime | None,
+    days: tuple,
+    operator: str,
+    value: int,
+) -> tuple[str, list]:
+    """Whole days from the rollup, plus the events of the partial days at either end of the window."""
+    first, after, begins, ends = days
+    parts, params = [], []
+    # relies on person_event_day_name (project_id, name, day) INCLUDE (person_id, events)
+    d_sql, d_params = "", []
+    if first is not None:
+        d_sql, d_params = " AND d.day >= %s", [first]
+    if after is not None:
+        d_sql, d_params = d_sql + " AND d.day < %s", [*d_params, after]
+    parts.append(
+        f"SELECT d.person_id, d.events AS n FROM tracking_personeventday d"
+        f" WHERE d.project_id = %s AND d.name = %s{d_sql}"
+    )
+    params += [project_id, name, *d_params]
+    # relies on event_project_name_ts (project_id, name, timestamp)
+    for start, end in ((since, begins), (ends, until)):
+        if start is None or start == end:
+            continue
+        e_sql, e_params = " AND e.timestamp >= %s", [start]
+        if end is not None:
+            e_sql, e_params = e_sql + " AND e.timestamp < %s", [start, end]
+        parts.append(
+            f"SELECT e.person_id, 1 AS n FROM tracking_event e WHERE e.project_id = %s AND e.name = %s{e_sql}"
+        )
+        params += [project_id, name, *e_params]
+    return (
+        f"SELECT c.person_id FROM ({' UNION ALL '.join(parts)}) c"
+        f" GROUP BY c.person_id HAVING sum(c.n) {compare_sql(operator)} %s",
+        [*params, value],
     )
 
 
