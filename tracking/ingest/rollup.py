@@ -96,7 +96,7 @@ def person_days_move(project_id: int, *, source: int, target: int) -> None:
         cursor.execute(
             "DELETE FROM tracking_personday WHERE project_id = %s AND person_id = %s", [project_id, source]
         )
-        # relies on person_event_day_unique (project_id, person_id, day, name)
+        # relies on the primary key (project_id, person_id, day, name)
         cursor.execute(
             "INSERT INTO tracking_personeventday AS d (project_id, person_id, day, name, events)"
             " SELECT project_id, %s, day, name, events FROM tracking_personeventday"
