@@ -58,10 +58,16 @@ def berlin(project):
 
 
 def _history(send) -> None:
-    """Three people over 40 local days: page views and clicks around midnight, a purchase."""
+    """Three people over 40 local days: page views and clicks around midnight and twice at noon, a purchase."""
     batch = []
     for days_ago in range(0, 40, 3):
-        for who, hour, minute in (("ann", 23, 59), ("ann", 0, 1), ("bob", 12, 0), ("cy", 0, 0)):
+        for who, hour, minute in (
+            ("ann", 23, 59),
+            ("ann", 0, 1),
+            ("bob", 12, 0),
+            ("bob", 12, 30),
+            ("cy", 0, 0),
+        ):
             moment = _local(days_ago, hour, minute)
             if moment > NOW:
                 continue
@@ -207,3 +213,31 @@ def test_a_segment_counting_page_views_reads_the_rollup_and_matches_live_refresh
     assert members == _persons((scoped.sql, scoped.params))
     # every third day: ann twice around midnight, bob at noon, cy at midnight; 4 or 5 days of the last 14
     assert len(members) == 3
+
+
+@pytest.mark.parametrize("window", range(len(WINDOWS)))
+@pytest.mark.parametrize("measure", ["count", "active_days"])
+def test_rank_scores_from_the_days_equal_the_scores_from_the_events(
+    send, berlin, window, measure, monkeypatch
+):
+    from tracking.eventstore.postgres import segments as fragments
+
+    _history(send)
+    since, until = (bound() for bound in WINDOWS[window])
+    common = {"measure": measure, "prop": None, "zone": berlin.timezone, "since": since, "until": until}
+    common["action_steps"] = lambda pk: []
+
+    def scores() -> tuple[dict, str]:
+        sql, params = fragments.person_scores(berlin.pk, {"name": "$pageview"}, **common)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return dict(cursor.fetchall()), sql
+
+    from_days, sql = scores()
+    monkeypatch.setattr(fragments, "_whole_days", lambda *args: None)
+    from_events, events_sql = scores()
+    assert "tracking_personeventday" not in events_sql
+    assert from_days == from_events, (since, until)
+    # the windows inside a day or two (no whole day between their ends) read the events alone
+    assert ("tracking_personeventday" in sql) == (window not in (5, 6))
+    assert from_days  # every window holds someone's page views

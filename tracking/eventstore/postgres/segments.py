@@ -141,19 +141,38 @@ def _count_from_days(
     value: int,
 ) -> tuple[str, list]:
     """Whole days from the rollup, plus the events of the partial days at either end of the window."""
+    rows, params = _day_rows(project_id, name, since, until, days)
+    return (
+        f"SELECT c.person_id FROM ({rows}) c GROUP BY c.person_id HAVING sum(c.n) {compare_sql(operator)} %s",
+        [*params, value],
+    )
+
+
+def _day_rows(
+    project_id: int,
+    name: str,
+    since: datetime | None,
+    until: datetime | None,
+    days: tuple,
+    *,
+    zone: str | None = None,
+) -> tuple[str, list]:
+    """`SELECT person_id, n[, day]` rows whose `n` add up to each person's count of `name` in the window:
+    a row per whole day from the rollup, one per event of the partial days at either end (with `zone`,
+    each row's day in it too, for counting distinct days)."""
     first, after, begins, ends = days
-    parts, params = [], []
-    # relies on person_event_day_name (project_id, name, day) INCLUDE (person_id, events)
+    day_sql = ", d.day" if zone else ""
     d_sql, d_params = "", []
     if first is not None:
         d_sql, d_params = " AND d.day >= %s", [first]
     if after is not None:
         d_sql, d_params = d_sql + " AND d.day < %s", [*d_params, after]
-    parts.append(
-        f"SELECT d.person_id, d.events AS n FROM tracking_personeventday d"
+    # relies on person_event_day_name (project_id, name, day) INCLUDE (person_id, events)
+    parts = [
+        f"SELECT d.person_id, d.events AS n{day_sql} FROM tracking_personeventday d"
         f" WHERE d.project_id = %s AND d.name = %s{d_sql}"
-    )
-    params += [project_id, name, *d_params]
+    ]
+    params = [project_id, name, *d_params]
     # relies on event_project_name_ts (project_id, name, timestamp)
     for start, end in ((since, begins), (ends, until)):
         if start is None or start == end:
@@ -161,15 +180,13 @@ def _count_from_days(
         e_sql, e_params = " AND e.timestamp >= %s", [start]
         if end is not None:
             e_sql, e_params = e_sql + " AND e.timestamp < %s", [start, end]
+        e_day, e_day_params = (", (e.timestamp AT TIME ZONE %s)::date", [zone]) if zone else ("", [])
         parts.append(
-            f"SELECT e.person_id, 1 AS n FROM tracking_event e WHERE e.project_id = %s AND e.name = %s{e_sql}"
+            f"SELECT e.person_id, 1 AS n{e_day} FROM tracking_event e"
+            f" WHERE e.project_id = %s AND e.name = %s{e_sql}"
         )
-        params += [project_id, name, *e_params]
-    return (
-        f"SELECT c.person_id FROM ({' UNION ALL '.join(parts)}) c"
-        f" GROUP BY c.person_id HAVING sum(c.n) {compare_sql(operator)} %s",
-        [*params, value],
-    )
+        params += [*e_day_params, project_id, name, *e_params]
+    return " UNION ALL ".join(parts), params
 
 
 def aggregate_persons(
@@ -352,8 +369,19 @@ def person_scores(
 ) -> tuple[str, list]:
     """`SELECT person_id, score` (numeric) for persons with a matching event in the window.
 
-    Relies on event_project_name_ts for a named event, as count_persons does.
+    Relies on event_project_name_ts for a named event, as count_persons does; a count or the
+    active days of a bare event name read the window's whole days from the per-name rollup.
     """
+    if measure in ("count", "active_days"):
+        days = _whole_days(event, since, until, None, zoneinfo.ZoneInfo(zone))
+        if days is not None:
+            if measure == "count":
+                rows, params = _day_rows(project_id, event["name"], since, until, days)
+                score = "sum(c.n)::numeric"
+            else:
+                rows, params = _day_rows(project_id, event["name"], since, until, days, zone=zone)
+                score = "count(DISTINCT c.day)::numeric"
+            return f"SELECT c.person_id, {score} AS score FROM ({rows}) c GROUP BY c.person_id", params
     where, params = event_sql(event, action_steps)
     frm, frm_params = _events_from(project_id, where, params, since, until, None)
     if measure == "sum":
