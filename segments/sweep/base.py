@@ -275,13 +275,26 @@ class SweepBase:
         sql = f"SELECT pid, k, last FROM ({runs}) s WHERE k < %s AND {holds}"
         return _runs_to_masks(self._fetch(sql, [*params, self.n, value]))
 
-    def _counted(self, rows: tuple[str, list], *, reach: int | None, operator: str, value: int) -> Answer:
+    def _counted(
+        self,
+        rows: tuple[str, list] | None,
+        *,
+        reach: int | None,
+        operator: str,
+        value: int,
+        bucketed: list[tuple] | None = None,
+    ) -> Answer:
         """A count condition: zero rows count as zero, so one satisfied by zero is the complement of its negation
-        (as the compiler's `counted`)."""
+        (as the compiler's `counted`). `bucketed`: the `(person, lo, hi, c)` rows already, instead of `rows`."""
+
+        def runs(op: str) -> dict[int, int]:
+            if bucketed is not None:
+                return _count_masks(bucketed, self.n, op, value)
+            return self._runs(rows, reach=reach, operator=op, value=value)
+
         if ZERO_SATISFIES[operator](value):
-            masks = self._runs(rows, reach=reach, operator=_NEGATED[operator], value=value)
-            return self._not(Answer(masks))
-        return Answer(self._runs(rows, reach=reach, operator=operator, value=value))
+            return self._not(Answer(runs(_NEGATED[operator])))
+        return Answer(runs(operator))
 
     def _window(self, window: dict | None) -> tuple[datetime | None, datetime | None, int | None]:
         """(since, until, reach) of a condition's window: dates bound the rows, "last N days" reaches N days."""

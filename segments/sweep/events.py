@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from segments.compiler.rank import rank_threshold
 from segments.sweep.base import TICK, Answer, SweepBase, Unsupported, _runs_to_masks
 from tracking.eventstore import segments as event_store
+from tracking.eventstore.days import day_start
 from tracking.properties import compare, jsonb_filter_sql
 
 
@@ -14,8 +17,78 @@ class EventConditions(SweepBase):
     def c_behavior(self, node: dict) -> Answer:
         since, until, reach = self._window(node.get("window"))
         count = node["count"]
-        rows = self._events(node["event"], since, until, reach)
+        event = node["event"]
+        if "name" in event and "action" not in event and not event.get("where"):
+            bucketed = self._name_days(event["name"], since, until, reach)
+            if bucketed is not None:
+                return self._counted(None, reach=reach, operator=count["operator"], value=count["value"],
+                                     bucketed=bucketed)  # fmt: skip
+        rows = self._events(event, since, until, reach)
         return self._counted(rows, reach=reach, operator=count["operator"], value=count["value"])
+
+    def _name_days(self, name: str, since, until, reach: int | None) -> list[tuple] | None:
+        """`(person, lo, hi, c)` rows of a bare event name's count, read per day from the per-name rollup where
+        all of a day's events count at the same boundaries, and from the events elsewhere; None on ClickHouse.
+
+        An event at t counts from the first boundary at or after t to the last one at most `reach` days after
+        it. Inside a day (boundaries are local midnights) both ends are the same for every moment except where
+        t + reach crosses a boundary within the day (a daylight saving change inside the window): those days,
+        and the window's partial first and last day, are read from the events. An event exactly at midnight
+        counts from that midnight, a boundary earlier than the rest of its day: corrected event by event.
+        """
+        since, until = self._bounded(since, until, reach)
+        zone = self.project.zone
+        points = [p.astimezone(UTC) for p in self.points]
+        if since is None:
+            found = event_store.name_first_day(self.project.pk, name)
+            if found is None:
+                return None
+            (first_day,) = self._fetch(*found)[0]
+            if first_day is None:
+                return []
+            since = day_start(first_day, zone)
+        last = self.n - 1
+
+        def lo(
+            t: datetime,
+        ) -> int:  # width_bucket(t - 1 microsecond, points): the first boundary at or after t
+            return bisect_left(points, t)
+
+        def hi(t: datetime) -> int:  # the last boundary at most `reach` days after t
+            return last if reach is None else bisect_right(points, t + timedelta(days=reach)) - 1
+
+        days, los, his, midnights, partial = [], [], [], {}, []
+        day = since.astimezone(zone).date()
+        while (start := day_start(day, zone)) < until:
+            end = day_start(day + timedelta(days=1), zone)
+            inside = (lo(start + TICK), hi(start + TICK))
+            if start < since or end > until or inside != (lo(end - TICK), hi(end - TICK)):
+                partial.append((max(start, since), min(end, until)))
+            else:
+                days.append(day)
+                los.append(inside[0])
+                his.append(inside[1])
+                if (lo(start), hi(start)) != inside:
+                    midnights[start] = inside
+            day += timedelta(days=1)
+        rows: list[tuple] = []
+        if days:
+            found = event_store.name_day_buckets(self.project.pk, name, days=days, los=los, his=his)
+            if found is None:
+                return None
+            rows += self._fetch(*found)
+        for start, end in partial:
+            counted, params = self._buckets(self._events({"name": name}, start, end, None), reach=reach)
+            rows += self._fetch(counted, params)
+        if midnights:
+            found = event_store.name_events_at(self.project.pk, name, sorted(midnights))
+            if found is None:
+                return None
+            for pid, ts in self._fetch(*found):
+                inside = midnights.get(ts)
+                if inside is not None:  # counted with its day's boundaries: move it to its own
+                    rows += [(pid, lo(ts), hi(ts), 1), (pid, *inside, -1)]
+        return rows
 
     def c_aggregate(self, node: dict) -> Answer:
         since, until, reach = self._window(node.get("window"))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from tracking.eventstore import using_clickhouse
 from tracking.eventstore.arrays import pg_array
@@ -187,6 +187,39 @@ def event_rows(
     from tracking.eventstore.postgres.segments import event_rows as rows
 
     return rows(project_id, event, since=since, until=until, prop=prop, action_steps=action_steps)
+
+
+def name_day_buckets(
+    project_id: int, name: str, *, days: list[date], los: list[int], his: list[int]
+) -> Fragment | None:
+    """`SELECT person_id, lo, hi, c`: per person, how many events named `name` on each of `days` (in the
+    project's time zone) count at boundaries lo..hi, the day's `los` and `his` (segments.sweep, for days
+    all of whose events count at the same boundaries). PostgreSQL reads them from its per-name daily
+    rollup (tracking.PersonEventDay); None on ClickHouse, which keeps none."""
+    if using_clickhouse():
+        return None
+    from tracking.eventstore.postgres.segments import name_day_buckets as buckets
+
+    return buckets(project_id, name, days=days, los=los, his=his)
+
+
+def name_first_day(project_id: int, name: str) -> Fragment | None:
+    """`SELECT min(day)`: the first day of `name` in the per-name daily rollup; None on ClickHouse."""
+    if using_clickhouse():
+        return None
+    from tracking.eventstore.postgres.segments import name_first_day as first
+
+    return first(project_id, name)
+
+
+def name_events_at(project_id: int, name: str, moments: list[datetime]) -> Fragment | None:
+    """`SELECT person_id, timestamp`: the events named `name` at exactly one of `moments` (segments.sweep);
+    None on ClickHouse."""
+    if using_clickhouse():
+        return None
+    from tracking.eventstore.postgres.segments import name_events_at as at
+
+    return at(project_id, name, moments)
 
 
 def sequence_chains(

@@ -309,6 +309,38 @@ def event_rows(
     return f"SELECT e.person_id, e.timestamp, sl_numeric(e.properties -> %s) {frm}", [prop, *frm_params]
 
 
+def name_day_buckets(
+    project_id: int, name: str, *, days: list[date], los: list[int], his: list[int]
+) -> tuple[str, list]:
+    """`SELECT person_id, lo, hi, c`: per person, how many `name` events of `days` (from the per-name
+    rollup) count from boundary lo to hi, each day's given in `los` and `his`."""
+    # relies on person_event_day_name (project_id, name, day) INCLUDE (person_id, events)
+    return (
+        "SELECT d.person_id, v.lo, v.hi, sum(d.events)::int FROM tracking_personeventday d"
+        " JOIN unnest(%s::date[], %s::int[], %s::int[]) AS v (day, lo, hi) ON v.day = d.day"
+        " WHERE d.project_id = %s AND d.name = %s AND d.day >= %s AND d.day <= %s GROUP BY 1, 2, 3",
+        [days, los, his, project_id, name, min(days), max(days)],
+    )
+
+
+def name_first_day(project_id: int, name: str) -> tuple[str, list]:
+    """`SELECT min(day)`: the first day with a `name` event in the per-name rollup (NULL: none)."""
+    return (
+        "SELECT min(d.day) FROM tracking_personeventday d WHERE d.project_id = %s AND d.name = %s",
+        [project_id, name],
+    )
+
+
+def name_events_at(project_id: int, name: str, moments: list[datetime]) -> tuple[str, list]:
+    """`SELECT person_id, timestamp` of the `name` events at exactly one of `moments`."""
+    # relies on event_project_name_ts (project_id, name, timestamp)
+    return (
+        "SELECT e.person_id, e.timestamp FROM tracking_event e"
+        " WHERE e.project_id = %s AND e.name = %s AND e.timestamp = ANY(%s::timestamptz[])",
+        [project_id, name, moments],
+    )
+
+
 # a project's responses to one survey that answer one question: %s project, survey, question
 _RESPONSES = (
     "FROM tracking_event e WHERE e.project_id = %s AND e.name = '$survey_response'"
