@@ -50,11 +50,8 @@ def person_days_add(
     per rollup and batch."""
     days: dict[tuple[int, str], list] = {}
     names: dict[tuple[int, str, str], int] = {}
-    local: dict[datetime, str] = {}  # a batch's events share few distinct moments' dates: convert each once
     for person_id, moment, name in rows:
-        day = local.get(moment)
-        if day is None:
-            day = local[moment] = moment.astimezone(tz).date().isoformat()
+        day = moment.astimezone(tz).date().isoformat()
         key = (person_id, day)
         entry = days.get(key)
         if entry is None:
@@ -112,11 +109,13 @@ def person_days_move(project_id: int, *, source: int, target: int) -> None:
 
 def person_days_delete(project_id: int, *, person_id: int) -> None:
     with connection.cursor() as cursor:
-        for table in ("tracking_personday", "tracking_personeventday"):
-            cursor.execute(
-                f"DELETE FROM {table} WHERE project_id = %s AND person_id = %s",  # noqa: S608 (a constant)
-                [project_id, person_id],
-            )
+        cursor.execute(
+            "DELETE FROM tracking_personday WHERE project_id = %s AND person_id = %s", [project_id, person_id]
+        )
+        cursor.execute(
+            "DELETE FROM tracking_personeventday WHERE project_id = %s AND person_id = %s",
+            [project_id, person_id],
+        )
 
 
 def person_days_expire(project_id: int, tz: zoneinfo.ZoneInfo, cutoff: datetime) -> None:
