@@ -16,15 +16,13 @@ from tracking.properties import compare, jsonb_filter_sql
 class EventConditions(SweepBase):
     def c_behavior(self, node: dict) -> Answer:
         since, until, reach = self._window(node.get("window"))
-        count = node["count"]
-        event = node["event"]
+        operator, value, event = node["count"]["operator"], node["count"]["value"], node["event"]
         if "name" in event and "action" not in event and not event.get("where"):
             bucketed = self._name_days(event["name"], since, until, reach)
             if bucketed is not None:
-                return self._counted(None, reach=reach, operator=count["operator"], value=count["value"],
-                                     bucketed=bucketed)  # fmt: skip
+                return self._counted(None, reach=reach, operator=operator, value=value, bucketed=bucketed)
         rows = self._events(event, since, until, reach)
-        return self._counted(rows, reach=reach, operator=count["operator"], value=count["value"])
+        return self._counted(rows, reach=reach, operator=operator, value=value)
 
     def _name_days(self, name: str, since, until, reach: int | None) -> list[tuple] | None:
         """`(person, lo, hi, c)` rows of a bare event name's count, read per day from the per-name rollup where
@@ -49,12 +47,12 @@ class EventConditions(SweepBase):
             since = day_start(first_day, zone)
         last = self.n - 1
 
-        def lo(
-            t: datetime,
-        ) -> int:  # width_bucket(t - 1 microsecond, points): the first boundary at or after t
+        def lo(t: datetime) -> int:
+            """The first boundary at or after t (the SQL's width_bucket(t - 1 microsecond, points))."""
             return bisect_left(points, t)
 
-        def hi(t: datetime) -> int:  # the last boundary at most `reach` days after t
+        def hi(t: datetime) -> int:
+            """The last boundary at most `reach` days after t."""
             return last if reach is None else bisect_right(points, t + timedelta(days=reach)) - 1
 
         days, los, his, midnights, partial = [], [], [], {}, []
