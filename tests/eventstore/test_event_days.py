@@ -8,6 +8,7 @@ import zoneinfo
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -21,8 +22,15 @@ from tracking.services.retention import project_data_expire
 pytestmark = pytest.mark.django_db
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
-# the test's clock: events are placed relative to it, around local midnights and the autumn DST change
-NOW = datetime.now(UTC).replace(microsecond=0)
+# The test's clock: the 40 days of history before it span Berlin's autumn DST change (2026-10-25),
+# so windows and days around it have 23- and 25-hour days in them.
+NOW = datetime(2026, 11, 10, 11, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock():
+    with time_machine.travel(NOW, tick=True):
+        yield
 
 
 def _from_events(project) -> set[tuple]:
@@ -75,6 +83,10 @@ def _history(send) -> None:
             if who != "cy":
                 batch.append(event("$autocapture", who, timestamp=moment.isoformat()))
     batch.append(event("purchase", "bob", timestamp=_local(5, 10).isoformat(), amount=20))
+    offsets = {
+        moment.utcoffset() for moment in (_local(days_ago, 12).astimezone(BERLIN) for days_ago in (0, 39))
+    }
+    assert len(offsets) == 2  # summer and winter time both in the history
     for start in range(0, len(batch), 50):
         assert send(batch[start : start + 50]).status_code == 200
 
