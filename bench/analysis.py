@@ -270,7 +270,7 @@ def main() -> None:
                   f" {loaded['optimize_s']:.1f} s, {loaded['bytes'] / 1e6:,.0f} MB on disk; daily rollup to"
                   f" PostgreSQL {loaded['rollup_s']:.1f} s; vacuum analyze {vacuum_s:.1f} s", flush=True)  # fmt: skip
         else:
-            loaded = backends.postgres_insert_file(db.url, work / "events.tsv")
+            loaded = backends.postgres_insert_file(db.url, work / "events.tsv", project.pk)
             print(f"postgres: {loaded['rows']:,} events copied in {loaded['copy_s']:.1f} s, indexes"
                   f" {loaded['index_s']:.1f} s, daily rollup {loaded['rollup_s']:.1f} s, vacuum analyze"
                   f" {loaded['vacuum_s']:.1f} s", flush=True)  # fmt: skip

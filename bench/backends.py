@@ -167,10 +167,13 @@ def drop_event_indexes(conn) -> list[str]:
     return recreate
 
 
-def postgres_insert_file(url: str, path: Path) -> dict:
+def postgres_insert_file(url: str, path: Path, project_id: int) -> dict:
     """COPY an event file into tracking_event as a bulk load would: secondary indexes dropped
-    and rebuilt, the daily rollup built once, then VACUUM ANALYZE. Returns timings."""
+    and rebuilt, the project's daily rollups built once (the product's own rebuild), then VACUUM
+    ANALYZE. Returns timings."""
     import psycopg
+
+    from tracking.ingest.rollup import person_days_rebuild
 
     timings: dict = {}
     t0 = time.perf_counter()
@@ -194,17 +197,7 @@ def postgres_insert_file(url: str, path: Path) -> dict:
         timings["index_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         conn.autocommit = True
-        conn.execute(
-            "INSERT INTO tracking_personday (project_id, person_id, day, events, first_at, last_at)"
-            " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, count(*),"
-            " min(e.timestamp), max(e.timestamp) FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id"
-            " GROUP BY 1, 2, 3"
-        )
-        conn.execute(
-            "INSERT INTO tracking_personeventday (project_id, person_id, day, name, events)"
-            " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, e.name, count(*)"
-            " FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id GROUP BY 1, 2, 3, 4"
-        )
+        person_days_rebuild(project_id)
         timings["rollup_s"] = time.perf_counter() - t2
         t3 = time.perf_counter()
         conn.execute(

@@ -90,7 +90,7 @@ def main() -> None:
             backends.clickhouse_rollup_to_postgres(db.url, project.pk, project.timezone, work)
             backends.postgres_analyze(db.url)
         else:
-            backends.postgres_insert_file(db.url, work / "events.tsv")
+            backends.postgres_insert_file(db.url, work / "events.tsv", project.pk)
         (work / "events.tsv").unlink()
         print(
             f"{generated['events']:,} events, {generated['persons']:,} persons in {args.backend}", flush=True

@@ -389,19 +389,10 @@ def load(
         # ingestion keeps the daily rollup as batches arrive; a bulk load builds it once
         if event_out is not None:
             backends.clickhouse_rollup_to_postgres(url, gen.project_id, "UTC", events_file.parent)
-        else:
-            conn.execute(
-                "INSERT INTO tracking_personday (project_id, person_id, day, events, first_at, last_at)"
-                " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, count(*),"
-                " min(e.timestamp), max(e.timestamp) FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id"
-                " GROUP BY 1, 2, 3"
-            )
-            # and, on PostgreSQL, the per-name counts that counting conditions read
-            conn.execute(
-                "INSERT INTO tracking_personeventday (project_id, person_id, day, name, events)"
-                " SELECT e.project_id, e.person_id, (e.timestamp AT TIME ZONE p.timezone)::date, e.name, count(*)"
-                " FROM tracking_event e JOIN tracking_project p ON p.id = e.project_id GROUP BY 1, 2, 3, 4"
-            )
+        else:  # the product's rebuild: the day rows, and the per-name counts that counting conditions read
+            from tracking.ingest.rollup import person_days_rebuild
+
+            person_days_rebuild(gen.project_id)
         timings["rollup_s"] = time.perf_counter() - t3
         conn.execute("VACUUM (ANALYZE) tracking_event, tracking_person, tracking_session, tracking_company,"
                      " tracking_persondistinctid, tracking_personday, tracking_personeventday")  # fmt: skip

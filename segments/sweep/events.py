@@ -34,14 +34,14 @@ class EventConditions(SweepBase):
         and the window's partial first and last day, are read from the events. An event exactly at midnight
         counts from that midnight, a boundary earlier than the rest of its day: corrected event by event.
         """
+        first = event_store.name_first_day(self.project.pk, name)
+        if first is None:  # ClickHouse: no per-name rollup (the other fragments are None there too)
+            return None
         since, until = self._bounded(since, until, reach)
         zone = self.project.zone
         points = [p.astimezone(UTC) for p in self.points]
         if since is None:
-            found = event_store.name_first_day(self.project.pk, name)
-            if found is None:
-                return None
-            (first_day,) = self._fetch(*found)[0]
+            (first_day,) = self._fetch(*first)[0]
             if first_day is None:
                 return []
             since = day_start(first_day, zone)
@@ -61,7 +61,10 @@ class EventConditions(SweepBase):
             end = day_start(day + timedelta(days=1), zone)
             inside = (lo(start + TICK), hi(start + TICK))
             if start < since or end > until or inside != (lo(end - TICK), hi(end - TICK)):
-                partial.append((max(start, since), min(end, until)))
+                span = (max(start, since), min(end, until))
+                if partial and partial[-1][1] == span[0]:  # consecutive days (a DST change's): one read
+                    span = (partial.pop()[0], span[1])
+                partial.append(span)
             else:
                 days.append(day)
                 los.append(inside[0])
@@ -71,18 +74,14 @@ class EventConditions(SweepBase):
             day += timedelta(days=1)
         rows: list[tuple] = []
         if days:
-            found = event_store.name_day_buckets(self.project.pk, name, days=days, los=los, his=his)
-            if found is None:
-                return None
-            rows += self._fetch(*found)
+            rows += self._fetch(
+                *event_store.name_day_buckets(self.project.pk, name, days=days, los=los, his=his)
+            )
         for start, end in partial:
             counted, params = self._buckets(self._events({"name": name}, start, end, None), reach=reach)
             rows += self._fetch(counted, params)
         if midnights:
-            found = event_store.name_events_at(self.project.pk, name, sorted(midnights))
-            if found is None:
-                return None
-            for pid, ts in self._fetch(*found):
+            for pid, ts in self._fetch(*event_store.name_events_at(self.project.pk, name, sorted(midnights))):
                 inside = midnights.get(ts)
                 if inside is not None:  # counted with its day's boundaries: move it to its own
                     rows += [(pid, lo(ts), hi(ts), 1), (pid, *inside, -1)]
