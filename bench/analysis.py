@@ -254,6 +254,8 @@ def main() -> None:
         backends.configure(args.backend, work)
         harness.django_setup(db)
         logging.getLogger("django-q").setLevel(logging.WARNING)
+        print("postgres: " + ", ".join(f"{k}={v}" for k, v in db.settings(
+            ["shared_buffers", "effective_cache_size", "max_parallel_workers_per_gather", "work_mem"]).items()))  # fmt: skip
         if clickhouse:
             backends.clickhouse_migrate()
         project = harness.bench_project(name=f"bench-{args.events}")

@@ -3,10 +3,12 @@
 Two places to put it:
 
 - `temp` (default): a throwaway PostgreSQL (the pgserver binaries the project
-  already uses) with its data directory in a fresh folder under /tmp. Nothing
-  else shares it, so PostgreSQL settings can be tried on it (`pg_settings`) and
-  the developer's database and the test databases are never touched. The
-  server is stopped and the folder removed at the end of the run.
+  already uses) with its data directory in a fresh folder under /tmp, given the
+  memory settings docs/deploy.md asks of a deployment (shared_buffers a quarter of
+  RAM, effective_cache_size three quarters; pgserver's own defaults are 128 MB and
+  4 GB). Nothing else shares it, so PostgreSQL settings can be tried on it
+  (`pg_settings`) and the developer's database and the test databases are never
+  touched. The server is stopped and the folder removed at the end of the run.
 - `embedded`: a database named `sightline_bench` in the project's embedded
   server (`.data/pg`), dropped at the end. Settings cannot be changed there.
 
@@ -53,7 +55,9 @@ class ScratchDatabase:
             raise ValueError("PostgreSQL settings can only be changed on a throwaway server (--server temp)")
         self.where = where
         self.keep = keep or os.environ.get("SIGHTLINE_BENCH_KEEP") == "1"
-        self.pg_settings = pg_settings or {}
+        # A throwaway server is configured as docs/deploy.md tells a deployment to be
+        # (`--pg-setting` overrides); the embedded one keeps what it has.
+        self.pg_settings = {**deploy_memory_settings(), **(pg_settings or {})} if where == "temp" else {}
         self.tmp_dir: Path | None = None
         self.pg_dir: Path | None = None
         self.url = ""
@@ -148,6 +152,15 @@ class ScratchDatabase:
             "LOG_LEVEL": "WARNING",
             "DB_CONN_MAX_AGE": "600",
         }
+
+
+def deploy_memory_settings() -> dict[str, str]:
+    """docs/deploy.md's memory settings for this machine: shared_buffers a quarter of RAM,
+    effective_cache_size three quarters."""
+    import psutil
+
+    mb = psutil.virtual_memory().total // (1024 * 1024)
+    return {"shared_buffers": f"{mb // 4}MB", "effective_cache_size": f"{mb * 3 // 4}MB"}
 
 
 def _reattach(pg_dir: Path):
