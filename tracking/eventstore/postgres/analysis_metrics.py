@@ -91,12 +91,14 @@ def value_population_sql(
             [pid, start, end, prop, pid, start, end, *cond_params],
         )
     function = "sum" if aggregate == "sum" else "avg"
-    # only the event's rows: event_project_name_ts when the event has a name
+    # only the event's rows: event_project_name_ts when the event has a name; OFFSET 0 keeps
+    # the value read once a row (flattened, each aggregate would extract it again)
     return (
-        f"SELECT e.person_id, {function}(sl_numeric(e.properties -> %s)) AS y, true AS mature"
-        f" FROM tracking_event e WHERE e.project_id = %s AND e.timestamp >= %s AND e.timestamp < %s AND {cond}"
-        " GROUP BY e.person_id HAVING count(sl_numeric(e.properties -> %s)) > 0",
-        [prop, pid, start, end, *cond_params, prop],
+        f"SELECT person_id, {function}(x) AS y, true AS mature FROM (SELECT e.person_id,"
+        " sl_numeric(e.properties -> %s) AS x FROM tracking_event e WHERE e.project_id = %s"
+        f" AND e.timestamp >= %s AND e.timestamp < %s AND {cond} OFFSET 0) v"
+        " GROUP BY person_id HAVING count(x) > 0",
+        [prop, pid, start, end, *cond_params],
     )
 
 

@@ -224,9 +224,11 @@ def aggregate_partials(
 ) -> tuple[str, list]:
     where, params = event_sql(event, action_steps)
     frm, frm_params = _events_from(project_id, where, params, since, until, person_ids)
+    # OFFSET 0 keeps the subquery whole: flattened, the planner would copy the value's
+    # extraction into each of the five aggregates and read the JSON five times a row.
     return (
         "SELECT person_id, sum(x), count(x), min(x), max(x)"
-        f" FROM (SELECT e.person_id, sl_numeric(e.properties -> %s) AS x {frm}) v"
+        f" FROM (SELECT e.person_id, sl_numeric(e.properties -> %s) AS x {frm} OFFSET 0) v"
         " GROUP BY person_id HAVING count(x) > 0",
         [prop, *frm_params],
     )
