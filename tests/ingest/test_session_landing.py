@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -133,3 +134,35 @@ def test_the_migration_fills_sessions_stored_before_it(project):
     assert (stored.entry_path, stored.exit_path, stored.utm_medium) == ("/in", "/out", "cpc")
     assert stored.referrer_domain == "news.example"
     assert (bare.entry_path, bare.referrer_domain) == ("", "")
+
+
+def _incompressible(length: int, seed: int) -> str:
+    """4-byte UTF-8 characters at random: PostgreSQL compresses index entries, so repeated ones would fit anyway."""
+    rng = random.Random(seed)
+    return "".join(chr(0x10000 + rng.randrange(50_000)) for _ in range(length))
+
+
+def test_the_longest_session_facts_fit_the_covering_index(project, send):
+    """session_project_started includes the facts conditions filter on; a btree entry holds at most
+    2,704 bytes, so every included text column at its length limit in 4-byte characters must still fit."""
+    source, medium = _incompressible(250, 1), _incompressible(250, 2)
+    url = f"https://shop.test/?utm_source={source}&utm_medium={medium}"  # as a browser may send it
+    response = send([event(**{"$current_url": url})])
+    assert response.status_code == 200 and response.json()["accepted"] == 1
+    session = Session.objects.get()
+    assert (session.utm_source, session.utm_medium) == (source[:200], medium[:200])
+    person = Person.objects.create(project=project, first_seen=T, last_seen=T)
+    limits = {f.name: f.max_length for f in Session._meta.fields if f.name in _COVERED_TEXT}
+    Session.objects.create(
+        project=project, person=person, session_key="widest", started_at=T, ended_at=T,
+        **{name: _incompressible(length, seed) for seed, (name, length) in enumerate(limits.items())},
+    )  # fmt: skip
+    assert Session.objects.filter(session_key="widest").exists()
+
+
+_COVERED_TEXT = {"browser", "os", "device_type", "country", "utm_source", "utm_medium"}
+
+
+def test_the_covering_index_includes_what_the_test_above_fills():
+    index = next(i for i in Session._meta.indexes if i.name == "session_project_started")
+    assert {*index.include} - {"person", "ended_at", "pageview_count"} == _COVERED_TEXT
