@@ -189,36 +189,57 @@ def _check_column(expression: str) -> str:
     return expression
 
 
+def _text_filter_sql(text: str, text_params: list, operator: str, value: Any) -> tuple[str, list] | None:
+    """The filters decided by a value's text form alone (SQL NULL: no text form), or None."""
+    if operator == "eq":
+        return f"coalesce({text} = %s, false)", [*text_params, text_form(value)]
+    if operator == "neq":
+        return f"({text} IS DISTINCT FROM %s)", [*text_params, text_form(value)]
+    if operator == "in":
+        return f"coalesce({text} = ANY(%s::text[]), false)", [*text_params, [text_form(v) for v in value]]
+    if operator == "not_in":
+        return f"NOT coalesce({text} = ANY(%s::text[]), false)", [*text_params, [text_form(v) for v in value]]
+    if operator in ("contains", "not_contains"):
+        sql, params = _contains_sql(text, text_params, value)
+        return f"{'NOT ' if operator == 'not_contains' else ''}coalesce({sql}, false)", params
+    if operator == "regex":
+        return f"coalesce({text} ~ %s, false)", [*text_params, value]
+    if operator in ("gt", "gte", "lt", "lte") and not _is_number(value):
+        return f"coalesce({text} {_CMP_SQL[operator]} %s, false)", [*text_params, value]
+    return None
+
+
 def jsonb_filter_sql(column: str, key: str, operator: str, value: Any) -> tuple[str, list]:
     """SQL boolean (never NULL) for a filter on `column->key`; the column may be NULL (a LEFT JOIN)."""
     col = _check_column(column)
-    text = f"({col} ->> %s)"
-    if operator == "eq":
-        return f"coalesce({text} = %s, false)", [key, text_form(value)]
-    if operator == "neq":
-        return f"({text} IS DISTINCT FROM %s)", [key, text_form(value)]
-    if operator == "in":
-        return f"coalesce({text} = ANY(%s::text[]), false)", [key, [text_form(v) for v in value]]
-    if operator == "not_in":
-        return f"NOT coalesce({text} = ANY(%s::text[]), false)", [key, [text_form(v) for v in value]]
-    if operator in ("contains", "not_contains"):
-        sql, params = _contains_sql(text, [key], value)
-        return f"{'NOT ' if operator == 'not_contains' else ''}coalesce({sql}, false)", params
-    if operator == "regex":
-        return f"coalesce({text} ~ %s, false)", [key, value]
+    by_text = _text_filter_sql(f"({col} ->> %s)", [key], operator, value)
+    if by_text is not None:
+        return by_text
     if operator in ("gt", "gte", "lt", "lte"):
-        if _is_number(value):
-            # sl_numeric (migration tracking 0003) gives numbers and numeric strings as numeric, else NULL
-            return f"coalesce(sl_numeric({col} -> %s) {_CMP_SQL[operator]} %s, false)", [
-                key,
-                Decimal(str(value)),
-            ]
-        return f"coalesce({text} {_CMP_SQL[operator]} %s, false)", [key, value]
+        # sl_numeric (migration tracking 0003) gives numbers and numeric strings as numeric, else NULL
+        return f"coalesce(sl_numeric({col} -> %s) {_CMP_SQL[operator]} %s, false)", [key, Decimal(str(value))]
     if operator == "is_set":
         return f"coalesce({col} ? %s, false)", [key]
     if operator == "is_not_set":
         return f"NOT coalesce({col} ? %s, false)", [key]
     raise FilterError(f"unknown operator {operator!r}")
+
+
+# Event properties that PostgreSQL also keeps in a column of the events (tracking.Event), generated from
+# the properties (`pathname` is `properties ->> '$pathname'`, migration tracking 0017) and
+# included in event_project_name_ts, so a filter on one reads the index instead of the rows.
+LIFTED_EVENT_PROPERTIES = {"$pathname": "pathname"}
+
+
+def event_filter_sql(alias: str, key: str, operator: str, value: Any) -> tuple[str, list]:
+    """`jsonb_filter_sql` on the properties of the events aliased `alias`, through a lifted column
+    where one holds the same text (the filters decided by the text form; the others read the JSON)."""
+    column = LIFTED_EVENT_PROPERTIES.get(key)
+    if column is not None:
+        by_text = _text_filter_sql(_check_column(f"{alias}.{column}"), [], operator, value)
+        if by_text is not None:
+            return by_text
+    return jsonb_filter_sql(f"{alias}.properties", key, operator, value)
 
 
 def jsonb_filter_match(properties: dict | None, key: str, operator: str, value: Any) -> bool:

@@ -15,6 +15,9 @@ MAX_NAME = 200
 MAX_DISTINCT_ID = 200
 MAX_SESSION_ID = 200
 MAX_PROPERTIES_BYTES = 64 * 1024
+# `$pathname` is cut to this (at a character boundary): PostgreSQL keeps it in an index
+# entry (tracking.Event.pathname), and an entry holds at most 2,704 bytes.
+MAX_PATHNAME_BYTES = 1000
 FUTURE_TOLERANCE = timedelta(minutes=5)
 OLDEST = timedelta(days=366 * 2)
 
@@ -113,6 +116,16 @@ def _string_id(value: object, what: str, limit: int) -> str:
     return _check_text(text, what)
 
 
+def _utf8_prefix(text: str, limit: int) -> str:
+    """`text` itself when it fits in `limit` bytes of UTF-8, else its longest prefix that does."""
+    size = 0
+    for i, char in enumerate(text):
+        size += 1 if char < "\x80" else len(char.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            return text[:i]
+    return text
+
+
 def _strip_nul(value: object, depth: int = 0) -> object:
     """PostgreSQL jsonb cannot hold U+0000; drop it rather than the event."""
     if depth > 20:
@@ -195,6 +208,14 @@ def clean_event(raw: object, *, index: int, now: datetime, skew: timedelta) -> C
                 raise Rejected(f"{key} {_unstorable(error)}") from None
     if any(key in properties for key in _LIFTED):
         properties = {k: v for k, v in properties.items() if k not in _LIFTED}
+
+    pathname = properties.get("$pathname")
+    if isinstance(pathname, dict | list):
+        raise Rejected("$pathname must be a string")
+    if isinstance(pathname, str) and len(pathname) * 4 > MAX_PATHNAME_BYTES:
+        cut = _utf8_prefix(pathname, MAX_PATHNAME_BYTES)
+        if cut is not pathname:
+            properties = {**properties, "$pathname": cut}
 
     try:
         blob = orjson.dumps(properties)

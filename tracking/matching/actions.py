@@ -29,8 +29,8 @@ from tracking.properties import (
     FilterError,
     column_filter_match,
     column_filter_sql,
+    event_filter_sql,
     jsonb_filter_match,
-    jsonb_filter_sql,
     regex_error,
     validate_filter,
 )
@@ -207,9 +207,7 @@ def _step_sql(step: Mapping, alias: str) -> tuple[str, list]:
             parts.append(sql)
             params += more
     for flt in step.get("properties") or ():
-        sql, more = jsonb_filter_sql(
-            f"{alias}.properties", flt["property"], flt["operator"], flt.get("value")
-        )
+        sql, more = event_filter_sql(alias, flt["property"], flt["operator"], flt.get("value"))
         parts.append(sql)
         params += more
     if not parts:

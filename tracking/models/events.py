@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.db import models
+from django.db.models.fields.json import KT
 
 
 class Company(models.Model):
@@ -186,14 +187,24 @@ class Event(models.Model):
     href = models.TextField(blank=True)
     elements_chain = models.TextField(blank=True)
     properties = models.JSONField(default=dict)
+    # `properties ->> '$pathname'`, computed by PostgreSQL on every write (never written by
+    # Sightline): filters on the page path read it from event_project_name_ts instead of
+    # the row (tracking.properties.LIFTED_EVENT_PROPERTIES). Ingestion keeps `$pathname`
+    # within MAX_PATHNAME_BYTES, so the index entry always fits.
+    pathname = models.GeneratedField(
+        expression=KT("properties__$pathname"), output_field=models.TextField(), db_persist=True
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "uuid"], name="event_project_uuid")]
         indexes = [
             # segment and trend queries: one event name over a time range; person_id is
-            # included so behavioural counts per person are index-only scans
+            # included so behavioural counts per person are index-only scans, and pathname
+            # so are those that filter on the page path
             models.Index(
-                fields=["project", "name", "timestamp"], include=["person"], name="event_project_name_ts"
+                fields=["project", "name", "timestamp"],
+                include=["person", "pathname"],
+                name="event_project_name_ts",
             ),
             # person timelines, incremental segment refresh, merges
             models.Index(fields=["project", "person", "timestamp"], name="event_project_person_ts"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tracking.matching.actions import action_where_sql
-from tracking.properties import jsonb_filter_sql
+from tracking.properties import event_filter_sql
 
 
 def step_sql(step: dict | None, alias: str = "e") -> tuple[str, list]:
@@ -19,9 +19,7 @@ def step_sql(step: dict | None, alias: str = "e") -> tuple[str, list]:
         return action_where_sql(step["action_steps"], alias=alias)
     parts, params = [f"{alias}.name = %s"], [step["name"]]
     for flt in step.get("where") or ():
-        sql, more = jsonb_filter_sql(
-            f"{alias}.properties", flt["property"], flt["operator"], flt.get("value")
-        )
+        sql, more = event_filter_sql(alias, flt["property"], flt["operator"], flt.get("value"))
         parts.append(sql)
         params += more
     return "(" + " AND ".join(parts) + ")", params

@@ -8,7 +8,7 @@ from django.db import connection
 
 from tracking.eventstore.postgres.analysis_steps import excluded_sql
 from tracking.matching.actions import action_where_sql
-from tracking.properties import jsonb_filter_sql
+from tracking.properties import event_filter_sql
 
 SESSION_BREAKDOWNS = ("browser", "os", "device_type", "country")
 
@@ -56,7 +56,7 @@ def where_sql(
     parts.append(condition)
     params += more
     for flt in filters:
-        condition, more = jsonb_filter_sql("e.properties", flt["property"], flt["operator"], flt.get("value"))
+        condition, more = event_filter_sql("e", flt["property"], flt["operator"], flt.get("value"))
         parts.append(condition)
         params += more
     if excluded is not None:

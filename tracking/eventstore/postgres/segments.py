@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from tracking.eventstore.days import day_start
 from tracking.matching.actions import action_where_sql
-from tracking.properties import compare_sql, jsonb_filter_sql
+from tracking.properties import compare_sql, event_filter_sql, jsonb_filter_sql
 
 ActionSteps = Callable[[int], list]
 AGGREGATES = {"sum": "sum", "avg": "avg", "min": "min", "max": "max"}
@@ -35,7 +35,7 @@ def event_sql(spec: dict, action_steps: ActionSteps) -> tuple[str, list]:
         return action_where_sql(action_steps(spec["action"]), alias="e")
     parts, params = ["e.name = %s"], [spec["name"]]
     for flt in spec.get("where", []):
-        sql, p = jsonb_filter_sql("e.properties", flt["property"], flt["operator"], flt["value"])
+        sql, p = event_filter_sql("e", flt["property"], flt["operator"], flt["value"])
         parts.append(sql)
         params.extend(p)
     return " AND ".join(parts), params
