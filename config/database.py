@@ -72,7 +72,33 @@ def embedded_database(data_dir: Path) -> dict:
     return config
 
 
-def _get_server(pgserver, pg_dir: Path, recovery_seconds: float = 300):
+def _get_server(pgserver, pg_dir: Path, recovery_seconds: float = 300, attempts: int = 5):
+    """Attach to (or start) the embedded server, past a handle list that another process was
+    rewriting at the same moment: `make run` starts its web, drain and task processes together,
+    and pgserver rewrites that list without a lock (see `_repair_handle_list`)."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return _get_server_once(pgserver, pg_dir, recovery_seconds)
+        except ValueError:  # the list did not parse: json.JSONDecodeError
+            if attempt == attempts - 1:
+                raise
+            _forget_instance(pg_dir)
+            _repair_handle_list(pg_dir)
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _forget_instance(pg_dir: Path) -> None:
+    """Drop pgserver's cached handle for `pg_dir`, so the next get_server attaches afresh."""
+    from pgserver.postgres_server import PostgresServer
+
+    for key in [key for key in PostgresServer._instances if Path(key).resolve() == pg_dir.resolve()]:
+        del PostgresServer._instances[key]
+
+
+def _get_server_once(pgserver, pg_dir: Path, recovery_seconds: float):
     """pgserver gives `pg_ctl start` 10 seconds. After an unclean shutdown (a machine that lost
     power, a killed container) PostgreSQL first replays its write-ahead log, which can take
     longer; the server keeps starting in the background, so wait for it and attach."""
@@ -82,12 +108,10 @@ def _get_server(pgserver, pg_dir: Path, recovery_seconds: float = 300):
     try:
         return pgserver.get_server(pg_dir, cleanup_mode=None)
     except subprocess.TimeoutExpired:
-        from pgserver.postgres_server import PostgresServer
         from pgserver.utils import PostmasterInfo
 
         # the failed attempt registered itself; attaching must start afresh
-        for key in [key for key in PostgresServer._instances if Path(key).resolve() == pg_dir.resolve()]:
-            del PostgresServer._instances[key]
+        _forget_instance(pg_dir)
 
         deadline = time.monotonic() + recovery_seconds
         while time.monotonic() < deadline:
