@@ -233,7 +233,14 @@ def parse_pg_settings(values: list[str] | None) -> dict[str, str]:
 
 
 class CpuMeter:
-    """CPU seconds used by groups of processes between start() and stop(), and by the whole machine."""
+    """CPU seconds used by groups of processes between start() and stop(), and by the whole machine.
+
+    A process's CPU includes its reaped children's: PostgreSQL backends come and go with
+    connections and gunicorn recycles its workers, and the time of one that exits moves
+    to its parent (the postmaster, the gunicorn master), which is in the same group.
+    Without it an exited backend's time vanished from its group and showed up as "other
+    processes" (even making a group's figure negative).
+    """
 
     def __init__(self) -> None:
         self.groups: dict[str, object] = {}
@@ -254,7 +261,7 @@ class CpuMeter:
         for pid in pids:
             try:
                 t = psutil.Process(pid).cpu_times()
-                total += t.user + t.system
+                total += t.user + t.system + t.children_user + t.children_system
             except psutil.NoSuchProcess:
                 continue
         return total

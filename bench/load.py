@@ -155,28 +155,6 @@ class QCluster:
         self._log.close()
 
 
-class CpuMeter(harness.CpuMeter):
-    """bench/harness.py's meter, also counting processes that exited during the run.
-
-    PostgreSQL backends come and go with connections, and gunicorn recycles its
-    workers: their CPU time is added to their parent's `children_*` times when
-    the parent reaps them, so it is counted there.
-    """
-
-    @staticmethod
-    def _cpu(pids: list[int]) -> float:
-        import psutil
-
-        total = 0.0
-        for pid in pids:
-            try:
-                t = psutil.Process(pid).cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
-            except psutil.NoSuchProcess:
-                continue
-        return total
-
-
 # -- the world ----------------------------------------------------------------------------------
 
 
@@ -791,7 +769,7 @@ def main() -> None:
               f" {args.senders} senders at {args.rate:,.0f} events/s in batches of 1-{args.batch};"
               f" {args.browsers} people browsing, {args.think:.1f} s between pages; for {args.seconds:.0f} s")  # fmt: skip
 
-        meter = CpuMeter()
+        meter = harness.CpuMeter()
         meter.add("client (this process)", lambda: [os.getpid()])
         meter.add("gunicorn", server.pids)
         if lane:
