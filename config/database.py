@@ -78,16 +78,14 @@ def _get_server(pgserver, pg_dir: Path, recovery_seconds: float = 300, attempts:
     and pgserver rewrites that list without a lock (see `_repair_handle_list`)."""
     import time
 
-    for attempt in range(attempts):
+    for attempt in range(attempts - 1):
         try:
             return _get_server_once(pgserver, pg_dir, recovery_seconds)
         except ValueError:  # the list did not parse: json.JSONDecodeError
-            if attempt == attempts - 1:
-                raise
             _forget_instance(pg_dir)
             _repair_handle_list(pg_dir)
             time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return _get_server_once(pgserver, pg_dir, recovery_seconds)  # the last attempt raises what it meets
 
 
 def _forget_instance(pg_dir: Path) -> None:
