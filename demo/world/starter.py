@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -262,6 +263,7 @@ def starters_create(
 ) -> None:
     """Create the starter objects that are missing (by name), compute every segment among them, record exposures.
 
+    Computed segments get their membership history too, unless SEGMENT_HISTORY_DAYS is 0.
     `compute=False` leaves the new segments to the worker, which computes them
     as it computes any new segment.
     """
@@ -312,11 +314,12 @@ def starters_create(
     for segment in to_compute if compute else ():
         started = time.monotonic()
         change = segment_compute(segment=segment, now=now)
-        rebuilt = reconstruct(segment, now=now)
+        history = ""
+        if settings.SEGMENT_HISTORY_DAYS > 0:  # 0 turns membership history off, as for the worker
+            history = f", history of {reconstruct(segment, now=now).days} days"
         _say(
             stdout,
-            f"  segment {segment.name}: {change.size:,} people, history of {rebuilt.days} days"
-            f" ({time.monotonic() - started:.1f} s)\n",
+            f"  segment {segment.name}: {change.size:,} people{history} ({time.monotonic() - started:.1f} s)\n",
         )
     started = time.monotonic()
     recorded = exposures_record(project=project, surveys=new_surveys)

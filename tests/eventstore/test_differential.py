@@ -43,7 +43,10 @@ def _seed(name: str, clickhouse: dict | None) -> Seeded:
     organization = Organization.objects.create(name=f"Differential {name}")
     project = Project.objects.create(organization=organization, name=name)
     seeded = Seeded(project, clickhouse)
-    with seeded.active():
+    # Without membership history: nothing here reads it, and rebuilding it for every starter
+    # took most of this module's minute. tests/segments/test_history.py compares the backends'
+    # histories.
+    with seeded.active(), override_settings(SEGMENT_HISTORY_DAYS=0):
         world_seed(project=project, options=OPTIONS)
         with at_now():
             starters_create(project=project)
