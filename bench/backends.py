@@ -173,6 +173,7 @@ def postgres_insert_file(url: str, path: Path, project_id: int) -> dict:
     ANALYZE. Returns timings."""
     import psycopg
 
+    from bench.harness import vacuum_settled
     from tracking.ingest.rollup import person_days_rebuild
 
     timings: dict = {}
@@ -200,9 +201,15 @@ def postgres_insert_file(url: str, path: Path, project_id: int) -> dict:
         person_days_rebuild(project_id)
         timings["rollup_s"] = time.perf_counter() - t2
         t3 = time.perf_counter()
-        conn.execute(
-            "VACUUM (ANALYZE) tracking_event, tracking_person, tracking_session, tracking_personday,"
-            " tracking_personeventday"
+        vacuum_settled(
+            conn,
+            [
+                "tracking_event",
+                "tracking_person",
+                "tracking_session",
+                "tracking_personday",
+                "tracking_personeventday",
+            ],
         )
         timings["vacuum_s"] = time.perf_counter() - t3
         timings["rows"] = conn.execute("SELECT count(*) FROM tracking_event").fetchone()[0]
@@ -213,9 +220,11 @@ def postgres_analyze(url: str) -> float:
     """VACUUM ANALYZE what stays in PostgreSQL after a bulk load; without statistics its plans go wrong."""
     import psycopg
 
+    from bench.harness import vacuum_settled
+
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("VACUUM (ANALYZE) tracking_person, tracking_session, tracking_personday")
+        vacuum_settled(conn, ["tracking_person", "tracking_session", "tracking_personday"])
     return time.perf_counter() - t0
 
 

@@ -394,8 +394,9 @@ def load(
 
             person_days_rebuild(gen.project_id)
         timings["rollup_s"] = time.perf_counter() - t3
-        conn.execute("VACUUM (ANALYZE) tracking_event, tracking_person, tracking_session, tracking_company,"
-                     " tracking_persondistinctid, tracking_personday, tracking_personeventday")  # fmt: skip
+        harness.vacuum_settled(conn, [
+            "tracking_event", "tracking_person", "tracking_session", "tracking_company", "tracking_persondistinctid",
+            "tracking_personday", "tracking_personeventday"])  # fmt: skip
         timings["vacuum_s"] = time.perf_counter() - t2
     return timings
 
