@@ -164,24 +164,12 @@ def _count_from_days(
     )
 
 
-def _day_rows(
-    project_id: int,
-    name: str,
-    since: datetime | None,
-    until: datetime | None,
-    days: tuple,
-    *,
-    zone: str | None = None,
-) -> tuple[str, list]:
-    """`SELECT person_id, n[, day]` rows whose `n` add up to each person's count of `name` in the window:
-    a row per whole day from the rollup, one per event of the partial days at either end (with `zone`,
-    each row's day in it too, for counting distinct days)."""
-    (rollup, params), edges = _day_parts(project_id, name, since, until, days, zone=zone)
-    parts = [rollup]
-    for sql, more in edges:
-        parts.append(sql)
+def _day_rows(parts: tuple[tuple[str, list], list[tuple[str, list]]]) -> tuple[str, list]:
+    """`_day_parts` as one `SELECT person_id, n[, day]` whose `n` add up to each person's count."""
+    (rollup, params), edges = parts
+    for _, more in edges:
         params = [*params, *more]
-    return " UNION ALL ".join(parts), params
+    return " UNION ALL ".join([rollup, *(sql for sql, _ in edges)]), params
 
 
 def _day_parts(
@@ -193,7 +181,9 @@ def _day_parts(
     *,
     zone: str | None = None,
 ) -> tuple[tuple[str, list], list[tuple[str, list]]]:
-    """The rows of `_day_rows` as the rollup's SELECT and the SELECTs of the partial days' events."""
+    """The rows whose `n` add up to each person's count of `name` in the window, as the rollup's
+    `SELECT person_id, n[, day]` (a row per whole day) and one SELECT per partial day at either end
+    of the window (a row per event; with `zone`, each row's day in it too, for counting distinct days)."""
     first, after, begins, ends = days
     day_sql = ", d.day" if zone else ""
     d_sql, d_params = "", []
@@ -447,10 +437,10 @@ def person_scores(
         days = _whole_days(event, since, until, None, zoneinfo.ZoneInfo(zone))
         if days is not None:
             if measure == "count":
-                rows, params = _day_rows(project_id, event["name"], since, until, days)
+                rows, params = _day_rows(_day_parts(project_id, event["name"], since, until, days))
                 score = "sum(c.n)::numeric"
             else:
-                rows, params = _day_rows(project_id, event["name"], since, until, days, zone=zone)
+                rows, params = _day_rows(_day_parts(project_id, event["name"], since, until, days, zone=zone))
                 score = "count(DISTINCT c.day)::numeric"
             return f"SELECT c.person_id, {score} AS score FROM ({rows}) c GROUP BY c.person_id", params
     where, params = event_sql(event, action_steps)
