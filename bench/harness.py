@@ -180,8 +180,7 @@ def vacuum_settled(conn, tables: list[str], *, attempts: int = 5) -> list[str]:
     conn.execute("SET synchronous_commit = on")
     conn.execute("SELECT txid_current()")  # a synchronous commit flushes the WAL of every earlier one
     conn.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
-    short = tables
-    for _ in range(attempts):
+    for attempt in range(attempts + 1):
         short = [
             name
             for (name,) in conn.execute(
@@ -189,8 +188,8 @@ def vacuum_settled(conn, tables: list[str], *, attempts: int = 5) -> list[str]:
                 [tables],
             ).fetchall()
         ]
-        if not short:
-            return []
+        if not short or attempt == attempts:
+            break
         for _ in range(600):  # let autovacuum's workers finish (they hold the snapshots)
             busy = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
@@ -200,7 +199,8 @@ def vacuum_settled(conn, tables: list[str], *, attempts: int = 5) -> list[str]:
             time.sleep(0.1)
         conn.execute("SELECT txid_current()")
         conn.execute(f"VACUUM {', '.join(short)}")
-    print(f"  not all-visible after {attempts + 1} vacuums: {', '.join(short)}", flush=True)
+    if short:
+        print(f"  not all-visible after {attempts + 1} vacuums: {', '.join(short)}", flush=True)
     return short
 
 
