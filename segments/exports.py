@@ -1,7 +1,7 @@
 """A segment's members as a file of any size: CSV or NDJSON, streamed in constant memory.
 
 One server-side statement feeds the response: CSV comes from PostgreSQL's
-`COPY … TO STDOUT` in the chunks it sends; NDJSON from a named cursor read a few
+`COPY … TO STDOUT`, its rows gathered into chunks of about 64 KB; NDJSON from a named cursor read a few
 thousand rows at a time. Nothing holds the member list: a million members cost
 the same memory as ten. Relies on membership_open_unique (segment_id,
 person_id) for the open periods in person order.
@@ -18,6 +18,7 @@ from psycopg import sql
 from segments.models import Segment
 
 BATCH = 5000
+CHUNK = 64 * 1024  # COPY sends a message per row: gathered into chunks of about this size
 # Each member's person and distinct ids are looked up by index (primary key, person_id) rather
 # than joined: the plan stays one pass over the open periods whatever the statistics say
 # (a join planned on stale estimates can turn into a nested loop over both tables).
@@ -49,8 +50,14 @@ def _csv(segment_id: int, *, companies: bool = False) -> Iterator[bytes]:
     statement = sql.SQL("COPY ({}) TO STDOUT WITH (FORMAT csv, HEADER)").format(query)
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.cursor.copy(statement) as copy:
-            for chunk in copy:
-                yield bytes(chunk)
+            buffer = bytearray()
+            for row in copy:
+                buffer += row
+                if len(buffer) >= CHUNK:
+                    yield bytes(buffer)
+                    buffer.clear()
+            if buffer:
+                yield bytes(buffer)
 
 
 def _ndjson(segment_id: int, *, companies: bool = False) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from segments.models import Segment, SegmentKind, SegmentStatus
-from tests.bulk import foreign_key_checks_unqueued
+from tests.bulk import foreign_key_checks_unqueued, indexes_built_after
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,11 @@ def million(project) -> Segment:
     segment = Segment.objects.create(
         project=project, name="Everyone", kind=SegmentKind.STATIC, status=SegmentStatus.READY, size=MILLION
     )
-    with connection.cursor() as cursor, foreign_key_checks_unqueued(cursor):
+    with (
+        connection.cursor() as cursor,
+        foreign_key_checks_unqueued(cursor),
+        indexes_built_after(cursor, "tracking_person", "segments_segmentmembership"),
+    ):
         cursor.execute(
             "INSERT INTO tracking_person (project_id, properties, is_identified, first_seen, last_seen, created_at)"
             " SELECT %s, CASE WHEN g %% 1000 = 0 THEN jsonb_build_object('email', 'p' || g || '@x.io')"
@@ -42,6 +46,7 @@ def million(project) -> Segment:
             " SELECT %s, %s, id, now() FROM tracking_person WHERE project_id = %s",
             [project.pk, segment.pk, project.pk],
         )
+    with connection.cursor() as cursor:
         # as autovacuum would have by then: on a fresh test database the tables have no statistics,
         # and the planner, taking the distinct ids for a few rows, scanned them all for each member
         cursor.execute("ANALYZE tracking_person, tracking_persondistinctid, segments_segmentmembership")
