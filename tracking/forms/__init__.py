@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django import forms
@@ -7,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from tracking.models import Project, Role
 from tracking.traffic.internal import InternalRules, InternalRulesError, internal_rules_clean
+from web.forms import LongSelect
 
 
 class SignupForm(forms.Form):
@@ -55,8 +57,10 @@ class ProjectCreateForm(forms.Form):
     name = forms.CharField(max_length=200)
 
 
-def _timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+@functools.cache
+def _timezone_choices() -> tuple[tuple[str, str], ...]:
+    # available_timezones() reads the zone files' folder on every call
+    return tuple((name, name) for name in sorted(zoneinfo.available_timezones()))
 
 
 def _lines(text: str) -> list[str]:
@@ -73,7 +77,7 @@ _INTERNAL_FIELDS = {
 
 
 class ProjectSettingsForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=_timezone_choices)
+    timezone = forms.ChoiceField(choices=_timezone_choices, widget=LongSelect)
     internal_email_domains = forms.CharField(
         required=False,
         label="Internal e-mail domains",
