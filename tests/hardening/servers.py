@@ -6,6 +6,7 @@ PostgreSQL, so the rest of the suite is unaffected.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -30,13 +31,16 @@ class Postgres:
 
     data_dir: Path
 
-    def start(self) -> str:
+    def start(self, database: str, *, template: str | None = None) -> str:
+        """Starts the server if it is not running; `database` is created (as a copy of `template`)
+        if it does not exist. Returns its URL."""
         import pgserver
 
         server = pgserver.get_server(self.data_dir, cleanup_mode=None)
-        if "(1 row)" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'faults';"):
-            server.psql("CREATE DATABASE faults;")
-        return server.get_uri("faults")
+        if "(1 row)" not in server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';"):
+            copy = f" TEMPLATE {template}" if template else ""
+            server.psql(f"CREATE DATABASE {database}{copy};")
+        return server.get_uri(database)
 
     def _pg_ctl(self, *args: str) -> None:
         from pgserver._commands import pg_ctl
@@ -59,7 +63,30 @@ class Postgres:
         from pgserver.postgres_server import PostgresServer
 
         PostgresServer._instances.pop(self.data_dir, None)
-        self.start()
+        import pgserver
+
+        pgserver.get_server(self.data_dir, cleanup_mode=None)
+
+
+@dataclass
+class MigratedPostgres:
+    """One throwaway server per test session with Sightline's schema and demo credentials written once,
+    into a template: each fault test's world is a database copied from it in a moment."""
+
+    pg: Postgres
+    public_key: str
+
+    @classmethod
+    def create(cls, data_dir: Path) -> MigratedPostgres:
+        pg = Postgres(data_dir)
+        env = production_env(pg.start("sightline_template"))
+        manage(env, "migrate", "--no-input", "-v0")
+        key = json.loads(manage(env, "demo_credentials", "--json").strip().splitlines()[-1])["public_key"]
+        return cls(pg, key)
+
+    def database(self, name: str) -> str:
+        """The URL of a fresh, migrated database called `name`."""
+        return self.pg.start(name, template="sightline_template")
 
 
 def production_env(database_url: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from tests.hardening.servers import ROOT, Gunicorn, Postgres, manage, production_env
+from tests.hardening.servers import ROOT, Gunicorn, production_env
 
 BATCHES = 60
 PER_BATCH = 20
@@ -37,13 +37,11 @@ def _post(url: str, body: bytes) -> int:
 
 
 @pytest.fixture(scope="module", params=["config.settings", "config.settings_ingest"])
-def world(request, tmp_path_factory):
+def world(request, migrated_postgres):
     """The whole product serving ingestion, then the ingestion lane, which skips connection health checks."""
-    pg = Postgres(tmp_path_factory.mktemp("faults") / "pg")
-    database_url = pg.start()
+    pg, key = migrated_postgres.pg, migrated_postgres.public_key
+    database_url = migrated_postgres.database("outage_" + request.param.replace(".", "_"))
     env = production_env(database_url)
-    manage(env, "migrate", "--no-input", "-v0")
-    key = json.loads(manage(env, "demo_credentials", "--json").strip().splitlines()[-1])["public_key"]
     server = Gunicorn({**env, "DJANGO_SETTINGS_MODULE": request.param}, ready_path="/health/ingest")
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "ingest_worker"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL
@@ -52,10 +50,6 @@ def world(request, tmp_path_factory):
     worker.terminate()
     worker.wait(timeout=30)
     server.stop()
-    try:
-        pg.stop()
-    except Exception:
-        pass
 
 
 def test_no_event_is_lost_or_doubled_across_a_database_outage(world):

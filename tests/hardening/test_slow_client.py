@@ -10,7 +10,6 @@ timeout rather than never.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import select
 import socket
@@ -24,7 +23,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.hardening.servers import Gunicorn, Postgres, manage, production_env
+from tests.hardening.servers import Gunicorn, production_env
 
 TIMEOUT = 3  # seconds; production uses 30 (gunicorn.conf.py)
 WORKERS = 2
@@ -34,17 +33,12 @@ GIVE_UP = 40  # a client still trickling after this long was never cut off
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, migrated_postgres):
     tmp = tmp_path_factory.mktemp("slow-client")
-    pg = Postgres(tmp / "pg")
-    env = production_env(pg.start())
-    manage(env, "migrate", "--no-input", "-v0")
-    key = json.loads(manage(env, "demo_credentials", "--json").strip().splitlines()[-1])["public_key"]
+    env = production_env(migrated_postgres.database("slow_client"))
     server = Gunicorn(env, workers=WORKERS, timeout=TIMEOUT, log=tmp / "gunicorn.log")
-    yield server, key
+    yield server, migrated_postgres.public_key
     server.stop()
-    with contextlib.suppress(Exception):  # already stopped
-        pg.stop()
 
 
 @dataclass
