@@ -73,6 +73,7 @@ def test_writing_again_the_same_day_replaces_the_days_file(project, storage):
     assert [r.pk for r in sync_files.sync_files(sync=sync)] == [two.pk]
 
 
+@pytest.mark.vacuum_after("tracking_person", "segments_segmentmembership")
 def test_two_hundred_thousand_members_are_written_in_constant_memory(project, storage):
     segment = static_segment(project)
     members_in_bulk(project, segment, 200_000)

@@ -11,7 +11,10 @@ from django.db import connection
 from segments.models import Segment, SegmentKind, SegmentStatus
 from tests.bulk import foreign_key_checks_unqueued, indexes_built_after
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.vacuum_after("tracking_person", "tracking_persondistinctid", "segments_segmentmembership"),
+]
 
 MILLION = 1_000_000
 
