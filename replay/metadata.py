@@ -1,8 +1,9 @@
 """What a recording holds, read from its rrweb events: time span, active time, pages, clicks.
 
-`chunk_stats` reads one chunk; `combine` adds up a recording's chunks (in `seq`
-order) without reading their events again, so a recording's figures are
-recomputed from narrow index rows whenever a chunk arrives, in any order.
+`chunk_stats` reads one chunk; `combine` defines how a recording's chunks (in `seq`
+order) add up without reading their events again. The recording's figures are
+recomputed whenever a chunk arrives, in any order, by one statement over the
+chunk rows that gives what `combine` would (replay.services.recording_figures).
 
 Definitions:
 

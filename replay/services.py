@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from replay import selectors
 from replay.blobs import blob_delete, blob_write, chunk_path, compress
-from replay.metadata import chunk_stats, combine
+from replay.metadata import Totals, chunk_stats
 from replay.models import Recording, RecordingChunk, RecordingRetentionRule
 from replay.sanitize import sanitize_events
 from tracking.models import Person, PersonDistinctId, Project, Session
@@ -137,19 +137,64 @@ def recording_chunk_ingest(
     return ChunkResult(stored=True, recording_id=recording.pk)
 
 
-_COMBINED_FIELDS = (
-    "seq", "first_timestamp", "last_timestamp", "size_bytes", "sanitized", "click_count", "rage_click_count",
-    "active_seconds", "active_first_second", "active_last_second", "page_count", "first_href", "last_href",
-    "stop_reason",
-)  # fmt: skip
+# A recording's figures from its chunk rows, as replay.metadata.combine defines them: a second or a
+# page that straddles two chunks (the next active or paged chunk starts where the one before ended)
+# counts once. One statement over the chunks (chunk_recording_seq), whatever their number: a long
+# recording takes a chunk every few seconds, and each arrival recomputes.
+_FIGURES = """
+    WITH c AS (SELECT * FROM replay_recordingchunk WHERE recording_id = %s),
+    active AS (
+        SELECT active_seconds, active_first_second = lag(active_last_second) OVER (ORDER BY seq) AS straddles
+        FROM c WHERE active_seconds > 0
+    ),
+    paged AS (
+        SELECT seq, page_count, first_href, lag(last_href) OVER (ORDER BY seq) AS previous_href
+        FROM c WHERE page_count > 0
+    )
+    SELECT min(first_timestamp), max(last_timestamp), sum(size_bytes), count(*), bool_or(sanitized),
+           sum(click_count), sum(rage_click_count),
+           (SELECT coalesce(sum(active_seconds - CASE WHEN straddles THEN 1 ELSE 0 END), 0) FROM active),
+           (SELECT coalesce(sum(page_count - CASE WHEN previous_href <> '' AND first_href = previous_href
+                                                  THEN 1 ELSE 0 END), 0) FROM paged),
+           coalesce((SELECT first_href FROM paged WHERE first_href <> '' ORDER BY seq LIMIT 1), ''),
+           coalesce((SELECT stop_reason FROM c WHERE stop_reason <> '' ORDER BY seq DESC LIMIT 1), '')
+    FROM c
+"""
+
+
+@dataclass(frozen=True)
+class RecordingFigures:
+    started_at: datetime
+    ended_at: datetime
+    size_bytes: int
+    chunk_count: int
+    sanitized: bool
+    totals: Totals
+
+
+def recording_figures(recording_id: int) -> RecordingFigures:
+    """The figures of a recording (with at least one chunk) from its chunk rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(_FIGURES, [recording_id])
+        started, ended, size, count, sanitized, clicks, rage, active, pages, first_url, stop = (
+            cursor.fetchone()
+        )
+    totals = Totals(
+        active_seconds=int(active),
+        page_count=int(pages),
+        click_count=int(clicks),
+        rage_click_count=int(rage),
+        first_url=first_url,
+        stop_reason=stop,
+    )
+    return RecordingFigures(started, ended, int(size), count, sanitized, totals)
 
 
 def _recompute(recording: Recording) -> None:
-    """The recording's figures from its chunk rows (narrow, indexed by recording and seq)."""
-    chunks = list(RecordingChunk.objects.filter(recording=recording).order_by("seq").only(*_COMBINED_FIELDS))
-    totals = combine(chunks)
-    recording.started_at = min(c.first_timestamp for c in chunks)
-    recording.ended_at = max(c.last_timestamp for c in chunks)
+    figures = recording_figures(recording.pk)
+    totals = figures.totals
+    recording.started_at = figures.started_at
+    recording.ended_at = figures.ended_at
     # whole seconds, rounded up: a recording is at least as long as the seconds it was active in
     recording.duration_seconds = math.ceil((recording.ended_at - recording.started_at).total_seconds())
     recording.active_seconds = min(totals.active_seconds, max(recording.duration_seconds, 1))
@@ -158,9 +203,9 @@ def _recompute(recording: Recording) -> None:
     recording.rage_click_count = totals.rage_click_count
     recording.first_url = totals.first_url
     recording.stop_reason = totals.stop_reason
-    recording.size_bytes = sum(c.size_bytes for c in chunks)
-    recording.chunk_count = len(chunks)
-    recording.sanitized = any(c.sanitized for c in chunks)
+    recording.size_bytes = figures.size_bytes
+    recording.chunk_count = figures.chunk_count
+    recording.sanitized = figures.sanitized
 
 
 def _link(recording: Recording) -> bool:
