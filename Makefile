@@ -16,7 +16,7 @@ run: setup
 	DEBUG=$${DEBUG:-1} INGEST_DRAIN_INLINE=$${INGEST_DRAIN_INLINE:-1} $(BIN)/python manage.py serve --port $(PORT)
 
 # Two test processes: each has its own test database and ClickHouse (chDB) directory.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+PYTEST_ARGS ?= -n 2
 
 test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

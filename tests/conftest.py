@@ -36,21 +36,6 @@ def pytest_configure(config):
     )
 
 
-# Fixtures that cost many seconds each time a test process sets them up, and the tests that share them:
-# run on one process (`--dist loadgroup`), they are set up once.
-_SHARED_SETUPS = {
-    "world": "demo_world",  # the demo world, seeded (tests/demo_world/conftest.py; only that package's)
-    "migrated_postgres": "fault_postgres",  # a PostgreSQL of the fault tests' own, migrated
-}
-
-
-def pytest_collection_modifyitems(items):
-    for item in items:
-        for fixture, group in _SHARED_SETUPS.items():
-            if fixture in item.fixturenames and (fixture != "world" or item.path.parent.name == "demo_world"):
-                item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_teardown(item, nextitem):
     """A test's writes roll back, but their pages stay in the tables until a vacuum: a million rolled-back
