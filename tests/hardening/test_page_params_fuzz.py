@@ -4,18 +4,23 @@ The API has its schema fuzzed (test_api_schema_fuzz.py); the pages have no
 schema, so their parameters are read from the code itself: every name a view
 takes from `request.GET` / `request.POST` and every field a form declares. Each
 page of the owner's project (the routes of the isolation sweep) is then asked
-for with all of them set to one awkward value at a time, as a GET, as an htmx
-GET and as a form POST.
+for with all of them set to one awkward value at a time, as a GET and as a form
+POST, and as an htmx GET for each part of the page its view renders alone: the
+ids of the templates' elements that the view's module names (an htmx request
+without a target is answered as a GET).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.test import Client
+from django.urls import resolve
 
 from tests.hardening.urlsweep import Route, swept_routes
 from tests.segments.conftest import tasks_run_inline  # noqa: F401 - an autouse fixture
@@ -42,6 +47,31 @@ VALUES = {
 }
 
 
+_ID = re.compile(r'\bid="([A-Za-z][\w-]*)"')
+_F_PREFIX = re.compile(r'\bf"([A-Za-z][\w-]*-)\{')
+
+
+@functools.cache
+def _element_ids() -> frozenset[str]:
+    ids: set[str] = set()
+    for path in (ROOT / "templates").rglob("*.html"):
+        ids.update(_ID.findall(path.read_text()))
+    return frozenset(ids)
+
+
+@functools.cache
+def _fragment_targets(module: str) -> tuple[str, ...]:
+    """The element ids a view module names: the parts of its pages htmx may ask it for alone."""
+    source = Path(importlib.import_module(module).__file__).read_text()
+    if "htmx_target(" not in source:
+        # a view that tells an htmx request from a page load without asking which part: one request
+        return ("",) if "wants_fragment(" in source else ()
+    prefixes = tuple(_F_PREFIX.findall(source))  # f"flag-{which}s": flag-rules, flag-variants
+    return tuple(
+        sorted(i for i in _element_ids() if f'"{i}"' in source or (prefixes and i.startswith(prefixes)))
+    )
+
+
 def _parameter_names() -> list[str]:
     names: set[str] = set()
     for app in APPS:
@@ -54,6 +84,11 @@ def _parameter_names() -> list[str]:
                 names.update(_FIELD.findall(text))
     names.discard("csrfmiddlewaretoken")
     return sorted(names)
+
+
+def test_the_fragments_are_found_in_the_code():
+    assert {"segment-status", "members", "breakdown"} <= set(_fragment_targets("segments.views.pages"))
+    assert _fragment_targets("tracking.views.settings") == ()
 
 
 def test_the_parameters_are_found_in_the_code():
@@ -92,10 +127,19 @@ def _sweep_with(alice_client: Client, project, world, value: str) -> None:
         for route in routes:
             url = route.url(project_id=project.pk, world=world)
             if method == "POST":  # as a browser posts a form
-                response = alice_client.post(url, form, content_type="application/x-www-form-urlencoded")
+                answers = [
+                    (method, alice_client.post(url, form, content_type="application/x-www-form-urlencoded"))
+                ]
+            elif method == "GET":
+                answers = [(method, alice_client.get(url, params))]
             else:
-                extra = {"HTTP_HX_REQUEST": "true"} if method == "HX-GET" else {}
-                response = alice_client.get(url, params, **extra)
-            if response.status_code >= 500:
-                failures.append(f"{method} {url} -> {response.status_code}")
+                view = resolve(urlsplit(url).path).func
+                answers = [
+                    (
+                        f"{method} #{target}",
+                        alice_client.get(url, params, HTTP_HX_REQUEST="true", HTTP_HX_TARGET=target),
+                    )
+                    for target in _fragment_targets(view.__module__)
+                ]
+            failures += [f"{how} {url} -> {r.status_code}" for how, r in answers if r.status_code >= 500]
     assert failures == [], "\n".join(failures)
