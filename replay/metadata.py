@@ -1,9 +1,11 @@
 """What a recording holds, read from its rrweb events: time span, active time, pages, clicks.
 
-`chunk_stats` reads one chunk; `combine` defines how a recording's chunks (in `seq`
-order) add up without reading their events again. The recording's figures are
-recomputed whenever a chunk arrives, in any order, by one statement over the
-chunk rows that gives what `combine` would (replay.services.recording_figures).
+`chunk_stats` reads one chunk. A recording's figures add its chunks' up (in
+`seq` order) without reading their events again, recomputed whenever a chunk
+arrives, in any order, by one statement over the chunk rows
+(replay.services.recording_figures): a second or a page that straddles two
+chunks (the next active or paged chunk starts with the last second, or the last
+URL, of the one before) counts once.
 
 Definitions:
 
@@ -22,9 +24,9 @@ Definitions:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 INCREMENTAL = 3
 META = 4
@@ -172,18 +174,6 @@ def chunk_stats(events: Sequence[dict]) -> ChunkStats:
     )
 
 
-class ChunkFigures(Protocol):
-    click_count: int
-    rage_click_count: int
-    active_seconds: int
-    active_first_second: int | None
-    active_last_second: int | None
-    page_count: int
-    first_href: str
-    last_href: str
-    stop_reason: str
-
-
 @dataclass(frozen=True)
 class Totals:
     active_seconds: int = 0
@@ -192,39 +182,3 @@ class Totals:
     rage_click_count: int = 0
     first_url: str = ""
     stop_reason: str = ""
-
-
-def combine(chunks: Iterable[ChunkFigures]) -> Totals:
-    """A recording's figures from its chunks' (given in `seq` order).
-
-    A second or a page that straddles two chunks is counted once: the next
-    chunk's first active second (or first URL) equal to the previous chunk's
-    last one is the same second (or the same page).
-    """
-    active = pages = clicks = rage = 0
-    first_url = stop_reason = ""
-    last_second: int | None = None
-    last_href = ""
-    for chunk in chunks:
-        clicks += chunk.click_count
-        rage += chunk.rage_click_count
-        if chunk.active_seconds:
-            active += chunk.active_seconds
-            if last_second is not None and chunk.active_first_second == last_second:
-                active -= 1
-            last_second = chunk.active_last_second
-        if chunk.page_count:
-            pages += chunk.page_count
-            if last_href and chunk.first_href == last_href:
-                pages -= 1
-            last_href = chunk.last_href
-            first_url = first_url or chunk.first_href
-        stop_reason = chunk.stop_reason or stop_reason
-    return Totals(
-        active_seconds=active,
-        page_count=pages,
-        click_count=clicks,
-        rage_click_count=rage,
-        first_url=first_url,
-        stop_reason=stop_reason,
-    )

@@ -91,7 +91,7 @@ class RecordingChunk(models.Model):
     event_count = models.PositiveIntegerField()
     size_bytes = models.PositiveIntegerField(help_text="Stored size, compressed.")
     storage_path = models.CharField(max_length=500)
-    # Figures of this chunk alone; replay.metadata.combine adds them up for the recording.
+    # Figures of this chunk alone; replay.services.recording_figures adds them up for the recording.
     click_count = models.PositiveIntegerField(default=0)
     rage_click_count = models.PositiveIntegerField(default=0)
     active_seconds = models.PositiveIntegerField(default=0)

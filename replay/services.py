@@ -137,7 +137,7 @@ def recording_chunk_ingest(
     return ChunkResult(stored=True, recording_id=recording.pk)
 
 
-# A recording's figures from its chunk rows, as replay.metadata.combine defines them: a second or a
+# A recording's figures from its chunk rows (replay.metadata's definitions): a second or a
 # page that straddles two chunks (the next active or paged chunk starts where the one before ended)
 # counts once. One statement over the chunks (chunk_recording_seq), whatever their number: a long
 # recording takes a chunk every few seconds, and each arrival recomputes.

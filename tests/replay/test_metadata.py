@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from replay.metadata import ChunkStats, chunk_stats, combine
+from replay.metadata import ChunkStats, chunk_stats
 from tests.replay import rrweb
+from tests.replay.reference import combine
 
 T = rrweb.T0 - rrweb.T0 % 1000  # on a second boundary
 

@@ -1,4 +1,4 @@
-"""A recording's figures from its chunk rows, in one statement, are what replay.metadata.combine defines."""
+"""A recording's figures from its chunk rows, in one statement, are what the reference (tests/replay/reference.py) adds up."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from replay.metadata import ChunkStats, combine
+from replay.metadata import ChunkStats
 from replay.models import Recording, RecordingChunk
 from replay.services import recording_figures
+from tests.replay.reference import combine
 
 pytestmark = pytest.mark.django_db
 
