@@ -11,7 +11,9 @@ over sessions, the daily rollup, or a fragment from the event store
 (`tracking.eventstore.segments`: a subquery over the events table on PostgreSQL,
 the ids ClickHouse found otherwise). Subqueries are uncorrelated, so PostgreSQL
 computes each once and hashes it (or turns it into a semi-join when it sits at
-the top of the tree). Conditions satisfied by zero events ("never did", "fewer
+the top of the tree). A tree made only of such sets, at least one of which must
+hold, skips the persons: `SELECT x.id FROM (<a set>) x(id) WHERE <the others>`
+(`base.members_sql`; see `_sets_name_persons` for when). Conditions satisfied by zero events ("never did", "fewer
 than 3") are written as `NOT (p.id IN (persons whose count does not satisfy
 it))`, so people with no events at all are included without scanning them.
 
@@ -46,13 +48,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from segments.compiler.activity import ActivityConditions
-from segments.compiler.base import CompileError, Query, _Context, window_bounds
+from segments.compiler.base import Clause, CompileError, Members, Query, _Context, members_sql, window_bounds
 from segments.compiler.companies import CompanySegmentCondition, compile_companies
 from segments.compiler.events import EventConditions
 from segments.compiler.rank import RankConditions
 from segments.compiler.traits import TraitConditions
 from segments.definition import referenced_segments
 from segments.models import Segment
+from tracking.eventstore import using_clickhouse
 
 __all__ = [
     "CompileError",
@@ -68,7 +71,7 @@ __all__ = [
 class Compiler(TraitConditions, ActivityConditions, EventConditions, RankConditions, CompanySegmentCondition):
     """A definition's boolean tree as SQL over `p` (persons) and `c` (their company)."""
 
-    def c_segment(self, node: dict) -> tuple[str, list]:
+    def c_segment(self, node: dict) -> Clause:
         segment = Segment.objects.filter(pk=node["segment"], project_id=self.ctx.project_id).first()
         if segment is None:
             raise CompileError(f"segment {node['segment']} no longer exists")
@@ -86,21 +89,23 @@ class Compiler(TraitConditions, ActivityConditions, EventConditions, RankConditi
                     self.ctx.as_of,
                 )
             )
-            sql, params = inner.group(effective_definition(segment))
-        elif self.ctx.as_of:
+            definition = effective_definition(segment)
+            negate = bool(definition.get("negate")) != bool(node.get("negate"))
+            return inner.compose({**definition, "negate": negate})
+        if self.ctx.as_of:
             # the period that covers the moment (relies on membership_segment_entered)
-            sql = (
-                "p.id IN (SELECT m.person_id FROM segments_segmentmembership m"
-                " WHERE m.segment_id = %s AND m.entered_at <= %s AND (m.exited_at IS NULL OR m.exited_at > %s))"
+            found = Members(
+                "SELECT m.person_id FROM segments_segmentmembership m"
+                " WHERE m.segment_id = %s AND m.entered_at <= %s AND (m.exited_at IS NULL OR m.exited_at > %s)",
+                [segment.pk, self.ctx.now, self.ctx.now],
             )
-            params = [segment.pk, self.ctx.now, self.ctx.now]
         else:
-            sql = (
-                "p.id IN (SELECT m.person_id FROM segments_segmentmembership m"
-                " WHERE m.segment_id = %s AND m.exited_at IS NULL)"
+            found = Members(
+                "SELECT m.person_id FROM segments_segmentmembership m"
+                " WHERE m.segment_id = %s AND m.exited_at IS NULL",
+                [segment.pk],
             )
-            params = [segment.pk]
-        return (f"NOT ({sql})" if node.get("negate") else sql), params
+        return found.negated() if node.get("negate") else found
 
 
 def effective_definition(segment) -> dict:
@@ -153,7 +158,15 @@ def compile_definition(
         ctx = _Context(project.pk, project.zone, now, None, stack, as_of=as_of)
         return Query(*compile_companies(definition, ctx=ctx, company_ids=person_ids))
     ctx = _Context(project.pk, project.zone, now, person_ids, stack, as_of=as_of)
-    where, params = Compiler(ctx).group(definition)
+    compiler = Compiler(ctx)
+    found = compiler.compose(definition)
+    members = members_sql(found) if isinstance(found, list) and _sets_name_persons(as_of) else None
+    if members is not None:
+        where, where_params = "", []
+        if person_ids is not None:
+            where, where_params = " WHERE x.id = ANY(%s::bigint[])", [person_ids]
+        return Query(f"SELECT x.id FROM ({members.sql}) x(id){where}", [*members.params, *where_params])
+    where, params = compiler.boolean(found)
     restrict = ""
     restrict_params: list[Any] = []
     if person_ids is not None:
@@ -165,6 +178,18 @@ def compile_definition(
         f" WHERE p.project_id = %s{restrict} AND ({where})"
     )
     return Query(sql, [project.pk, *restrict_params, *params])
+
+
+def _sets_name_persons(as_of: bool) -> bool:
+    """Whether a definition made only of sets can be answered without reading the persons' table.
+
+    On PostgreSQL every set is read from tables whose person ids are the project's
+    persons (events, their daily rollups, sessions and memberships are moved with
+    merges and deleted with their person), so the sets' ids need no check against
+    `tracking_person`. Not as of a moment, where only persons first seen by then
+    count, nor with events in ClickHouse, whose ids may name a person deleted since.
+    """
+    return not as_of and not using_clickhouse()
 
 
 def compile_segment(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from segments.compiler.base import CompilerBase, _earlier, window_bounds
+from segments.compiler.base import Clause, CompilerBase, Members, _earlier, window_bounds
 from segments.definition import SESSION_NUMBERS
 from tracking.eventstore import segments as event_store
 from tracking.properties import column_filter_sql, compare_sql
@@ -39,19 +39,20 @@ def as_session(node: dict) -> dict:
 
 
 class ActivityConditions(CompilerBase):
-    def _session_condition(self, node: dict) -> tuple[str, list]:
+    def _session_condition(self, node: dict) -> Members:
         return self.c_session(as_session(node))
 
     c_device = _session_condition
     c_geo = _session_condition
 
-    def c_session(self, node: dict) -> tuple[str, list]:
+    def c_session(self, node: dict) -> Members:
         """The number of the person's sessions started in the window that pass every filter.
 
         As of a moment: sessions started at or before it, with their final facts
         (duration, page count, exit path as stored now). Relies on
-        session_project_started (project_id, started_at), or session_project_person
-        on an incremental refresh.
+        session_project_started (project_id, started_at), session_project_source
+        (project_id, utm_source, started_at) for a filter on the source, or
+        session_project_person on an incremental refresh.
         """
         where, params = session_where(node["where"])
         w_sql, w_params = self.window_sql(node.get("window"), "s.started_at")
@@ -60,7 +61,7 @@ class ActivityConditions(CompilerBase):
         sessions_params = [self.ctx.project_id, *params, *w_params, *r_params]
         count = node["count"]
         if (count["operator"], count["value"]) in (("gte", 1), ("gt", 0)):  # any session: no grouping
-            return f"p.id IN (SELECT s.person_id {sessions})", sessions_params
+            return Members(f"SELECT s.person_id {sessions}", sessions_params, distinct=False)
         return self.counted(
             lambda op: (
                 f"SELECT s.person_id {sessions} GROUP BY s.person_id HAVING count(*) {compare_sql(op)} %s",
@@ -70,7 +71,7 @@ class ActivityConditions(CompilerBase):
             count["value"],
         )
 
-    def c_active_days(self, node: dict) -> tuple[str, list]:
+    def c_active_days(self, node: dict) -> Members:
         # Reads the daily rollup (tracking.PersonDay, person_day_unique), one row per
         # person-day in the project's time zone. A "last N days" window starts mid-day:
         # a day counts when its last event is inside it; date windows are whole days.
@@ -97,7 +98,7 @@ class ActivityConditions(CompilerBase):
             count["value"],
         )
 
-    def c_first_seen(self, node: dict) -> tuple[str, list]:
+    def c_first_seen(self, node: dict) -> Clause:
         column = "p.first_seen" if node["type"] == "first_seen" else "p.last_seen"
         cutoff = self.ctx.now - timedelta(days=node["value"])
         within = node["operator"] == "within_last_days"
@@ -105,19 +106,20 @@ class ActivityConditions(CompilerBase):
             # Seen in [cutoff, now]: a day of the rollup with its first event by then and its
             # last at or after the cutoff (a window of at least a day cannot fall in one day's gap).
             r_sql, r_params = self.restrict("d.person_id")
-            sql = (
-                "p.id IN (SELECT d.person_id FROM tracking_personday d WHERE d.project_id = %s"
-                f" AND d.last_at >= %s AND d.first_at <= %s{r_sql})"
+            found = Members(
+                "SELECT d.person_id FROM tracking_personday d WHERE d.project_id = %s"
+                f" AND d.last_at >= %s AND d.first_at <= %s{r_sql}",
+                [self.ctx.project_id, cutoff, self.ctx.now, *r_params],
+                distinct=False,
             )
-            params = [self.ctx.project_id, cutoff, self.ctx.now, *r_params]
-            return (sql if within else f"NOT ({sql})"), params
+            return found if within else found.negated()
         return f"{column} {'>=' if within else '<'} %s", [cutoff]
 
     c_last_seen = c_first_seen
 
     # -- lifecycle verbs: "did E" over consecutive periods ending now ------------------------
-    def did(self, event: dict, since: datetime | None, until: datetime | None) -> tuple[str, list]:
-        """`p.id IN (persons with an event matching `event` in [since, until))`, capped at the moment."""
+    def did(self, event: dict, since: datetime | None, until: datetime | None) -> Members:
+        """The persons with an event matching `event` in [since, until), capped at the moment."""
         sql, params = event_store.count_persons(
             self.ctx.project_id,
             event,
@@ -128,28 +130,25 @@ class ActivityConditions(CompilerBase):
             person_ids=self.ctx.person_ids,
             action_steps=self.action_steps,
         )
-        return f"p.id IN ({sql})", params
+        return Members(sql, params)
 
-    def c_first_time(self, node: dict) -> tuple[str, list]:
+    def c_first_time(self, node: dict) -> list[Members]:
         # did E in the last d days, and never before them
         start = self.ctx.now - timedelta(days=node["within_last_days"])
-        recent, recent_params = self.did(node["event"], start, None)
-        before, before_params = self.did(node["event"], None, start)
-        return f"{recent} AND NOT ({before})", [*recent_params, *before_params]
+        return [self.did(node["event"], start, None), self.did(node["event"], None, start).negated()]
 
-    def c_stopped(self, node: dict) -> tuple[str, list]:
+    def c_stopped(self, node: dict) -> list[Members]:
         # did E in the d days before the last d, and not in the last d
         mid = self.ctx.now - timedelta(days=node["days"])
         start = mid - timedelta(days=node["days"])
-        earlier, earlier_params = self.did(node["event"], start, mid)
-        recent, recent_params = self.did(node["event"], mid, None)
-        return f"{earlier} AND NOT ({recent})", [*earlier_params, *recent_params]
+        return [self.did(node["event"], start, mid), self.did(node["event"], mid, None).negated()]
 
-    def c_restarted(self, node: dict) -> tuple[str, list]:
+    def c_restarted(self, node: dict) -> list[Members]:
         # did E in the last d days, not in the d days before, and at some time before that
         mid = self.ctx.now - timedelta(days=node["days"])
         start = mid - timedelta(days=node["days"])
-        recent, recent_params = self.did(node["event"], mid, None)
-        gap, gap_params = self.did(node["event"], start, mid)
-        before, before_params = self.did(node["event"], None, start)
-        return f"{recent} AND NOT ({gap}) AND {before}", [*recent_params, *gap_params, *before_params]
+        return [
+            self.did(node["event"], mid, None),
+            self.did(node["event"], start, mid).negated(),
+            self.did(node["event"], None, start),
+        ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from tracking.models import Action
@@ -22,6 +22,55 @@ class CompileError(ValueError):
 class Query:
     sql: str
     params: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Members:
+    """A condition that holds for the ids a subquery selects (`negate`: for every other row).
+
+    Conditions that are sets of persons (or companies) say so with this rather than
+    with `p.id IN (…)`, so that a definition made only of sets can be answered from
+    the sets alone (`members_sql`), without reading the persons' table.
+    """
+
+    sql: str
+    params: list
+    distinct: bool = True  # the subquery yields each id once
+    negate: bool = False
+
+    def boolean(self, row: str) -> tuple[str, list]:
+        sql = f"{row} IN ({self.sql})"
+        return (f"NOT ({sql})" if self.negate else sql), self.params
+
+    def negated(self) -> Members:
+        return replace(self, negate=not self.negate)
+
+
+# What a condition or group compiles to: a boolean over the row (`p`, or `c` for companies),
+# or memberships of sets, all of which hold.
+Clause = tuple[str, list] | list[Members]
+
+
+def members_sql(found: list[Members]) -> Members | None:
+    """Memberships that all hold, as one subquery of the ids they select (None: it needs every row).
+
+    The first set that must hold drives (its ids, distinct); the rest filter it.
+    """
+    driver = next((m for m in found if not m.negate and m.distinct), None) or next(
+        (m for m in found if not m.negate), None
+    )
+    if driver is None:
+        return None
+    tests, params = [], list(driver.params)
+    for m in found:
+        if m is driver:
+            continue
+        sql, p = m.boolean("x.id")
+        tests.append(f"({sql})")
+        params.extend(p)
+    where = f" WHERE {' AND '.join(tests)}" if tests else ""
+    distinct = "" if driver.distinct else "DISTINCT "
+    return Members(f"SELECT {distinct}x.id FROM ({driver.sql}) x(id){where}", params)
 
 
 @dataclass
@@ -108,33 +157,77 @@ class CompilerBase:
         }
 
     @staticmethod
-    def counted(
-        persons: Callable[[str], tuple[str, list]], operator: str, value, *, row: str = "p.id"
-    ) -> tuple[str, list]:
-        """Membership by a count per person (or per company: `row` "c.id"); no rows count as zero.
+    def counted(persons: Callable[[str], tuple[str, list]], operator: str, value) -> Members:
+        """Membership by a count per person (or per company); no rows count as zero.
 
         `persons(op)` selects the ids (with rows) whose count `op` `value`.
         """
         if ZERO_SATISFIES[operator](value):
             sql, params = persons(_NEGATED[operator])
-            return f"NOT ({row} IN ({sql}))", params
+            return Members(sql, params, negate=True)
         sql, params = persons(operator)
-        return f"{row} IN ({sql})", params
+        return Members(sql, params)
 
     # -- the tree -----------------------------------------------------------------------
+    ROW = "p.id"  # what a set's ids are tested against in a boolean
+
     def group(self, node: dict) -> tuple[str, list]:
+        return self.boolean(self.compose(node))
+
+    def condition(self, node: dict) -> tuple[str, list]:
+        return self.boolean(self.clause(node))
+
+    def clause(self, node: dict) -> Clause:
+        found = getattr(self, f"c_{node['type']}")(node)
+        return [found] if isinstance(found, Members) else found
+
+    def boolean(self, clause: Clause) -> tuple[str, list]:
+        if not isinstance(clause, list):
+            return clause
         parts, params = [], []
-        for child in node.get("conditions", []):
-            sql, p = self.group(child) if "conditions" in child else self.condition(child)
+        for m in clause:
+            sql, p = m.boolean(self.ROW)
+            parts.append(sql)
+            params.extend(p)
+        return " AND ".join(parts), params
+
+    def compose(self, node: dict) -> Clause:
+        """A group as memberships of sets when all its parts are sets that combine, else as a boolean."""
+        children = [
+            self.compose(child) if "conditions" in child else self.clause(child)
+            for child in node.get("conditions", [])
+        ]
+        match_all = node.get("match", "all") == "all"
+        if children and all(isinstance(child, list) for child in children):
+            found = self._combined(children, match_all=match_all)
+            if found is not None and node.get("negate"):
+                found = [found[0].negated()] if len(found) == 1 else None
+            if found is not None:
+                return found
+        parts, params = [], []
+        for child in children:
+            sql, p = self.boolean(child)
             parts.append(f"({sql})")
             params.extend(p)
         if not parts:
-            sql = "true" if node.get("match", "all") == "all" else "false"
+            sql = "true" if match_all else "false"
         else:
-            sql = (" AND " if node.get("match", "all") == "all" else " OR ").join(parts)
+            sql = (" AND " if match_all else " OR ").join(parts)
         if node.get("negate"):
             sql = f"NOT ({sql})"
         return sql, params
 
-    def condition(self, node: dict) -> tuple[str, list]:
-        return getattr(self, f"c_{node['type']}")(node)
+    @staticmethod
+    def _combined(children: list[list[Members]], *, match_all: bool) -> list[Members] | None:
+        if match_all:
+            return [m for child in children for m in child]
+        if len(children) == 1:
+            return children[0]
+        # any of them: the union of each part's set, when each part selects its ids
+        sets = [members_sql(child) for child in children]
+        if any(s is None for s in sets):
+            return None
+        if len(sets) == 1:
+            return sets
+        union = " UNION ".join(f"SELECT u.id FROM ({s.sql}) u(id)" for s in sets)
+        return [Members(union, [p for s in sets for p in s.params])]

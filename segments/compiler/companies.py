@@ -32,7 +32,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from segments.compiler.base import CompileError, CompilerBase, _Context
+from segments.compiler.base import Clause, CompileError, CompilerBase, Members, _Context, members_sql
 from segments.compiler.traits import TraitConditions
 from segments.models import Segment, SegmentSubject
 from tracking.eventstore import segments as event_store
@@ -99,13 +99,20 @@ class CompanySegmentCondition(CompilerBase):
         return (f"NOT ({held})" if node.get("negate") else held), params
 
 
+def _flip(definition: dict, node: dict) -> bool:
+    """The negation of a nested dynamic segment's tree: its own, turned over by the condition's."""
+    return bool(definition.get("negate")) != bool(node.get("negate"))
+
+
 class CompanyCompiler(TraitConditions):
     """A company definition's boolean tree as SQL over `c` (companies).
 
     `ctx.person_ids`, when set, are the people of the companies being refreshed.
     """
 
-    def c_people(self, node: dict) -> tuple[str, list]:
+    ROW = "c.id"
+
+    def c_people(self, node: dict) -> Members:
         from segments.compiler import Compiler
 
         tree, tree_params = Compiler(self.ctx).group(node["definition"])
@@ -121,30 +128,28 @@ class CompanyCompiler(TraitConditions):
                 [self.ctx.project_id, *restrict_params, *tree_params, node["count"]["value"]],
             )
 
-        return self.counted(companies, node["count"]["operator"], node["count"]["value"], row="c.id")
+        return self.counted(companies, node["count"]["operator"], node["count"]["value"])
 
-    def c_aggregate(self, node: dict) -> tuple[str, list]:
+    def c_aggregate(self, node: dict) -> Members:
         partials, params = event_store.aggregate_partials(
             self.ctx.project_id, node["event"], prop=node["property"], **self.event_window(node)
         )
         sql = (
-            f"c.id IN (SELECT pp.company_id FROM ({partials}) a(person_id, s, n, mn, mx)"
+            f"SELECT pp.company_id FROM ({partials}) a(person_id, s, n, mn, mx)"
             " JOIN tracking_person pp ON pp.id = a.person_id WHERE pp.company_id IS NOT NULL"
-            f" GROUP BY pp.company_id HAVING {_COMBINED[node['function']]} {compare_sql(node['operator'])} %s)"
+            f" GROUP BY pp.company_id HAVING {_COMBINED[node['function']]} {compare_sql(node['operator'])} %s"
         )
-        return sql, [*params, Decimal(str(node["value"]))]
+        return Members(sql, [*params, Decimal(str(node["value"]))])
 
-    def c_segment(self, node: dict) -> tuple[str, list]:
+    def c_segment(self, node: dict) -> Clause:
         segment = company_segment(self.ctx.project_id, node["segment"])
         if segment.pk in self.ctx.stack:
             raise CompileError("segments refer to each other in a cycle")
         if segment.is_dynamic:
             inner = CompanyCompiler(replace(self.ctx, stack=(*self.ctx.stack, segment.pk)))
-            sql, params = inner.group(segment.definition)
-        else:
-            members, params = stored_members(segment, self.ctx)
-            sql = f"c.id IN ({members})"
-        return (f"NOT ({sql})" if node.get("negate") else sql), params
+            return inner.compose({**segment.definition, "negate": _flip(segment.definition, node)})
+        found = Members(*stored_members(segment, self.ctx))
+        return found.negated() if node.get("negate") else found
 
 
 def compile_companies(
@@ -155,6 +160,14 @@ def compile_companies(
     if company_ids is not None:
         ctx = replace(ctx, person_ids=people_of(ctx.project_id, company_ids))
         restrict, restrict_params = " AND c.id = ANY(%s::bigint[])", [company_ids]
-    where, params = CompanyCompiler(ctx).group(definition)
+    compiler = CompanyCompiler(ctx)
+    found = compiler.compose(definition)
+    # Every set a company condition selects is read from the project's persons or memberships:
+    # a tree made only of sets needs no read of the companies' table.
+    members = members_sql(found) if isinstance(found, list) else None
+    if members is not None:
+        where = " WHERE x.id = ANY(%s::bigint[])" if company_ids is not None else ""
+        return f"SELECT x.id FROM ({members.sql}) x(id){where}", [*members.params, *restrict_params]
+    where, params = compiler.boolean(found)
     sql = f"SELECT c.id FROM tracking_company c WHERE c.project_id = %s{restrict} AND ({where})"
     return sql, [ctx.project_id, *restrict_params, *params]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from segments.compiler.base import CompilerBase, _earlier, window_bounds
+from segments.compiler.base import CompilerBase, Members, _earlier, window_bounds
 from tracking.eventstore import segments as event_store
 
 
 class EventConditions(CompilerBase):
-    def c_behavior(self, node: dict) -> tuple[str, list]:
+    def c_behavior(self, node: dict) -> Members:
         count = node["count"]
         context = self.event_window(node)
         return self.counted(
@@ -25,7 +25,7 @@ class EventConditions(CompilerBase):
             count["value"],
         )
 
-    def c_aggregate(self, node: dict) -> tuple[str, list]:
+    def c_aggregate(self, node: dict) -> Members:
         sql, params = event_store.aggregate_persons(
             self.ctx.project_id,
             node["event"],
@@ -35,9 +35,9 @@ class EventConditions(CompilerBase):
             value=node["value"],
             **self.event_window(node),
         )
-        return f"p.id IN ({sql})", params
+        return Members(sql, params)
 
-    def c_sequence(self, node: dict) -> tuple[str, list]:
+    def c_sequence(self, node: dict) -> list[Members]:
         steps, days = node["steps"], node["within_days"]
         context = self.event_window(node)
         if node.get("window_covers") == "first_step":
@@ -50,15 +50,17 @@ class EventConditions(CompilerBase):
         full_sql, full_params = event_store.sequence_persons(
             self.ctx.project_id, steps, within_days=days, **context
         )
+        # a person completes a sequence as often as they like: the chains' persons repeat
+        full = Members(full_sql, full_params, distinct=False)
         if node["last_step"] == "did":
-            return f"p.id IN ({full_sql})", full_params
+            return [full]
         # reached the steps before the last one, and never completed the whole sequence
         prefix_sql, prefix_params = event_store.sequence_persons(
             self.ctx.project_id, steps[:-1], within_days=days, **context
         )
-        return f"p.id IN ({prefix_sql}) AND NOT (p.id IN ({full_sql}))", [*prefix_params, *full_params]
+        return [Members(prefix_sql, prefix_params, distinct=False), full.negated()]
 
-    def c_survey(self, node: dict) -> tuple[str, list]:
+    def c_survey(self, node: dict) -> Members:
         # the person's latest answer to that question
         answered = node["operator"] == "is_not_set"
         sql, params = event_store.survey_persons(
@@ -70,4 +72,5 @@ class EventConditions(CompilerBase):
             person_ids=self.ctx.person_ids,
             until=self.ctx.until,
         )
-        return (f"NOT (p.id IN ({sql}))" if answered else f"p.id IN ({sql})"), params
+        found = Members(sql, params)  # each person's latest answer
+        return found.negated() if answered else found

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from segments.compiler.base import CompilerBase
+from segments.compiler.base import Clause, CompilerBase
 from tracking.eventstore import segments as event_store
 from tracking.properties import compare
 
@@ -49,7 +49,7 @@ def rank_threshold(histogram: dict[Decimal, int], population: int, node: dict) -
 
 
 class RankConditions(CompilerBase):
-    def c_rank(self, node: dict) -> tuple[str, list]:
+    def c_rank(self, node: dict) -> Clause:
         scores, population = self._scores(node)
         histogram: dict[Decimal, int] = {Decimal(0): population - len(scores)}
         for score in scores.values():
