@@ -136,6 +136,16 @@ class Session(models.Model):
                 ],
                 name="session_project_started",
             ),
+            # Sessions that came from a campaign, by source: a `utm_source` filter reads its
+            # own sessions instead of every session of the window (a month of a 10M-event
+            # project: 9,500 entries instead of 340,000). Only sessions with a source, about
+            # a quarter, pay for it on write.
+            models.Index(
+                fields=["project", "utm_source", "-started_at"],
+                include=["person", "ended_at", "pageview_count", "utm_medium", "utm_campaign"],
+                name="session_project_source",
+                condition=~models.Q(utm_source=""),
+            ),
             # the traffic filter's excluded persons: small, since most sessions are neither
             models.Index(
                 fields=["project", "person"], name="session_bot_person", condition=models.Q(is_bot=True)
