@@ -11,11 +11,12 @@ over sessions, the daily rollup, or a fragment from the event store
 (`tracking.eventstore.segments`: a subquery over the events table on PostgreSQL,
 the ids ClickHouse found otherwise). Subqueries are uncorrelated, so PostgreSQL
 computes each once and hashes it (or turns it into a semi-join when it sits at
-the top of the tree). A tree made only of such sets, at least one of which must
-hold, skips the persons: `SELECT x.id FROM (<a set>) x(id) WHERE <the others>`
-(`base.members_sql`; see `_sets_name_persons` for when). Conditions satisfied by zero events ("never did", "fewer
-than 3") are written as `NOT (p.id IN (persons whose count does not satisfy
-it))`, so people with no events at all are included without scanning them.
+the top of the tree). A full computation whose tree is made only of such sets, at
+least one of which must hold, skips the persons: `SELECT x.id FROM (<a set>) x(id)
+WHERE <the others>` (`base.members_sql`; see `_sets_name_persons` for when).
+Conditions satisfied by zero events ("never did", "fewer than 3") are written
+as `NOT (p.id IN (persons whose count does not satisfy it))`, so people with no
+events at all are included without scanning them.
 
 Incremental refresh passes `person_ids`: every subquery is then restricted to
 those persons as well, which makes the cost grow with the touched persons'
@@ -160,12 +161,10 @@ def compile_definition(
     ctx = _Context(project.pk, project.zone, now, person_ids, stack, as_of=as_of)
     compiler = Compiler(ctx)
     found = compiler.compose(definition)
-    members = members_sql(found) if isinstance(found, list) and _sets_name_persons(as_of) else None
+    full = person_ids is None
+    members = members_sql(found) if isinstance(found, list) and full and _sets_name_persons(as_of) else None
     if members is not None:
-        where, where_params = "", []
-        if person_ids is not None:
-            where, where_params = " WHERE x.id = ANY(%s::bigint[])", [person_ids]
-        return Query(f"SELECT x.id FROM ({members.sql}) x(id){where}", [*members.params, *where_params])
+        return Query(f"SELECT x.id FROM ({members.sql}) x(id)", members.params)
     where, params = compiler.boolean(found)
     restrict = ""
     restrict_params: list[Any] = []
@@ -181,7 +180,11 @@ def compile_definition(
 
 
 def _sets_name_persons(as_of: bool) -> bool:
-    """Whether a definition made only of sets can be answered without reading the persons' table.
+    """Whether a full computation made only of sets can be answered without reading the persons' table.
+
+    (A refresh of a few persons keeps the persons' table: the planner then drives
+    every condition from those persons' rows, by their index, where a set on its
+    own may be read by the event name's index over all of history.)
 
     On PostgreSQL every set is read from tables whose person ids are the project's
     persons (events, their daily rollups, sessions and memberships are moved with

@@ -163,11 +163,11 @@ def compile_companies(
     compiler = CompanyCompiler(ctx)
     found = compiler.compose(definition)
     # Every set a company condition selects is read from the project's persons or memberships:
-    # a tree made only of sets needs no read of the companies' table.
-    members = members_sql(found) if isinstance(found, list) else None
+    # a full computation made only of sets needs no read of the companies' table (a refresh
+    # of a few companies is driven from their rows, as for persons).
+    members = members_sql(found) if isinstance(found, list) and company_ids is None else None
     if members is not None:
-        where = " WHERE x.id = ANY(%s::bigint[])" if company_ids is not None else ""
-        return f"SELECT x.id FROM ({members.sql}) x(id){where}", [*members.params, *restrict_params]
+        return f"SELECT x.id FROM ({members.sql}) x(id)", members.params
     where, params = compiler.boolean(found)
     sql = f"SELECT c.id FROM tracking_company c WHERE c.project_id = %s{restrict} AND ({where})"
     return sql, [ctx.project_id, *restrict_params, *params]

@@ -97,3 +97,9 @@ def test_sets_name_the_survivor_of_a_merge_and_never_an_erased_person(events_bac
     assert _members(pages, project) == {ann}
     assert _members(either, project) == {ann}
     assert _members(_definition("all", ACTIVE, CHROME), project) == {ann}
+
+
+def test_a_refresh_of_a_few_persons_is_driven_from_their_rows(project):
+    """A set on its own may be read over all of history; the persons' rows lead a refresh to theirs."""
+    query = compile_definition(_definition("all", PAGEVIEWS), project=project, now=NOW, person_ids=[1, 2])
+    assert "tracking_person p" in query.sql and "p.id = ANY(" in query.sql
