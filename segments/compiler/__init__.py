@@ -182,15 +182,16 @@ def compile_definition(
 def _sets_name_persons(as_of: bool) -> bool:
     """Whether a full computation made only of sets can be answered without reading the persons' table.
 
-    (A refresh of a few persons keeps the persons' table: the planner then drives
-    every condition from those persons' rows, by their index, where a set on its
-    own may be read by the event name's index over all of history.)
-
     On PostgreSQL every set is read from tables whose person ids are the project's
     persons (events, their daily rollups, sessions and memberships are moved with
     merges and deleted with their person), so the sets' ids need no check against
     `tracking_person`. Not as of a moment, where only persons first seen by then
-    count, nor with events in ClickHouse, whose ids may name a person deleted since.
+    count, nor with events in ClickHouse, whose merges and erasures are written outside
+    PostgreSQL's transaction, so its ids may name a person merged or erased meanwhile.
+
+    A refresh of a few persons keeps the persons' table too: the planner then drives
+    every condition from those persons' rows, by their index, where a set on its own
+    may be read by the event name's index over all of history.
     """
     return not as_of and not using_clickhouse()
 
