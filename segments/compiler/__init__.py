@@ -49,7 +49,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from segments.compiler.activity import ActivityConditions
-from segments.compiler.base import Clause, CompileError, Members, Query, _Context, members_sql, window_bounds
+from segments.compiler.base import (
+    Clause,
+    CompileError,
+    Members,
+    Query,
+    _Context,
+    members_sql,
+    nested_negate,
+    window_bounds,
+)
 from segments.compiler.companies import CompanySegmentCondition, compile_companies
 from segments.compiler.events import EventConditions
 from segments.compiler.rank import RankConditions
@@ -91,8 +100,7 @@ class Compiler(TraitConditions, ActivityConditions, EventConditions, RankConditi
                 )
             )
             definition = effective_definition(segment)
-            negate = bool(definition.get("negate")) != bool(node.get("negate"))
-            return inner.compose({**definition, "negate": negate})
+            return inner.compose({**definition, "negate": nested_negate(definition, node)})
         if self.ctx.as_of:
             # the period that covers the moment (relies on membership_segment_entered)
             found = Members(

@@ -46,6 +46,11 @@ class Members:
         return replace(self, negate=not self.negate)
 
 
+def nested_negate(definition: dict, node: dict) -> bool:
+    """Whether a nested dynamic segment's tree is negated: its own negation, turned over by the condition's."""
+    return bool(definition.get("negate")) != bool(node.get("negate"))
+
+
 # What a condition or group compiles to: a boolean over the row (`p`, or `c` for companies),
 # or memberships of sets, all of which hold.
 Clause = tuple[str, list] | list[Members]

@@ -32,7 +32,15 @@ from decimal import Decimal
 
 from django.db import connection
 
-from segments.compiler.base import Clause, CompileError, CompilerBase, Members, _Context, members_sql
+from segments.compiler.base import (
+    Clause,
+    CompileError,
+    CompilerBase,
+    Members,
+    _Context,
+    members_sql,
+    nested_negate,
+)
 from segments.compiler.traits import TraitConditions
 from segments.models import Segment, SegmentSubject
 from tracking.eventstore import segments as event_store
@@ -99,11 +107,6 @@ class CompanySegmentCondition(CompilerBase):
         return (f"NOT ({held})" if node.get("negate") else held), params
 
 
-def _flip(definition: dict, node: dict) -> bool:
-    """The negation of a nested dynamic segment's tree: its own, turned over by the condition's."""
-    return bool(definition.get("negate")) != bool(node.get("negate"))
-
-
 class CompanyCompiler(TraitConditions):
     """A company definition's boolean tree as SQL over `c` (companies).
 
@@ -147,7 +150,7 @@ class CompanyCompiler(TraitConditions):
             raise CompileError("segments refer to each other in a cycle")
         if segment.is_dynamic:
             inner = CompanyCompiler(replace(self.ctx, stack=(*self.ctx.stack, segment.pk)))
-            return inner.compose({**segment.definition, "negate": _flip(segment.definition, node)})
+            return inner.compose({**segment.definition, "negate": nested_negate(segment.definition, node)})
         found = Members(*stored_members(segment, self.ctx))
         return found.negated() if node.get("negate") else found
 
