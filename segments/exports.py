@@ -3,8 +3,8 @@
 One server-side statement feeds the response: CSV comes from PostgreSQL's
 `COPY … TO STDOUT`, its rows gathered into chunks of about 64 KB; NDJSON from a
 named cursor read a few thousand rows at a time. Nothing holds the member list:
-a million members cost the same memory as ten. Relies on membership_open_unique (segment_id,
-person_id) for the open periods in person order.
+a million members cost the same memory as ten. Relies on membership_open_unique
+(segment_id, person_id) for the open periods in person order.
 """
 
 from __future__ import annotations

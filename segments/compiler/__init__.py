@@ -169,10 +169,11 @@ def compile_definition(
     ctx = _Context(project.pk, project.zone, now, person_ids, stack, as_of=as_of)
     compiler = Compiler(ctx)
     found = compiler.compose(definition)
-    full = person_ids is None
-    members = members_sql(found) if isinstance(found, list) and full and _sets_name_persons(as_of) else None
+    members = (
+        members_sql(found) if isinstance(found, list) and _sets_name_persons(as_of, person_ids) else None
+    )
     if members is not None:
-        return Query(f"SELECT x.id FROM ({members.sql}) x(id)", members.params)
+        return Query(members.sql, members.params)
     where, params = compiler.boolean(found)
     restrict = ""
     restrict_params: list[Any] = []
@@ -187,7 +188,7 @@ def compile_definition(
     return Query(sql, [project.pk, *restrict_params, *params])
 
 
-def _sets_name_persons(as_of: bool) -> bool:
+def _sets_name_persons(as_of: bool, person_ids: list[int] | None) -> bool:
     """Whether a full computation made only of sets can be answered without reading the persons' table.
 
     On PostgreSQL every set is read from tables whose person ids are the project's
@@ -201,7 +202,7 @@ def _sets_name_persons(as_of: bool) -> bool:
     every condition from those persons' rows, by their index, where a set on its own
     may be read by the event name's index over all of history.
     """
-    return not as_of and not using_clickhouse()
+    return person_ids is None and not as_of and not using_clickhouse()
 
 
 def compile_segment(

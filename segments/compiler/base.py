@@ -57,9 +57,10 @@ Clause = tuple[str, list] | list[Members]
 
 
 def members_sql(found: list[Members]) -> Members | None:
-    """Memberships that all hold, as one subquery of the ids they select (None: it needs every row).
+    """Memberships that all hold, as one statement selecting their ids, distinct, as column `id`
+    (None: it needs every row).
 
-    The first set that must hold drives (its ids, distinct); the rest filter it.
+    A set that must hold drives (a distinct one first); the rest filter its ids.
     """
     driver = next((m for m in found if not m.negate and m.distinct), None) or next(
         (m for m in found if not m.negate), None
@@ -232,7 +233,5 @@ class CompilerBase:
         sets = [members_sql(child) for child in children]
         if any(s is None for s in sets):
             return None
-        if len(sets) == 1:
-            return sets
         union = " UNION ".join(f"SELECT u.id FROM ({s.sql}) u(id)" for s in sets)
         return [Members(union, [p for s in sets for p in s.params])]

@@ -170,7 +170,7 @@ def compile_companies(
     # of a few companies is driven from their rows, as for persons).
     members = members_sql(found) if isinstance(found, list) and company_ids is None else None
     if members is not None:
-        return f"SELECT x.id FROM ({members.sql}) x(id)", members.params
+        return members.sql, members.params
     where, params = compiler.boolean(found)
     sql = f"SELECT c.id FROM tracking_company c WHERE c.project_id = %s{restrict} AND ({where})"
     return sql, [ctx.project_id, *restrict_params, *params]
