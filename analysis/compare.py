@@ -294,9 +294,12 @@ def compare_compute(*, project: Project, query: CompareQuery, now: datetime | No
     flag_list = "".join(f", {flag}" for flag in flags)
     counted, counted_params = person_filter_sql("pop.person_id", project=project, traffic=query.traffic)
     # pop is computed once: inlined, a population whose y is a correlated subquery (churn)
-    # would run it again for every aggregate that reads y
+    # would run it again for every aggregate that reads y. `flagged` is kept whole (OFFSET 0)
+    # for the same reason: flattened, each group's membership test ran once per aggregate
+    # that reads it (four per group) instead of once per person.
     sql = (
-        f"WITH pop AS MATERIALIZED ({population}), flagged AS (SELECT pop.*{flag_list} FROM pop WHERE {counted})"  # noqa: S608 - constant SQL, values as %s parameters
+        f"WITH pop AS MATERIALIZED ({population}),"  # noqa: S608 - constant SQL, values as %s parameters
+        f" flagged AS (SELECT pop.*{flag_list} FROM pop WHERE {counted} OFFSET 0)"
         f" SELECT {', '.join(aggregates)} FROM flagged"
     )
     row = fetch_all(sql, [*params, *flag_params, *counted_params])[0]

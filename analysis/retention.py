@@ -172,6 +172,11 @@ def cohort_ctes_sql(*, project: Project, query: RetentionQuery) -> tuple[str, li
 
     The cohort reads tracking_person by its first_seen index; the returns come
     from the event store (tracking.eventstore.analysis.retention_returns_sql).
+    `returned` is computed on its own (MATERIALIZED) over its own copy of the
+    cohort's query: the outer `cohort`, read several times, is a CTE scan, which
+    keeps a plan in one process, while the inner copy is read once and inlined,
+    so the returns (a join of every member's days or events) can run in parallel
+    workers. At 10M events: retention 6.0 s → 4.4 s with the period in doubles.
     """
     start, end = range_bounds(query.range, project)
     counted, counted_params = person_filter_sql("p.id", project=project, traffic=query.traffic)
@@ -187,7 +192,10 @@ def cohort_ctes_sql(*, project: Project, query: RetentionQuery) -> tuple[str, li
         period=PERIODS[query.period],
         periods=query.periods,
     )
-    return f"cohort AS ({cohort_sql}), returned AS ({returns})", [*cohort_params, *returns_params]
+    return (
+        f"cohort AS ({cohort_sql}), returned AS MATERIALIZED (WITH cohort AS ({cohort_sql}) {returns})",
+        [*cohort_params, *cohort_params, *returns_params],
+    )
 
 
 def retention_compute(

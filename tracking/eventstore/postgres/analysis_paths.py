@@ -29,10 +29,13 @@ def steps_sql(
 
     1. each person's first anchor (event_project_name_ts when the anchor names its event);
     2. only that session's events on the anchor's side of it, so the window functions run over
-       the paths asked about, not over every session of the range: the anchors are hashed and
-       the range's events probe them. `anchors` is NOT MATERIALIZED so that the planner knows it
-       holds one row per person (a CTE has no statistics): materialized, it hashed every event
-       of the range instead, which spilled to disk at 10M events.
+       the paths asked about, not over every session of the range: each anchor reads its
+       person's events from the anchor to the session's edge on event_project_person_ts
+       (project_id, person_id, timestamp). The edge is the session's `ended_at` (`started_at`
+       backwards), which the drain keeps at the latest (earliest) event of the session; an
+       anchor whose session has no row reads to the range's edge. The probes are a LATERAL
+       subquery kept whole (OFFSET 0): flattened, the planner hashed the anchors and read every
+       event of the range instead, several times slower at 10M events.
     """
     if start_path is not None:
         anchor_sql, anchor_params = "(e.name = '$pageview' AND e.path = %s)", [start_path]
@@ -45,6 +48,8 @@ def steps_sql(
         kinds, kind_params = "NOT (e.name = ANY(%s))", [list(skipped)]
     shift = "lead" if forward else "lag"
     side = ">=" if forward else "<="
+    # the other side's bound: the session's last (first) event
+    edge, bound, infinity = ("ended_at", "<=", "infinity") if forward else ("started_at", ">=", "-infinity")
     counted, counted_params = excluded_sql("e.person_id", excluded)
     sql = f"""
         WITH anchors AS NOT MATERIALIZED (
@@ -54,11 +59,17 @@ def steps_sql(
             ORDER BY e.person_id, e.timestamp, e.id
         ),
         ev AS (
-            SELECT e.person_id, e.timestamp AS ts, e.id, {_LABEL} AS label, {anchor_sql} AS is_start, e.id = a.id AS is_anchor
+            SELECT a.person_id, e.ts, e.id, e.label, e.is_start, e.id = a.id AS is_anchor
             FROM anchors a
-            JOIN tracking_event e ON e.project_id = %s AND e.person_id = a.person_id AND e.session_key = a.session_key
-                AND e.timestamp >= %s AND e.timestamp < %s AND e.timestamp {side} a.ts
-            WHERE {kinds}
+            LEFT JOIN tracking_session s ON s.project_id = %s AND s.session_key = a.session_key
+            CROSS JOIN LATERAL (
+                SELECT e.timestamp AS ts, e.id, {_LABEL} AS label, {anchor_sql} AS is_start
+                FROM tracking_event e
+                WHERE e.project_id = %s AND e.person_id = a.person_id AND e.session_key = a.session_key
+                    AND e.timestamp >= %s AND e.timestamp < %s AND e.timestamp {side} a.ts
+                    AND e.timestamp {bound} coalesce(s.{edge}, '{infinity}') AND {kinds}
+                OFFSET 0
+            ) e
         ),
         marked AS (
             SELECT ev.*, lag(label) OVER w AS prev_label, lag(is_start) OVER w AS prev_start
@@ -77,6 +88,6 @@ def steps_sql(
     """
     params = [
         project_id, start, end, *anchor_params, *counted_params,
-        *anchor_params, project_id, start, end, *kind_params,
+        project_id, *anchor_params, project_id, start, end, *kind_params,
     ]  # fmt: skip
     return sql, params

@@ -13,6 +13,11 @@ ROLLUP_MIN_PERIOD = timedelta(days=2)
 def returns_sql(*, project_id: int, step: dict | None, period: timedelta, periods: int) -> tuple[str, list]:
     """`SELECT DISTINCT person_id, period` over the caller's CTE `cohort (person_id, first_seen, …)`.
 
+    The period is computed in double precision (`date_part`), not numeric (`extract`), which
+    costs several times more a row. The same periods: a double's error over the spans retention
+    covers (weeks) is a million times smaller than the microsecond that separates an offset
+    from the period boundary before it, and an offset on a boundary divides exactly.
+
     Each member's events in their own window, probed on event_project_person_ts
     (project_id, person_id, timestamp); for any event and periods of two days or
     more, their days in the daily rollup instead (rollup_returns_sql).
@@ -28,7 +33,7 @@ def events_returns_sql(
     """The returns read from every event of each member's window (event_project_person_ts)."""
     cond, cond_params = step_sql(step, "e")
     sql = f"""
-            SELECT DISTINCT c.person_id, floor(extract(epoch FROM e.timestamp - c.first_seen) / %s)::int AS period
+            SELECT DISTINCT c.person_id, floor(date_part('epoch', e.timestamp - c.first_seen) / %s)::int AS period
             FROM cohort c
             JOIN tracking_event e ON e.project_id = %s AND e.person_id = c.person_id
                 AND e.timestamp >= c.first_seen AND e.timestamp < c.first_seen + %s
@@ -47,7 +52,7 @@ def rollup_returns_sql(*, project_id: int, period: timedelta, periods: int) -> t
     on person_day_unique (project_id, person_id, day).
     """
     sql = """
-            SELECT DISTINCT c.person_id, floor(extract(epoch FROM v.ts - c.first_seen) / %s)::int AS period
+            SELECT DISTINCT c.person_id, floor(date_part('epoch', v.ts - c.first_seen) / %s)::int AS period
             FROM cohort c
             JOIN tracking_personday d ON d.project_id = %s AND d.person_id = c.person_id
                 AND d.last_at >= c.first_seen AND d.first_at < c.first_seen + %s
