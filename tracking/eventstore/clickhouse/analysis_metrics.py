@@ -7,8 +7,9 @@ it, numeric property values, counts per local day — and PostgreSQL does the
 rest from those rows, so numbers are PostgreSQL numerics on both backends:
 
 - activation and retention: the cohort (persons first seen in the range) is
-  read from PostgreSQL and bound as arrays; ClickHouse names the members who
-  did the event in their own window; PostgreSQL flags them in the cohort.
+  read from PostgreSQL and sent with the query as a table (`client.Rows`);
+  ClickHouse names the members who did the event in their own window;
+  PostgreSQL flags them in the cohort.
 - churn: per active person, the last event of the range and the first one
   after the range (the only events that can follow it); y comes out of
   ClickHouse, maturity is decided in PostgreSQL.
@@ -23,11 +24,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import connection
-
 from tracking.eventstore.arrays import pg_array
-from tracking.eventstore.clickhouse.analysis_common import aware, micros, moment, step_condition, unnest_sql
-from tracking.eventstore.clickhouse.client import Params, client
+from tracking.eventstore.clickhouse.analysis_common import (
+    aware,
+    cohort_members,
+    micros,
+    moment,
+    step_condition,
+    unnest_sql,
+)
+from tracking.eventstore.clickhouse.client import Params, Rows, client
 from tracking.eventstore.clickhouse.reads import events_from
 
 # sl_numeric's numbers (tracking/migrations/0003_sl_numeric.py)
@@ -47,30 +53,27 @@ def window_population(
     now: datetime,
 ) -> tuple[str, list]:
     cohort = "FROM tracking_person p WHERE p.project_id = %s AND p.first_seen >= %s AND p.first_seen < %s"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT p.id, p.first_seen {cohort}", [project_id, start, end])
-        members = cursor.fetchall()
+    members = cohort_members(f"SELECT p.id AS person_id, p.first_seen {cohort}", [project_id, start, end])
     did: list[int] = []
     if members:
+        member_ids, firsts_us, first, last = members
         ch, p = client(), Params()
-        first, last = min(m[1] for m in members), max(m[1] for m in members)
         where = (
             f"timestamp >= {moment(first + window_start, p)} AND timestamp <= {moment(last + window_end, p)}"
         )
-        ids = p.add([m[0] for m in members], "Array(Int64)")
-        firsts = p.add([m[1] for m in members], "Array(DateTime64(6, 'UTC'))")
+        cohort_rows = Rows("cohort", ("person_id", "first_us"), (member_ids, firsts_us))
         upper = "<=" if inclusive_end else "<"
         did = [
             row[0]
             for row in ch.query(
                 "SELECT DISTINCT e.person_id"
                 f" FROM {events_from(ch, project_id, p, where=where)}"
-                " INNER JOIN (SELECT pair.1 AS person_id, toUnixTimestamp64Micro(pair.2) AS first_us"
-                f" FROM (SELECT arrayJoin(arrayZip({ids}, {firsts})) AS pair)) AS c ON c.person_id = e.person_id"
+                f" INNER JOIN {ch.rows_table(cohort_rows)} AS c ON c.person_id = e.person_id"
                 f" WHERE toUnixTimestamp64Micro(e.timestamp) >= c.first_us + {p.add(micros(window_start), 'Int64')}"
                 f" AND toUnixTimestamp64Micro(e.timestamp) {upper} c.first_us + {p.add(micros(window_end), 'Int64')}"
                 f" AND {step_condition(step, 'e', p)}",
                 p,
+                rows=[cohort_rows],
             )
         ]
     return (
