@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tracking.eventstore.arrays import pg_array, pg_array_of
+from tracking.eventstore.clickhouse.analysis_common import MICROS, unnest_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +54,17 @@ def test_ids_numbers_times_and_dates():
     assert _back(pg_array_of(local, "timestamp"), "timestamp") == local
     assert _back(pg_array_of([date(2026, 12, 7)], "date"), "date") == [date(2026, 12, 7)]
     assert _back(pg_array_of([], "text"), "text") == []
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.just(UTC)
+    )
+)
+def test_moments_sent_as_microseconds_come_back_exactly(moment):
+    """ClickHouse's `toUnixTimestamp64Micro` of a moment, through unnest_sql's MICROS column, is that moment."""
+    micros = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    sql, params = unnest_sql((("person_id", "bigint"), ("at", MICROS)), [(7, micros)])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        assert cursor.fetchall() == [(7, moment)]

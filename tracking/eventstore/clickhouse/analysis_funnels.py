@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tracking.eventstore.clickhouse.analysis_common import (
-    aware,
+    MICROS,
     excluded_condition,
     micros,
     moment,
@@ -75,7 +75,7 @@ def levels_relation(
     bits += [f"toUInt32({step_condition(step, 'e', p)}) * {1 << i}" for i, step in enumerate(steps) if i]
     counted = excluded_condition("e.person_id", excluded, p)
     matched = (
-        "SELECT e.person_id AS person_id, toUnixTimestamp64Micro(e.timestamp) AS t, e.timestamp AS at,"
+        "SELECT e.person_id AS person_id, toUnixTimestamp64Micro(e.timestamp) AS t,"
         f" e.session_key AS session_key, {' + '.join(bits)} AS mask"
         f" FROM {events_from(ch, project_id, p, where=where)} WHERE {counted}"
     )
@@ -83,12 +83,11 @@ def levels_relation(
     session = ", argMinIf(session_key, t, bitTest(mask, 0)) AS session_key" if with_session else ""
     rows = ch.query(
         f"SELECT person_id, level, entered_at{', session_key' if with_session else ''} FROM ("
-        f"SELECT person_id, {', '.join(columns)}, {level} AS level, minIf(at, bitTest(mask, 0)) AS entered_at{session}"
+        f"SELECT person_id, {', '.join(columns)}, {level} AS level, minIf(t, bitTest(mask, 0)) AS entered_at{session}"
         f" FROM ({matched}) WHERE mask != 0 GROUP BY person_id HAVING countIf(bitTest(mask, 0)) > 0)",
         p,
     )
-    rows = [(r[0], r[1], aware(r[2]), *r[3:]) for r in rows]
-    columns_pg = [("person_id", "bigint"), ("level", "int"), ("entered_at", "timestamptz")]
+    columns_pg = [("person_id", "bigint"), ("level", "int"), ("entered_at", MICROS)]
     if with_session:
         columns_pg.append(("session_key", "text"))
     return unnest_sql(columns_pg, rows)

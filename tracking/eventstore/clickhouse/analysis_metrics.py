@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 
 from tracking.eventstore.arrays import pg_array
 from tracking.eventstore.clickhouse.analysis_common import (
-    aware,
+    MICROS,
     cohort_members,
     micros,
     moment,
@@ -90,17 +90,14 @@ def churn_population(
     where = f"timestamp >= {moment(start, p)} AND timestamp <= {moment(end + quiet, p)}"
     rows = ch.query(
         "SELECT person_id, toUInt8(isNull(next_at) OR toUnixTimestamp64Micro(assumeNotNull(next_at))"
-        f" > toUnixTimestamp64Micro(last_at) + {p.add(micros(quiet), 'Int64')}), last_at FROM ("
+        f" > toUnixTimestamp64Micro(last_at) + {p.add(micros(quiet), 'Int64')}), toUnixTimestamp64Micro(last_at) FROM ("
         f"SELECT e.person_id AS person_id, maxIf(e.timestamp, e.timestamp < {end_at}) AS last_at,"
         f" minIfOrNull(e.timestamp, e.timestamp >= {end_at}) AS next_at"
         f" FROM {events_from(ch, project_id, p, where=where)}"
         f" GROUP BY person_id HAVING countIf(e.timestamp < {end_at}) > 0)",
         p,
     )
-    facts, params = unnest_sql(
-        (("person_id", "bigint"), ("y", "int"), ("last_at", "timestamptz")),
-        [(r[0], r[1], aware(r[2])) for r in rows],
-    )
+    facts, params = unnest_sql((("person_id", "bigint"), ("y", "int"), ("last_at", MICROS)), rows)
     return f"SELECT l.person_id, l.y, l.last_at + %s <= %s AS mature FROM ({facts}) l", [quiet, now, *params]
 
 
