@@ -1,7 +1,8 @@
 """One way to talk to ClickHouse, whether it runs in this process (chDB) or on a server.
 
 Every statement binds its values as server-side parameters (`{name:Type}`),
-never by formatting them into the text; `Params` hands out the names.
+never by formatting them into the text; `Params` hands out the names. Long
+lists of integers travel beside the statement instead, as a table (`Rows`).
 Results come back as tuples of Python values (datetime, UUID, Decimal, int, str).
 """
 
