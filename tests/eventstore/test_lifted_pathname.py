@@ -94,6 +94,11 @@ def test_a_path_filter_reads_the_event_name_index_alone(project):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
+        # On a test database's tiny or stale statistics the planner may prefer another index that
+        # starts with the project for any query; the question here is whether this one suffices.
+        # (The test's transaction rolls the drops back.)
+        cursor.execute("ALTER TABLE tracking_event DROP CONSTRAINT event_project_uuid")
+        cursor.execute("DROP INDEX event_project_person_ts")
         cursor.execute(
             "EXPLAIN SELECT e.person_id FROM tracking_event e WHERE e.project_id = %s AND e.name = %s"
             f" AND e.timestamp >= %s AND {sql}",

@@ -66,4 +66,4 @@ def test_rows_join_a_query_as_a_table_and_leave_no_file(clickhouse):
     path = rows.path
     result = clickhouse.query(f"SELECT person_id, first_us FROM {table} ORDER BY person_id", rows=[rows])
     assert result == sorted(zip(ids, moments, strict=True))
-    assert path and not Path(path).exists()  # chDB read it from a file, removed once the query ran
+    assert path and not Path(path).exists()  # chDB read it from a file that lasted the query only

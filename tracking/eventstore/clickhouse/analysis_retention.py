@@ -3,8 +3,9 @@
 The cohort (persons first seen in the range, with their first moment) is read
 from PostgreSQL and sent with the query as a table (`client.Rows`); ClickHouse
 reads the events of the span every member's window can cover, keeps each
-member's own window and gives back the distinct (person, period) pairs. Periods are whole microseconds
-divided exactly, as PostgreSQL's floor of the epoch difference.
+member's own window and gives back the distinct (person, period) pairs.
+Periods are whole microseconds divided exactly, as PostgreSQL's floor of the
+epoch difference.
 """
 
 from __future__ import annotations

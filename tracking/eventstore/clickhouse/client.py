@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -55,7 +57,7 @@ class Rows:
         self.structure = ", ".join(f"{column} Int64" for column in columns)
         # RowBinary: each row's values one after the other, little-endian
         self.data = np.column_stack([np.asarray(v, dtype="<i8") for v in values]).tobytes()
-        self.path: str | None = None
+        self.path: str | None = None  # chDB's file of the rows (ChdbClient.rows_table)
 
 
 class Client:
@@ -115,22 +117,21 @@ class ChdbClient(Client):
             raise ClickHouseUnavailable(str(error).strip()) from error
 
     def query(self, sql: str, params: dict | None = None, rows: Sequence[Rows] = ()) -> list[tuple]:
+        # chDB reads files of this machine: each table of rows is a file while the query runs
         try:
+            for table_rows in rows:
+                with open(table_rows.path, "wb") as out:  # set by rows_table
+                    out.write(table_rows.data)
             table = self._run(sql, params, "ArrowTable")
         finally:
             for table_rows in rows:
-                if table_rows.path:
-                    os.unlink(table_rows.path)
-                    table_rows.path = None
+                Path(table_rows.path).unlink(missing_ok=True)
         if table.num_columns == 0:
             return []
         return list(zip(*(_python_values(column) for column in table.columns), strict=True))
 
     def rows_table(self, rows: Rows) -> str:
-        # chDB reads files of this machine: the rows go to a file until the query has run
-        fd, rows.path = tempfile.mkstemp(prefix=f"sightline-{rows.name}-", suffix=".bin")
-        with os.fdopen(fd, "wb") as out:
-            out.write(rows.data)
+        rows.path = os.path.join(tempfile.gettempdir(), f"sightline-{rows.name}-{uuid.uuid4().hex}.bin")
         return f"file('{_escaped(rows.path)}', 'RowBinary', '{rows.structure}')"
 
     def command(self, sql: str, params: dict | None = None) -> None:
