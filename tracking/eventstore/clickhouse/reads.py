@@ -24,9 +24,13 @@ def events_from(ch: Client, project_id: int, p: Params, *, where: str = "", alia
     columns = ", ".join(f"ev.{c} AS {c}" for c in _COLUMNS)
     stored = ", ".join(_COLUMNS)
     condition = f" AND ({where})" if where else ""
+    # The merges as two arrays mapped with `transform` (a hash table built once per query):
+    # a LEFT JOIN probed for every row cost a fifth of a 10M-event funnel, with no merges or 100,000.
+    merges = f"SELECT (groupArray(old_person_id), groupArray(new_person_id)) FROM ({overrides_sql(ch, project_id, p)})"
     return (
-        f"(SELECT {project} AS project_id, if(o.new_person_id = 0, ev.person_id, o.new_person_id) AS person_id,"
+        f"(WITH ({merges}) AS merges_"
+        f" SELECT {project} AS project_id, transform(ev.person_id, merges_.1, merges_.2, ev.person_id) AS person_id,"
         f" {columns}"
         f" FROM (SELECT person_id, {stored} FROM {ch.table('events')} WHERE project_id = {project}{condition}) ev"
-        f" LEFT ANY JOIN ({overrides_sql(ch, project_id, p)}) o ON o.old_person_id = ev.person_id) AS {alias}"
+        f") AS {alias}"
     )
