@@ -8,7 +8,7 @@ from analysis.events import EventSpec
 from analysis.funnels.query import SAMPLE_IDS, SESSION_BREAKDOWNS, TOP_VALUES, Breakdown, FunnelQuery
 from analysis.params import range_bounds
 from analysis.selectors import tagged_members_sql
-from tracking.eventstore.analysis import funnel_levels_sql
+from tracking.eventstore.analysis import funnel_counts_sql, funnel_levels_sql
 from tracking.models import Project
 from tracking.traffic.filtering import excluded_persons_sql
 
@@ -77,21 +77,31 @@ def entrants_sql(query: FunnelQuery, project: Project) -> tuple[str, list]:
 
 def compute_sql(query: FunnelQuery, project: Project) -> tuple[str, list]:
     """Rows of (value, is_total, is_other, reached step 1…n, sample ids of those who stopped at 1…n-1)."""
-    levels, params = entrants_sql(query, project)
     breakdown = query.breakdown
-    counts = _counts_sql(len(query.steps))
-    if breakdown is None:
-        return f"WITH pl AS ({levels}) SELECT NULL::text, true, false, {counts} FROM pl", params  # noqa: S608 - constant SQL, values as %s parameters
-    if breakdown.type == "segment":
-        members, member_params = tagged_members_sql(breakdown.segments)
-        sql = (
-            f"WITH pl AS ({levels}), m AS ({members})"  # noqa: S608 - constant SQL, values as %s parameters
-            f" SELECT NULL::text, true, false, {counts} FROM pl"
-            f" UNION ALL SELECT m.segment_id::text, false, false, {counts}"
-            " FROM pl JOIN (SELECT segment_id, person_id AS member_id FROM m) m ON m.member_id = pl.person_id"
-            " GROUP BY m.segment_id"
+    if breakdown is None or breakdown.type == "segment":
+        # counted by the event store (ClickHouse counts where the events are)
+        start, end = range_bounds(query.range, project)
+        groups = None
+        if breakdown is not None:
+            members, member_params = tagged_members_sql(breakdown.segments)
+            groups = (f"SELECT m.segment_id AS group_id, m.person_id FROM ({members}) m", member_params)  # noqa: S608 - constant SQL, values as %s parameters
+        counts, params = funnel_counts_sql(
+            project_id=project.pk,
+            steps=[step.step() for step in query.steps],
+            within=query.within.delta,
+            start=start,
+            end=end,
+            excluded=excluded_persons_sql(project=project, traffic=query.traffic),
+            groups=groups,
+            samples=SAMPLE_IDS,
         )
-        return sql, [*params, *member_params]
+        n = len(query.steps)
+        columns = ", ".join(
+            [*(f"c.reached{k}" for k in range(1, n + 1)), *(f"c.stopped{k}" for k in range(1, n))]
+        )
+        return f"SELECT c.group_id::text, c.group_id IS NULL, false, {columns} FROM ({counts}) c", params  # noqa: S608 - constant SQL, values as %s parameters
+    levels, params = entrants_sql(query, project)
+    counts = _counts_sql(len(query.steps))
     value, value_params, joins, join_params = value_sql(breakdown, project.pk)
     sql = (
         f"WITH pl AS ({levels}),"  # noqa: S608 - constant SQL, values as %s parameters

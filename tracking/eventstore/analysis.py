@@ -67,6 +67,39 @@ def funnel_levels_sql(
     return levels_relation(**args)
 
 
+def funnel_counts_sql(
+    *,
+    project_id: int,
+    steps: list[Step],
+    within: timedelta,
+    start: datetime,
+    end: datetime,
+    excluded: Excluded = None,
+    groups: tuple[str, list] | None = None,
+    samples: int,
+) -> tuple[str, list]:
+    """`group_id, reached1…n, stopped1…n-1`: the levels (funnel_levels_sql) counted, overall and per group.
+
+    `groups` is the PostgreSQL query of `(group_id, person_id)` (a person may be in
+    several groups); the relation has a row for everyone (group_id NULL) and one
+    per group with entrants. `reached<k>` counts the entrants who reached step k;
+    `stopped<k>` is up to `samples` ids of those whose furthest step is k
+    (any of them: the two backends may pick different ones).
+    ClickHouse counts where the events are, so only these few rows come back.
+    """
+    args = dict(
+        project_id=project_id, steps=steps, within=within, start=start, end=end,
+        excluded=excluded, groups=groups, samples=samples,
+    )  # fmt: skip
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.analysis_funnels import counts_sql
+
+        return counts_sql(**args)
+    from tracking.eventstore.clickhouse.analysis_funnels import counts_relation
+
+    return counts_relation(**args)
+
+
 # -- retention -----------------------------------------------------------------------
 
 

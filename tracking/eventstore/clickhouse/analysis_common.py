@@ -43,6 +43,14 @@ def cohort_members(cohort_sql: str, params: list) -> tuple[list[int], list[int],
     return ids, firsts, _EPOCH + min(firsts) * MICROSECOND, _EPOCH + max(firsts) * MICROSECOND
 
 
+def group_members(groups: tuple[str, list]) -> tuple[list[int], list[int]]:
+    """A PostgreSQL query of `(group_id, person_id)` (segment members, a person in several) as two id lists."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT g.group_id, g.person_id FROM ({groups[0]}) g", groups[1])
+        rows = cursor.fetchall()
+    return [row[0] for row in rows], [row[1] for row in rows]
+
+
 def moment(value: datetime, p: Params) -> str:
     """A bound instant, comparable with the events' `timestamp` (DateTime64(6, 'UTC'))."""
     return p.add(value, "DateTime64(6, 'UTC')")

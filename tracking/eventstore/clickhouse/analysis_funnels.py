@@ -25,13 +25,14 @@ from datetime import datetime, timedelta
 from tracking.eventstore.clickhouse.analysis_common import (
     MICROS,
     excluded_condition,
+    group_members,
     micros,
     moment,
     step_condition,
     step_names,
     unnest_sql,
 )
-from tracking.eventstore.clickhouse.client import Params, client
+from tracking.eventstore.clickhouse.client import Params, Rows, client
 from tracking.eventstore.clickhouse.reads import events_from
 
 
@@ -55,17 +56,19 @@ def _chain(n: int, window: str) -> tuple[list[str], str]:
     return columns, f"multiIf({reached}, 1)" if n > 1 else "1"
 
 
-def levels_relation(
+def _levels_query(
     *,
     project_id: int,
     steps: list[dict | None],
     within: timedelta,
     start: datetime,
     end: datetime,
-    with_session: bool = False,
-    excluded: tuple[str, list] | None = None,
-) -> tuple[str, list]:
-    ch, p = client(), Params()
+    with_session: bool,
+    excluded: tuple[str, list] | None,
+    p: Params,
+) -> str:
+    """The ClickHouse statement of `person_id, level, entered_at (micros)[, session_key]`, one row per entrant."""
+    ch = client()
     where = f"timestamp >= {moment(start, p)} AND timestamp < {moment(end + within, p)}"
     names = [step_names(step) for step in steps]
     if all(names):
@@ -81,13 +84,85 @@ def levels_relation(
     )
     columns, level = _chain(len(steps), p.add(micros(within), "Int64"))
     session = ", argMinIf(session_key, t, bitTest(mask, 0)) AS session_key" if with_session else ""
-    rows = ch.query(
+    return (
         f"SELECT person_id, level, entered_at{', session_key' if with_session else ''} FROM ("
         f"SELECT person_id, {', '.join(columns)}, {level} AS level, minIf(t, bitTest(mask, 0)) AS entered_at{session}"
-        f" FROM ({matched}) WHERE mask != 0 GROUP BY person_id HAVING countIf(bitTest(mask, 0)) > 0)",
-        p,
+        f" FROM ({matched}) WHERE mask != 0 GROUP BY person_id HAVING countIf(bitTest(mask, 0)) > 0)"
     )
+
+
+def levels_relation(
+    *,
+    project_id: int,
+    steps: list[dict | None],
+    within: timedelta,
+    start: datetime,
+    end: datetime,
+    with_session: bool = False,
+    excluded: tuple[str, list] | None = None,
+) -> tuple[str, list]:
+    p = Params()
+    levels = _levels_query(
+        project_id=project_id, steps=steps, within=within, start=start, end=end,
+        with_session=with_session, excluded=excluded, p=p,
+    )  # fmt: skip
+    rows = client().query(levels, p)
     columns_pg = [("person_id", "bigint"), ("level", "int"), ("entered_at", MICROS)]
     if with_session:
         columns_pg.append(("session_key", "text"))
     return unnest_sql(columns_pg, rows)
+
+
+def counts_relation(
+    *,
+    project_id: int,
+    steps: list[dict | None],
+    within: timedelta,
+    start: datetime,
+    end: datetime,
+    excluded: tuple[str, list] | None = None,
+    groups: tuple[str, list] | None = None,
+    samples: int,
+) -> tuple[str, list]:
+    """The counts per group, counted in ClickHouse: a PostgreSQL relation of a few rows.
+
+    The groups' members are read from PostgreSQL and sent with the query as a
+    table (`client.Rows`); each entrant is counted once in the total (group NULL)
+    and once in each of its groups, in one pass over the levels.
+    """
+    ch, p = client(), Params()
+    levels = _levels_query(
+        project_id=project_id, steps=steps, within=within, start=start, end=end,
+        with_session=False, excluded=excluded, p=p,
+    )  # fmt: skip
+    n = len(steps)
+    counts = [f"countIf(level >= {k})" for k in range(1, n + 1)]
+    counts += [f"groupArrayIf({int(samples)})(person_id, level = {k})" for k in range(1, n)]
+    sent: list[Rows] = []
+    if groups is None:
+        statement = f"SELECT 0 AS grp, {', '.join(counts)} FROM ({levels})"
+    else:
+        group_ids, person_ids = group_members(groups)
+        members = Rows("groups", ("group_id", "person_id"), (group_ids, person_ids))
+        sent.append(members)
+        # group 0 is everyone: segment ids are positive
+        statement = (
+            f"SELECT grp, {', '.join(counts)} FROM (SELECT l.person_id AS person_id, l.level AS level, g.ids AS ids"
+            f" FROM ({levels}) AS l LEFT JOIN (SELECT person_id, groupArray(group_id) AS ids"
+            f" FROM {ch.rows_table(members)} GROUP BY person_id) AS g ON g.person_id = l.person_id)"
+            " ARRAY JOIN arrayPushFront(ids, 0) AS grp GROUP BY grp"
+        )
+    rows = ch.query(statement, p, rows=sent)
+    if not rows:
+        rows = [(0, *([0] * n), *([[]] * (n - 1)))]
+    types = ["bigint"] * (n + 1) + ["bigint[]"] * (n - 1)
+    values = ", ".join("(" + ", ".join(f"%s::{t}" for t in types) + ")" for _ in rows)
+    names = ", ".join(
+        ["group_id", *(f"reached{k}" for k in range(1, n + 1)), *(f"stopped{k}" for k in range(1, n))]
+    )
+    params = [
+        value
+        for row in rows
+        for value in (None if row[0] == 0 else row[0], *row[1 : n + 1], *(list(ids) for ids in row[n + 1 :]))
+    ]
+    return f"SELECT * FROM (VALUES {values}) AS c({names})", params

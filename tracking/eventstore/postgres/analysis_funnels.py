@@ -81,3 +81,36 @@ def levels_sql(
         f" FROM ({chain}) f GROUP BY person_id HAVING min(s0) IS NOT NULL"
     )
     return sql, [*matched_params, *case_params, end]
+
+
+def counts_sql(
+    *,
+    project_id: int,
+    steps: list[dict | None],
+    within: timedelta,
+    start: datetime,
+    end: datetime,
+    excluded: tuple[str, list] | None = None,
+    groups: tuple[str, list] | None = None,
+    samples: int,
+) -> tuple[str, list]:
+    """`group_id, reached1…n, stopped1…n-1` over the levels, in the same statement (see levels_sql)."""
+    levels, params = levels_sql(
+        project_id=project_id, steps=steps, within=within, start=start, end=end, excluded=excluded
+    )
+    n = len(steps)
+    reached = [f"count(*) FILTER (WHERE level >= {k}) AS reached{k}" for k in range(1, n + 1)]
+    stopped = [
+        f"(array_agg(person_id) FILTER (WHERE level = {k}))[1:{int(samples)}] AS stopped{k}"
+        for k in range(1, n)
+    ]
+    counts = ", ".join(reached + stopped)
+    total = f"SELECT NULL::bigint AS group_id, {counts} FROM pl"
+    if groups is None:
+        return f"WITH pl AS ({levels}) {total}", params
+    return (
+        f"WITH pl AS ({levels}), g AS ({groups[0]}) {total}"
+        f" UNION ALL SELECT g.group_id, {counts} FROM pl"
+        " JOIN (SELECT group_id, person_id AS member_id FROM g) g ON g.member_id = pl.person_id"
+        " GROUP BY g.group_id"
+    ), [*params, *groups[1]]
