@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pyarrow as pa
 import pytest
 from django.db import connection
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracking.eventstore.arrays import pg_array, pg_array_of
-from tracking.eventstore.clickhouse.analysis_common import MICROS, unnest_sql
+from tracking.eventstore.clickhouse.analysis_common import MICROS, arrow_array_text, unnest_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,39 @@ def test_moments_sent_as_microseconds_come_back_exactly(moment):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         assert cursor.fetchall() == [(7, moment)]
+
+
+@settings(deadline=None)  # the first example loads Arrow's compute functions
+@given(
+    texts=st.lists(st.none() | _TEXT, max_size=30),
+    ids=st.lists(st.none() | st.integers(-(2**63), 2**63 - 1), max_size=30),
+)
+def test_arrow_columns_come_back_as_they_went(texts, ids):
+    """A ClickHouse result handed on by column (Arrow) writes the same array text as the same values as tuples."""
+    assert arrow_array_text(pa.chunked_array([pa.array(texts, pa.string())]), "text") == pg_array_of(
+        texts, "text"
+    )
+    assert arrow_array_text(pa.array(texts, pa.binary()), "text") == pg_array_of(texts, "text")
+    assert arrow_array_text(pa.array(ids, pa.int64()), "bigint") == pg_array_of(ids, "bigint")
+    assert _back(arrow_array_text(pa.array(texts, pa.string()), "text"), "text") == texts
+
+
+def test_a_clickhouse_table_is_the_same_relation_as_its_rows(clickhouse):
+    from tracking.eventstore.clickhouse.client import client
+
+    sql = (
+        "SELECT number AS id, toUInt8(number % 2) AS flag, toString(number) || '\",\\\\' AS label,"
+        " toInt64(1700000000000000 + number) AS at, if(number = 3, NULL, concat('x', toString(number))) AS maybe"
+        " FROM numbers(5)"
+    )
+    columns = (("id", "bigint"), ("flag", "int"), ("label", "text"), ("at", MICROS), ("maybe", "text"))
+    by_rows, by_table = (
+        unnest_sql(columns, client().query(sql)),
+        unnest_sql(columns, client().query_table(sql)),
+    )
+    assert by_rows == by_table
+    with connection.cursor() as cursor:
+        cursor.execute(*by_table)
+        got = cursor.fetchall()
+    assert [r[2] for r in got] == [f'{i}",\\' for i in range(5)] and got[3][4] is None
+    assert unnest_sql(columns, client().query_table(sql + " WHERE false")) == unnest_sql(columns, [])

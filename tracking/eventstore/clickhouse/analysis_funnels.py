@@ -106,7 +106,7 @@ def levels_relation(
         project_id=project_id, steps=steps, within=within, start=start, end=end,
         with_session=with_session, excluded=excluded, p=p,
     )  # fmt: skip
-    rows = client().query(levels, p)
+    rows = client().query_table(levels, p)
     columns_pg = [("person_id", "bigint"), ("level", "int"), ("entered_at", MICROS)]
     if with_session:
         columns_pg.append(("session_key", "text"))

@@ -88,7 +88,7 @@ def churn_population(
     ch, p = client(), Params()
     end_at = moment(end, p)
     where = f"timestamp >= {moment(start, p)} AND timestamp <= {moment(end + quiet, p)}"
-    rows = ch.query(
+    rows = ch.query_table(
         "SELECT person_id, toUInt8(isNull(next_at) OR toUnixTimestamp64Micro(assumeNotNull(next_at))"
         f" > toUnixTimestamp64Micro(last_at) + {p.add(micros(quiet), 'Int64')}), toUnixTimestamp64Micro(last_at) FROM ("
         f"SELECT e.person_id AS person_id, maxIf(e.timestamp, e.timestamp < {end_at}) AS last_at,"
@@ -116,7 +116,7 @@ def value_population(
 ) -> tuple[str, list]:
     ch, p = client(), Params()
     where = f"timestamp >= {moment(start, p)} AND timestamp < {moment(end, p)}"
-    values = ch.query(
+    values = ch.query_table(
         f"SELECT person_id, x FROM (SELECT e.person_id AS person_id, {_numeric_text('e.properties', prop, p)} AS x"
         f" FROM {events_from(ch, project_id, p, where=where)} WHERE {step_condition(step, 'e', p)})"
         " WHERE x IS NOT NULL",
@@ -125,7 +125,7 @@ def value_population(
     values_sql, values_params = unnest_sql((("person_id", "bigint"), ("x", "text")), values)
     if per == "active":
         p = Params()
-        active = ch.query(
+        active = ch.query_table(
             f"SELECT DISTINCT e.person_id FROM {events_from(ch, project_id, p, where=_range(start, end, p))}",
             p,
         )
@@ -146,7 +146,7 @@ def frequency_population(
     *, project_id: int, step: dict | None, start: datetime, end: datetime, zone: str
 ) -> tuple[str, list]:
     ch, p = client(), Params()
-    rows = ch.query(
+    rows = ch.query_table(
         "SELECT person_id, sum(matching), count() FROM ("
         f"SELECT e.person_id AS person_id, toDate(e.timestamp, {p.add(zone, 'String')}) AS day,"
         f" countIf({step_condition(step, 'e', p)}) AS matching"

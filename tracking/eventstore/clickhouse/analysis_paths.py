@@ -68,7 +68,7 @@ def steps_relation(
         f"if(pos + {k} BETWEEN 1 AND length(kept), tupleElement(kept[pos + {k}], 3), NULL) AS s{i}"
         for i, k in enumerate(offsets, start=1)
     )
-    rows = ch.query(
+    rows = ch.query_table(
         "SELECT person_id, s1, s2, s3 FROM ("
         "SELECT person_id, arraySort(x_ -> (x_.1, x_.2), groupArray(x)) AS evs,"
         " arrayMap(x_ -> x_.3, evs) AS labels, arrayMap(x_ -> x_.4, evs) AS starts,"

@@ -36,7 +36,7 @@ def returns_relation(
     ch, p = client(), Params()
     where = f"timestamp >= {moment(first, p)} AND timestamp < {moment(last + span, p)}"
     cohort_rows = Rows("cohort", ("person_id", "first_us"), (member_ids, firsts_us))
-    rows = ch.query(
+    rows = ch.query_table(
         "SELECT DISTINCT e.person_id, toInt32(intDiv(toUnixTimestamp64Micro(e.timestamp) - c.first_us,"
         f" {p.add(micros(period), 'Int64')}))"
         f" FROM {events_from(ch, project_id, p, where=where)}"

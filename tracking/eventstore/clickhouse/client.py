@@ -3,7 +3,8 @@
 Every statement binds its values as server-side parameters (`{name:Type}`),
 never by formatting them into the text; `Params` hands out the names. Long
 lists of integers travel beside the statement instead, as a table (`Rows`).
-Results come back as tuples of Python values (datetime, UUID, Decimal, int, str).
+Results come back as tuples of Python values (datetime, UUID, Decimal, int, str),
+or, for long results handed on whole, as a pyarrow Table (`query_table`).
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class Client:
     def query(self, sql: str, params: dict | None = None, rows: Sequence[Rows] = ()) -> list[tuple]:
         raise NotImplementedError
 
+    def query_table(self, sql: str, params: dict | None = None, rows: Sequence[Rows] = ()):
+        """The result as a pyarrow Table, by column: for long results handed on whole (analysis_common.unnest_sql)."""
+        raise NotImplementedError
+
     def rows_table(self, rows: Rows) -> str:
         """The table expression that reads `rows` in a statement run by `query(…, rows=[rows])`."""
         raise NotImplementedError
@@ -117,18 +122,21 @@ class ChdbClient(Client):
             raise ClickHouseUnavailable(str(error).strip()) from error
 
     def query(self, sql: str, params: dict | None = None, rows: Sequence[Rows] = ()) -> list[tuple]:
+        table = self.query_table(sql, params, rows)
+        if table.num_columns == 0:
+            return []
+        return list(zip(*(_python_values(column) for column in table.columns), strict=True))
+
+    def query_table(self, sql: str, params: dict | None = None, rows: Sequence[Rows] = ()):
         # chDB reads files of this machine: each table of rows is a file while the query runs
         try:
             for table_rows in rows:
                 with open(table_rows.path, "wb") as out:  # set by rows_table
                     out.write(table_rows.data)
-            table = self._run(sql, params, "ArrowTable")
+            return self._run(sql, params, "ArrowTable")
         finally:
             for table_rows in rows:
                 Path(table_rows.path).unlink(missing_ok=True)
-        if table.num_columns == 0:
-            return []
-        return list(zip(*(_python_values(column) for column in table.columns), strict=True))
 
     def rows_table(self, rows: Rows) -> str:
         rows.path = os.path.join(tempfile.gettempdir(), f"sightline-{rows.name}-{uuid.uuid4().hex}.bin")
@@ -181,24 +189,24 @@ class HttpClient(Client):
 
     def query(self, sql: str, params: dict | None = None, rows: Sequence[Rows] = ()) -> list[tuple]:
         budget.check()
-        external = None
-        if rows:
-            from clickhouse_connect.driver.external import ExternalData
-
-            # the server's external tables: sent with the query, named in it
-            external = ExternalData()
-            for table_rows in rows:
-                external.add_file(
-                    file_name=table_rows.name,
-                    data=table_rows.data,
-                    fmt="RowBinary",
-                    structure=table_rows.structure,
-                )
         try:
             result = self._client.query(
-                sql, parameters=params or None, settings=_job_settings(), external_data=external
+                sql, parameters=params or None, settings=_job_settings(), external_data=_external(rows)
             )
             return result.result_rows
+        except Exception as error:
+            raise ClickHouseUnavailable(str(error).strip()) from error
+
+    def query_table(self, sql: str, params: dict | None = None, rows: Sequence[Rows] = ()):
+        budget.check()
+        try:
+            return self._client.query_arrow(
+                sql,
+                parameters=params or None,
+                settings=_job_settings(),
+                use_strings=True,
+                external_data=_external(rows),
+            )
         except Exception as error:
             raise ClickHouseUnavailable(str(error).strip()) from error
 
@@ -222,6 +230,20 @@ class HttpClient(Client):
 
     def close(self) -> None:
         self._client.close()
+
+
+def _external(rows: Sequence[Rows]):
+    """The server's external tables: sent with the query, named in it."""
+    if not rows:
+        return None
+    from clickhouse_connect.driver.external import ExternalData
+
+    external = ExternalData()
+    for table_rows in rows:
+        external.add_file(
+            file_name=table_rows.name, data=table_rows.data, fmt="RowBinary", structure=table_rows.structure
+        )
+    return external
 
 
 def _job_settings() -> dict | None:
