@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracking.eventstore.arrays import pg_array, pg_array_of
-from tracking.eventstore.clickhouse.analysis_common import MICROS, arrow_array_text, unnest_sql
+from tracking.eventstore.clickhouse.analysis_common import (
+    MICROS,
+    arrow_array_text,
+    bigint_columns,
+    unnest_sql,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +110,19 @@ def test_a_clickhouse_table_is_the_same_relation_as_its_rows(clickhouse):
         got = cursor.fetchall()
     assert [r[2] for r in got] == [f'{i}",\\' for i in range(5)] and got[3][4] is None
     assert unnest_sql(columns, client().query_table(sql + " WHERE false")) == unnest_sql(columns, [])
+
+
+def test_bigint_columns_read_back_every_value_in_order():
+    values = [-(2**63), -1, 0, 1, 2**63 - 1]
+    ids, doubled = bigint_columns(
+        "SELECT v AS id, v / 2 * 2 AS doubled FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(v, i) ORDER BY i",
+        [values],
+        ("id", "doubled"),
+    )
+    assert ids.tolist() == values and doubled.tolist() == [
+        v // 2 * 2 if v >= 0 else -(-v // 2 * 2) for v in values
+    ]
+    empty = bigint_columns("SELECT 1::bigint AS id WHERE false", [], ("id",))
+    assert [column.tolist() for column in empty] == [[]]
+    with pytest.raises(ValueError, match="NULL"):
+        bigint_columns("SELECT * FROM (VALUES (1::bigint, 2::bigint), (3, NULL)) AS t(a, b)", [], ("a", "b"))

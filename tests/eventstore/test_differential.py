@@ -162,10 +162,35 @@ def _analyses(seeded: Seeded) -> dict:
             ),
         )
         out["funnel"] = [(row.label, [s.count for s in row.steps]) for row in [funnel.overall, *funnel.rows]]
-        retention = retention_compute(
-            project=project, query=retention_params({"last_days": 42, "periods": 4}, project=project), now=NOW
+        segment_ids = list(
+            Segment.objects.filter(project=project).order_by("name").values_list("pk", flat=True)[:8]
         )
-        out["retention table"] = [(r.cohort, r.size, [c.count for c in r.cells]) for r in retention.rows]
+        for name, breakdown in (
+            (" overall", None),
+            (" by segment", {"type": "segment", "segments": segment_ids}),
+        ):
+            funnel = funnel_compute(
+                project=project,
+                query=funnel_params(
+                    {"steps": steps, "last_days": 30, **({"breakdown": breakdown} if breakdown else {})},
+                    project=project,
+                ),
+            )
+            out[f"funnel{name}"] = [
+                (row.label, [(s.count, len(s.dropped_ids)) for s in row.steps])
+                for row in [funnel.overall, *funnel.rows]
+            ]
+        for name, segments in (("", []), (" by segment", segment_ids)):
+            retention = retention_compute(
+                project=project,
+                query=retention_params(
+                    {"last_days": 42, "periods": 4, "segments": segments}, project=project
+                ),
+                now=NOW,
+            )
+            out[f"retention table{name}"] = [
+                (r.cohort, r.group, r.size, [c.count for c in r.cells]) for r in retention.rows
+            ]
         for direction in ("next", "previous"):
             query = paths_params(
                 {
@@ -189,6 +214,9 @@ def test_funnels_retention_paths_and_metrics_give_the_same_results(worlds):
     on_postgres, on_clickhouse = worlds
     expected, got = _analyses(on_postgres), _analyses(on_clickhouse)
     assert expected["funnel"][0][1][0] > 0 and expected["paths next"]
+    # segments with entrants and returning members, so the counts per group are put to the test
+    assert any(row[1][0][0] for row in expected["funnel by segment"][1:])
+    assert any(sum(row[3]) for row in expected["retention table by segment"] if row[1] != "Everyone")
     assert {k: v for k, v in got.items() if v != expected[k]} == {}, expected
 
 

@@ -121,6 +121,36 @@ def retention_returns_sql(
     return returns_relation(project_id=project_id, cohort=cohort, step=step, period=period, periods=periods)
 
 
+def retention_counts_sql(
+    *,
+    project_id: int,
+    cohort: tuple[str, list],
+    groups: tuple[str, list],
+    step: Step,
+    period: timedelta,
+    periods: int,
+) -> tuple[str, list]:
+    """`cohort, group_id, period, persons`: a retention table counted, overall and per group.
+
+    `cohort` is the PostgreSQL query of the members (`person_id, first_seen,
+    cohort`, the last a date naming their cohort); `groups` of `(group_id,
+    person_id)`, a person in any number of groups. Each (cohort, group) with
+    members has a row of period -1 counting them and a row per period
+    (retention_returns_sql) in which some came back; group 0 is everyone (group
+    ids are positive). ClickHouse counts where the events are.
+    """
+    args = dict(
+        project_id=project_id, cohort=cohort, groups=groups, step=step, period=period, periods=periods
+    )
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.analysis_retention import counts_sql
+
+        return counts_sql(**args)
+    from tracking.eventstore.clickhouse.analysis_retention import counts_relation
+
+    return counts_relation(**args)
+
+
 # -- paths ---------------------------------------------------------------------------
 
 

