@@ -29,6 +29,8 @@ scalars = st.one_of(
     st.sampled_from([0.5, 2.5, 10.0, -1.25, 1e16, 1.5e-7, -0.0, 2e21]),
     st.booleans(),
     st.none(),
+    # nested values, and text JSON escapes
+    st.sampled_from([{"url": "/Pricing?x=1", "n": 100.0}, ["a", "PRO"], 'say "pro"\\n', "x/pricing/y"]),
 )
 properties = st.dictionaries(st.sampled_from(KEYS), scalars, max_size=4)
 values = st.one_of(
@@ -63,7 +65,11 @@ def filters(draw):
     if operator in ("in", "not_in"):
         value = draw(st.lists(values, min_size=1, max_size=3))
     elif operator in ("contains", "not_contains"):
-        value = draw(st.sampled_from(["pro", "PRO", "1", "@x", "_b%", "a"]))
+        value = draw(
+            st.sampled_from(
+                ["pro", "PRO", "1", "@x", "_b%", "a", "/pricing", "ru", "e2", '"pro', "o\\", ": 1", "url"]
+            )
+        )
     elif operator == "regex":
         value = draw(st.sampled_from(["^pro$", "[0-9]+", "^$", "x\\.io", "P.o", "^-"]))
     elif operator in ("gt", "gte", "lt", "lte"):
