@@ -9,9 +9,10 @@ Sessions that end before three steps end the path early.
 
 The event store gives each person's three steps (the first anchor, the events
 of that session on the anchor's side ordered by time, repeats folded:
-tracking.eventstore.analysis.path_steps_sql); one statement counts them per
-prefix of the path and per group (everyone, and each segment's current
-members) with GROUPING SETS. The tree is assembled from those counts.
+tracking.eventstore.analysis.path_steps_sql), and the event store counts them
+per prefix of the path and per group (everyone, and each segment's current
+members: tracking.eventstore.analysis.path_counts_sql). The tree is assembled
+from those counts.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError, rang
 from analysis.reads import fetch_all
 from analysis.selectors import tagged_members_sql
 from segments.models import Segment
-from tracking.eventstore.analysis import path_steps_sql
+from tracking.eventstore.analysis import path_counts_sql, path_steps_sql
 from tracking.models import Project
 from tracking.traffic.filtering import TrafficFilter, excluded_persons_sql
 
@@ -157,10 +158,9 @@ class PathsResult:
         }
 
 
-def firsts_sql(query: PathsQuery, project: Project) -> tuple[str, list]:
-    """`SELECT person_id, s1, s2, s3`: each person's first anchor in the range and the three steps on its side."""
+def _steps_args(query: PathsQuery, project: Project) -> dict:
     start, end = range_bounds(query.range, project)
-    return path_steps_sql(
+    return dict(
         project_id=project.pk,
         start=start,
         end=end,
@@ -173,21 +173,16 @@ def firsts_sql(query: PathsQuery, project: Project) -> tuple[str, list]:
     )
 
 
-def _sql(query: PathsQuery, project: Project) -> tuple[str, list]:
-    firsts, firsts_params = firsts_sql(query, project)
+def firsts_sql(query: PathsQuery, project: Project) -> tuple[str, list]:
+    """`SELECT person_id, s1, s2, s3`: each person's first anchor in the range and the three steps on its side."""
+    return path_steps_sql(**_steps_args(query, project))
+
+
+def _counts_sql(query: PathsQuery, project: Project) -> tuple[str, list]:
+    """`group_id, depth, s1, s2, s3, persons`: the steps counted per prefix, for everyone and each segment."""
     members, member_params = tagged_members_sql(query.segments)
-    sql = f"""
-        WITH firsts AS ({firsts}),
-        m AS ({members}),
-        tagged AS (
-            SELECT 0::bigint AS grp, f.* FROM firsts f
-            UNION ALL SELECT m.segment_id, f.* FROM firsts f JOIN m ON m.person_id = f.person_id
-        )
-        SELECT grp, s1, s2, s3, GROUPING(s1, s2, s3), count(*)
-        FROM tagged
-        GROUP BY GROUPING SETS ((grp), (grp, s1), (grp, s1, s2), (grp, s1, s2, s3))
-    """  # noqa: S608 - constants and %s parameters only
-    return sql, [*firsts_params, *member_params]
+    groups = (f"SELECT m.segment_id AS group_id, m.person_id FROM ({members}) m", member_params)  # noqa: S608 - constant SQL, values as %s parameters
+    return path_counts_sql(**_steps_args(query, project), groups=groups)
 
 
 def _children(counts: dict[tuple, int], prefix: tuple, total: int, depth: int, edge: str) -> list[PathNode]:
@@ -214,13 +209,11 @@ def _children(counts: dict[tuple, int], prefix: tuple, total: int, depth: int, e
 
 
 def paths_compute(*, project: Project, query: PathsQuery) -> PathsResult:
-    sql, params = _sql(query, project)
-    records = fetch_all(sql, params)
+    counts, params = _counts_sql(query, project)
+    records = fetch_all(f"SELECT c.group_id, c.depth, c.s1, c.s2, c.s3, c.persons FROM ({counts}) c", params)  # noqa: S608 - constant SQL, values as %s parameters
     per_group: dict[int, dict[tuple, int]] = {}
     totals: dict[int, int] = {}
-    for grp, s1, s2, s3, grouping, count in records:
-        # GROUPING(s1, s2, s3) has a bit set for each column not grouped: 7, 3, 1, 0 for depth 0…3
-        depth = {7: 0, 3: 1, 1: 2, 0: 3}[grouping]
+    for grp, depth, s1, s2, s3, count in records:
         if depth == 0:
             totals[grp] = count
             continue

@@ -198,10 +198,15 @@ def _analyses(seeded: Seeded) -> dict:
                     "start": {"path": f"{ROOT}pricing/"},
                     "direction": direction,
                     "steps": "events",
+                    "segments": segment_ids,
                 },
                 project=project,
             )
-            out[f"paths {direction}"] = _tree(paths_compute(project=project, query=query).groups[0].children)
+            groups = paths_compute(project=project, query=query).groups
+            out[f"paths {direction}"] = _tree(groups[0].children)
+            out[f"paths {direction} by segment"] = [
+                (g.label, g.persons, _tree(g.children)) for g in groups[1:]
+            ]
         days = DateRange(NOW.date() - timedelta(days=28), NOW.date() - timedelta(days=14))
         for kind, definition in METRICS.items():
             spec = validate_metric(kind=kind, definition=definition, project=project)
@@ -217,6 +222,7 @@ def test_funnels_retention_paths_and_metrics_give_the_same_results(worlds):
     # segments with entrants and returning members, so the counts per group are put to the test
     assert any(row[1][0][0] for row in expected["funnel by segment"][1:])
     assert any(sum(row[3]) for row in expected["retention table by segment"] if row[1] != "Everyone")
+    assert any(group[2] for group in expected["paths next by segment"])
     assert {k: v for k, v in got.items() if v != expected[k]} == {}, expected
 
 

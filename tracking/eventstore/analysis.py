@@ -187,6 +187,40 @@ def path_steps_sql(
     return steps_relation(**args)
 
 
+def path_counts_sql(
+    *,
+    project_id: int,
+    start: datetime,
+    end: datetime,
+    anchor: Step,
+    start_path: str | None,
+    pageviews_only: bool,
+    skipped: tuple[str, ...],
+    forward: bool,
+    excluded: Excluded = None,
+    groups: tuple[str, list],
+) -> tuple[str, list]:
+    """`group_id, depth, s1, s2, s3, persons`: the path steps (path_steps_sql) counted per prefix and group.
+
+    A row per group and prefix: depth 0 counts the group's persons with an
+    anchor, depth k (1…3) those whose first k steps are `s1…sk` (the later
+    columns NULL; a step past the session's edge is NULL too). Groups as in
+    retention_counts_sql: 0 is everyone, `groups` the query of `(group_id,
+    person_id)`. ClickHouse counts where the events are.
+    """
+    args = dict(
+        project_id=project_id, start=start, end=end, anchor=anchor, start_path=start_path,
+        pageviews_only=pageviews_only, skipped=skipped, forward=forward, excluded=excluded,
+    )  # fmt: skip
+    if not using_clickhouse():
+        from tracking.eventstore.postgres.analysis_paths import counts_sql, steps_sql
+
+        return counts_sql(steps_sql(**args), groups)
+    from tracking.eventstore.clickhouse.analysis_paths import counts_relation
+
+    return counts_relation(**args, groups=groups)
+
+
 # -- metric populations --------------------------------------------------------------
 
 

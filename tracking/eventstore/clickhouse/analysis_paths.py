@@ -14,11 +14,12 @@ from datetime import datetime
 
 from tracking.eventstore.clickhouse.analysis_common import (
     excluded_condition,
+    group_members,
     moment,
     step_condition,
     unnest_sql,
 )
-from tracking.eventstore.clickhouse.client import Params, client
+from tracking.eventstore.clickhouse.client import Params, Rows, client
 from tracking.eventstore.clickhouse.reads import events_from
 
 _LABEL = (
@@ -28,7 +29,7 @@ _LABEL = (
 COLUMNS = (("person_id", "bigint"), ("s1", "text"), ("s2", "text"), ("s3", "text"))
 
 
-def steps_relation(
+def _steps(
     *,
     project_id: int,
     start: datetime,
@@ -39,7 +40,8 @@ def steps_relation(
     skipped: tuple[str, ...],
     forward: bool,
     excluded: tuple[str, list] | None = None,
-) -> tuple[str, list]:
+) -> tuple[str, Params]:
+    """The ClickHouse statement of `person_id, s1, s2, s3`, and its parameters."""
     ch, p = client(), Params()
     if start_path is not None:
         anchor_sql = f"(e.name = '$pageview' AND e.path = {p.add(start_path, 'String')})"
@@ -68,7 +70,7 @@ def steps_relation(
         f"if(pos + {k} BETWEEN 1 AND length(kept), tupleElement(kept[pos + {k}], 3), NULL) AS s{i}"
         for i, k in enumerate(offsets, start=1)
     )
-    rows = ch.query_table(
+    statement = (
         "SELECT person_id, s1, s2, s3 FROM ("
         "SELECT person_id, arraySort(x_ -> (x_.1, x_.2), groupArray(x)) AS evs,"
         " arrayMap(x_ -> x_.3, evs) AS labels, arrayMap(x_ -> x_.4, evs) AS starts,"
@@ -77,7 +79,35 @@ def steps_relation(
         ") AS keep,"
         " arrayFilter((x_, k_) -> k_, evs, keep) AS kept,"
         f" arrayFirstIndex(x_ -> x_.5, kept) AS pos, {steps}"
-        f" FROM ({events}) GROUP BY person_id) WHERE pos > 0",
-        p,
+        f" FROM ({events}) GROUP BY person_id) WHERE pos > 0"
     )
-    return unnest_sql(COLUMNS, rows)
+    return statement, p
+
+
+def steps_relation(**args) -> tuple[str, list]:
+    statement, p = _steps(**args)
+    return unnest_sql(COLUMNS, client().query_table(statement, p))
+
+
+COUNT_COLUMNS = (
+    ("group_id", "bigint"), ("depth", "int"), ("s1", "text"), ("s2", "text"), ("s3", "text"), ("persons", "bigint"),
+)  # fmt: skip
+
+
+def counts_relation(*, groups: tuple[str, list], **args) -> tuple[str, list]:
+    """The steps counted per prefix and group in ClickHouse, the groups' members sent as a table."""
+    ch = client()
+    statement, p = _steps(**args)
+    group_ids, person_ids = group_members(groups)
+    members = Rows("groups", ("group_id", "person_id"), (group_ids, person_ids))
+    # each person once per group (0: everyone) and per depth, the steps past the depth blanked
+    counted = (
+        "SELECT grp, depth, if(depth >= 1, s1, NULL) AS k1, if(depth >= 2, s2, NULL) AS k2,"
+        " if(depth >= 3, s3, NULL) AS k3, count() FROM ("
+        f"SELECT f.s1 AS s1, f.s2 AS s2, f.s3 AS s3, g.ids AS ids FROM ({statement}) AS f"
+        " LEFT JOIN (SELECT person_id, groupArray(group_id) AS ids"
+        f" FROM {ch.rows_table(members)} GROUP BY person_id) AS g ON g.person_id = f.person_id)"
+        " ARRAY JOIN arrayPushFront(ids, 0) AS grp ARRAY JOIN [0, 1, 2, 3] AS depth"
+        " GROUP BY grp, depth, k1, k2, k3"
+    )
+    return unnest_sql(COUNT_COLUMNS, ch.query_table(counted, p, rows=[members]))

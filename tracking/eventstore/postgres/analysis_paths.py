@@ -91,3 +91,17 @@ def steps_sql(
         project_id, *anchor_params, project_id, start, end, *kind_params,
     ]  # fmt: skip
     return sql, params
+
+
+def counts_sql(steps: tuple[str, list], groups: tuple[str, list]) -> tuple[str, list]:
+    """`group_id, depth, s1, s2, s3, persons` over the steps, in the same statement (GROUPING SETS)."""
+    sql = (
+        f"WITH firsts AS ({steps[0]}), m AS ({groups[0]}),"
+        " tagged AS (SELECT 0::bigint AS grp, f.* FROM firsts f"
+        " UNION ALL SELECT m.group_id, f.* FROM firsts f JOIN m ON m.person_id = f.person_id)"
+        # GROUPING(s1, s2, s3) has a bit set for each column not grouped: 7, 3, 1, 0 for depth 0…3
+        " SELECT grp AS group_id, CASE GROUPING(s1, s2, s3) WHEN 7 THEN 0 WHEN 3 THEN 1 WHEN 1 THEN 2 ELSE 3 END"
+        " AS depth, s1, s2, s3, count(*) AS persons FROM tagged"
+        " GROUP BY GROUPING SETS ((grp), (grp, s1), (grp, s1, s2), (grp, s1, s2, s3))"
+    )
+    return sql, [*steps[1], *groups[1]]
