@@ -124,5 +124,8 @@ def test_bigint_columns_read_back_every_value_in_order():
     ]
     empty = bigint_columns("SELECT 1::bigint AS id WHERE false", [], ("id",))
     assert [column.tolist() for column in empty] == [[]]
-    with pytest.raises(ValueError, match="NULL"):
-        bigint_columns("SELECT * FROM (VALUES (1::bigint, 2::bigint), (3, NULL)) AS t(a, b)", [], ("a", "b"))
+    for nulls in ("(3, NULL)", "(NULL, NULL)"):
+        with pytest.raises(ValueError, match="NULL"):
+            bigint_columns(
+                f"SELECT * FROM (VALUES (1::bigint, 2::bigint), {nulls}) AS t(a, b)", [], ("a", "b")
+            )

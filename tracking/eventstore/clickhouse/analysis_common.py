@@ -34,10 +34,10 @@ def bigint_columns(sql: str, params: list, names: Sequence[str]) -> list:
 
     packed = ", ".join(f"string_agg(int8send(x.{name}), ''::bytea)" for name in names)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {packed} FROM ({sql}) x", params)
-        row = cursor.fetchone()
-    columns = [np.frombuffer(value or b"", dtype=">i8").astype("<i8") for value in row]
-    if len({len(column) for column in columns}) > 1:
+        cursor.execute(f"SELECT count(*), {packed} FROM ({sql}) x", params)
+        count, *values = cursor.fetchone()
+    columns = [np.frombuffer(value or b"", dtype=">i8").astype("<i8") for value in values]
+    if any(len(column) != count for column in columns):  # string_agg skips NULLs
         raise ValueError(f"NULL in a column of {', '.join(names)}")
     return columns
 

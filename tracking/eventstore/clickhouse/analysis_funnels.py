@@ -15,7 +15,8 @@ recent step-(k-1) event only, so a step-1 repeat at the same microsecond as a
 step-2 event hides an earlier start PostgreSQL counts.
 
 The levels (a row per entrant) go back to PostgreSQL as an unnest relation, where
-the breakdowns join sessions, persons, companies and segments.
+the breakdowns join sessions, persons and companies; counted without a breakdown
+or per segment (`counts_relation`), only the counts go back.
 """
 
 from __future__ import annotations
