@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection
 
 from tracking.eventstore.arrays import pg_array_of
-from tracking.eventstore.clickhouse.client import Params
+from tracking.eventstore.clickhouse.client import Client, Params, Rows
 from tracking.eventstore.clickhouse.filters import action_where, json_filter
 
 MICROSECOND = timedelta(microseconds=1)
@@ -64,12 +64,30 @@ def from_micros(value: int) -> datetime:
     return _EPOCH + value * MICROSECOND
 
 
-def group_members(groups: tuple[str, list]) -> tuple[Any, Any]:
-    """A PostgreSQL query of `(group_id, person_id)` (segment members, a person in several) as two id columns."""
+def in_groups(
+    ch: Client, relation: str, columns: Sequence[str], groups: tuple[str, list] | None
+) -> tuple[str, list]:
+    """`SELECT columns…, grp FROM relation`, each row once for everyone and once per group of its `person_id`.
+
+    Group 0 is everyone (group ids are positive). `groups` is a PostgreSQL query
+    of `(group_id, person_id)`, a person in any number of groups, whose members
+    go with the statement as a table: returns the statement and the `Rows` to
+    pass to `Client.query`. Without groups, every row is in group 0 alone.
+    """
+    names = ", ".join(columns)
+    if groups is None:
+        return f"SELECT {names}, toInt64(0) AS grp FROM ({relation})", []
     group_ids, person_ids = bigint_columns(
         f"SELECT g.group_id, g.person_id FROM ({groups[0]}) g", groups[1], ("group_id", "person_id")
     )
-    return group_ids, person_ids
+    members = Rows("groups", ("group_id", "person_id"), (group_ids, person_ids))
+    selected = ", ".join(f"x.{column} AS {column}" for column in columns)
+    return (
+        f"SELECT {names}, grp FROM (SELECT {selected}, g.ids AS ids FROM ({relation}) AS x"
+        " LEFT JOIN (SELECT person_id, groupArray(group_id) AS ids"
+        f" FROM {ch.rows_table(members)} GROUP BY person_id) AS g ON g.person_id = x.person_id)"
+        " ARRAY JOIN arrayPushFront(ids, 0) AS grp"
+    ), [members]
 
 
 def moment(value: datetime, p: Params) -> str:

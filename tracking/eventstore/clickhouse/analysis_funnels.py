@@ -26,14 +26,14 @@ from datetime import datetime, timedelta
 from tracking.eventstore.clickhouse.analysis_common import (
     MICROS,
     excluded_condition,
-    group_members,
+    in_groups,
     micros,
     moment,
     step_condition,
     step_names,
     unnest_sql,
 )
-from tracking.eventstore.clickhouse.client import Params, Rows, client
+from tracking.eventstore.clickhouse.client import Params, client
 from tracking.eventstore.clickhouse.reads import events_from
 
 
@@ -127,9 +127,8 @@ def counts_relation(
 ) -> tuple[str, list]:
     """The counts per group, counted in ClickHouse: a PostgreSQL relation of a few rows.
 
-    The groups' members are read from PostgreSQL and sent with the query as a
-    table (`client.Rows`); each entrant is counted once in the total (group NULL)
-    and once in each of its groups, in one pass over the levels.
+    Each entrant is counted once in the total (group NULL) and once in each of
+    its groups (`in_groups`), in one pass over the levels.
     """
     ch, p = client(), Params()
     levels = _levels_query(
@@ -139,20 +138,8 @@ def counts_relation(
     n = len(steps)
     counts = [f"countIf(level >= {k})" for k in range(1, n + 1)]
     counts += [f"groupArrayIf({int(samples)})(person_id, level = {k})" for k in range(1, n)]
-    sent: list[Rows] = []
-    if groups is None:
-        statement = f"SELECT 0 AS grp, {', '.join(counts)} FROM ({levels})"
-    else:
-        group_ids, person_ids = group_members(groups)
-        members = Rows("groups", ("group_id", "person_id"), (group_ids, person_ids))
-        sent.append(members)
-        # group 0 is everyone: segment ids are positive
-        statement = (
-            f"SELECT grp, {', '.join(counts)} FROM (SELECT l.person_id AS person_id, l.level AS level, g.ids AS ids"
-            f" FROM ({levels}) AS l LEFT JOIN (SELECT person_id, groupArray(group_id) AS ids"
-            f" FROM {ch.rows_table(members)} GROUP BY person_id) AS g ON g.person_id = l.person_id)"
-            " ARRAY JOIN arrayPushFront(ids, 0) AS grp GROUP BY grp"
-        )
+    grouped, sent = in_groups(ch, levels, ("person_id", "level"), groups)
+    statement = f"SELECT grp, {', '.join(counts)} FROM ({grouped}) GROUP BY grp"
     rows = ch.query(statement, p, rows=sent)
     if not rows:
         rows = [(0, *([0] * n), *([[]] * (n - 1)))]

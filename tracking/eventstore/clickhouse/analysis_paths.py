@@ -14,12 +14,12 @@ from datetime import datetime
 
 from tracking.eventstore.clickhouse.analysis_common import (
     excluded_condition,
-    group_members,
+    in_groups,
     moment,
     step_condition,
     unnest_sql,
 )
-from tracking.eventstore.clickhouse.client import Params, Rows, client
+from tracking.eventstore.clickhouse.client import Params, client
 from tracking.eventstore.clickhouse.reads import events_from
 
 _LABEL = (
@@ -98,16 +98,11 @@ def counts_relation(*, groups: tuple[str, list], **args) -> tuple[str, list]:
     """The steps counted per prefix and group in ClickHouse, the groups' members sent as a table."""
     ch = client()
     statement, p = _steps(**args)
-    group_ids, person_ids = group_members(groups)
-    members = Rows("groups", ("group_id", "person_id"), (group_ids, person_ids))
-    # each person once per group (0: everyone) and per depth, the steps past the depth blanked
+    grouped, sent = in_groups(ch, statement, ("person_id", "s1", "s2", "s3"), groups)
+    # each person once per group and per depth, the steps past the depth blanked
     counted = (
         "SELECT grp, depth, if(depth >= 1, s1, NULL) AS k1, if(depth >= 2, s2, NULL) AS k2,"
-        " if(depth >= 3, s3, NULL) AS k3, count() FROM ("
-        f"SELECT f.s1 AS s1, f.s2 AS s2, f.s3 AS s3, g.ids AS ids FROM ({statement}) AS f"
-        " LEFT JOIN (SELECT person_id, groupArray(group_id) AS ids"
-        f" FROM {ch.rows_table(members)} GROUP BY person_id) AS g ON g.person_id = f.person_id)"
-        " ARRAY JOIN arrayPushFront(ids, 0) AS grp ARRAY JOIN [0, 1, 2, 3] AS depth"
+        f" if(depth >= 3, s3, NULL) AS k3, count() FROM ({grouped}) ARRAY JOIN [0, 1, 2, 3] AS depth"
         " GROUP BY grp, depth, k1, k2, k3"
     )
-    return unnest_sql(COUNT_COLUMNS, ch.query_table(counted, p, rows=[members]))
+    return unnest_sql(COUNT_COLUMNS, ch.query_table(counted, p, rows=sent))

@@ -20,7 +20,7 @@ from tracking.eventstore.clickhouse.analysis_common import (
     bigint_columns,
     cohort_members,
     from_micros,
-    group_members,
+    in_groups,
     micros,
     moment,
     step_condition,
@@ -75,7 +75,7 @@ def returns_relation(
 
 
 _EPOCH_DAY = date(1970, 1, 1)
-_COUNTS = "SELECT * FROM (VALUES {rows}) AS r(cohort, group_id, period, persons)"
+COUNT_COLUMNS = (("cohort", "date"), ("group_id", "bigint"), ("period", "int"), ("persons", "bigint"))
 
 
 def counts_relation(
@@ -94,26 +94,20 @@ def counts_relation(
         ("person_id", "first_us", "cohort"),
     )
     if not len(ids):
-        return _COUNTS.format(rows="(NULL::date, NULL::bigint, NULL::int, NULL::bigint)") + " WHERE false", []
+        return unnest_sql(COUNT_COLUMNS, [])
     ch, p = client(), Params()
     cohort_rows = Rows("cohort", ("person_id", "first_us", "cohort"), (ids, firsts, cohorts))
-    group_ids, person_ids = group_members(groups)
-    group_rows = Rows("groups", ("group_id", "person_id"), (group_ids, person_ids))
     table = ch.rows_table(cohort_rows)
     returns = _returns(
         project_id=project_id, table=table, first=from_micros(int(firsts.min())), last=from_micros(int(firsts.max())),
         step=step, period=period, periods=periods, p=p, columns=", c.cohort AS cohort",
     )  # fmt: skip
-    # each member once with period -1 (the cohort's size) and once per period they came back;
-    # counted for everyone (group 0: segment ids are positive) and for each of their groups
-    statement = (
-        "SELECT cohort, grp, period, count() FROM (SELECT x.cohort AS cohort, x.period AS period, g.ids AS ids"
-        f" FROM (SELECT person_id, toInt32(-1) AS period, cohort FROM {table} UNION ALL {returns}) AS x"
-        " LEFT JOIN (SELECT person_id, groupArray(group_id) AS ids"
-        f" FROM {ch.rows_table(group_rows)} GROUP BY person_id) AS g ON g.person_id = x.person_id)"
-        " ARRAY JOIN arrayPushFront(ids, 0) AS grp GROUP BY cohort, grp, period"
+    # each member once with period -1 (the cohort's size) and once per period they came back
+    members = f"SELECT person_id, toInt32(-1) AS period, cohort FROM {table} UNION ALL {returns}"
+    grouped, sent = in_groups(ch, members, ("person_id", "period", "cohort"), groups)
+    rows = ch.query(
+        f"SELECT cohort, grp, period, count() FROM ({grouped}) GROUP BY cohort, grp, period",
+        p,
+        rows=[cohort_rows, *sent],
     )
-    rows = ch.query(statement, p, rows=[cohort_rows, group_rows])
-    values = ", ".join(["(%s::date, %s::bigint, %s::int, %s::bigint)"] * len(rows))
-    params = [v for c, grp, n, count in rows for v in (_EPOCH_DAY + timedelta(days=c), grp, n, count)]
-    return _COUNTS.format(rows=values), params
+    return unnest_sql(COUNT_COLUMNS, [(_EPOCH_DAY + timedelta(days=c), *rest) for c, *rest in rows])
