@@ -26,7 +26,7 @@ from analysis.circular import circular_warnings
 from analysis.metrics import MetricSpec, metric_spec, parse_metric, population_sql
 from analysis.models import Metric
 from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError
-from analysis.reads import fetch_all
+from analysis.reads import fetch_all, limited
 from analysis.selectors import members_sql
 from segments.models import Segment
 from tracking.models import Project
@@ -275,8 +275,8 @@ def _versus(spec: MetricSpec, reference: GroupResult, group: GroupResult) -> Non
     group.test = test if not (reference.too_small or group.too_small) else None
 
 
-def compare_compute(*, project: Project, query: CompareQuery, now: datetime | None = None) -> CompareResult:
-    now = now or timezone.now()
+def _compare_sql(*, project: Project, query: CompareQuery, now: datetime) -> tuple[str, list]:
+    """One row: the population's open and mature counts and (n, sum, mean, sd) overall and per group."""
     population, params = population_sql(query.metric, project=project, date_range=query.range, now=now)
     flags, flag_params = [], []
     for i, segment in enumerate(query.segments):
@@ -302,7 +302,14 @@ def compare_compute(*, project: Project, query: CompareQuery, now: datetime | No
         f" flagged AS (SELECT pop.*{flag_list} FROM pop WHERE {counted} OFFSET 0)"
         f" SELECT {', '.join(aggregates)} FROM flagged"
     )
-    row = fetch_all(sql, [*params, *flag_params, *counted_params])[0]
+    return sql, [*params, *flag_params, *counted_params]
+
+
+def compare_compute(*, project: Project, query: CompareQuery, now: datetime | None = None) -> CompareResult:
+    now = now or timezone.now()
+    with limited():  # a conversion's funnel reads its events while the statement is built
+        row = fetch_all(*_compare_sql(project=project, query=query, now=now))[0]
+    groups = query.groups
     spec = query.metric
     overall = _summary(spec, "Everyone", *row[1:5])
     result = CompareResult(query=query, overall=overall, still_open=int(row[0] or 0), computed_at=now)

@@ -1,6 +1,9 @@
-"""Reads that must not run away: a statement timeout and work_mem for one query, then restored."""
+"""Reads that must not run away: a statement timeout and work_mem for a block of queries, then restored."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 from django.db import DatabaseError, connection, transaction
@@ -13,15 +16,17 @@ class QueryTimedOut(Exception):
     """PostgreSQL cancelled the statement at its timeout."""
 
 
-def bounded_fetch(query: str | sql.Composed, params: list, *, timeout_ms: int, work_mem: str) -> list[tuple]:
-    """Run one read with these limits; raise QueryTimedOut when it is cancelled.
+@contextmanager
+def bounded(*, timeout_ms: int, work_mem: str) -> Iterator[None]:
+    """Run the block's statements with these limits; raise QueryTimedOut when one is cancelled.
 
-    The settings are transaction-local and set back explicitly afterwards, because
-    inside an enclosing transaction (a request, a test) a released savepoint would
-    keep them.
+    The block runs in a transaction (the settings are transaction-local), and they
+    are set back explicitly at its end, because inside an enclosing transaction (a
+    request, a test) a released savepoint would keep them. The timeout is each
+    statement's, not the block's.
 
     Inside a background job the job's remaining time replaces `timeout_ms` (see
-    `web.budget`), and a job cancelled in this process stops before the statement.
+    `web.budget`), and a job cancelled in this process stops before the block.
     """
     budget.check()
     timeout_ms = budget.time_limit_ms(timeout_ms)
@@ -33,14 +38,21 @@ def bounded_fetch(query: str | sql.Composed, params: list, *, timeout_ms: int, w
                 "SELECT set_config('statement_timeout', %s, true), set_config('work_mem', %s, true)",
                 [f"{timeout_ms}ms", work_mem],
             )
-            cursor.execute(query, params)
-            rows = cursor.fetchall()
+            yield
             cursor.execute(
                 "SELECT set_config('statement_timeout', %s, true), set_config('work_mem', %s, true)",
                 [old_timeout, old_work_mem],
             )
-            return rows
     except DatabaseError as error:
         if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
             raise QueryTimedOut from error
         raise
+    except psycopg.errors.QueryCanceled as error:  # a statement run on the raw connection
+        raise QueryTimedOut from error
+
+
+def bounded_fetch(query: str | sql.Composed, params: list, *, timeout_ms: int, work_mem: str) -> list[tuple]:
+    """Run one read with these limits (`bounded`); raise QueryTimedOut when it is cancelled."""
+    with bounded(timeout_ms=timeout_ms, work_mem=work_mem), connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()

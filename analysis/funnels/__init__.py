@@ -11,10 +11,11 @@ The event store gives each entrant's furthest step
 match some step, ordered per person by time, and walks the steps — at each
 event matching step k, the latest start of a chain reaching step k-1 strictly
 earlier. The latest start leaves the most room before the deadline, so
-checking it is enough. On PostgreSQL one statement answers the funnel (window
-functions, as `segments.compiler.did_sequence`); on ClickHouse the levels are
-computed there and counted per breakdown value in PostgreSQL. Nothing but
-per-step counts and a sample of ids reaches Python.
+checking it is enough. On PostgreSQL the matching events are read as columns
+and the steps walked in NumPy; on ClickHouse the levels are computed there.
+Either way the levels are a relation that PostgreSQL joins to sessions,
+persons or segments and counts per breakdown value; only per-step counts and a
+sample of ids reach the result.
 
 A breakdown assigns each entrant one value: the browser, OS, device type or
 country of the session of their first step-1 event in the range, a person or

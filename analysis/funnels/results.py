@@ -9,7 +9,7 @@ from analysis import stats
 from analysis.funnels.query import Breakdown, FunnelQuery
 from analysis.funnels.statements import compute_sql, entrants_sql, value_sql
 from analysis.params import ParamError
-from analysis.reads import fetch_all
+from analysis.reads import fetch_all, limited
 from analysis.selectors import members_sql
 from segments.models import Segment
 from tracking.models import Person, Project
@@ -189,8 +189,9 @@ def _mark_deviations(result: FunnelResult) -> None:
 
 def funnel_compute(*, project: Project, query: FunnelQuery) -> FunnelResult:
     """Counts per step, overall and per breakdown value (top values, the rest folded into one row)."""
-    sql, params = compute_sql(query, project)
-    records = fetch_all(sql, params)
+    with limited():
+        sql, params = compute_sql(query, project)
+        records = fetch_all(sql, params)
     empty = (0,) * len(query.steps) + (None,) * (len(query.steps) - 1)
     total = next((r for r in records if r[1]), (None, True, False, *empty))
     result = FunnelResult(
@@ -286,17 +287,18 @@ def funnel_dropped_persons(
     """Entrants who reached `step` (1-based) but not the next, optionally of one breakdown value; earliest first."""
     if not 1 <= step < len(query.steps):
         raise ParamError({"step": [f"must be between 1 and {len(query.steps) - 1}"]})
-    levels, params = entrants_sql(query, project)
-    joins, join_params, where, where_params = _value_filter(query, project, value)
-    sql = (
-        f"WITH pl AS ({levels}) SELECT pl.person_id, pl.entered_at, count(*) OVER ()"  # noqa: S608 - constant SQL, values as %s parameters
-        f" FROM pl{joins} WHERE pl.level = %s{where} ORDER BY pl.entered_at, pl.person_id LIMIT %s OFFSET %s"
-    )
-    rows = fetch_all(sql, [*params, *join_params, step, *where_params, limit, offset])
-    if not rows and offset:
-        # past the last page: the total still comes from the first row
-        first = fetch_all(sql, [*params, *join_params, step, *where_params, 1, 0])
-        return DroppedPage(total=first[0][2] if first else 0, persons=[])
+    with limited():
+        levels, params = entrants_sql(query, project)
+        joins, join_params, where, where_params = _value_filter(query, project, value)
+        sql = (
+            f"WITH pl AS ({levels}) SELECT pl.person_id, pl.entered_at, count(*) OVER ()"  # noqa: S608 - constant SQL, values as %s parameters
+            f" FROM pl{joins} WHERE pl.level = %s{where} ORDER BY pl.entered_at, pl.person_id LIMIT %s OFFSET %s"
+        )
+        rows = fetch_all(sql, [*params, *join_params, step, *where_params, limit, offset])
+        if not rows and offset:
+            # past the last page: the total still comes from the first row
+            first = fetch_all(sql, [*params, *join_params, step, *where_params, 1, 0])
+            return DroppedPage(total=first[0][2] if first else 0, persons=[])
     persons = Person.objects.filter(project=project, pk__in=[r[0] for r in rows]).in_bulk()
     return DroppedPage(
         total=rows[0][2] if rows else 0,

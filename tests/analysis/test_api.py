@@ -8,6 +8,7 @@ from django.db import connection
 from analysis import reads
 from analysis.models import Metric, SavedAnalysis
 from tests.analysis.conftest import act, at, page
+from tracking.eventstore.columns import read_columns
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +245,18 @@ def test_a_slow_statement_is_cancelled_and_reported_not_left_running(project, mo
     with connection.cursor() as cursor:
         cursor.execute("SHOW work_mem")
         assert cursor.fetchone()[0] == before
+
+
+def test_event_reads_made_while_a_statement_is_built_are_limited_too(project, monkeypatch):
+    """A PostgreSQL funnel reads its events' columns on the raw connection (tracking.eventstore.columns)."""
+    monkeypatch.setattr(reads, "TIMEOUT_MS", 50)
+    with pytest.raises(reads.AnalysisTimeout), reads.limited():
+        read_columns("SELECT 1::bigint AS x FROM pg_sleep(0.5)", [], [("x", "bigint")])
+    with reads.limited():
+        assert [list(c) for c in read_columns("SELECT 7::bigint AS x", [], [("x", "bigint")])] == [[7]]
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "50ms"
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] != "50ms"

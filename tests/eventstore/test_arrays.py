@@ -11,13 +11,8 @@ from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracking.eventstore.arrays import pg_array, pg_array_of
-from tracking.eventstore.clickhouse.analysis_common import (
-    MICROS,
-    arrow_array_text,
-    bigint_columns,
-    unnest_sql,
-)
+from tracking.eventstore.arrays import MICROS, arrow_array_text, pg_array, pg_array_of, unnest_sql
+from tracking.eventstore.columns import bigint_columns
 
 pytestmark = pytest.mark.django_db
 

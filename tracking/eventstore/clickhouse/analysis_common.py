@@ -1,4 +1,4 @@
-"""What the ClickHouse analyses share: steps as conditions, the traffic filter, results as PostgreSQL relations."""
+"""What the ClickHouse analyses share: steps as conditions, the traffic filter, segment members sent as tables."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db import connection
 
-from tracking.eventstore.arrays import pg_array_of
 from tracking.eventstore.clickhouse.client import Client, Params, Rows
 from tracking.eventstore.clickhouse.filters import action_where, json_filter
+from tracking.eventstore.columns import bigint_columns
 
 MICROSECOND = timedelta(microseconds=1)
 
@@ -20,26 +20,6 @@ def micros(delta: timedelta) -> int:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def bigint_columns(sql: str, params: list, names: Sequence[str]) -> list:
-    """The bigint columns `names` of a PostgreSQL query (no NULLs) as NumPy arrays, for a `client.Rows`.
-
-    PostgreSQL packs each column into one bytea (`int8send`, 8 bytes big-endian a
-    value) and NumPy reads it in one go. Fetched as rows, every value is a Python
-    object and a 500,000-member cohort with moments and cohorts took 0.7 s; COPY's
-    binary format is read one row a message, slower still.
-    """
-    import numpy as np
-
-    packed = ", ".join(f"string_agg(int8send(x.{name}), ''::bytea)" for name in names)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*), {packed} FROM ({sql}) x", params)
-        count, *values = cursor.fetchone()
-    columns = [np.frombuffer(value or b"", dtype=">i8").astype("<i8") for value in values]
-    if any(len(column) != count for column in columns):  # string_agg skips NULLs
-        raise ValueError(f"NULL in a column of {', '.join(names)}")
-    return columns
 
 
 def cohort_members(cohort_sql: str, params: list) -> tuple[Any, Any, datetime, datetime] | None:
@@ -131,64 +111,3 @@ def excluded_condition(column: str, excluded: tuple[str, list] | None, p: Params
     if not ids:
         return "true"
     return f"{column} NOT IN {p.add(sorted(set(ids)), 'Array(Int64)')}"
-
-
-# a column type for unnest_sql: moments given as ClickHouse's `toUnixTimestamp64Micro`, a timestamptz in PostgreSQL
-MICROS = "micros"
-
-
-def unnest_sql(columns: Sequence[tuple[str, str]], rows) -> tuple[str, list]:
-    """`SELECT … FROM unnest(%s::t1[], …) AS u(c1, …)`: ClickHouse's result as a PostgreSQL relation.
-
-    `rows` is a sequence of tuples, or a pyarrow Table (`Client.query_table`)
-    whose columns are `columns` in order: long results go that way, each column's
-    array text joined by Arrow without a Python value per cell (a 500,000-row
-    result: 0.9 s as tuples, of which 0.4 s only to transpose them).
-    A `MICROS` column holds integers and comes out as a timestamptz, exactly (a
-    microsecond interval times an integer below 2^53): long results carry their
-    moments as numbers, whose text is a tenth of the cost of a datetime's.
-    """
-    sent = ["bigint" if pg_type == MICROS else pg_type for _, pg_type in columns]
-    if not isinstance(rows, Sequence) and rows.num_columns == 0:
-        rows = []  # chDB's empty result has no columns
-    if isinstance(rows, Sequence):
-        values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
-        arrays = [pg_array_of(column, pg_type) for column, pg_type in zip(values, sent, strict=True)]
-    else:
-        arrays = [
-            arrow_array_text(column, pg_type) for column, pg_type in zip(rows.columns, sent, strict=True)
-        ]
-    casts = ", ".join(f"%s::{pg_type}[]" for pg_type in sent)
-    names = ", ".join(name for name, _ in columns)
-    selected = ", ".join(
-        f"timestamptz 'epoch' + u.{name} * interval '1 microsecond' AS {name}"
-        if pg_type == MICROS
-        else f"u.{name}"
-        for name, pg_type in columns
-    )
-    return f"SELECT {selected} FROM unnest({casts}) AS u({names})", arrays
-
-
-_NUMBERS = frozenset({"bigint", "int"})
-
-
-def arrow_array_text(column, pg_type: str) -> str:
-    """An Arrow column (integers or text) in PostgreSQL's array text, as `pg_array_of` writes it."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pg_type in _NUMBERS and (pa.types.is_integer(column.type) or pa.types.is_boolean(column.type)):
-        texts = pc.cast(pc.cast(column, pa.int64()), pa.string())
-    elif pg_type == "text" and (pa.types.is_string(column.type) or pa.types.is_binary(column.type)):
-        texts = pc.cast(column, pa.string()) if pa.types.is_binary(column.type) else column
-        texts = pc.replace_substring(pc.replace_substring(texts, "\\", "\\\\"), '"', '\\"')
-        texts = pc.binary_join_element_wise("", texts, "", '"')  # '' + "x" + '', joined by a quote
-    else:
-        return pg_array_of(column.to_pylist(), pg_type)
-    texts = pc.fill_null(texts, "NULL")
-    if len(texts) == 0:
-        return "{}"
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, len(texts)], pa.int64()), texts), ",")
-    return "{" + joined[0].as_py() + "}"

@@ -23,15 +23,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tracking.eventstore.arrays import MICROS, unnest_sql
 from tracking.eventstore.clickhouse.analysis_common import (
-    MICROS,
     excluded_condition,
     in_groups,
     micros,
     moment,
     step_condition,
     step_names,
-    unnest_sql,
 )
 from tracking.eventstore.clickhouse.client import Params, client
 from tracking.eventstore.clickhouse.reads import events_from

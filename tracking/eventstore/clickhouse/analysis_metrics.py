@@ -24,14 +24,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tracking.eventstore.arrays import pg_array
+from tracking.eventstore.arrays import MICROS, pg_array, unnest_sql
 from tracking.eventstore.clickhouse.analysis_common import (
-    MICROS,
     cohort_members,
     micros,
     moment,
     step_condition,
-    unnest_sql,
 )
 from tracking.eventstore.clickhouse.client import Params, Rows, client
 from tracking.eventstore.clickhouse.reads import events_from

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tracking.eventstore.arrays import unnest_sql
 from tracking.eventstore.clickhouse.analysis_common import (
     excluded_condition,
     in_groups,
     moment,
     step_condition,
-    unnest_sql,
 )
 from tracking.eventstore.clickhouse.client import Params, client
 from tracking.eventstore.clickhouse.reads import events_from

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from tracking.eventstore.arrays import unnest_sql
 from tracking.eventstore.clickhouse.analysis_common import (
-    bigint_columns,
     cohort_members,
     from_micros,
     in_groups,
     micros,
     moment,
     step_condition,
-    unnest_sql,
 )
 from tracking.eventstore.clickhouse.client import Params, Rows, client
 from tracking.eventstore.clickhouse.reads import events_from
+from tracking.eventstore.columns import bigint_columns
 
 COLUMNS = (("person_id", "bigint"), ("period", "int"))
 

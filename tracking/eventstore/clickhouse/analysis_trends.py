@@ -18,7 +18,11 @@ from datetime import datetime
 
 from django.db import connection
 
-from tracking.eventstore.clickhouse.analysis_common import excluded_condition, moment, unnest_sql
+from tracking.eventstore.arrays import unnest_sql
+from tracking.eventstore.clickhouse.analysis_common import (
+    excluded_condition,
+    moment,
+)
 from tracking.eventstore.clickhouse.client import Params, client
 from tracking.eventstore.clickhouse.filters import action_where, json_filter, json_text
 from tracking.eventstore.clickhouse.reads import events_from

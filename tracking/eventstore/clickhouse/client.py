@@ -69,7 +69,7 @@ class Client:
         raise NotImplementedError
 
     def query_table(self, sql: str, params: dict | None = None, rows: Sequence[Rows] = ()):
-        """The result as a pyarrow Table, by column: for long results handed on whole (analysis_common.unnest_sql)."""
+        """The result as a pyarrow Table, by column: for long results handed on whole (tracking.eventstore.arrays.unnest_sql)."""
         raise NotImplementedError
 
     def rows_table(self, rows: Rows) -> str:
