@@ -22,7 +22,7 @@ from typing import Any
 
 from analysis.events import EventSpec, parse_event
 from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError, range_bounds
-from analysis.reads import fetch_all
+from analysis.reads import fetch_all, limited
 from analysis.selectors import tagged_members_sql
 from segments.models import Segment
 from tracking.eventstore.analysis import path_counts_sql, path_steps_sql
@@ -209,8 +209,10 @@ def _children(counts: dict[tuple, int], prefix: tuple, total: int, depth: int, e
 
 
 def paths_compute(*, project: Project, query: PathsQuery) -> PathsResult:
-    counts, params = _counts_sql(query, project)
-    records = fetch_all(f"SELECT c.group_id, c.depth, c.s1, c.s2, c.s3, c.persons FROM ({counts}) c", params)  # noqa: S608 - constant SQL, values as %s parameters
+    with limited():  # the event store may read the events while it builds the counts (PostgreSQL's walk)
+        counts, params = _counts_sql(query, project)
+        statement = f"SELECT c.group_id, c.depth, c.s1, c.s2, c.s3, c.persons FROM ({counts}) c"  # noqa: S608 - constant SQL, values as %s parameters
+        records = fetch_all(statement, params)
     per_group: dict[int, dict[tuple, int]] = {}
     totals: dict[int, int] = {}
     for grp, depth, s1, s2, s3, count in records:

@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracking.eventstore.arrays import MICROS, arrow_array_text, pg_array, pg_array_of, unnest_sql
-from tracking.eventstore.columns import bigint_columns
+from tracking.eventstore.columns import bigint_columns, read_columns
 
 pytestmark = pytest.mark.django_db
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # PostgreSQL's text cannot hold NUL; everything else can
 _TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)))
@@ -124,3 +126,28 @@ def test_bigint_columns_read_back_every_value_in_order():
             bigint_columns(
                 f"SELECT * FROM (VALUES (1::bigint, 2::bigint), {nulls}) AS t(a, b)", [], ("a", "b")
             )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.tuples(_TEXT, st.integers(-(2**31), 2**31 - 1), st.integers(-(2**15), 2**15 - 1)), max_size=30
+    )
+)
+def test_read_columns_gives_back_text_moments_and_small_integers_in_order(rows):
+    moments = [
+        datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC) + timedelta(seconds=i * 86_401)
+        for i in range(len(rows))
+    ]
+    texts, ints, smalls = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    label, at, number, small = read_columns(
+        "SELECT t, m, n, s FROM unnest(%s::text[], %s::timestamptz[], %s::int[], %s::smallint[])"
+        " WITH ORDINALITY AS u(t, m, n, s, i) ORDER BY i",
+        [texts, moments, ints, smalls],
+        [("t", "text"), ("m", "timestamptz"), ("n", "int"), ("s", "smallint")],
+    )
+    assert label.to_pylist() == texts
+    assert [_EPOCH + timedelta(microseconds=int(us)) for us in at] == moments
+    assert number.tolist() == ints and small.tolist() == smalls
+    with pytest.raises(ValueError, match="'t'"):
+        read_columns("SELECT * FROM (VALUES ('a'), (NULL)) AS v(t)", [], [("t", "text")])

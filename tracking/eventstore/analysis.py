@@ -206,17 +206,17 @@ def path_counts_sql(
     anchor, depth k (1…3) those whose first k steps are `s1…sk` (the later
     columns NULL; a step past the session's edge is NULL too). Groups as in
     retention_counts_sql: 0 is everyone, `groups` the query of `(group_id,
-    person_id)`. ClickHouse counts where the events are.
+    person_id)`. ClickHouse counts where the events are; PostgreSQL's steps are
+    walked and counted in NumPy.
     """
     args = dict(
         project_id=project_id, start=start, end=end, anchor=anchor, start_path=start_path,
         pageviews_only=pageviews_only, skipped=skipped, forward=forward, excluded=excluded,
     )  # fmt: skip
     if not using_clickhouse():
-        from tracking.eventstore.postgres.analysis_paths import counts_sql, steps_sql
-
-        return counts_sql(steps_sql(**args), groups)
-    from tracking.eventstore.clickhouse.analysis_paths import counts_relation
+        from tracking.eventstore.postgres.analysis_paths import counts_relation
+    else:
+        from tracking.eventstore.clickhouse.analysis_paths import counts_relation
 
     return counts_relation(**args, groups=groups)
 

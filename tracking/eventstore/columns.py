@@ -23,6 +23,7 @@ _KINDS = {
     "smallint": ("int2send", ">i2"),
     # microseconds since 2000-01-01 UTC, PostgreSQL's own representation; read as Unix microseconds
     "timestamptz": ("timestamptz_send", ">i8"),
+    "text": ("", ">i4"),  # the lengths; the bytes come in a second bytea
 }
 _POSTGRES_EPOCH_MICROS = (
     datetime(2000, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)
@@ -30,10 +31,11 @@ _POSTGRES_EPOCH_MICROS = (
 
 
 def read_columns(sql: str, params: Sequence, columns: Sequence[tuple[str, str]]) -> list:
-    """The columns `(name, kind)` of a query as NumPy arrays in row order; kinds: bigint, int, smallint, timestamptz.
+    """The columns `(name, kind)` of a query in row order; kinds: bigint, int, smallint, timestamptz, text.
 
-    A timestamptz comes back as an int64 of microseconds since the Unix epoch
-    (`tracking.eventstore.arrays.MICROS`). A NULL anywhere raises ValueError:
+    Numbers come back as NumPy arrays; a timestamptz as an int64 of microseconds
+    since the Unix epoch (`tracking.eventstore.arrays.MICROS`); text as a pyarrow
+    string array (its UTF-8 bytes, end to end, with their lengths). A NULL anywhere raises ValueError:
     `string_agg` would skip it in one column and misalign the others.
     Every column is aggregated by the same node, so their rows come in one order,
     in parallel workers too (the partial states are combined row by row).
@@ -42,7 +44,13 @@ def read_columns(sql: str, params: Sequence, columns: Sequence[tuple[str, str]])
     """
     import numpy as np
 
-    packed = ", ".join(f"string_agg({_KINDS[kind][0]}(x.{name}), ''::bytea)" for name, kind in columns)
+    packed = ", ".join(
+        # text: each value's length in bytes, and every value's bytes end to end
+        f"string_agg(int4send(octet_length(x.{name})), ''::bytea), convert_to(string_agg(x.{name}, ''), 'UTF8')"
+        if kind == "text"
+        else f"string_agg({_KINDS[kind][0]}(x.{name}::{kind}), ''::bytea)"
+        for name, kind in columns
+    )
     statement = f"SELECT count(*), {packed} FROM ({sql}) x"
     connection.ensure_connection()
     # Django's cursors bind on the client, which cannot ask for binary results: the
@@ -51,14 +59,28 @@ def read_columns(sql: str, params: Sequence, columns: Sequence[tuple[str, str]])
         cursor.execute(statement, list(params), binary=True)
         count, *values = cursor.fetchone()
     arrays = []
-    for (_, kind), value in zip(columns, values, strict=True):
+    values = iter(values)
+    for name, kind in columns:
+        value = next(values)
         array = np.frombuffer(value or b"", dtype=_KINDS[kind][1]).astype(_KINDS[kind][1].replace(">", "<"))
         if len(array) != count:
-            raise ValueError(f"NULL in column {columns[len(arrays)][0]!r}")
+            raise ValueError(f"NULL in column {name!r}")
         if kind == "timestamptz":
             array += _POSTGRES_EPOCH_MICROS
+        elif kind == "text":
+            array = _strings(array, next(values) or b"")
         arrays.append(array)
     return arrays
+
+
+def _strings(lengths, data: bytes):
+    """A pyarrow string array from each value's length and the values' bytes end to end (no copy of the bytes)."""
+    import numpy as np
+    import pyarrow as pa
+
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
 def bigint_columns(sql: str, params: Sequence, names: Sequence[str]) -> list:
