@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from analysis.events import EventSpec, parse_event
 from analysis.params import TRAFFIC_FIELDS, Checker, DateRange, ParamError, range_bounds
-from analysis.reads import fetch_all
+from analysis.reads import fetch_all, limited
 from analysis.selectors import tagged_members_sql
 from segments.models import Segment
 from tracking.eventstore.analysis import retention_counts_sql, retention_returns_sql
@@ -206,16 +206,17 @@ def retention_compute(
     zone = project.zone
     start, end = range_bounds(query.range, project)
     period = PERIODS[query.period]
-    members, member_params = tagged_members_sql(query.segments)
-    counts, params = retention_counts_sql(
-        project_id=project.pk,
-        cohort=cohort_sql(project=project, query=query),
-        groups=(f"SELECT m.segment_id AS group_id, m.person_id FROM ({members}) m", member_params),  # noqa: S608 - constant SQL, values as %s parameters
-        step=query.event.step() if query.event else None,
-        period=period,
-        periods=query.periods,
-    )
-    records = fetch_all(f"SELECT c.cohort, c.group_id, c.period, c.persons FROM ({counts}) c", params)  # noqa: S608 - constant SQL, values as %s parameters
+    with limited():  # PostgreSQL's event store reads the cohort and its days while it builds the counts
+        members, member_params = tagged_members_sql(query.segments)
+        counts, params = retention_counts_sql(
+            project_id=project.pk,
+            cohort=cohort_sql(project=project, query=query),
+            groups=(f"SELECT m.segment_id AS group_id, m.person_id FROM ({members}) m", member_params),  # noqa: S608 - constant SQL, values as %s parameters
+            step=query.event.step() if query.event else None,
+            period=period,
+            periods=query.periods,
+        )
+        records = fetch_all(f"SELECT c.cohort, c.group_id, c.period, c.persons FROM ({counts}) c", params)  # noqa: S608 - constant SQL, values as %s parameters
 
     sizes: dict[tuple[date, int], int] = {}
     returned: dict[tuple[date, int, int], int] = {}

@@ -1,4 +1,5 @@
-"""Funnel levels and their counts agree between PostgreSQL and ClickHouse on random histories full of ties and repeats."""
+"""Funnel levels and their counts agree between PostgreSQL and ClickHouse on random histories full of ties and repeats;
+retention counted in NumPy agrees with its SQL twin."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from django.db import connection
 from tracking.eventstore.clickhouse.analysis_funnels import counts_relation, levels_relation
 from tracking.eventstore.clickhouse.writes import events_insert
 from tracking.eventstore.postgres.analysis_funnels import counts_sql, levels_sql
+from tracking.eventstore.postgres.analysis_retention import counts_relation as counts_relation_pg
+from tracking.eventstore.postgres.analysis_retention import counts_sql as retention_counts_sql
 from tracking.eventstore.rows import NewEvent
-from tracking.models import Event, Person
+from tracking.models import Event, Person, PersonDay
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +117,46 @@ def test_funnel_counts_are_the_same_on_both_backends(clickhouse, project, seed, 
             stopped = {i for i in entrants if levels[i] == k}
             assert len(pg_ids or []) == len(ch_ids or []) == min(3, len(stopped))
             assert set(pg_ids or []) <= stopped and set(ch_ids or []) <= stopped
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_retention_counted_in_numpy_from_the_rollup_equals_the_statement(project, seed):
+    """PostgreSQL's rollup retention (counts_relation) and its SQL twin (counts_sql) give the same rows."""
+    rng = random.Random(seed)
+    members = []
+    for _ in range(40):
+        first = BASE + timedelta(hours=rng.randint(0, 24 * 20), microseconds=rng.randint(0, 10**6 - 1))
+        person = Person.objects.create(project=project, first_seen=first, last_seen=first)
+        members.append(person.pk)
+        day = first.date()
+        for _ in range(rng.randint(0, 12)):
+            day += timedelta(days=rng.randint(0, 6))
+            # a day's moments: its first and last event, at most a day apart; some before the first moment
+            start = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(
+                seconds=rng.randint(0, 86_399)
+            )
+            if rng.random() < 0.2:
+                start = first - timedelta(seconds=rng.randint(0, 3600))
+            last = min(
+                start + timedelta(seconds=rng.randint(0, 86_399)),
+                datetime.combine(day, datetime.max.time(), tzinfo=UTC),
+            )
+            PersonDay.objects.update_or_create(
+                project=project, person_id=person.pk, day=start.date(),
+                defaults=dict(events=2, first_at=start, last_at=max(last, start)),
+            )  # fmt: skip
+    cohort = (
+        "SELECT p.id AS person_id, p.first_seen, date_trunc('week', p.first_seen)::date AS cohort"
+        " FROM tracking_person p WHERE p.project_id = %s AND p.first_seen < %s",
+        [project.pk, BASE + timedelta(days=15)],
+    )
+    groups = (
+        "SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS g(group_id, person_id)",
+        [[5] * 15 + [8] * 10, members[:15] + members[20:30]],
+    )
+    args = dict(
+        project_id=project.pk, cohort=cohort, groups=groups, step=None, period=timedelta(days=7), periods=4
+    )
+    numpy_rows = sorted(_rows(*counts_relation_pg(**args)))
+    assert numpy_rows == sorted(_rows(*retention_counts_sql(**args)))
+    assert any(r[2] >= 1 for r in numpy_rows) and {r[1] for r in numpy_rows} == {0, 5, 8}

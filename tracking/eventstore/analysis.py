@@ -137,16 +137,16 @@ def retention_counts_sql(
     person_id)`, a person in any number of groups. Each (cohort, group) with
     members has a row of period -1 counting them and a row per period
     (retention_returns_sql) in which some came back; group 0 is everyone (group
-    ids are positive). ClickHouse counts where the events are.
+    ids are positive). ClickHouse counts where the events are; PostgreSQL counts
+    "any event" from its daily rollup in NumPy.
     """
     args = dict(
         project_id=project_id, cohort=cohort, groups=groups, step=step, period=period, periods=periods
     )
     if not using_clickhouse():
-        from tracking.eventstore.postgres.analysis_retention import counts_sql
-
-        return counts_sql(**args)
-    from tracking.eventstore.clickhouse.analysis_retention import counts_relation
+        from tracking.eventstore.postgres.analysis_retention import counts_relation
+    else:
+        from tracking.eventstore.clickhouse.analysis_retention import counts_relation
 
     return counts_relation(**args)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from tracking.eventstore.arrays import unnest_sql
+from tracking.eventstore.columns import bigint_columns, read_columns
 from tracking.eventstore.postgres.analysis_steps import step_sql
 
 # longer than any day of the daily rollup (23 to 25 hours in a time zone with daylight saving time)
@@ -25,6 +27,91 @@ def returns_sql(*, project_id: int, step: dict | None, period: timedelta, period
     if step is None and period >= ROLLUP_MIN_PERIOD:
         return rollup_returns_sql(project_id=project_id, period=period, periods=periods)
     return events_returns_sql(project_id=project_id, step=step, period=period, periods=periods)
+
+
+COUNT_COLUMNS = (("cohort", "date"), ("group_id", "bigint"), ("period", "int"), ("persons", "bigint"))
+_EPOCH_DAY = date(1970, 1, 1)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def counts_relation(
+    *,
+    project_id: int,
+    cohort: tuple[str, list],
+    groups: tuple[str, list],
+    step: dict | None,
+    period: timedelta,
+    periods: int,
+) -> tuple[str, list]:
+    """`cohort, group_id, period, persons`: the returns of "any event" from the daily rollup, counted in NumPy.
+
+    The cohort, its members' days (tracking_personday, the project's days that
+    end after the first member appeared and start before the last one's window
+    closes) and the groups are read as columns (tracking.eventstore.columns);
+    each day gives the periods of its first and last moment, as in
+    rollup_returns_sql, in integer microseconds: the period is the whole number
+    of periods between the member's first moment and the day's moment. A chosen
+    event, or periods shorter than a rollup day, are counted in SQL (counts_sql).
+    """
+    if step is not None or period < ROLLUP_MIN_PERIOD:
+        return counts_sql(
+            project_id=project_id, cohort=cohort, groups=groups, step=step, period=period, periods=periods
+        )
+    import numpy as np
+
+    ids, firsts, cohorts = read_columns(
+        f"SELECT c.person_id, c.first_seen, c.cohort - date '1970-01-01' AS cohort FROM ({cohort[0]}) c",
+        cohort[1],
+        [("person_id", "bigint"), ("first_seen", "timestamptz"), ("cohort", "int")],
+    )
+    if not len(ids):
+        return unnest_sql(COUNT_COLUMNS, [])
+    order = np.argsort(ids)
+    ids, firsts, cohorts = ids[order], firsts[order], cohorts[order]
+    span = period * periods
+    person, first_at, last_at = read_columns(
+        "SELECT d.person_id, d.first_at, d.last_at FROM tracking_personday d"
+        " WHERE d.project_id = %s AND d.last_at >= %s AND d.first_at < %s",
+        [project_id, _moment(int(firsts.min())), _moment(int(firsts.max())) + span],
+        [("person_id", "bigint"), ("first_at", "timestamptz"), ("last_at", "timestamptz")],
+    )
+    member = np.minimum(np.searchsorted(ids, person), len(ids) - 1)
+    known = ids[member] == person
+    period_us, span_us = period // MICROSECOND, span // MICROSECOND
+    keys = []
+    for moment in (first_at, last_at):
+        offset = moment - firsts[member]
+        inside = known & (offset >= 0) & (offset < span_us)
+        keys.append(member[inside] * periods + offset[inside] // period_us)
+    returned = np.sort(np.concatenate(keys))
+    returned = returned[
+        np.diff(returned, prepend=-1) != 0
+    ]  # (member, period) once each; np.unique hashes, slower
+    returned_member, returned_period = returned // periods, returned % periods
+    group_ids, group_persons = bigint_columns(
+        f"SELECT g.group_id, g.person_id FROM ({groups[0]}) g", groups[1], ("group_id", "person_id")
+    )
+    rows: list[tuple] = []
+    everyone = np.ones(len(ids), bool)
+    for group in [0, *np.unique(group_ids).tolist()]:
+        chosen = everyone if group == 0 else np.isin(ids, group_persons[group_ids == group])
+        days, sizes = np.unique(cohorts[chosen], return_counts=True)
+        rows += [
+            (_EPOCH_DAY + timedelta(days=d), group, -1, n)
+            for d, n in zip(days.tolist(), sizes.tolist(), strict=True)
+        ]
+        came_back = chosen[returned_member]
+        key = cohorts[returned_member[came_back]].astype(np.int64) * periods + returned_period[came_back]
+        values, counts = np.unique(key, return_counts=True)
+        rows += [
+            (_EPOCH_DAY + timedelta(days=v // periods), group, v % periods, n)
+            for v, n in zip(values.tolist(), counts.tolist(), strict=True)
+        ]
+    return unnest_sql(COUNT_COLUMNS, rows)
+
+
+def _moment(micros: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=UTC) + micros * MICROSECOND
 
 
 def counts_sql(
