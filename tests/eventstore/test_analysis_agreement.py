@@ -13,7 +13,8 @@ from django.db import connection
 
 from tracking.eventstore.clickhouse.analysis_funnels import counts_relation, levels_relation
 from tracking.eventstore.clickhouse.writes import events_insert
-from tracking.eventstore.postgres.analysis_funnels import counts_sql, levels_sql
+from tracking.eventstore.postgres.analysis_funnels import counts_relation as funnel_counts_pg
+from tracking.eventstore.postgres.analysis_funnels import levels_sql
 from tracking.eventstore.postgres.analysis_retention import counts_relation as counts_relation_pg
 from tracking.eventstore.postgres.analysis_retention import counts_sql as retention_counts_sql
 from tracking.eventstore.rows import NewEvent
@@ -98,7 +99,7 @@ def test_funnel_counts_are_the_same_on_both_backends(clickhouse, project, seed, 
         start=BASE + timedelta(minutes=30), end=BASE + timedelta(minutes=120),
         groups=groups if grouped else None, samples=3,
     )  # fmt: skip
-    postgres, clickhouse_rows = _rows(*counts_sql(**args)), _rows(*counts_relation(**args))
+    postgres, clickhouse_rows = _rows(*funnel_counts_pg(**args)), _rows(*counts_relation(**args))
     levels = dict(
         (r[0], r[1])
         for r in _rows(*levels_sql(**{k: v for k, v in args.items() if k not in ("groups", "samples")}))

@@ -85,17 +85,16 @@ def funnel_counts_sql(
     per group with entrants. `reached<k>` counts the entrants who reached step k;
     `stopped<k>` is up to `samples` ids of those whose furthest step is k
     (any of them: the two backends may pick different ones).
-    ClickHouse counts where the events are, so only these few rows come back.
+    Counted where the events are (ClickHouse) or walked (PostgreSQL, in NumPy): only these few rows come back.
     """
     args = dict(
         project_id=project_id, steps=steps, within=within, start=start, end=end,
         excluded=excluded, groups=groups, samples=samples,
     )  # fmt: skip
     if not using_clickhouse():
-        from tracking.eventstore.postgres.analysis_funnels import counts_sql
-
-        return counts_sql(**args)
-    from tracking.eventstore.clickhouse.analysis_funnels import counts_relation
+        from tracking.eventstore.postgres.analysis_funnels import counts_relation
+    else:
+        from tracking.eventstore.clickhouse.analysis_funnels import counts_relation
 
     return counts_relation(**args)
 

@@ -106,3 +106,18 @@ def arrow_array_text(column, pg_type: str) -> str:
         texts = texts.combine_chunks()
     joined = pc.binary_join(pa.LargeListArray.from_arrays(pa.array([0, len(texts)], pa.int64()), texts), ",")
     return "{" + joined[0].as_py() + "}"
+
+
+def values_sql(columns: Sequence[tuple[str, str]], rows: Sequence[tuple]) -> tuple[str, list]:
+    """`SELECT * FROM (VALUES (%s::t1, …), …) AS v(c1, …)`: a few rows found outside PostgreSQL as a relation.
+
+    For short results whose columns unnest cannot carry (arrays); every value is a parameter.
+    """
+    if not rows:
+        casts = ", ".join(f"NULL::{pg_type} AS {name}" for name, pg_type in columns)
+        return f"SELECT {casts} WHERE false", []
+    row = "(" + ", ".join(f"%s::{pg_type}" for _, pg_type in columns) + ")"
+    names = ", ".join(name for name, _ in columns)
+    return f"SELECT * FROM (VALUES {', '.join([row] * len(rows))}) AS v({names})", [
+        v for r in rows for v in r
+    ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tracking.eventstore.arrays import MICROS, unnest_sql
+from tracking.eventstore.arrays import MICROS, unnest_sql, values_sql
 from tracking.eventstore.clickhouse.analysis_common import (
     excluded_condition,
     in_groups,
@@ -142,14 +142,14 @@ def counts_relation(
     rows = ch.query(statement, p, rows=sent)
     if not rows:
         rows = [(0, *([0] * n), *([[]] * (n - 1)))]
-    types = ["bigint"] * (n + 1) + ["bigint[]"] * (n - 1)
-    values = ", ".join("(" + ", ".join(f"%s::{t}" for t in types) + ")" for _ in rows)
-    names = ", ".join(
-        ["group_id", *(f"reached{k}" for k in range(1, n + 1)), *(f"stopped{k}" for k in range(1, n))]
+    columns = [
+        ("group_id", "bigint"), *((f"reached{k}", "bigint") for k in range(1, n + 1)),
+        *((f"stopped{k}", "bigint[]") for k in range(1, n)),
+    ]  # fmt: skip
+    return values_sql(
+        columns,
+        [
+            (None if row[0] == 0 else row[0], *row[1 : n + 1], *(list(ids) for ids in row[n + 1 :]))
+            for row in rows
+        ],
     )
-    params = [
-        value
-        for row in rows
-        for value in (None if row[0] == 0 else row[0], *row[1 : n + 1], *(list(ids) for ids in row[n + 1 :]))
-    ]
-    return f"SELECT * FROM (VALUES {values}) AS c({names})", params

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from tracking.eventstore.arrays import MICROS, unnest_sql
-from tracking.eventstore.columns import read_columns
+from tracking.eventstore.arrays import MICROS, unnest_sql, values_sql
+from tracking.eventstore.columns import bigint_columns, read_columns
 from tracking.eventstore.postgres.analysis_steps import excluded_sql, step_names, step_sql
 from tracking.eventstore.postgres.funnel_walk import walk
 
@@ -120,7 +121,7 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // MICROSECOND
 
 
-def counts_sql(
+def counts_relation(
     *,
     project_id: int,
     steps: list[dict | None],
@@ -131,23 +132,34 @@ def counts_sql(
     groups: tuple[str, list] | None = None,
     samples: int,
 ) -> tuple[str, list]:
-    """`group_id, reached1…n, stopped1…n-1` over the levels, in the same statement (see levels_sql)."""
-    levels, params = levels_sql(
+    """`group_id, reached1…n, stopped1…n-1`: the levels (as levels_sql walks them) counted in NumPy.
+
+    A row for everyone (group NULL) and one per group with an entrant; `groups`
+    is the query of `(group_id, person_id)`, read as columns. `stopped_k` holds
+    up to `samples` ids of the entrants whose furthest step is k.
+    """
+    import numpy as np
+
+    matched, params = matched_sql(
         project_id=project_id, steps=steps, within=within, start=start, end=end, excluded=excluded
     )
+    read = read_columns(matched, params, [("person_id", "bigint"), ("ts", "timestamptz"), ("mask", "int")])
+    levels = walk(*read, steps=len(steps), within=within // MICROSECOND, end=_micros(end))
+    chosen: list[tuple[int | None, Any]] = [(None, np.ones(len(levels.person), bool))]
+    if groups is not None:
+        group_ids, members = bigint_columns(
+            f"SELECT g.group_id, g.person_id FROM ({groups[0]}) g", groups[1], ("group_id", "person_id")
+        )
+        for group in np.unique(group_ids).tolist():
+            entrants = np.isin(levels.person, members[group_ids == group])
+            if entrants.any():
+                chosen.append((group, entrants))
     n = len(steps)
-    reached = [f"count(*) FILTER (WHERE level >= {k}) AS reached{k}" for k in range(1, n + 1)]
-    stopped = [
-        f"(array_agg(person_id) FILTER (WHERE level = {k}))[1:{int(samples)}] AS stopped{k}"
-        for k in range(1, n)
-    ]
-    counts = ", ".join(reached + stopped)
-    total = f"SELECT NULL::bigint AS group_id, {counts} FROM pl"
-    if groups is None:
-        return f"WITH pl AS ({levels}) {total}", params
-    return (
-        f"WITH pl AS ({levels}), g AS ({groups[0]}) {total}"
-        f" UNION ALL SELECT g.group_id, {counts} FROM pl"
-        " JOIN (SELECT group_id, person_id AS member_id FROM g) g ON g.member_id = pl.person_id"
-        " GROUP BY g.group_id"
-    ), [*params, *groups[1]]
+    rows = []
+    for group, entrants in chosen:
+        level, person = levels.level[entrants], levels.person[entrants]
+        reached = [int(np.count_nonzero(level >= k)) for k in range(1, n + 1)]
+        stopped = [person[level == k][:samples].tolist() for k in range(1, n)]
+        rows.append((group, *reached, *stopped))
+    columns = [("group_id", "bigint"), *((f"reached{k}", "bigint") for k in range(1, n + 1))]
+    return values_sql([*columns, *((f"stopped{k}", "bigint[]") for k in range(1, n))], rows)
