@@ -116,7 +116,8 @@ def counts_relation(*, groups: tuple[str, list], **args) -> tuple[str, list]:
     """`group_id, depth, s1, s2, s3, persons`: the steps counted per prefix and group in NumPy, as a relation.
 
     Group 0 is everyone; `groups` is the query of `(group_id, person_id)`, read as
-    columns. A person counts once in each of their groups, once per depth.
+    columns. A person counts once in each of their groups, once per depth; a group
+    without an anchor has no rows.
     """
     import numpy as np
 
@@ -128,6 +129,8 @@ def counts_relation(*, groups: tuple[str, list], **args) -> tuple[str, list]:
     rows: list[tuple] = []
     for group in [0, *np.unique(group_ids).tolist()]:
         chosen = everyone if group == 0 else np.isin(walked.person, members[group_ids == group])
+        if not chosen.any():  # as in ClickHouse: no rows for a group without an anchor
+            continue
         rows.append((group, 0, None, None, None, int(np.count_nonzero(chosen))))
         for depth in range(1, DEPTH + 1):
             prefixes, counts = _prefixes([step[chosen] for step in walked.steps[:depth]], len(labels))

@@ -8,10 +8,12 @@ moment of an event matching step 1 in the range.
 Sorted by person and time, s_1 never decreases along a person's events, so
 neither does any s_k ("the latest over a growing set"): the latest start
 before an event is the value at the last row, before the first row of that
-event's timestamp, where s_(k-1) is set. `np.maximum.accumulate` over row
-numbers finds that row for every event at once, one pass per step. The same
+event's timestamp, where s_(k-1) is set, if that row is the same person's. The
+rows where s_(k-1) is set are kept in order, so one `np.searchsorted` of the
+events matching step k finds them all at once, one pass per step. The same
 rule was written in SQL as one window function per step over the sorted events;
-at 3.4 million matching events each window took 3 s, the walk here 0.2 s.
+at 3.4 million matching events each window took 3 s, the whole walk here
+(the sort included) 0.5 s.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def walk(
     order = _by_person_and_time(person, moment)
     person, moment, mask = person[order], moment[order], mask[order]
     size = len(person)
-    rows = np.arange(size, dtype=np.int64)
+    rows = np.arange(size, dtype=np.int32 if size < 2**31 else np.int64)  # row numbers: half the memory
     new_person = np.empty(size, bool)
     new_person[0] = True
     np.not_equal(person[1:], person[:-1], out=new_person[1:])
