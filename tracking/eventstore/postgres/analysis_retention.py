@@ -83,10 +83,9 @@ def counts_relation(
         offset = moment - firsts[member]
         inside = known & (offset >= 0) & (offset < span_us)
         keys.append(member[inside] * periods + offset[inside] // period_us)
+    # each (member, period) once: sorted and compared (np.unique hashes, many times slower here)
     returned = np.sort(np.concatenate(keys))
-    returned = returned[
-        np.diff(returned, prepend=-1) != 0
-    ]  # (member, period) once each; np.unique hashes, slower
+    returned = returned[np.diff(returned, prepend=-1) != 0]
     returned_member, returned_period = returned // periods, returned % periods
     group_ids, group_persons = bigint_columns(
         f"SELECT g.group_id, g.person_id FROM ({groups[0]}) g", groups[1], ("group_id", "person_id")
