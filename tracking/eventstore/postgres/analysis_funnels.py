@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tracking.eventstore.arrays import MICROS, unnest_sql, values_sql
-from tracking.eventstore.columns import bigint_columns, read_columns
+from tracking.eventstore.columns import in_groups, read_columns
 from tracking.eventstore.postgres.analysis_steps import excluded_sql, step_names, step_sql
-from tracking.eventstore.postgres.funnel_walk import walk
+from tracking.eventstore.postgres.funnel_walk import Levels, walk
 
 MICROSECOND = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -86,21 +86,16 @@ def levels_sql(
     connection: an enclosing `web.sql.bounded` limits it. The session of the
     first step-1 event is looked up by that event's id.
     """
-    matched, params = matched_sql(
+    import pyarrow as pa
+
+    levels, event_ids = _walked(
         project_id=project_id, steps=steps, within=within, start=start, end=end,
         with_session=with_session, excluded=excluded,
     )  # fmt: skip
-    columns = [("person_id", "bigint"), ("ts", "timestamptz"), ("mask", "int")]
-    if with_session:
-        columns.append(("event_id", "bigint"))
-    import pyarrow as pa
-
-    read = read_columns(matched, params, columns)
-    levels = walk(*read[:3], steps=len(steps), within=within // MICROSECOND, end=_micros(end))
     values = [levels.person, levels.level, levels.entered]
     names = [("person_id", "bigint"), ("level", "int"), ("entered_at", MICROS)]
     if with_session:
-        values.append(read[3][levels.first_row])
+        values.append(event_ids[levels.first_row])
         names.append(("first_event_id", "bigint"))
     relation, relation_params = unnest_sql(
         names, pa.table([pa.array(v) for v in values], names=[n for n, _ in names])
@@ -114,6 +109,19 @@ def levels_sql(
         " (SELECT e.session_key FROM tracking_event e WHERE e.id = l.first_event_id) AS session_key"
         f" FROM ({relation}) l OFFSET 0) l"
     ), relation_params
+
+
+def _walked(
+    *, steps: list[dict | None], within: timedelta, end: datetime, with_session: bool = False, **args
+) -> tuple[Levels, Any]:
+    """The matching events (matched_sql) read as columns and walked; with the events' ids when `with_session`."""
+    matched, params = matched_sql(steps=steps, within=within, end=end, with_session=with_session, **args)
+    columns = [("person_id", "bigint"), ("ts", "timestamptz"), ("mask", "int")]
+    if with_session:
+        columns.append(("event_id", "bigint"))
+    read = read_columns(matched, params, columns)
+    levels = walk(*read[:3], steps=len(steps), within=within // MICROSECOND, end=_micros(end))
+    return levels, read[3] if with_session else None
 
 
 def _micros(moment: datetime) -> int:
@@ -140,26 +148,15 @@ def counts_relation(
     """
     import numpy as np
 
-    matched, params = matched_sql(
+    levels, _ = _walked(
         project_id=project_id, steps=steps, within=within, start=start, end=end, excluded=excluded
     )
-    read = read_columns(matched, params, [("person_id", "bigint"), ("ts", "timestamptz"), ("mask", "int")])
-    levels = walk(*read, steps=len(steps), within=within // MICROSECOND, end=_micros(end))
-    chosen: list[tuple[int | None, Any]] = [(None, np.ones(len(levels.person), bool))]
-    if groups is not None:
-        group_ids, members = bigint_columns(
-            f"SELECT g.group_id, g.person_id FROM ({groups[0]}) g", groups[1], ("group_id", "person_id")
-        )
-        for group in np.unique(group_ids).tolist():
-            entrants = np.isin(levels.person, members[group_ids == group])
-            if entrants.any():
-                chosen.append((group, entrants))
     n = len(steps)
     rows = []
-    for group, entrants in chosen:
+    for group, entrants in in_groups(levels.person, groups):
         level, person = levels.level[entrants], levels.person[entrants]
         reached = [int(np.count_nonzero(level >= k)) for k in range(1, n + 1)]
         stopped = [person[level == k][:samples].tolist() for k in range(1, n)]
-        rows.append((group, *reached, *stopped))
+        rows.append((group or None, *reached, *stopped))  # everyone is group NULL here
     columns = [("group_id", "bigint"), *((f"reached{k}", "bigint") for k in range(1, n + 1))]
     return values_sql([*columns, *((f"stopped{k}", "bigint[]") for k in range(1, n))], rows)

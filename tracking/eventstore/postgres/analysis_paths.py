@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from tracking.eventstore.arrays import unnest_sql
-from tracking.eventstore.columns import bigint_columns, read_columns
+from tracking.eventstore.columns import in_groups, read_columns
 from tracking.eventstore.postgres.analysis_steps import excluded_sql, step_sql
 from tracking.eventstore.postgres.path_walk import DEPTH, Steps, walk
 
@@ -122,14 +122,9 @@ def counts_relation(*, groups: tuple[str, list], **args) -> tuple[str, list]:
     import numpy as np
 
     walked, labels = _walked(**args)
-    group_ids, members = bigint_columns(
-        f"SELECT g.group_id, g.person_id FROM ({groups[0]}) g", groups[1], ("group_id", "person_id")
-    )
-    everyone = np.ones(len(walked.person), bool)
     rows: list[tuple] = []
-    for group in [0, *np.unique(group_ids).tolist()]:
-        chosen = everyone if group == 0 else np.isin(walked.person, members[group_ids == group])
-        if not chosen.any():  # as in ClickHouse: no rows for a group without an anchor
+    for group, chosen in in_groups(walked.person, groups):
+        if not chosen.any():  # as in ClickHouse: no rows when nobody has an anchor
             continue
         rows.append((group, 0, None, None, None, int(np.count_nonzero(chosen))))
         for depth in range(1, DEPTH + 1):

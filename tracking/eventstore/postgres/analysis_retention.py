@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from tracking.eventstore.arrays import unnest_sql
-from tracking.eventstore.columns import bigint_columns, read_columns
+from tracking.eventstore.columns import in_groups, read_columns
 from tracking.eventstore.postgres.analysis_steps import step_sql
 
 # longer than any day of the daily rollup (23 to 25 hours in a time zone with daylight saving time)
@@ -87,13 +87,8 @@ def counts_relation(
     returned = np.sort(np.concatenate(keys))
     returned = returned[np.diff(returned, prepend=-1) != 0]
     returned_member, returned_period = returned // periods, returned % periods
-    group_ids, group_persons = bigint_columns(
-        f"SELECT g.group_id, g.person_id FROM ({groups[0]}) g", groups[1], ("group_id", "person_id")
-    )
     rows: list[tuple] = []
-    everyone = np.ones(len(ids), bool)
-    for group in [0, *np.unique(group_ids).tolist()]:
-        chosen = everyone if group == 0 else np.isin(ids, group_persons[group_ids == group])
+    for group, chosen in in_groups(ids, groups):
         days, sizes = np.unique(cohorts[chosen], return_counts=True)
         rows += [
             (_EPOCH_DAY + timedelta(days=d), group, -1, n)
